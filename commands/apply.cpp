@@ -1,0 +1,165 @@
+#include <algorithm>
+#include <stdexcept>
+
+#include "commands/components.hpp"
+#include "commands/deciders.hpp"
+
+namespace pw::domain {
+namespace {
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw std::logic_error("event does not fit the site state: " + what);
+}
+
+PageState& touch_page(SiteState& s, const PageId& id) {
+  auto it = s.pages.find(id);
+  if (it == s.pages.end()) corrupt("unknown page " + id.value);
+  ++it->second.version;
+  return it->second;
+}
+
+std::vector<Component>& list_at(PageState& p, const std::optional<ComponentId>& parent,
+                                const std::string& slot) {
+  auto* list = child_list(p, parent.value_or(ComponentId{}), slot);
+  if (!list) corrupt("no list at " + parent.value_or(ComponentId{}).value + "/" + slot);
+  return *list;
+}
+
+std::vector<Component>::iterator position_of(std::vector<Component>& list, const ComponentId& id) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const Component& c) { return c.id == id; });
+  if (it == list.end()) corrupt("component " + id.value + " not in its list");
+  return it;
+}
+
+// Slots follow the type and props (Columns.count); only empty slots go away.
+void reconcile_slots(Component& c) {
+  auto want = component_slots(c.type, c.props);
+  for (auto it = c.slots.begin(); it != c.slots.end();) {
+    if (std::find(want.begin(), want.end(), it->first) != want.end()) {
+      ++it;
+    } else {
+      if (!it->second.empty()) corrupt("slot " + it->first + " of " + c.id.value + " is not empty");
+      it = c.slots.erase(it);
+    }
+  }
+  for (std::string_view name : want) c.slots.try_emplace(std::string(name));
+}
+
+void unindex(PageState& p, const Component& c) {
+  p.index.erase(c.id);
+  for (const auto& [name, children] : c.slots)
+    for (const auto& child : children) unindex(p, child);
+}
+
+void on(SiteState& s, const SiteCreated& e) {
+  if (s.exists) corrupt("site exists");
+  s.exists = true;
+  s.id = e.siteId;
+  s.tenant = e.tenant;
+  s.name = e.name;
+  s.subdomain = e.subdomain;
+}
+
+void on(SiteState& s, const SiteSettingsUpdated& e) {
+  if (e.name) s.name = *e.name;
+  if (e.seo) s.seo = *e.seo;
+  if (e.settings) s.settings = *e.settings;
+}
+
+void on(SiteState& s, const PageCreated& e) {
+  PageState p;
+  p.id = e.pageId;
+  p.slug = e.slug;
+  p.title = e.title;
+  p.description = e.description;
+  p.version = 1;
+  if (s.pages.contains(e.pageId)) corrupt("page exists " + e.pageId.value);
+  if (!s.slugs.emplace(e.slug, e.pageId).second) corrupt("slug taken " + e.slug);
+  s.pages.emplace(e.pageId, std::move(p));
+}
+
+void on(SiteState& s, const PageMetadataUpdated& e) {
+  PageState& p = touch_page(s, e.pageId);
+  if (e.title) p.title = *e.title;
+  if (e.description) p.description = *e.description;
+  if (e.seo) p.seo = *e.seo;
+}
+
+void on(SiteState& s, const PageSlugChanged& e) {
+  PageState& p = touch_page(s, e.pageId);
+  if (!s.slugs.emplace(e.slug, e.pageId).second) corrupt("slug taken " + e.slug);
+  s.slugs.erase(p.slug);
+  p.slug = e.slug;
+}
+
+void on(SiteState& s, const ComponentAdded& e) {
+  PageState& p = touch_page(s, e.pageId);
+  auto& list = list_at(p, e.parentId, e.slot);
+  if (e.index < 0 || static_cast<size_t>(e.index) > list.size()) corrupt("index out of range");
+  if (!p.index.emplace(e.componentId, ComponentLoc{e.parentId.value_or(ComponentId{}), e.slot})
+           .second)
+    corrupt("duplicate component " + e.componentId.value);
+  Component c{e.componentId, e.type, e.props, {}};
+  reconcile_slots(c);
+  list.insert(list.begin() + e.index, std::move(c));
+}
+
+void on(SiteState& s, const ComponentPropsUpdated& e) {
+  PageState& p = touch_page(s, e.pageId);
+  Component* c = find_component(p, e.componentId);
+  if (!c) corrupt("unknown component " + e.componentId.value);
+  c->props = e.props;
+  reconcile_slots(*c);
+}
+
+void on(SiteState& s, const ComponentMoved& e) {
+  PageState& p = touch_page(s, e.pageId);
+  auto loc = p.index.find(e.componentId);
+  if (loc == p.index.end()) corrupt("unknown component " + e.componentId.value);
+  // Validate everything before the first mutation.
+  if (e.parentId)
+    for (const ComponentId* up = &*e.parentId; !up->empty(); up = &p.index.at(*up).parent)
+      if (*up == e.componentId) corrupt("move into own subtree");
+  auto& from = list_at(p, loc->second.parent, loc->second.slot);
+  auto pos = position_of(from, e.componentId);
+  const auto& to_check = list_at(p, e.parentId, e.slot);
+  size_t size_after = to_check.size() - (&to_check == &from ? 1 : 0);
+  if (e.index < 0 || static_cast<size_t>(e.index) > size_after) corrupt("index out of range");
+
+  Component moving = std::move(*pos);
+  from.erase(pos);
+  auto& to = list_at(p, e.parentId, e.slot);  // `from` shifted; look it up again
+  to.insert(to.begin() + e.index, std::move(moving));
+  loc->second = ComponentLoc{e.parentId.value_or(ComponentId{}), e.slot};
+}
+
+void on(SiteState& s, const ComponentRemoved& e) {
+  PageState& p = touch_page(s, e.pageId);
+  auto loc = p.index.find(e.componentId);
+  if (loc == p.index.end()) corrupt("unknown component " + e.componentId.value);
+  auto& list = list_at(p, loc->second.parent, loc->second.slot);
+  auto pos = position_of(list, e.componentId);
+  unindex(p, *pos);
+  list.erase(pos);
+}
+
+void on(SiteState& s, const PagePublished& e) {
+  PageState& p = touch_page(s, e.pageId);
+  p.status = PageStatus::published;
+  p.publishedVersion = e.version;
+}
+
+}  // namespace
+
+void apply(SiteState& state, const DomainEvent& event) {
+  // Every alternative needs its own `on` overload, or this does not compile.
+  std::visit([&](const auto& e) { on(state, e); }, event);
+  ++state.version;
+}
+
+SiteState evolve(SiteState state, const DomainEvent& event) {
+  apply(state, event);
+  return state;
+}
+
+}  // namespace pw::domain

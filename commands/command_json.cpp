@@ -1,0 +1,254 @@
+#include "commands/commands.hpp"
+
+namespace pw::domain {
+using codec::ObjectReader;
+using nlohmann::json;
+
+namespace {
+
+template <class T>
+struct CommandInfo;
+#define PW_COMMAND(T, agg, ...)                                    \
+  template <>                                                      \
+  struct CommandInfo<T> {                                          \
+    static constexpr std::string_view name = #T;                   \
+    static constexpr std::string_view aggregate = agg;             \
+    static std::span<const std::string_view> fields() {            \
+      static constexpr std::string_view kFields[] = {__VA_ARGS__}; \
+      return kFields;                                              \
+    }                                                              \
+  };
+PW_COMMAND(CreateSite, "site", "siteId", "name", "subdomain")
+PW_COMMAND(UpdateSiteSettings, "site", "name", "seo", "settings")
+PW_COMMAND(CreatePage, "page", "pageId", "title", "slug", "description")
+PW_COMMAND(UpdatePageMetadata, "page", "pageId", "title", "description", "seo")
+PW_COMMAND(ChangePageSlug, "page", "pageId", "slug")
+PW_COMMAND(AddComponent, "page", "pageId", "componentId", "type", "props", "parentId", "slot",
+           "index")
+PW_COMMAND(UpdateComponentProps, "page", "pageId", "componentId", "patch")
+PW_COMMAND(MoveComponent, "page", "pageId", "componentId", "parentId", "slot", "index")
+PW_COMMAND(RemoveComponent, "page", "pageId", "componentId")
+PW_COMMAND(PublishPage, "page", "pageId")
+#undef PW_COMMAND
+
+template <class T>
+void put(json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+template <class Tag>
+void put(json& j, const char* key, const std::optional<StrongId<Tag>>& v) {
+  if (v) j[key] = v->value;
+}
+
+json to_body(const CreateSite& c) {
+  return json{{"siteId", c.siteId.value}, {"name", c.name}, {"subdomain", c.subdomain}};
+}
+json to_body(const UpdateSiteSettings& c) {
+  json j = json::object();
+  put(j, "name", c.name);
+  if (c.seo) {
+    json s = json::object();
+    put(s, "titleTemplate", c.seo->titleTemplate);
+    put(s, "description", c.seo->description);
+    put(s, "ogImage", c.seo->ogImage);
+    j["seo"] = std::move(s);
+  }
+  put(j, "settings", c.settings);
+  return j;
+}
+json to_body(const CreatePage& c) {
+  json j{{"pageId", c.pageId.value}, {"title", c.title}};
+  put(j, "slug", c.slug);
+  put(j, "description", c.description);
+  return j;
+}
+json to_body(const UpdatePageMetadata& c) {
+  json j{{"pageId", c.pageId.value}};
+  put(j, "title", c.title);
+  put(j, "description", c.description);
+  if (c.seo) {
+    json s = json::object();
+    put(s, "noIndex", c.seo->noIndex);
+    put(s, "canonical", c.seo->canonical);
+    put(s, "ogImage", c.seo->ogImage);
+    j["seo"] = std::move(s);
+  }
+  return j;
+}
+json to_body(const ChangePageSlug& c) { return json{{"pageId", c.pageId.value}, {"slug", c.slug}}; }
+json to_body(const AddComponent& c) {
+  json j{{"pageId", c.pageId.value}, {"componentId", c.componentId.value}, {"type", c.type}};
+  put(j, "props", c.props);
+  put(j, "parentId", c.parentId);
+  put(j, "slot", c.slot);
+  put(j, "index", c.index);
+  return j;
+}
+json to_body(const UpdateComponentProps& c) {
+  return json{{"pageId", c.pageId.value}, {"componentId", c.componentId.value}, {"patch", c.patch}};
+}
+json to_body(const MoveComponent& c) {
+  json j{{"pageId", c.pageId.value}, {"componentId", c.componentId.value}, {"index", c.index}};
+  put(j, "parentId", c.parentId);
+  put(j, "slot", c.slot);
+  return j;
+}
+json to_body(const RemoveComponent& c) {
+  return json{{"pageId", c.pageId.value}, {"componentId", c.componentId.value}};
+}
+json to_body(const PublishPage& c) { return json{{"pageId", c.pageId.value}}; }
+
+template <class T>
+T from_body(ObjectReader& r);
+
+template <>
+CreateSite from_body(ObjectReader& r) {
+  return CreateSite{r.id<SiteId>("siteId"), r.str("name"), r.str("subdomain")};
+}
+template <>
+UpdateSiteSettings from_body(ObjectReader& r) {
+  UpdateSiteSettings c;
+  c.name = r.opt_str("name");
+  if (const json* s = r.opt_object("seo")) {
+    ObjectReader sr(*s, "seo.", r.errors(), {"titleTemplate", "description", "ogImage"});
+    c.seo =
+        SiteSeoPatch{sr.opt_str("titleTemplate"), sr.opt_str("description"), sr.opt_str("ogImage")};
+  }
+  if (const json* s = r.opt_object("settings")) c.settings = *s;
+  return c;
+}
+template <>
+CreatePage from_body(ObjectReader& r) {
+  CreatePage c;
+  c.pageId = r.id<PageId>("pageId");
+  c.title = r.str("title");
+  c.slug = r.opt_str("slug");
+  c.description = r.opt_str("description");
+  return c;
+}
+template <>
+UpdatePageMetadata from_body(ObjectReader& r) {
+  UpdatePageMetadata c;
+  c.pageId = r.id<PageId>("pageId");
+  c.title = r.opt_str("title");
+  c.description = r.opt_str("description");
+  if (const json* s = r.opt_object("seo")) {
+    ObjectReader sr(*s, "seo.", r.errors(), {"noIndex", "canonical", "ogImage"});
+    c.seo = PageSeoPatch{sr.opt_bool("noIndex"), sr.opt_str("canonical"), sr.opt_str("ogImage")};
+  }
+  return c;
+}
+template <>
+ChangePageSlug from_body(ObjectReader& r) {
+  return ChangePageSlug{r.id<PageId>("pageId"), r.str("slug")};
+}
+template <>
+AddComponent from_body(ObjectReader& r) {
+  AddComponent c;
+  c.pageId = r.id<PageId>("pageId");
+  c.componentId = r.id<ComponentId>("componentId");
+  c.type = r.str("type");
+  if (const json* p = r.opt_object("props")) c.props = *p;
+  c.parentId = r.opt_id<ComponentId>("parentId");
+  c.slot = r.opt_str("slot");
+  c.index = r.opt_i64("index");
+  return c;
+}
+template <>
+UpdateComponentProps from_body(ObjectReader& r) {
+  UpdateComponentProps c;
+  c.pageId = r.id<PageId>("pageId");
+  c.componentId = r.id<ComponentId>("componentId");
+  if (const json* p = r.object("patch")) c.patch = *p;
+  return c;
+}
+template <>
+MoveComponent from_body(ObjectReader& r) {
+  MoveComponent c;
+  c.pageId = r.id<PageId>("pageId");
+  c.componentId = r.id<ComponentId>("componentId");
+  c.parentId = r.opt_id<ComponentId>("parentId");
+  c.slot = r.opt_str("slot");
+  c.index = r.i64("index");
+  return c;
+}
+template <>
+RemoveComponent from_body(ObjectReader& r) {
+  return RemoveComponent{r.id<PageId>("pageId"), r.id<ComponentId>("componentId")};
+}
+template <>
+PublishPage from_body(ObjectReader& r) {
+  return PublishPage{r.id<PageId>("pageId")};
+}
+
+template <class T>
+Result<Command> decode(const json& body) {
+  std::vector<ErrorDetail> errors;
+  ObjectReader r(body, "", errors, CommandInfo<T>::fields());
+  T c = from_body<T>(r);
+  if (!errors.empty())
+    return codec::validation_error("invalid " + std::string(CommandInfo<T>::name),
+                                   std::move(errors));
+  return Command{std::move(c)};
+}
+
+using Decoder = Result<Command> (*)(const json&);
+
+template <class... Ts>
+Decoder decoder_for(std::string_view type, std::variant<Ts...>*) {
+  Decoder d = nullptr;
+  ((type == CommandInfo<Ts>::name ? (d = &decode<Ts>, true) : false) || ...);
+  return d;
+}
+
+}  // namespace
+
+std::string_view command_type(const Command& c) {
+  return std::visit([](const auto& x) { return CommandInfo<std::decay_t<decltype(x)>>::name; }, c);
+}
+
+AggregateRef aggregate_of(const CommandMeta& meta, const Command& c) {
+  return std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (CommandInfo<T>::aggregate == "page")
+          return AggregateRef{"page", x.pageId.value};
+        else
+          return AggregateRef{"site", meta.siteId.value};
+      },
+      c);
+}
+
+json command_to_json(const Command& c) {
+  return std::visit([](const auto& x) { return to_body(x); }, c);
+}
+
+Result<Command> command_from_json(std::string_view type, const json& body) {
+  Decoder d = decoder_for(type, static_cast<Command*>(nullptr));
+  if (!d)
+    return codec::validation_error("unknown command type", {{"type", "unknown command type"}});
+  return d(body);
+}
+
+json command_meta_to_json(const CommandMeta& m) {
+  json j{{"commandId", m.commandId.value},
+         {"tenantId", m.tenant.value},
+         {"actor", m.actor.value},
+         {"siteId", m.siteId.value},
+         {"occurredAt", m.occurredAt}};
+  if (m.expectedVersion) j["expectedVersion"] = *m.expectedVersion;
+  return j;
+}
+
+Result<CommandMeta> command_meta_from_json(const json& j) {
+  std::vector<ErrorDetail> errors;
+  ObjectReader r(j, "", errors,
+                 {"commandId", "tenantId", "actor", "siteId", "occurredAt", "expectedVersion"});
+  CommandMeta m{r.id<CommandId>("commandId"), r.id<TenantId>("tenantId"),
+                r.id<UserId>("actor"),        r.id<SiteId>("siteId"),
+                r.str("occurredAt"),          r.opt_i64("expectedVersion")};
+  if (!errors.empty()) return codec::validation_error("invalid command meta", std::move(errors));
+  return m;
+}
+
+}  // namespace pw::domain

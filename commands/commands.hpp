@@ -1,0 +1,134 @@
+#pragma once
+// Commands of the site aggregate and their JSON codec. Commands travel in log
+// records as JSON (command_type + command_to_json), and the gateway builds them
+// from HTTP bodies with command_from_json.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "events/domain.hpp"
+#include "events/ids.hpp"
+#include "events/result.hpp"
+
+namespace pw::domain {
+
+// Partial updates: absent fields keep their value.
+struct SiteSeoPatch {
+  std::optional<std::string> titleTemplate;
+  std::optional<std::string> description;
+  std::optional<std::string> ogImage;
+  friend bool operator==(const SiteSeoPatch&, const SiteSeoPatch&) = default;
+};
+
+struct PageSeoPatch {
+  std::optional<bool> noIndex;
+  std::optional<std::string> canonical;
+  std::optional<std::string> ogImage;
+  friend bool operator==(const PageSeoPatch&, const PageSeoPatch&) = default;
+};
+
+struct CreateSite {
+  SiteId siteId;
+  std::string name;
+  std::string subdomain;
+  friend bool operator==(const CreateSite&, const CreateSite&) = default;
+};
+
+struct UpdateSiteSettings {
+  std::optional<std::string> name;
+  std::optional<SiteSeoPatch> seo;
+  std::optional<nlohmann::json> settings;  // RFC 7386 merge patch onto the settings object
+  friend bool operator==(const UpdateSiteSettings&, const UpdateSiteSettings&) = default;
+};
+
+struct CreatePage {
+  PageId pageId;
+  std::string title;
+  std::optional<std::string> slug;  // absent: derived from the title
+  std::optional<std::string> description;
+  friend bool operator==(const CreatePage&, const CreatePage&) = default;
+};
+
+struct UpdatePageMetadata {
+  PageId pageId;
+  std::optional<std::string> title;
+  std::optional<std::string> description;
+  std::optional<PageSeoPatch> seo;
+  friend bool operator==(const UpdatePageMetadata&, const UpdatePageMetadata&) = default;
+};
+
+struct ChangePageSlug {
+  PageId pageId;
+  std::string slug;
+  friend bool operator==(const ChangePageSlug&, const ChangePageSlug&) = default;
+};
+
+struct AddComponent {
+  PageId pageId;
+  ComponentId componentId;
+  std::string type;
+  std::optional<nlohmann::json> props;
+  std::optional<ComponentId> parentId;  // absent: top level
+  std::optional<std::string> slot;      // absent: the parent type's first slot
+  std::optional<int64_t> index;         // absent: append
+  friend bool operator==(const AddComponent&, const AddComponent&) = default;
+};
+
+struct UpdateComponentProps {
+  PageId pageId;
+  ComponentId componentId;
+  nlohmann::json patch = nlohmann::json::object();  // RFC 7386 merge patch
+  friend bool operator==(const UpdateComponentProps&, const UpdateComponentProps&) = default;
+};
+
+struct MoveComponent {
+  PageId pageId;
+  ComponentId componentId;
+  std::optional<ComponentId> parentId;
+  std::optional<std::string> slot;
+  int64_t index = 0;  // in the target list after taking the component out
+  friend bool operator==(const MoveComponent&, const MoveComponent&) = default;
+};
+
+struct RemoveComponent {
+  PageId pageId;
+  ComponentId componentId;
+  friend bool operator==(const RemoveComponent&, const RemoveComponent&) = default;
+};
+
+struct PublishPage {
+  PageId pageId;
+  friend bool operator==(const PublishPage&, const PublishPage&) = default;
+};
+
+using Command =
+    std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
+                 AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage>;
+
+struct CommandMeta {
+  CommandId commandId;
+  TenantId tenant;
+  UserId actor;
+  SiteId siteId;
+  std::string occurredAt;  // RFC 3339, µs, UTC; deciders never read a clock
+  std::optional<int64_t>
+      expectedVersion;  // If-Match: the page's for page commands, else the site's
+  friend bool operator==(const CommandMeta&, const CommandMeta&) = default;
+};
+
+std::string_view command_type(const Command& c);  // "CreatePage", ...
+// The aggregate a command addresses (what If-Match refers to).
+AggregateRef aggregate_of(const CommandMeta& meta, const Command& c);
+
+nlohmann::json command_to_json(const Command& c);
+// Strict: unknown fields, missing fields, wrong types → VALIDATION_ERROR with
+// details {field, message}. Value rules (formats, lengths) are decide's job.
+Result<Command> command_from_json(std::string_view type, const nlohmann::json& body);
+
+nlohmann::json command_meta_to_json(const CommandMeta& m);
+Result<CommandMeta> command_meta_from_json(const nlohmann::json& j);
+
+}  // namespace pw::domain

@@ -1,0 +1,54 @@
+#pragma once
+// Internal to the deciders: rejections and the checks every command shares.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands/commands.hpp"
+#include "commands/state.hpp"
+
+namespace pw::domain::detail {
+
+using Events = std::vector<DomainEvent>;
+using Decision = Result<Events>;
+
+Error reject(Errc code, std::string field, std::string message);
+inline Error invalid(std::string field, std::string message) {
+  return reject(Errc::validation_error, std::move(field), std::move(message));
+}
+inline Error unprocessable(std::string field, std::string message) {
+  return reject(Errc::unprocessable, std::move(field), std::move(message));
+}
+
+// The site exists, is the tenant's (else NOT_FOUND, never revealing it) and is
+// the one the command was routed to.
+std::optional<Error> check_site(const SiteState& s, const CommandMeta& m);
+std::optional<Error> check_version(int64_t current, const CommandMeta& m);
+// The page id carries the command's site id (ids route).
+std::optional<Error> check_page_route(const PageId& id, const CommandMeta& m);
+// check_site, then the page exists and is not deleted, then If-Match.
+Result<const PageState*> load_page(const SiteState& s, const CommandMeta& m, const PageId& id);
+std::optional<Error> check_url(const std::string& field, const std::string& url);
+
+Decision decide_cmd(const SiteState&, const CommandMeta&, const CreateSite&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateSiteSettings&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const CreatePage&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdatePageMetadata&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const ChangePageSlug&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const PublishPage&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const AddComponent&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateComponentProps&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const MoveComponent&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RemoveComponent&);
+
+}  // namespace pw::domain::detail
+
+namespace pw::domain::detail {
+// One event, moved into place (a braced list would copy it).
+template <class E>
+Events one(E&& e) {
+  Events v;
+  v.emplace_back(std::forward<E>(e));
+  return v;
+}
+}  // namespace pw::domain::detail

@@ -1,0 +1,57 @@
+// Site commands: CreateSite, UpdateSiteSettings.
+#include "commands/decide_common.hpp"
+#include "commands/validation.hpp"
+
+namespace pw::domain::detail {
+
+Decision decide_cmd(const SiteState& s, const CommandMeta& m, const CreateSite& c) {
+  if (!is_valid_subdomain(c.subdomain))
+    return invalid("subdomain", "must match ^[a-z0-9](-?[a-z0-9])*$ and be at most 63 characters");
+  if (!valid_text(c.name, kMaxSiteName)) return invalid("name", "must be 1 to 200 characters");
+  // The site id is derived from the subdomain, so two claims of one subdomain
+  // meet in this aggregate and the second one finds it taken.
+  if (c.siteId != site_id_for_subdomain(c.subdomain))
+    return invalid("siteId", "must be the site id of the subdomain");
+  if (c.siteId != m.siteId) return invalid("siteId", "command was routed to another site");
+  if (s.exists) return reject(Errc::slug_taken, "subdomain", "subdomain is taken");
+  if (auto e = check_version(s.version, m)) return *e;
+  return one(SiteCreated{c.siteId, m.tenant, c.name, c.subdomain});
+}
+
+Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateSiteSettings& c) {
+  if (c.name && !valid_text(*c.name, kMaxSiteName))
+    return invalid("name", "must be 1 to 200 characters");
+  if (c.seo) {
+    if (c.seo->titleTemplate && !valid_text(*c.seo->titleTemplate, kMaxTitle, true))
+      return invalid("seo.titleTemplate", "must be at most 300 characters");
+    if (c.seo->description && !valid_text(*c.seo->description, kMaxDescription, true))
+      return invalid("seo.description", "must be at most 1000 characters");
+    if (c.seo->ogImage && !valid_text(*c.seo->ogImage, kMaxUrl, true))
+      return invalid("seo.ogImage", "must be at most 2048 characters");
+  }
+  if (c.settings && !c.settings->is_object()) return invalid("settings", "must be an object");
+  if (auto e = check_site(s, m)) return *e;
+  if (auto e = check_version(s.version, m)) return *e;
+  if (c.seo && c.seo->ogImage)
+    if (auto e = check_url("seo.ogImage", *c.seo->ogImage)) return *e;
+
+  SiteSettingsUpdated ev;
+  ev.siteId = s.id;
+  if (c.name && *c.name != s.name) ev.name = *c.name;
+  if (c.seo) {
+    SiteSeo seo = s.seo;
+    if (c.seo->titleTemplate) seo.titleTemplate = *c.seo->titleTemplate;
+    if (c.seo->description) seo.description = *c.seo->description;
+    if (c.seo->ogImage) seo.ogImage = *c.seo->ogImage;
+    if (seo != s.seo) ev.seo = std::move(seo);
+  }
+  if (c.settings) {
+    nlohmann::json settings = s.settings;
+    settings.merge_patch(*c.settings);
+    if (settings != s.settings) ev.settings = std::move(settings);
+  }
+  if (!ev.name && !ev.seo && !ev.settings) return Events{};
+  return one(std::move(ev));
+}
+
+}  // namespace pw::domain::detail

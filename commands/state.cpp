@@ -1,0 +1,106 @@
+#include "commands/state.hpp"
+
+#include <algorithm>
+
+namespace pw::domain {
+
+std::string_view page_status_name(PageStatus s) {
+  switch (s) {
+    case PageStatus::draft:
+      return "draft";
+    case PageStatus::published:
+      return "published";
+    case PageStatus::deleted:
+      return "deleted";
+  }
+  return "draft";
+}
+
+std::optional<PageStatus> page_status_from_name(std::string_view s) {
+  if (s == "draft") return PageStatus::draft;
+  if (s == "published") return PageStatus::published;
+  if (s == "deleted") return PageStatus::deleted;
+  return std::nullopt;
+}
+
+const PageState* find_page(const SiteState& s, const PageId& id) {
+  auto it = s.pages.find(id);
+  return it == s.pages.end() ? nullptr : &it->second;
+}
+
+const std::vector<Component>* child_list(const PageState& p, const ComponentId& parent,
+                                         const std::string& slot) {
+  if (parent.empty()) return &p.content;
+  const Component* c = find_component(p, parent);
+  if (!c) return nullptr;
+  auto it = c->slots.find(slot);
+  return it == c->slots.end() ? nullptr : &it->second;
+}
+
+std::vector<Component>* child_list(PageState& p, const ComponentId& parent,
+                                   const std::string& slot) {
+  return const_cast<std::vector<Component>*>(child_list(std::as_const(p), parent, slot));
+}
+
+const Component* find_component(const PageState& p, const ComponentId& id) {
+  auto it = p.index.find(id);
+  if (it == p.index.end()) return nullptr;
+  const auto* list = child_list(p, it->second.parent, it->second.slot);
+  if (!list) return nullptr;
+  auto c = std::find_if(list->begin(), list->end(), [&](const Component& x) { return x.id == id; });
+  return c == list->end() ? nullptr : &*c;
+}
+
+Component* find_component(PageState& p, const ComponentId& id) {
+  return const_cast<Component*>(find_component(std::as_const(p), id));
+}
+
+int component_depth(const PageState& p, const ComponentId& id) {
+  int depth = 0;
+  const ComponentId* cur = &id;
+  while (!cur->empty()) {
+    auto it = p.index.find(*cur);
+    if (it == p.index.end()) return 0;
+    ++depth;
+    cur = &it->second.parent;
+  }
+  return depth;
+}
+
+int subtree_height(const Component& c) {
+  int below = 0;
+  for (const auto& [name, children] : c.slots)
+    for (const auto& child : children) below = std::max(below, subtree_height(child));
+  return below + 1;
+}
+
+namespace {
+void index_list(PageState& p, const std::vector<Component>& list, const ComponentId& parent,
+                const std::string& slot) {
+  for (const auto& c : list) {
+    p.index[c.id] = ComponentLoc{parent, slot};
+    for (const auto& [name, children] : c.slots) index_list(p, children, c.id, name);
+  }
+}
+}  // namespace
+
+void rebuild_index(PageState& p) {
+  p.index.clear();
+  index_list(p, p.content, ComponentId{}, std::string());
+}
+
+void rebuild_indexes(SiteState& s) {
+  s.slugs.clear();
+  for (auto& [id, page] : s.pages) {
+    rebuild_index(page);
+    if (page.status != PageStatus::deleted) s.slugs[page.slug] = id;
+  }
+}
+
+int64_t aggregate_version(const SiteState& s, const AggregateRef& ref) {
+  if (ref.type == "site") return ref.id == s.id.value ? s.version : 0;
+  const PageState* p = find_page(s, PageId{ref.id});
+  return p ? p->version : 0;
+}
+
+}  // namespace pw::domain

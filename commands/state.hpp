@@ -1,0 +1,98 @@
+#pragma once
+// State of one site aggregate (the consistency boundary): the site and all its
+// pages with their component trees. Built only by folding DomainEvents (apply),
+// or restored from a snapshot (site_state_from_json).
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "events/domain.hpp"
+#include "events/ids.hpp"
+#include "events/result.hpp"
+
+namespace pw::domain {
+
+enum class PageStatus { draft, published, deleted };
+std::string_view page_status_name(PageStatus s);
+std::optional<PageStatus> page_status_from_name(std::string_view s);
+
+struct Component {
+  ComponentId id;
+  std::string type;
+  nlohmann::json props = nlohmann::json::object();
+  // Exactly the slots the type (and, for Columns, its count) defines.
+  std::map<std::string, std::vector<Component>> slots;
+  friend bool operator==(const Component&, const Component&) = default;
+};
+
+// Where a component sits: its parent (empty id = top level) and slot. Positions
+// are not stored, so moving a subtree touches only its root's entry.
+struct ComponentLoc {
+  ComponentId parent;
+  std::string slot;
+  friend bool operator==(const ComponentLoc&, const ComponentLoc&) = default;
+};
+
+struct PageState {
+  PageId id;
+  std::string slug;
+  std::string title;
+  std::string description;
+  PageSeo seo;
+  PageStatus status = PageStatus::draft;
+  int64_t version = 0;             // number of this page's events
+  int64_t publishedVersion = 0;    // 0 = never published
+  std::vector<Component> content;  // top level
+  // Derived from content (every component id → location); kept by apply and
+  // rebuild_index. Part of == so tests catch a stale index.
+  std::unordered_map<ComponentId, ComponentLoc> index;
+  friend bool operator==(const PageState&, const PageState&) = default;
+};
+
+struct SiteState {
+  bool exists = false;
+  TenantId tenant;
+  SiteId id;
+  std::string subdomain;
+  std::string name;
+  SiteSeo seo;
+  nlohmann::json settings = nlohmann::json::object();
+  int64_t version = 0;  // number of all events of the site
+  std::map<PageId, PageState> pages;
+  std::unordered_map<std::string, PageId> slugs;  // derived: slug → its non-deleted page
+  friend bool operator==(const SiteState&, const SiteState&) = default;
+};
+
+// Lookups (nullptr when absent).
+const PageState* find_page(const SiteState& s, const PageId& id);
+const Component* find_component(const PageState& p, const ComponentId& id);
+Component* find_component(PageState& p, const ComponentId& id);
+// The list a component lives in, or the list `parent`/`slot` names (nullptr if absent).
+const std::vector<Component>* child_list(const PageState& p, const ComponentId& parent,
+                                         const std::string& slot);
+std::vector<Component>* child_list(PageState& p, const ComponentId& parent,
+                                   const std::string& slot);
+// Depth of a component: 1 at top level. 0 if absent.
+int component_depth(const PageState& p, const ComponentId& id);
+// Levels in the subtree rooted at c (1 for a leaf).
+int subtree_height(const Component& c);
+
+void rebuild_index(PageState& p);
+void rebuild_indexes(SiteState& s);  // pages' component indexes and the slug index
+
+// The version of an aggregate as the envelope reports it (0 if unknown).
+int64_t aggregate_version(const SiteState& s, const AggregateRef& ref);
+
+// Snapshots: exact round trip (site_state_from_json(site_state_to_json(s)) == s).
+nlohmann::json component_to_json(const Component& c);
+nlohmann::json page_state_to_json(const PageState& p);
+Result<PageState> page_state_from_json(const nlohmann::json& j);
+nlohmann::json site_state_to_json(const SiteState& s);
+Result<SiteState> site_state_from_json(const nlohmann::json& j);
+
+}  // namespace pw::domain

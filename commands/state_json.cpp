@@ -1,0 +1,168 @@
+#include "commands/state.hpp"
+
+namespace pw::domain {
+using codec::ObjectReader;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kSnapshotVersion = 1;
+// Deeper than any valid tree (kMaxTreeDepth); bounds recursion on bad input.
+constexpr int kMaxDecodeDepth = 64;
+
+std::optional<Component> component_from_json(const json& j, const std::string& prefix,
+                                             std::vector<ErrorDetail>& errors, int depth,
+                                             size_t& count) {
+  if (depth > kMaxDecodeDepth) {
+    errors.push_back({prefix, "nested too deeply"});
+    return std::nullopt;
+  }
+  ObjectReader r(j, prefix + ".", errors, {"id", "type", "props", "slots"});
+  if (!r.is_object()) return std::nullopt;
+  Component c;
+  c.id = r.id<ComponentId>("id");
+  c.type = r.str("type");
+  if (const json* p = r.object("props")) c.props = *p;
+  ++count;
+  if (const json* slots = r.object("slots")) {
+    for (const auto& [name, list] : slots->items()) {
+      std::string field = r.field("slots.") + name;
+      if (!list.is_array()) {
+        errors.push_back({field, "must be an array"});
+        continue;
+      }
+      auto& children = c.slots[name];
+      children.reserve(list.size());
+      for (size_t i = 0; i < list.size(); ++i) {
+        auto child = component_from_json(list[i], field + "[" + std::to_string(i) + "]", errors,
+                                         depth + 1, count);
+        if (child) children.push_back(std::move(*child));
+      }
+    }
+  }
+  return c;
+}
+
+void read_content(ObjectReader& r, std::vector<Component>& out, std::vector<ErrorDetail>& errors,
+                  size_t& count) {
+  const json* list = r.array("content");
+  if (!list) return;
+  out.reserve(list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto c = component_from_json((*list)[i], r.field("content") + "[" + std::to_string(i) + "]",
+                                 errors, 1, count);
+    if (c) out.push_back(std::move(*c));
+  }
+}
+
+std::optional<PageState> read_page(const json& j, const std::string& prefix,
+                                   std::vector<ErrorDetail>& errors) {
+  ObjectReader r(j, prefix, errors,
+                 {"pageId", "slug", "title", "description", "seo", "status", "version",
+                  "publishedVersion", "content"});
+  if (!r.is_object()) return std::nullopt;
+  PageState p;
+  p.id = r.id<PageId>("pageId");
+  p.slug = r.str("slug");
+  p.title = r.str("title");
+  p.description = r.str("description");
+  if (auto seo = codec::read_page_seo(r, "seo", true)) p.seo = *seo;
+  auto status = r.str("status");
+  if (auto s = page_status_from_name(status))
+    p.status = *s;
+  else if (r.is_object() && j.contains("status"))
+    r.fail("status", "must be draft, published or deleted");
+  p.version = r.i64("version");
+  p.publishedVersion = r.i64("publishedVersion");
+  size_t count = 0;
+  read_content(r, p.content, errors, count);
+  rebuild_index(p);
+  if (p.index.size() != count) r.fail("content", "component ids are not unique");
+  return p;
+}
+
+}  // namespace
+
+json component_to_json(const Component& c) {
+  json slots = json::object();
+  for (const auto& [name, children] : c.slots) {
+    json list = json::array();
+    for (const auto& child : children) list.push_back(component_to_json(child));
+    slots[name] = std::move(list);
+  }
+  return json{
+      {"id", c.id.value}, {"type", c.type}, {"props", c.props}, {"slots", std::move(slots)}};
+}
+
+json page_state_to_json(const PageState& p) {
+  json content = json::array();
+  for (const auto& c : p.content) content.push_back(component_to_json(c));
+  return json{{"pageId", p.id.value},
+              {"slug", p.slug},
+              {"title", p.title},
+              {"description", p.description},
+              {"seo", page_seo_to_json(p.seo)},
+              {"status", page_status_name(p.status)},
+              {"version", p.version},
+              {"publishedVersion", p.publishedVersion},
+              {"content", std::move(content)}};
+}
+
+Result<PageState> page_state_from_json(const json& j) {
+  std::vector<ErrorDetail> errors;
+  auto p = read_page(j, "", errors);
+  if (!errors.empty()) return codec::validation_error("invalid page snapshot", std::move(errors));
+  return std::move(*p);
+}
+
+json site_state_to_json(const SiteState& s) {
+  json pages = json::array();
+  for (const auto& [id, page] : s.pages) pages.push_back(page_state_to_json(page));
+  return json{{"snapshotVersion", kSnapshotVersion},
+              {"exists", s.exists},
+              {"tenantId", s.tenant.value},
+              {"siteId", s.id.value},
+              {"subdomain", s.subdomain},
+              {"name", s.name},
+              {"seo", site_seo_to_json(s.seo)},
+              {"settings", s.settings},
+              {"version", s.version},
+              {"pages", std::move(pages)}};
+}
+
+Result<SiteState> site_state_from_json(const json& j) {
+  std::vector<ErrorDetail> errors;
+  ObjectReader r(j, "", errors,
+                 {"snapshotVersion", "exists", "tenantId", "siteId", "subdomain", "name", "seo",
+                  "settings", "version", "pages"});
+  if (r.is_object() && r.i64("snapshotVersion") != kSnapshotVersion &&
+      j.contains("snapshotVersion"))
+    r.fail("snapshotVersion", "unsupported snapshot version");
+  SiteState s;
+  s.exists = r.boolean("exists");
+  s.tenant = r.id<TenantId>("tenantId");
+  s.id = r.id<SiteId>("siteId");
+  s.subdomain = r.str("subdomain");
+  s.name = r.str("name");
+  if (auto seo = codec::read_site_seo(r, "seo", true)) s.seo = *seo;
+  if (const json* settings = r.object("settings")) s.settings = *settings;
+  s.version = r.i64("version");
+  if (const json* pages = r.array("pages")) {
+    for (size_t i = 0; i < pages->size(); ++i) {
+      std::string prefix = "pages[" + std::to_string(i) + "].";
+      auto p = read_page((*pages)[i], prefix, errors);
+      if (!p) continue;
+      PageId id = p->id;
+      if (!s.pages.emplace(id, std::move(*p)).second)
+        errors.push_back({prefix + "pageId", "duplicate page id"});
+    }
+  }
+  rebuild_indexes(s);
+  size_t live = 0;
+  for (const auto& [id, page] : s.pages) live += page.status != PageStatus::deleted;
+  if (s.slugs.size() != live) errors.push_back({"pages", "slugs are not unique"});
+  if (!errors.empty()) return codec::validation_error("invalid site snapshot", std::move(errors));
+  return s;
+}
+
+}  // namespace pw::domain

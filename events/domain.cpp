@@ -1,0 +1,403 @@
+#include "events/domain.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace pw::domain {
+using nlohmann::json;
+
+namespace codec {
+
+ObjectReader::ObjectReader(const json& j, std::string prefix, std::vector<ErrorDetail>& errors,
+                           std::span<const std::string_view> allowed)
+    : prefix_(std::move(prefix)), errors_(errors) {
+  if (!j.is_object()) {
+    std::string f = prefix_;
+    if (!f.empty() && f.back() == '.') f.pop_back();
+    errors_.push_back({std::move(f), "must be an object"});
+    return;
+  }
+  obj_ = &j;
+  for (const auto& [k, v] : j.items())
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(k)) == allowed.end())
+      errors_.push_back({prefix_ + k, "unknown field"});
+}
+
+std::string ObjectReader::field(std::string_view key) const {
+  std::string f = prefix_;
+  f += key;
+  return f;
+}
+
+void ObjectReader::fail(std::string_view key, std::string message) {
+  errors_.push_back({field(key), std::move(message)});
+}
+
+const json* ObjectReader::get(std::string_view key, bool required) {
+  if (!obj_) return nullptr;
+  auto it = obj_->find(key);
+  if (it == obj_->end() || it->is_null()) {
+    if (required) fail(key, "is required");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> ObjectReader::string_field(std::string_view key, bool required) {
+  const json* v = get(key, required);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    fail(key, "must be a string");
+    return std::nullopt;
+  }
+  return v->get<std::string>();
+}
+
+std::optional<int64_t> ObjectReader::int_field(std::string_view key, bool required) {
+  const json* v = get(key, required);
+  if (!v) return std::nullopt;
+  if (v->is_number_unsigned()) {
+    if (v->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return static_cast<int64_t>(v->get<uint64_t>());
+  } else if (v->is_number_integer()) {
+    return v->get<int64_t>();
+  }
+  fail(key, "must be an integer");
+  return std::nullopt;
+}
+
+std::optional<bool> ObjectReader::bool_field(std::string_view key, bool required) {
+  const json* v = get(key, required);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) {
+    fail(key, "must be a boolean");
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+const json* ObjectReader::object_field(std::string_view key, bool required) {
+  const json* v = get(key, required);
+  if (v && !v->is_object()) {
+    fail(key, "must be an object");
+    return nullptr;
+  }
+  return v;
+}
+
+std::string ObjectReader::str(std::string_view key) {
+  return string_field(key, true).value_or(std::string());
+}
+std::optional<std::string> ObjectReader::opt_str(std::string_view key) {
+  return string_field(key, false);
+}
+int64_t ObjectReader::i64(std::string_view key) { return int_field(key, true).value_or(0); }
+std::optional<int64_t> ObjectReader::opt_i64(std::string_view key) { return int_field(key, false); }
+bool ObjectReader::boolean(std::string_view key) { return bool_field(key, true).value_or(false); }
+std::optional<bool> ObjectReader::opt_bool(std::string_view key) { return bool_field(key, false); }
+const json* ObjectReader::object(std::string_view key) { return object_field(key, true); }
+const json* ObjectReader::opt_object(std::string_view key) { return object_field(key, false); }
+
+const json* ObjectReader::array(std::string_view key) {
+  const json* v = get(key, true);
+  if (v && !v->is_array()) {
+    fail(key, "must be an array");
+    return nullptr;
+  }
+  return v;
+}
+
+Error validation_error(std::string message, std::vector<ErrorDetail> details) {
+  return make_error(Errc::validation_error, std::move(message), std::move(details));
+}
+
+std::optional<SiteSeo> read_site_seo(ObjectReader& r, std::string_view key, bool required) {
+  const json* j = required ? r.object(key) : r.opt_object(key);
+  if (!j) return std::nullopt;
+  ObjectReader s(*j, r.field(key) + ".", r.errors(), {"titleTemplate", "description", "ogImage"});
+  return SiteSeo{s.str("titleTemplate"), s.str("description"), s.str("ogImage")};
+}
+
+std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required) {
+  const json* j = required ? r.object(key) : r.opt_object(key);
+  if (!j) return std::nullopt;
+  ObjectReader s(*j, r.field(key) + ".", r.errors(), {"noIndex", "canonical", "ogImage"});
+  PageSeo seo;
+  seo.noIndex = s.boolean("noIndex");
+  seo.canonical = s.str("canonical");
+  seo.ogImage = s.str("ogImage");
+  return seo;
+}
+
+}  // namespace codec
+
+json site_seo_to_json(const SiteSeo& s) {
+  return json{
+      {"titleTemplate", s.titleTemplate}, {"description", s.description}, {"ogImage", s.ogImage}};
+}
+
+json page_seo_to_json(const PageSeo& s) {
+  return json{{"noIndex", s.noIndex}, {"canonical", s.canonical}, {"ogImage", s.ogImage}};
+}
+
+namespace {
+
+template <class T>
+struct EventName;
+#define PW_EVENT_NAME(T, agg)                          \
+  template <>                                          \
+  struct EventName<T> {                                \
+    static constexpr std::string_view name = #T;       \
+    static constexpr std::string_view aggregate = agg; \
+  };
+PW_EVENT_NAME(SiteCreated, "site")
+PW_EVENT_NAME(SiteSettingsUpdated, "site")
+PW_EVENT_NAME(PageCreated, "page")
+PW_EVENT_NAME(PageMetadataUpdated, "page")
+PW_EVENT_NAME(PageSlugChanged, "page")
+PW_EVENT_NAME(ComponentAdded, "page")
+PW_EVENT_NAME(ComponentPropsUpdated, "page")
+PW_EVENT_NAME(ComponentMoved, "page")
+PW_EVENT_NAME(ComponentRemoved, "page")
+PW_EVENT_NAME(PagePublished, "page")
+#undef PW_EVENT_NAME
+
+void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
+                  int64_t index) {
+  if (parent) {
+    j["parentId"] = parent->value;
+    j["slot"] = slot;
+  }
+  j["index"] = index;
+}
+
+json to_data(const SiteCreated& e) {
+  return json{{"siteId", e.siteId.value},
+              {"tenantId", e.tenant.value},
+              {"name", e.name},
+              {"subdomain", e.subdomain}};
+}
+json to_data(const SiteSettingsUpdated& e) {
+  json j{{"siteId", e.siteId.value}};
+  if (e.name) j["name"] = *e.name;
+  if (e.seo) j["seo"] = site_seo_to_json(*e.seo);
+  if (e.settings) j["settings"] = *e.settings;
+  return j;
+}
+json to_data(const PageCreated& e) {
+  return json{{"pageId", e.pageId.value},
+              {"title", e.title},
+              {"slug", e.slug},
+              {"description", e.description}};
+}
+json to_data(const PageMetadataUpdated& e) {
+  json j{{"pageId", e.pageId.value}};
+  if (e.title) j["title"] = *e.title;
+  if (e.description) j["description"] = *e.description;
+  if (e.seo) j["seo"] = page_seo_to_json(*e.seo);
+  return j;
+}
+json to_data(const PageSlugChanged& e) {
+  return json{{"pageId", e.pageId.value}, {"slug", e.slug}, {"previousSlug", e.previousSlug}};
+}
+json to_data(const ComponentAdded& e) {
+  json j{{"pageId", e.pageId.value},
+         {"componentId", e.componentId.value},
+         {"type", e.type},
+         {"props", e.props}};
+  put_position(j, e.parentId, e.slot, e.index);
+  return j;
+}
+json to_data(const ComponentPropsUpdated& e) {
+  return json{{"pageId", e.pageId.value},
+              {"componentId", e.componentId.value},
+              {"patch", e.patch},
+              {"props", e.props}};
+}
+json to_data(const ComponentMoved& e) {
+  json j{{"pageId", e.pageId.value}, {"componentId", e.componentId.value}};
+  put_position(j, e.parentId, e.slot, e.index);
+  return j;
+}
+json to_data(const ComponentRemoved& e) {
+  return json{{"pageId", e.pageId.value}, {"componentId", e.componentId.value}};
+}
+json to_data(const PagePublished& e) {
+  return json{{"pageId", e.pageId.value}, {"version", e.version}};
+}
+
+using codec::ObjectReader;
+
+// parentId and slot come together; index is never negative.
+void read_position(ObjectReader& r, std::optional<ComponentId>& parent, std::string& slot,
+                   int64_t& index) {
+  parent = r.opt_id<ComponentId>("parentId");
+  auto s = r.opt_str("slot");
+  if (parent && !s) r.fail("slot", "is required with parentId");
+  if (!parent && s) r.fail("slot", "is only allowed with parentId");
+  slot = s.value_or(std::string());
+  index = r.i64("index");
+  if (index < 0) r.fail("index", "must not be negative");
+}
+
+template <class T>
+T from_data(ObjectReader& r);
+
+template <>
+SiteCreated from_data(ObjectReader& r) {
+  return SiteCreated{r.id<SiteId>("siteId"), r.id<TenantId>("tenantId"), r.str("name"),
+                     r.str("subdomain")};
+}
+template <>
+SiteSettingsUpdated from_data(ObjectReader& r) {
+  SiteSettingsUpdated e;
+  e.siteId = r.id<SiteId>("siteId");
+  e.name = r.opt_str("name");
+  e.seo = codec::read_site_seo(r, "seo", false);
+  if (const json* s = r.opt_object("settings")) e.settings = *s;
+  return e;
+}
+template <>
+PageCreated from_data(ObjectReader& r) {
+  return PageCreated{r.id<PageId>("pageId"), r.str("title"), r.str("slug"), r.str("description")};
+}
+template <>
+PageMetadataUpdated from_data(ObjectReader& r) {
+  PageMetadataUpdated e;
+  e.pageId = r.id<PageId>("pageId");
+  e.title = r.opt_str("title");
+  e.description = r.opt_str("description");
+  e.seo = codec::read_page_seo(r, "seo", false);
+  return e;
+}
+template <>
+PageSlugChanged from_data(ObjectReader& r) {
+  return PageSlugChanged{r.id<PageId>("pageId"), r.str("slug"), r.str("previousSlug")};
+}
+template <>
+ComponentAdded from_data(ObjectReader& r) {
+  ComponentAdded e;
+  e.pageId = r.id<PageId>("pageId");
+  e.componentId = r.id<ComponentId>("componentId");
+  e.type = r.str("type");
+  if (const json* p = r.object("props")) e.props = *p;
+  read_position(r, e.parentId, e.slot, e.index);
+  return e;
+}
+template <>
+ComponentPropsUpdated from_data(ObjectReader& r) {
+  ComponentPropsUpdated e;
+  e.pageId = r.id<PageId>("pageId");
+  e.componentId = r.id<ComponentId>("componentId");
+  if (const json* p = r.object("patch")) e.patch = *p;
+  if (const json* p = r.object("props")) e.props = *p;
+  return e;
+}
+template <>
+ComponentMoved from_data(ObjectReader& r) {
+  ComponentMoved e;
+  e.pageId = r.id<PageId>("pageId");
+  e.componentId = r.id<ComponentId>("componentId");
+  read_position(r, e.parentId, e.slot, e.index);
+  return e;
+}
+template <>
+ComponentRemoved from_data(ObjectReader& r) {
+  return ComponentRemoved{r.id<PageId>("pageId"), r.id<ComponentId>("componentId")};
+}
+template <>
+PagePublished from_data(ObjectReader& r) {
+  return PagePublished{r.id<PageId>("pageId"), r.i64("version")};
+}
+
+// Field lists per type, for the strict unknown-field check.
+template <class T>
+std::span<const std::string_view> fields_of();
+#define PW_FIELDS(T, ...)                                        \
+  template <>                                                    \
+  std::span<const std::string_view> fields_of<T>() {             \
+    static constexpr std::string_view kFields[] = {__VA_ARGS__}; \
+    return kFields;                                              \
+  }
+PW_FIELDS(SiteCreated, "siteId", "tenantId", "name", "subdomain")
+PW_FIELDS(SiteSettingsUpdated, "siteId", "name", "seo", "settings")
+PW_FIELDS(PageCreated, "pageId", "title", "slug", "description")
+PW_FIELDS(PageMetadataUpdated, "pageId", "title", "description", "seo")
+PW_FIELDS(PageSlugChanged, "pageId", "slug", "previousSlug")
+PW_FIELDS(ComponentAdded, "pageId", "componentId", "type", "props", "parentId", "slot", "index")
+PW_FIELDS(ComponentPropsUpdated, "pageId", "componentId", "patch", "props")
+PW_FIELDS(ComponentMoved, "pageId", "componentId", "parentId", "slot", "index")
+PW_FIELDS(ComponentRemoved, "pageId", "componentId")
+PW_FIELDS(PagePublished, "pageId", "version")
+
+#undef PW_FIELDS
+
+template <class T>
+Result<DomainEvent> decode(const json& data) {
+  std::vector<ErrorDetail> errors;
+  ObjectReader r(data, "", errors, fields_of<T>());
+  T e = from_data<T>(r);
+  if (!errors.empty())
+    return codec::validation_error("invalid " + std::string(EventName<T>::name) + " data",
+                                   std::move(errors));
+  return DomainEvent{std::move(e)};
+}
+
+using Decoder = Result<DomainEvent> (*)(const json&);
+
+template <class... Ts>
+Decoder decoder_for(std::string_view type, std::variant<Ts...>*) {
+  Decoder d = nullptr;
+  ((type == EventName<Ts>::name ? (d = &decode<Ts>, true) : false) || ...);
+  return d;
+}
+
+// Upcasters turn data of schemaVersion v into v+1. None exist yet: when an
+// event's data changes shape, bump kEventSchemaVersion and add a step here.
+Result<json> upcast(std::string_view /*type*/, int from_version, json data) {
+  for (int v = from_version; v < kEventSchemaVersion; ++v) {
+    switch (v) {
+      default:
+        return codec::validation_error(
+            "no upcaster", {{"schemaVersion", "no upcaster from version " + std::to_string(v)}});
+    }
+  }
+  return data;
+}
+
+}  // namespace
+
+std::string_view event_type(const DomainEvent& e) {
+  return std::visit([](const auto& ev) { return EventName<std::decay_t<decltype(ev)>>::name; }, e);
+}
+
+AggregateRef aggregate_of(const DomainEvent& e) {
+  return std::visit(
+      [](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (EventName<T>::aggregate == "site")
+          return AggregateRef{"site", ev.siteId.value};
+        else
+          return AggregateRef{"page", ev.pageId.value};
+      },
+      e);
+}
+
+json event_data(const DomainEvent& e) {
+  return std::visit([](const auto& ev) { return to_data(ev); }, e);
+}
+
+Result<DomainEvent> event_from_json(std::string_view type, int schemaVersion, const json& data) {
+  Decoder d = decoder_for(type, static_cast<DomainEvent*>(nullptr));
+  if (!d) return codec::validation_error("unknown event type", {{"type", "unknown event type"}});
+  if (schemaVersion < 1 || schemaVersion > kEventSchemaVersion)
+    return codec::validation_error(
+        "unsupported schema version",
+        {{"schemaVersion", "unsupported version " + std::to_string(schemaVersion)}});
+  if (schemaVersion == kEventSchemaVersion) return d(data);
+  auto up = upcast(type, schemaVersion, data);
+  if (!up) return up.error();
+  return d(*up);
+}
+
+}  // namespace pw::domain

@@ -1,0 +1,213 @@
+#pragma once
+// Domain events of a site aggregate and their JSON codec (the envelope's `data`).
+// Tenant and site ids travel in the envelope; the data carries what folding needs.
+// Page events name their page, so a page can be rebuilt from its events alone.
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "events/ids.hpp"
+#include "events/result.hpp"
+
+namespace pw::domain {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+// Schema version written with every new event. Older versions are upcast in
+// event_from_json before decoding; stored bytes are never rewritten.
+inline constexpr int kEventSchemaVersion = 1;
+
+struct SiteSeo {
+  std::string titleTemplate;
+  std::string description;
+  std::string ogImage;
+  friend bool operator==(const SiteSeo&, const SiteSeo&) = default;
+};
+
+struct PageSeo {
+  bool noIndex = false;
+  std::string canonical;
+  std::string ogImage;
+  friend bool operator==(const PageSeo&, const PageSeo&) = default;
+};
+
+struct SiteCreated {
+  SiteId siteId;
+  TenantId tenant;
+  std::string name;
+  std::string subdomain;
+  friend bool operator==(const SiteCreated&, const SiteCreated&) = default;
+};
+
+// Only the parts that changed are present; each holds the resulting value.
+struct SiteSettingsUpdated {
+  SiteId siteId;
+  std::optional<std::string> name;
+  std::optional<SiteSeo> seo;
+  std::optional<nlohmann::json> settings;
+  friend bool operator==(const SiteSettingsUpdated&, const SiteSettingsUpdated&) = default;
+};
+
+struct PageCreated {
+  PageId pageId;
+  std::string title;
+  std::string slug;
+  std::string description;
+  friend bool operator==(const PageCreated&, const PageCreated&) = default;
+};
+
+struct PageMetadataUpdated {
+  PageId pageId;
+  std::optional<std::string> title;
+  std::optional<std::string> description;
+  std::optional<PageSeo> seo;
+  friend bool operator==(const PageMetadataUpdated&, const PageMetadataUpdated&) = default;
+};
+
+struct PageSlugChanged {
+  PageId pageId;
+  std::string slug;
+  std::string previousSlug;  // for redirects; folding ignores it
+  friend bool operator==(const PageSlugChanged&, const PageSlugChanged&) = default;
+};
+
+// Position is fully resolved: no parentId = top level (slot empty), index is
+// the final position in the target list.
+struct ComponentAdded {
+  PageId pageId;
+  ComponentId componentId;
+  std::string type;
+  nlohmann::json props = nlohmann::json::object();
+  std::optional<ComponentId> parentId;
+  std::string slot;
+  int64_t index = 0;
+  friend bool operator==(const ComponentAdded&, const ComponentAdded&) = default;
+};
+
+struct ComponentPropsUpdated {
+  PageId pageId;
+  ComponentId componentId;
+  nlohmann::json patch = nlohmann::json::object();  // as requested (RFC 7386)
+  nlohmann::json props = nlohmann::json::object();  // the result; folding sets it
+  friend bool operator==(const ComponentPropsUpdated&, const ComponentPropsUpdated&) = default;
+};
+
+// index is relative to the target list after the component was taken out.
+struct ComponentMoved {
+  PageId pageId;
+  ComponentId componentId;
+  std::optional<ComponentId> parentId;
+  std::string slot;
+  int64_t index = 0;
+  friend bool operator==(const ComponentMoved&, const ComponentMoved&) = default;
+};
+
+// Removes the component and its whole subtree.
+struct ComponentRemoved {
+  PageId pageId;
+  ComponentId componentId;
+  friend bool operator==(const ComponentRemoved&, const ComponentRemoved&) = default;
+};
+
+// version = the page version including this event, so a page is unchanged
+// since its last publish exactly when page.version == page.publishedVersion.
+struct PagePublished {
+  PageId pageId;
+  int64_t version = 0;
+  friend bool operator==(const PagePublished&, const PagePublished&) = default;
+};
+
+using DomainEvent = std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
+                                 PageSlugChanged, ComponentAdded, ComponentPropsUpdated,
+                                 ComponentMoved, ComponentRemoved, PagePublished>;
+
+struct AggregateRef {
+  std::string_view type;  // "site" | "page" (static storage)
+  std::string id;
+  friend bool operator==(const AggregateRef&, const AggregateRef&) = default;
+};
+
+std::string_view event_type(const DomainEvent& e);  // "PageCreated", ...
+AggregateRef aggregate_of(const DomainEvent& e);
+nlohmann::json event_data(const DomainEvent& e);
+// Strict: unknown fields, missing fields and wrong types are VALIDATION_ERROR.
+Result<DomainEvent> event_from_json(std::string_view type, int schemaVersion,
+                                    const nlohmann::json& data);
+
+nlohmann::json site_seo_to_json(const SiteSeo& s);
+nlohmann::json page_seo_to_json(const PageSeo& s);
+
+// ---------------------------------------------------------------------------
+// Strict JSON object reading, shared by the event, command and snapshot codecs.
+// Every problem becomes an ErrorDetail{field, message}, so a client sees all of
+// them at once. `null` counts as absent for optional fields.
+namespace codec {
+
+class ObjectReader {
+ public:
+  ObjectReader(const nlohmann::json& j, std::string prefix, std::vector<ErrorDetail>& errors,
+               std::span<const std::string_view> allowed);
+  ObjectReader(const nlohmann::json& j, std::string prefix, std::vector<ErrorDetail>& errors,
+               std::initializer_list<std::string_view> allowed)
+      : ObjectReader(j, std::move(prefix), errors,
+                     std::span<const std::string_view>(allowed.begin(), allowed.size())) {}
+
+  bool is_object() const { return obj_ != nullptr; }
+  std::string field(std::string_view key) const;
+
+  std::string str(std::string_view key);
+  std::optional<std::string> opt_str(std::string_view key);
+  int64_t i64(std::string_view key);
+  std::optional<int64_t> opt_i64(std::string_view key);
+  bool boolean(std::string_view key);
+  std::optional<bool> opt_bool(std::string_view key);
+  // The value if it is an object (required / optional).
+  const nlohmann::json* object(std::string_view key);
+  const nlohmann::json* opt_object(std::string_view key);
+  const nlohmann::json* array(std::string_view key);
+
+  template <class Id>
+  Id id(std::string_view key) {
+    return Id{str(key)};
+  }
+  template <class Id>
+  std::optional<Id> opt_id(std::string_view key) {
+    auto s = opt_str(key);
+    return s ? std::optional<Id>(Id{std::move(*s)}) : std::nullopt;
+  }
+
+  void fail(std::string_view key, std::string message);
+  std::vector<ErrorDetail>& errors() { return errors_; }
+
+ private:
+  // The value of key, or nullptr (absent, or null when optional). Records
+  // "is required" for a missing or null required field.
+  const nlohmann::json* get(std::string_view key, bool required);
+  std::optional<std::string> string_field(std::string_view key, bool required);
+  std::optional<int64_t> int_field(std::string_view key, bool required);
+  std::optional<bool> bool_field(std::string_view key, bool required);
+  const nlohmann::json* object_field(std::string_view key, bool required);
+
+  const nlohmann::json* obj_ = nullptr;
+  std::string prefix_;
+  std::vector<ErrorDetail>& errors_;
+};
+
+Error validation_error(std::string message, std::vector<ErrorDetail> details);
+
+std::optional<SiteSeo> read_site_seo(ObjectReader& r, std::string_view key, bool required);
+std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required);
+
+}  // namespace codec
+}  // namespace pw::domain

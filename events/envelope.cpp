@@ -1,0 +1,167 @@
+#include "events/envelope.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "events/json_scan.hpp"
+
+namespace pw {
+namespace {
+
+using json_scan::append_quoted;
+
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  out.push_back('"');
+  out.append(key);
+  out += "\":";
+  append_quoted(out, value);
+  out.push_back(',');
+}
+
+void append_int(std::string& out, std::string_view key, int64_t value) {
+  out.push_back('"');
+  out.append(key);
+  out += "\":";
+  std::array<char, 24> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  (void)ec;
+  out.append(buf.data(), end);
+  out.push_back(',');
+}
+
+constexpr std::array<std::string_view, 14> kFields{
+    "id",     "type",          "schemaVersion", "tenantId",    "siteId",   "aggregate", "seq",
+    "occurredAt", "actor",     "commandId",     "correlationId", "causationId", "prevHash", "data"};
+
+bool is_lower_hex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+Error invalid(std::string field, std::string message) {
+  return make_error(Errc::validation_error, "invalid event envelope",
+                    {{std::move(field), std::move(message)}});
+}
+
+}  // namespace
+
+bool is_canonical_timestamp(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS.ffffffZ
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+  if (s.size() != kShape.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (kShape[i] == 'd') {
+      if (s[i] < '0' || s[i] > '9') return false;
+    } else if (s[i] != kShape[i]) {
+      return false;
+    }
+  }
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int month = num(5, 2), day = num(8, 2), hour = num(11, 2), minute = num(14, 2),
+            second = num(17, 2);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 &&
+         second <= 60;
+}
+
+std::string encode(const Envelope& e) {
+  std::string out;
+  const std::string data = e.data.dump();
+  out.reserve(480 + data.size());
+  out.push_back('{');
+  append_field(out, "id", e.id);
+  append_field(out, "type", e.type);
+  append_int(out, "schemaVersion", e.schema_version);
+  append_field(out, "tenantId", e.tenant_id);
+  append_field(out, "siteId", e.site_id);
+  out += "\"aggregate\":{";
+  append_field(out, "type", e.aggregate.type);
+  append_field(out, "id", e.aggregate.id);
+  append_int(out, "version", e.aggregate.version);
+  out.back() = '}';
+  out.push_back(',');
+  append_int(out, "seq", e.seq);
+  append_field(out, "occurredAt", e.occurred_at);
+  append_field(out, "actor", e.actor);
+  append_field(out, "commandId", e.command_id);
+  append_field(out, "correlationId", e.correlation_id);
+  append_field(out, "causationId", e.causation_id);
+  append_field(out, "prevHash", e.prev_hash);
+  out += "\"data\":";
+  out += data;
+  out.push_back('}');
+  return out;
+}
+
+Result<Envelope> decode(std::string_view record_value) {
+  // Duplicate keys must be refused before nlohmann::json collapses them.
+  std::array<bool, kFields.size()> seen{};
+  std::string unknown;
+  const bool shaped = json_scan::for_each_field(record_value, [&](std::string_view key, std::string_view) {
+    for (size_t i = 0; i < kFields.size(); ++i) {
+      if (key == kFields[i]) {
+        if (seen[i]) {
+          unknown = std::string(key);
+          return false;
+        }
+        seen[i] = true;
+        return true;
+      }
+    }
+    unknown = std::string(key);
+    return false;
+  });
+  if (!shaped) {
+    if (!unknown.empty()) return invalid(unknown, "unknown or duplicate field");
+    return invalid("", "not a JSON object");
+  }
+  for (size_t i = 0; i < kFields.size(); ++i)
+    if (!seen[i]) return invalid(std::string(kFields[i]), "missing");
+
+  nlohmann::json j = nlohmann::json::parse(record_value, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid("", "malformed JSON");
+
+  Envelope e;
+  auto str = [&](const char* key, std::string& dst) -> bool {
+    const auto& v = j[key];
+    if (!v.is_string()) return false;
+    dst = v.get<std::string>();
+    return true;
+  };
+  for (auto [key, dst] : {std::pair{"id", &e.id}, {"type", &e.type}, {"tenantId", &e.tenant_id},
+                          {"siteId", &e.site_id}, {"occurredAt", &e.occurred_at},
+                          {"actor", &e.actor}, {"commandId", &e.command_id},
+                          {"correlationId", &e.correlation_id}, {"causationId", &e.causation_id},
+                          {"prevHash", &e.prev_hash}}) {
+    if (!str(key, *dst)) return invalid(key, "must be a string");
+  }
+  if (!j["schemaVersion"].is_number_integer() || j["schemaVersion"].get<int64_t>() < 1)
+    return invalid("schemaVersion", "must be a positive integer");
+  e.schema_version = j["schemaVersion"].get<int>();
+  if (!j["seq"].is_number_integer() || j["seq"].get<int64_t>() < 1)
+    return invalid("seq", "must be an integer >= 1");
+  e.seq = j["seq"].get<int64_t>();
+  const auto& agg = j["aggregate"];
+  if (!agg.is_object() || agg.size() != 3 || !agg.contains("type") || !agg.contains("id") ||
+      !agg.contains("version") || !agg["type"].is_string() || !agg["id"].is_string() ||
+      !agg["version"].is_number_integer())
+    return invalid("aggregate", "must be {type: string, id: string, version: integer}");
+  e.aggregate = {agg["type"].get<std::string>(), agg["id"].get<std::string>(),
+                 agg["version"].get<int64_t>()};
+  if (!j["data"].is_object()) return invalid("data", "must be an object");
+  e.data = std::move(j["data"]);
+  if (!is_lower_hex64(e.prev_hash)) return invalid("prevHash", "must be 64 lowercase hex digits");
+  if (!is_canonical_timestamp(e.occurred_at))
+    return invalid("occurredAt", "must be RFC 3339 UTC with microseconds");
+  if (e.id.empty() || e.type.empty() || e.tenant_id.empty() || e.site_id.empty())
+    return invalid(e.id.empty() ? "id" : e.type.empty() ? "type" : e.tenant_id.empty() ? "tenantId" : "siteId",
+                   "must not be empty");
+  return e;
+}
+
+}  // namespace pw

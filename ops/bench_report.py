@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON into docs/BENCHMARKS.md: each figure with the
+baseline measured in the same run and the ratio between them."""
+import json
+import platform
+import sys
+from datetime import datetime, timezone
+
+src, dst = sys.argv[1], sys.argv[2]
+data = json.load(open(src))
+rates = {}
+for b in data["benchmarks"]:
+    if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+        continue
+    rates[b["name"]] = b.get("items_per_second", 0.0)
+
+
+def find(prefix, *parts):
+    for name, rate in rates.items():
+        if name.startswith(prefix) and all(p in name for p in parts):
+            return rate
+    return None
+
+
+def fmt(x):
+    if x is None:
+        return "n/a"
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} M/s"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f} k/s"
+    return f"{x:.0f} /s"
+
+
+rows = []
+verify = find("BM_VerifyChain")
+sha = find("BM_Sha256Baseline")
+rows.append(("hash-chain verification (events/s, 1 core)", verify, "SHA-256 of the same bytes", sha,
+             "≥ 500k events/s" + (" ✔" if verify and verify >= 5e5 else " ✘")))
+for fsync in ("0", "1"):
+    for threads in ("1", "8", "64"):
+        ours = find("BM_LocalAppend", f"fsync:{fsync}", f"threads:{threads}")
+        base = find("BM_RocksDbBaseline", f"fsync:{fsync}", f"threads:{threads}")
+        rows.append((f"local append, fsync {'on' if fsync == '1' else 'off'}, {threads} appenders (records/s)",
+                     ours, "raw RocksDB WriteBatch, same bytes", base, ""))
+decide = find("BM_DecideApply")
+parse = find("BM_CommandJsonRoundTripBaseline")
+rows.append(("decide + apply (commands/s, 1 core)", decide, "JSON parse + dump of the command", parse, ""))
+
+lines = [
+    "# Benchmarks",
+    "",
+    "Produced by `ops/bench` (Release build, Google Benchmark). Each figure is shown",
+    "with a baseline measured in the same run on the same machine, and the ratio",
+    "figure / baseline. Absolute numbers depend on the machine; ratios travel.",
+    "",
+    f"Last run: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
+    f"{platform.machine()}, {data.get('context', {}).get('num_cpus', '?')} CPUs.",
+    "",
+    "| benchmark | figure | baseline | baseline figure | ratio | target |",
+    "|---|---|---|---|---|---|",
+]
+for name, ours, base_name, base, target in rows:
+    ratio = f"{ours / base:.2f}" if ours and base else "n/a"
+    lines.append(f"| {name} | {fmt(ours)} | {base_name} | {fmt(base)} | {ratio} | {target} |")
+lines.append("")
+lines.append("Raw results: `build/release/bench.json` after a run.")
+open(dst, "w").write("\n".join(lines) + "\n")

@@ -1,0 +1,15 @@
+#pragma once
+// Subcommands of the `pagewright` binary. Each registers its options on the
+// app and returns the function that runs it once parsed.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace pw::cli {
+
+using Runner = std::function<int()>;
+
+Runner add_dev_broker(CLI::App& app);
+Runner add_version(CLI::App& app);
+
+}  // namespace pw::cli

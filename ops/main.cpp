@@ -1,0 +1,16 @@
+// pagewright: one binary, many roles (DESIGN.md, decision 2).
+#include <vector>
+
+#include "ops/cli/cli.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Pagewright — event-sourced website builder backend"};
+  app.require_subcommand(1);
+  std::vector<pw::cli::Runner> runners = {pw::cli::add_dev_broker(app), pw::cli::add_version(app)};
+  CLI11_PARSE(app, argc, argv);
+  for (const auto& run : runners) {
+    const int rc = run();
+    if (rc >= 0) return rc;
+  }
+  return 2;
+}

@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "events/envelope.hpp"
+#include "events/hash_chain.hpp"
+
+namespace {
+
+pw::Envelope sample() {
+  pw::Envelope e;
+  e.id = "0b9b5f4e-8d3c-4f0e-9a55-1d2c3b4a5f60";
+  e.type = "PageCreated";
+  e.schema_version = 1;
+  e.tenant_id = "tenant-a";
+  e.site_id = "5f0c8a1e-0000-5000-8000-000000000001";
+  e.aggregate = {"page", e.site_id + ".home", 1};
+  e.seq = 2;
+  e.occurred_at = "2026-11-22T10:00:00.123456Z";
+  e.actor = "user-1";
+  e.command_id = "cmd-1";
+  e.correlation_id = "corr-1";
+  e.causation_id = "cmd-1";
+  e.prev_hash = std::string(64, 'a');
+  e.data = {{"title", "Hello \"world\"\n"}, {"slug", ""}, {"nested", {{"b", 1}, {"a", {1, 2}}}}};
+  return e;
+}
+
+TEST(Envelope, EncodesCompactJsonInFixedOrderWithoutNewlines) {
+  const auto bytes = pw::encode(sample());
+  EXPECT_EQ(bytes.find('\n'), std::string::npos);
+  EXPECT_EQ(bytes.rfind("{\"id\":", 0), 0u);
+  const auto parsed = nlohmann::json::parse(bytes);
+  EXPECT_EQ(parsed.dump(), nlohmann::json::parse(bytes).dump());
+  const std::vector<std::string> order = {"\"id\"", "\"type\"", "\"schemaVersion\"", "\"tenantId\"",
+                                          "\"siteId\"", "\"aggregate\"", "\"seq\"", "\"occurredAt\"",
+                                          "\"actor\"", "\"commandId\"", "\"correlationId\"",
+                                          "\"causationId\"", "\"prevHash\"", "\"data\""};
+  size_t last = 0;
+  for (const auto& key : order) {
+    const auto at = bytes.find(key + ":", last);
+    ASSERT_NE(at, std::string::npos) << key;
+    last = at;
+  }
+}
+
+TEST(Envelope, RoundTripsExactly) {
+  const auto e = sample();
+  const auto bytes = pw::encode(e);
+  auto decoded = pw::decode(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, e);
+  EXPECT_EQ(pw::encode(*decoded), bytes);  // stored bytes are reproducible
+}
+
+TEST(Envelope, EscapesLikeNlohmann) {
+  auto e = sample();
+  e.actor = std::string("ctl\x01\x1f tab\t quote\" back\\ utf8 \xc3\xa9", 33);
+  const auto bytes = pw::encode(e);
+  EXPECT_EQ(nlohmann::json::parse(bytes)["actor"].get<std::string>(), e.actor);
+  EXPECT_NE(bytes.find(nlohmann::json(e.actor).dump()), std::string::npos);
+}
+
+struct BadCase {
+  const char* name;
+  std::function<void(nlohmann::ordered_json&)> mutate;
+  const char* field;
+};
+
+TEST(Envelope, DecodeIsStrict) {
+  const std::vector<BadCase> cases = {
+      {"missing field", [](auto& j) { j.erase("actor"); }, "actor"},
+      {"unknown field", [](auto& j) { j["extra"] = 1; }, "extra"},
+      {"seq zero", [](auto& j) { j["seq"] = 0; }, "seq"},
+      {"seq string", [](auto& j) { j["seq"] = "1"; }, "seq"},
+      {"short prevHash", [](auto& j) { j["prevHash"] = "abc"; }, "prevHash"},
+      {"uppercase prevHash", [](auto& j) { j["prevHash"] = std::string(64, 'A'); }, "prevHash"},
+      {"bad timestamp", [](auto& j) { j["occurredAt"] = "2026-11-22T10:00:00Z"; }, "occurredAt"},
+      {"month 13", [](auto& j) { j["occurredAt"] = "2026-13-22T10:00:00.000000Z"; }, "occurredAt"},
+      {"data not object", [](auto& j) { j["data"] = nlohmann::json::array(); }, "data"},
+      {"aggregate extra", [](auto& j) { j["aggregate"]["x"] = 1; }, "aggregate"},
+      {"aggregate version string", [](auto& j) { j["aggregate"]["version"] = "1"; }, "aggregate"},
+      {"type number", [](auto& j) { j["type"] = 5; }, "type"},
+      {"empty site", [](auto& j) { j["siteId"] = ""; }, "siteId"},
+  };
+  for (const auto& c : cases) {
+    auto j = nlohmann::ordered_json::parse(pw::encode(sample()));
+    c.mutate(j);
+    auto r = pw::decode(j.dump());
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_EQ(r.error().code, pw::Errc::validation_error) << c.name;
+    ASSERT_FALSE(r.error().details.empty()) << c.name;
+    EXPECT_EQ(r.error().details[0].field, c.field) << c.name;
+  }
+}
+
+TEST(Envelope, DecodeRefusesDuplicateKeysAndGarbage) {
+  auto bytes = pw::encode(sample());
+  const std::string dup = bytes.substr(0, bytes.size() - 1) + ",\"seq\":3}";
+  EXPECT_FALSE(pw::decode(dup).ok());
+  for (const std::string& bad : std::vector<std::string>{"", "null", "[]", "{", "{\"id\":}", "{}x", bytes + "x"})
+    EXPECT_FALSE(pw::decode(bad).ok()) << bad;
+}
+
+TEST(Envelope, HashIsSha256OfExactBytes) {
+  // sha256("abc") from FIPS 180-2.
+  EXPECT_EQ(pw::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const auto bytes = pw::encode(sample());
+  EXPECT_EQ(pw::sha256_hex(bytes), pw::to_hex(pw::sha256(bytes)));
+}
+
+}  // namespace

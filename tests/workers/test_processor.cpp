@@ -1,0 +1,419 @@
+// The command processor against a real event log: what it appends, how it
+// answers repeats, and that a processor killed mid-stream and restarted appends
+// exactly what an uninterrupted one does.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "events/envelope.hpp"
+#include "events/hash_chain.hpp"
+#include "tests/workers/backend.hpp"
+#include "workers/command_processor.hpp"
+
+extern char** environ;
+
+namespace pw::test {
+namespace {
+
+using namespace std::chrono_literals;
+using workers::CommandRecord;
+namespace d = domain;
+
+constexpr int32_t kPartitions = 4;
+const std::string kCommands(log::kCommandsTopic);
+const std::string kEvents(log::kEventsTopic);
+const std::string kResults(log::kResultsTopic);
+
+std::string timestamp(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "2026-11-22T10:%02d:%02d.%06dZ", (n / 60000000) % 60, (n / 1000000) % 60,
+                n % 1000000);
+  return buf;
+}
+
+CommandRecord record(int n, const std::string& subdomain, d::Command command,
+                     std::string command_id = "") {
+  CommandRecord r;
+  r.meta.commandId = CommandId{command_id.empty() ? "cmd-" + std::to_string(n) : command_id};
+  r.meta.tenant = TenantId{"tenant-" + subdomain};
+  r.meta.actor = UserId{"user-1"};
+  r.meta.siteId = site_id_for_subdomain(subdomain);
+  r.meta.occurredAt = timestamp(n);
+  r.command = std::move(command);
+  r.correlation_id = "corr-" + std::to_string(n);
+  return r;
+}
+
+// A deterministic mix: site and page creation, component edits, rejections
+// (unknown type, slug taken) and repeated command ids.
+std::vector<CommandRecord> command_stream(int sites, int edits_per_site, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<CommandRecord> out;
+  int n = 0;
+  std::vector<std::string> subdomains;
+  for (int s = 0; s < sites; ++s) {
+    subdomains.push_back("site-" + std::to_string(s));
+    const auto& sub = subdomains.back();
+    out.push_back(record(++n, sub, d::CreateSite{site_id_for_subdomain(sub), "Site " + sub, sub}));
+    out.push_back(record(++n, sub, d::CreatePage{make_page_id(site_id_for_subdomain(sub), "home"), "Home", "", {}}));
+  }
+  for (int i = 0; i < edits_per_site * sites; ++i) {
+    const auto& sub = subdomains[rng() % subdomains.size()];
+    const auto site = site_id_for_subdomain(sub);
+    const auto page = make_page_id(site, "home");
+    const int kind = static_cast<int>(rng() % 10);
+    const std::string component = "c" + std::to_string(rng() % 20);
+    ++n;
+    if (kind < 4) {
+      out.push_back(record(n, sub, d::AddComponent{page, ComponentId{component}, "Heading",
+                                                   nlohmann::json{{"text", "Title " + std::to_string(n)}}, {}, {}, {}}));
+    } else if (kind < 6) {
+      out.push_back(record(n, sub, d::UpdateComponentProps{page, ComponentId{component},
+                                                           {{"text", "Edited " + std::to_string(n)}}}));
+    } else if (kind < 7) {
+      out.push_back(record(n, sub, d::MoveComponent{page, ComponentId{component}, {}, {}, 0}));
+    } else if (kind < 8) {
+      out.push_back(record(n, sub, d::AddComponent{page, ComponentId{"x" + std::to_string(n)}, "Marquee", {}, {}, {}, {}}));
+    } else if (kind < 9) {
+      out.push_back(record(n, sub, d::CreatePage{make_page_id(site, "p" + std::to_string(n)), "About", "about", {}}));
+    } else if (!out.empty()) {
+      out.push_back(out[rng() % out.size()]);  // a client retrying an earlier command
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<log::EventLog> open(const std::string& uri, const log::Config& config) {
+  auto r = log::open_log(uri, config);
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return std::move(r).value();
+}
+
+void create_topics(log::EventLog& log) {
+  auto r = log.create_topics({{kCommands, kPartitions}, {kEvents, kPartitions}, {kResults, kPartitions}});
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+}
+
+void submit(log::EventLog& log, const std::vector<CommandRecord>& commands) {
+  for (size_t i = 0; i < commands.size(); i += 50) {
+    log::Batch b;
+    for (size_t j = i; j < std::min(commands.size(), i + 50); ++j)
+      b.records.push_back({kCommands, commands[j].meta.siteId.str(), workers::encode_command_record(commands[j]),
+                           std::nullopt});
+    auto r = log.append(b);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+}
+
+// Every record of a topic per partition, reading until `total` records arrived.
+std::map<int32_t, std::vector<log::Record>> read_all(log::EventLog& log, const std::string& topic,
+                                                     size_t total) {
+  std::map<int32_t, std::vector<log::Record>> out;
+  std::vector<std::unique_ptr<log::Reader>> readers;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    auto r = log.reader({topic, p}, 0);
+    if (!r.ok()) throw std::runtime_error(r.error().message);
+    readers.push_back(std::move(r).value());
+  }
+  size_t seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  bool quiet = false;
+  while (std::chrono::steady_clock::now() < deadline && (seen < total || !quiet)) {
+    quiet = true;
+    for (int32_t p = 0; p < kPartitions; ++p) {
+      auto got = readers[static_cast<size_t>(p)]->read(seen < total ? 50ms : 300ms, 1000);
+      if (!got.ok()) throw std::runtime_error(got.error().message);
+      if (!got->empty()) quiet = false;
+      seen += got->size();
+      for (auto& rec : *got) out[p].push_back(std::move(rec));
+    }
+  }
+  return out;
+}
+
+// Runs a processor in this process until `results_wanted` results are in the log.
+void run_until(log::EventLog& log, const std::filesystem::path& snapshots, size_t results_wanted,
+               int64_t snapshot_every = 50) {
+  workers::ProcessorConfig config;
+  config.snapshot_dir = snapshots;
+  config.snapshot_every = snapshot_every;
+  config.max_cached_sites = 3;  // exercise eviction and reloads from snapshots
+  auto processor = workers::CommandProcessor::create(log, config);
+  if (!processor.ok()) throw std::runtime_error(processor.error().message);
+  std::vector<std::unique_ptr<log::Reader>> readers;
+  for (int32_t p = 0; p < kPartitions; ++p) readers.push_back(std::move(log.reader({kResults, p}, 0)).value());
+  size_t results = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (results < results_wanted && std::chrono::steady_clock::now() < deadline) {
+    auto r = (*processor)->run_once(50ms);
+    if (!r.ok()) ADD_FAILURE() << r.error().message;
+    for (auto& reader : readers) {
+      auto got = reader->read(1ms, 10000);
+      if (got.ok()) results += got->size();
+    }
+  }
+  EXPECT_GE(results, results_wanted);
+  (*processor)->close();
+}
+
+class Processor : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_ = make_processor_backend();
+    snapshots_ = std::filesystem::temp_directory_path() / ("pw-snap-" + std::to_string(::getpid()) + "-" +
+                                                           std::to_string(counter_++));
+  }
+  void TearDown() override {
+    std::error_code ec;
+    for (int i = 0; i < 3; ++i) std::filesystem::remove_all(snapshots_.string() + std::to_string(i), ec);
+    std::filesystem::remove_all(snapshots_, ec);
+  }
+  std::filesystem::path snap(int i) const { return snapshots_.string() + std::to_string(i); }
+
+  std::unique_ptr<ProcessorBackend> backend_;
+  std::filesystem::path snapshots_;
+  static inline int counter_ = 0;
+};
+
+std::map<std::string, std::vector<std::string>> events_by_site(
+    const std::map<int32_t, std::vector<log::Record>>& events) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [p, recs] : events)
+    for (const auto& r : recs) out[r.key].push_back(r.value);
+  return out;
+}
+
+TEST_F(Processor, AppendsAVerifiableChainPerSiteAndAResultPerCommand) {
+  const auto uri = backend_->fresh_uri();
+  auto log = open(uri, backend_->config());
+  create_topics(*log);
+  const auto commands = command_stream(5, 30, 7);
+  submit(*log, commands);
+  run_until(*log, snap(0), commands.size());
+
+  const auto results = read_all(*log, kResults, commands.size());
+  size_t result_count = 0, accepted = 0;
+  for (const auto& [p, recs] : results) {
+    for (const auto& rec : recs) {
+      ++result_count;
+      auto o = workers::outcome_from_json(nlohmann::json::parse(rec.value));
+      ASSERT_TRUE(o.ok());
+      if (o->accepted) ++accepted;
+      if (o->accepted && !o->events.empty()) {
+        EXPECT_EQ(o->position.rfind(std::to_string(p) + ":", 0), 0u) << o->position;
+      }
+    }
+  }
+  EXPECT_EQ(result_count, commands.size());
+  EXPECT_GT(accepted, commands.size() / 3);
+
+  const auto events = read_all(*log, kEvents, 1);
+  const auto sites = events_by_site(events);
+  EXPECT_EQ(sites.size(), 5u);
+  for (const auto& [site, values] : sites) {
+    ChainVerifier verifier;
+    int64_t seq = 0;
+    for (const auto& v : values) {
+      verifier.add(v);
+      auto env = decode(v);
+      ASSERT_TRUE(env.ok()) << env.error().message;
+      EXPECT_EQ(env->seq, ++seq);
+      EXPECT_EQ(env->site_id, site);
+    }
+    const auto report = verifier.finish();
+    EXPECT_TRUE(report.ok) << site << " bad at " << report.first_bad_seq.value_or(-1);
+  }
+}
+
+TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
+  const auto uri = backend_->fresh_uri();
+  auto log = open(uri, backend_->config());
+  create_topics(*log);
+  const auto site = site_id_for_subdomain("repeat");
+  const auto page = make_page_id(site, "home");
+  std::vector<CommandRecord> commands = {
+      record(1, "repeat", d::CreateSite{site, "Repeat", "repeat"}),
+      record(2, "repeat", d::CreatePage{page, "Home", "", {}}),
+      record(3, "repeat", d::AddComponent{page, ComponentId{"h1"}, "Heading", nlohmann::json{{"text", "Hi"}}, {}, {}, {}}),
+  };
+  commands.push_back(commands[2]);  // same batch
+  submit(*log, commands);
+  run_until(*log, snap(0), commands.size());
+  // The same id again, later, and once more with another body.
+  auto other_body = commands[2];
+  other_body.command = d::AddComponent{page, ComponentId{"h2"}, "Heading", nlohmann::json{{"text", "Other"}}, {}, {}, {}};
+  submit(*log, {commands[2], other_body});
+  run_until(*log, snap(0), commands.size() + 2);
+
+  const auto events = read_all(*log, kEvents, 3);
+  size_t event_count = 0;
+  for (const auto& [p, recs] : events) event_count += recs.size();
+  EXPECT_EQ(event_count, 3u);  // SiteCreated, PageCreated, ComponentAdded
+
+  std::vector<workers::CommandOutcome> outcomes;
+  for (const auto& [p, recs] : read_all(*log, kResults, 6))
+    for (const auto& rec : recs) outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+  ASSERT_EQ(outcomes.size(), 6u);
+  auto first = outcomes[2];
+  EXPECT_TRUE(first.accepted);
+  EXPECT_FALSE(first.position.empty());
+  for (size_t i : {3u, 4u}) {
+    auto repeat = outcomes[i];
+    EXPECT_EQ(repeat.command_id, first.command_id);
+    repeat.command_offset = first.command_offset;
+    EXPECT_EQ(repeat, first) << i;
+  }
+  ASSERT_TRUE(outcomes[5].error.has_value());
+  EXPECT_EQ(outcomes[5].error->code, Errc::duplicate);
+}
+
+// --- crash test: a child process runs the processor until SIGKILLed ---------
+
+// Starts this test binary as a child processor; its stdout (one line per batch:
+// the commands it has processed so far) comes back through `progress_fd`.
+pid_t spawn_child(const std::string& uri, const std::filesystem::path& snapshots, int& progress_fd) {
+  std::vector<std::string> env_strings = {"PW_PROCESSOR_CHILD_URI=" + uri,
+                                          "PW_PROCESSOR_CHILD_SNAPSHOTS=" + snapshots.string()};
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::string self = "/proc/self/exe";
+  // The environment takes over before any test runs; the filter only makes
+  // sure gtest sets environments up at all.
+  std::string filter = "--gtest_filter=*KilledMidStream*";
+  char* argv[] = {self.data(), filter.data(), nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return -1;
+  }
+  progress_fd = fds[0];
+  return pid;
+}
+
+// Blocks until the child reports at least `count` processed commands; false if
+// it ended first.
+bool wait_for_progress(int fd, int64_t count) {
+  FILE* in = ::fdopen(::dup(fd), "r");
+  if (!in) return false;
+  char line[256];
+  bool reached = false;
+  while (std::fgets(line, sizeof line, in)) {  // gtest's banner comes first
+    long long seen = 0;
+    if (std::sscanf(line, "progress %lld", &seen) == 1 && seen >= count) {
+      reached = true;
+      break;
+    }
+  }
+  std::fclose(in);
+  return reached;
+}
+
+// In the child: process commands until killed. Runs as a test environment, so
+// after static initialisation of every translation unit.
+class ChildMode : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const char* uri = std::getenv("PW_PROCESSOR_CHILD_URI");
+    const char* snapshots = std::getenv("PW_PROCESSOR_CHILD_SNAPSHOTS");
+    if (!uri || !snapshots) return;
+    auto backend = make_processor_backend();
+    auto config = backend->config();
+    config["fsync"] = "true";  // a realistic pace: one synced write per batch
+    auto log = log::open_log(uri, config);
+    if (!log.ok()) {
+      std::fprintf(stderr, "child: %s\n", log.error().message.c_str());
+      std::_Exit(3);
+    }
+    workers::ProcessorConfig pc;
+    pc.snapshot_dir = snapshots;
+    pc.snapshot_every = 20;
+    pc.max_batch = 7;  // many small transactions: more places to be killed in
+    auto processor = workers::CommandProcessor::create(**log, pc);
+    if (!processor.ok()) {
+      std::fprintf(stderr, "child: %s\n", processor.error().message.c_str());
+      std::_Exit(4);
+    }
+    for (;;) {
+      (void)(*processor)->run_once(100ms);
+      std::printf("progress %lld\n", static_cast<long long>((*processor)->stats().commands));
+      std::fflush(stdout);
+    }
+  }
+};
+[[maybe_unused]] const auto* const child_mode = ::testing::AddGlobalTestEnvironment(new ChildMode);
+
+TEST_F(Processor, KilledMidStreamAndRestartedAppendsExactlyWhatAnUninterruptedRunDoes) {
+  const auto commands = command_stream(6, 150, 11);
+
+  // The reference: one uninterrupted processor.
+  const auto reference_uri = backend_->fresh_uri();
+  std::map<std::string, std::vector<std::string>> reference;
+  {
+    auto log = open(reference_uri, backend_->config());
+    create_topics(*log);
+    submit(*log, commands);
+    run_until(*log, snap(0), commands.size());
+    reference = events_by_site(read_all(*log, kEvents, 1));
+  }
+
+  std::mt19937 rng(42);
+  for (int round = 0; round < 3; ++round) {
+    const auto uri = backend_->fresh_uri();
+    auto log = open(uri, backend_->config());
+    create_topics(*log);
+    submit(*log, commands);
+    if (backend_->single_process()) log.reset();
+
+    int progress = -1;
+    const pid_t child = spawn_child(uri, snap(1), progress);
+    ASSERT_GT(child, 0);
+    // Kill it somewhere in the middle, at a point that differs per round.
+    const auto kill_after = static_cast<int64_t>(100 + rng() % (commands.size() - 300));
+    EXPECT_TRUE(wait_for_progress(progress, kill_after));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    ::close(progress);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the child ended on its own: status " << status;
+
+    if (!log) log = open(uri, backend_->config());
+    size_t before = 0;
+    for (const auto& [p, recs] : read_all(*log, kResults, 0)) before += recs.size();
+    std::printf("round %d: the child had processed %zu of %zu commands when killed\n", round, before,
+                commands.size());
+    EXPECT_GT(before, 0u) << "killed before it started: the test proves nothing";
+    EXPECT_LT(before, commands.size()) << "killed after it finished: the test proves nothing";
+    // The replacement reuses the dead one's snapshots, as a restart would.
+    run_until(*log, snap(1), commands.size());
+    const auto got = events_by_site(read_all(*log, kEvents, 1));
+    EXPECT_EQ(got, reference) << "round " << round;
+    std::error_code ec;
+    std::filesystem::remove_all(snap(1), ec);
+  }
+}
+
+}  // namespace
+}  // namespace pw::test

@@ -1,0 +1,459 @@
+#include "workers/command_processor.hpp"
+
+#include <algorithm>
+
+#include "commands/deciders.hpp"
+#include "events/envelope.hpp"
+#include "events/hash_chain.hpp"
+#include "events/ids.hpp"
+
+namespace pw::workers {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Event ids are derived from the command id, so a replayed command yields
+// byte-identical events.
+constexpr std::string_view kEventIdNamespace = "0c7d3f7a-6d1e-5b2a-9f4c-2e8b1a6d5c3f";
+const std::string kCommands(log::kCommandsTopic);
+const std::string kEvents(log::kEventsTopic);
+const std::string kResults(log::kResultsTopic);
+// How long recovery waits for records the committed offsets say must exist.
+constexpr auto kReplayPatience = 30s;
+
+std::string position_of(int32_t partition, int64_t offset) {
+  return std::to_string(partition) + ":" + std::to_string(offset);
+}
+
+}  // namespace
+
+CommandProcessor::CommandProcessor(log::EventLog& log, ProcessorConfig config,
+                                   std::unique_ptr<SnapshotStore> store)
+    : log_(log), config_(std::move(config)), store_(std::move(store)) {}
+
+CommandProcessor::~CommandProcessor() { close(); }
+
+Result<std::unique_ptr<CommandProcessor>> CommandProcessor::create(log::EventLog& log, ProcessorConfig config) {
+  if (config.snapshot_dir.empty()) return make_error(Errc::validation_error, "snapshot_dir is required");
+  auto store = SnapshotStore::open(config.snapshot_dir);
+  if (!store.ok()) return store.error();
+  std::unique_ptr<CommandProcessor> self(new CommandProcessor(log, std::move(config), std::move(store).value()));
+  auto* raw = self.get();
+  // Recovery runs inside the assignment callback so that its seek decides where
+  // the partition's first fetch starts.
+  log::RebalanceListener listener{
+      [raw](const std::vector<log::TopicPartition>& tps) {
+        for (const auto& tp : tps) {
+          raw->partitions_[tp.partition];
+          if (auto r = raw->recover(tp.partition); !r.ok()) raw->needs_recovery_.push_back(tp.partition);
+        }
+      },
+      [raw](const std::vector<log::TopicPartition>& tps) {
+        for (const auto& tp : tps) {
+          // Best effort: a snapshot that fails only lengthens the next replay.
+          if (raw->partitions_.count(tp.partition)) (void)raw->snapshot(tp.partition);
+          raw->forget(tp.partition);
+          raw->partitions_.erase(tp.partition);
+          std::erase(raw->needs_recovery_, tp.partition);
+        }
+      }};
+  auto consumer = log.subscribe(self->config_.group, {kCommands}, std::move(listener));
+  if (!consumer.ok()) return consumer.error();
+  self->consumer_ = std::move(consumer).value();
+  return self;
+}
+
+std::vector<log::TopicPartition> CommandProcessor::assignment() const {
+  return consumer_ ? consumer_->assignment() : std::vector<log::TopicPartition>{};
+}
+
+void CommandProcessor::close() {
+  if (!consumer_) return;
+  consumer_->close();  // revokes: snapshots and forgets every partition
+  consumer_.reset();
+}
+
+void CommandProcessor::forget(int32_t partition) {
+  for (auto it = sites_.begin(); it != sites_.end();) {
+    if (it->second.partition == partition) {
+      lru_.erase(it->second.lru);
+      it = sites_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string CommandProcessor::encode_site(const SiteEntry& e) const {
+  nlohmann::json window = nlohmann::json::array();
+  for (const auto& [id, r] : e.window) window.push_back(outcome_to_json(r.outcome));
+  return nlohmann::json{{"state", domain::site_state_to_json(e.state)},
+                        {"headHash", e.head_hash},
+                        {"window", std::move(window)}}
+      .dump();
+}
+
+Result<CommandProcessor::SiteEntry> CommandProcessor::decode_site(const std::string& bytes,
+                                                                  int32_t partition) const {
+  auto j = nlohmann::json::parse(bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j.contains("headHash") ||
+      !j.contains("window"))
+    return make_error(Errc::internal, "unreadable site snapshot");
+  auto state = domain::site_state_from_json(j["state"]);
+  if (!state.ok()) return state.error();
+  SiteEntry e;
+  e.state = std::move(state).value();
+  e.head_hash = j["headHash"].get<std::string>();
+  e.partition = partition;
+  for (const auto& w : j["window"]) {
+    auto o = outcome_from_json(w);
+    if (!o.ok()) return o.error();
+    const auto id = o->command_id;
+    const auto fp = o->fingerprint;
+    e.window.emplace_back(id, Remembered{fp, std::move(o).value()});
+    ++e.window_index[id];
+  }
+  return e;
+}
+
+Result<CommandProcessor::SiteEntry*> CommandProcessor::site(int32_t partition, const std::string& site_id) {
+  auto it = sites_.find(site_id);
+  if (it == sites_.end()) {
+    SiteEntry entry;
+    entry.partition = partition;
+    entry.head_hash = kGenesisHash;
+    auto stored = store_->site(partition, site_id);
+    if (!stored.ok()) return stored.error();
+    if (stored->has_value()) {
+      auto decoded = decode_site(**stored, partition);
+      if (!decoded.ok()) return decoded.error();
+      entry = std::move(decoded).value();
+    }
+    lru_.push_front(site_id);
+    entry.lru = lru_.begin();
+    it = sites_.emplace(site_id, std::move(entry)).first;
+  } else {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  }
+  return &it->second;
+}
+
+void CommandProcessor::remember(SiteEntry& entry, const std::string& command_id, Remembered r) {
+  entry.window.emplace_back(command_id, std::move(r));
+  ++entry.window_index[command_id];
+  while (entry.window.size() > config_.idempotency_window) {
+    auto& oldest = entry.window.front().first;
+    if (--entry.window_index[oldest] == 0) entry.window_index.erase(oldest);
+    entry.window.pop_front();
+  }
+}
+
+const CommandProcessor::Remembered* CommandProcessor::recall(const SiteEntry& entry,
+                                                              const std::string& command_id) const {
+  if (!entry.window_index.count(command_id)) return nullptr;
+  for (const auto& [id, r] : entry.window)  // first outcome wins
+    if (id == command_id) return &r;
+  return nullptr;
+}
+
+Result<void> CommandProcessor::snapshot(int32_t partition) {
+  std::vector<std::pair<std::string, std::string>> dirty;
+  for (auto& [id, e] : sites_)
+    if (e.partition == partition && e.dirty) dirty.emplace_back(id, encode_site(e));
+  auto& ps = partitions_[partition];
+  auto r = store_->write(partition, dirty, ps.applied);
+  if (!r.ok()) return r;
+  for (auto& [id, e] : sites_)
+    if (e.partition == partition) e.dirty = false;
+  ps.events_since_snapshot = 0;
+  ++stats_.snapshots;
+  return {};
+}
+
+void CommandProcessor::evict_if_needed() {
+  if (sites_.size() <= config_.max_cached_sites) return;
+  bool snapshotted = false;
+  auto it = lru_.end();
+  while (sites_.size() > config_.max_cached_sites && it != lru_.begin()) {
+    --it;
+    auto site = sites_.find(*it);
+    if (site->second.dirty) {
+      if (snapshotted) continue;
+      // Every cached site is dirty from here back: persist them all, then evict.
+      for (auto& [p, ps] : partitions_) (void)snapshot(p);
+      snapshotted = true;
+      if (site->second.dirty) continue;
+    }
+    it = lru_.erase(it);
+    sites_.erase(site);
+  }
+}
+
+Result<void> CommandProcessor::recover(int32_t partition) {
+  ++stats_.recoveries;
+  forget(partition);
+  auto wm = store_->watermark(partition);
+  if (!wm.ok()) return wm.error();
+  // Results say which commands were processed: each names its command's offset.
+  // They are the truth even where a broker lost the group's committed offset
+  // (librdkafka 2.0's mock keeps none of those sent with a transaction).
+  auto results_end = log_.end_offset({kResults, partition});
+  if (!results_end.ok()) return results_end.error();
+  if (wm->results_next > *results_end)
+    return make_error(Errc::internal, "snapshot of partition " + std::to_string(partition) +
+                                          " is ahead of the log; remove the snapshot directory");
+  Watermark applied = *wm;
+  int64_t events_end = wm->events_next;
+  int64_t covered = wm->commands_next;
+  if (wm->results_next < *results_end) {
+    auto reader = log_.reader({kResults, partition}, wm->results_next);
+    if (!reader.ok()) return reader.error();
+    auto deadline = std::chrono::steady_clock::now() + kReplayPatience;
+    int64_t next = wm->results_next;
+    while (next < *results_end) {
+      if (std::chrono::steady_clock::now() > deadline)
+        return make_error(Errc::unavailable, "results of partition " + std::to_string(partition) +
+                                                 " could not be read to their end");
+      auto recs = (*reader)->read(200ms, 1000);
+      if (!recs.ok()) return recs.error();
+      for (const auto& rec : *recs) {
+        next = rec.offset + 1;
+        auto j = nlohmann::json::parse(rec.value, nullptr, false);
+        auto outcome = outcome_from_json(j);
+        if (!outcome.ok()) return outcome.error();
+        applied.results_next = rec.offset + 1;
+        covered = std::max<int64_t>(covered, outcome->command_offset + 1);
+        if (!outcome->position.empty()) {
+          const auto colon = outcome->position.find(':');
+          events_end = std::max<int64_t>(events_end, std::stoll(outcome->position.substr(colon + 1)) + 1);
+        }
+        if (!rec.key.empty() && !outcome->command_id.empty()) {
+          auto entry = site(partition, rec.key);
+          if (!entry.ok()) return entry.error();
+          if (!recall(**entry, outcome->command_id)) {
+            const auto fp = outcome->fingerprint;
+            const auto id = outcome->command_id;
+            remember(**entry, id, {fp, std::move(outcome).value()});
+            (*entry)->dirty = true;
+          }
+        }
+      }
+    }
+  }
+  auto committed = log_.committed_offset(config_.group, {kCommands, partition});
+  if (!committed.ok()) return committed.error();
+  applied.commands_next = std::max<int64_t>(covered, committed->value_or(0));
+
+  if (wm->events_next < events_end) {
+    auto reader = log_.reader({kEvents, partition}, wm->events_next);
+    if (!reader.ok()) return reader.error();
+    auto deadline = std::chrono::steady_clock::now() + kReplayPatience;
+    int64_t next = wm->events_next;
+    while (next < events_end) {
+      if (std::chrono::steady_clock::now() > deadline)
+        return make_error(Errc::unavailable, "events of partition " + std::to_string(partition) +
+                                                 " end before its results say");
+      auto recs = (*reader)->read(200ms, 1000);
+      if (!recs.ok()) return recs.error();
+      for (const auto& rec : *recs) {
+        if (rec.offset >= events_end) break;
+        next = rec.offset + 1;
+        auto env = decode(rec.value);
+        if (!env.ok()) return env.error();
+        auto event = domain::event_from_json(env->type, env->schema_version, env->data);
+        if (!event.ok()) return event.error();
+        auto entry = site(partition, env->site_id);
+        if (!entry.ok()) return entry.error();
+        domain::apply((*entry)->state, *event);
+        (*entry)->head_hash = sha256_hex(rec.value);
+        (*entry)->dirty = true;
+      }
+    }
+    applied.events_next = events_end;
+  }
+  partitions_[partition].applied = applied;
+  return consumer_->seek({kCommands, partition}, applied.commands_next);
+}
+
+Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
+  if (!consumer_) return make_error(Errc::unavailable, "processor is closed");
+  auto polled = consumer_->poll(timeout, config_.max_batch);
+  if (!polled.ok()) return polled.error();
+  // A partition whose recovery failed is retried; what was polled for it may
+  // start at a stale offset, so it is dropped and re-read after the seek.
+  if (!needs_recovery_.empty()) {
+    auto retry = std::move(needs_recovery_);
+    needs_recovery_.clear();
+    std::optional<Error> failed;
+    for (int32_t p : retry) {
+      std::erase_if(*polled, [p](const log::Record& r) { return r.partition == p; });
+      forget(p);
+      if (auto r = recover(p); !r.ok()) {
+        needs_recovery_.push_back(p);
+        failed = r.error();
+      }
+    }
+    if (failed) return *failed;
+  }
+  auto& records = *polled;
+  if (records.empty()) return size_t{0};
+
+  struct Pending {
+    CommandOutcome outcome;
+    std::string site_id;
+    int32_t partition = 0;
+    long last_event = -1;  // index into batch.records
+    long repeat_of = -1;   // index into pending of a first outcome in this batch
+  };
+  std::unordered_map<std::string, long> decided_here;  // command id → index into pending
+  std::vector<Pending> pending;
+  pending.reserve(records.size());
+  log::Batch batch;
+  batch.consumer = consumer_.get();
+
+  for (const auto& rec : records) {
+    batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+    Pending p;
+    p.partition = rec.partition;
+    p.outcome.command_partition = rec.partition;
+    p.outcome.command_offset = rec.offset;
+    p.site_id = rec.key;
+    auto cmd = decode_command_record(rec.value);
+    if (!cmd.ok()) {
+      p.outcome.error = cmd.error();
+      pending.push_back(std::move(p));
+      continue;
+    }
+    const auto& meta = cmd->meta;
+    p.outcome.command_id = meta.commandId.str();
+    if (meta.siteId.str() != rec.key) {
+      p.outcome.error = make_error(Errc::validation_error, "command record key is not its site id",
+                                   {{"siteId", "must equal the record key"}});
+      pending.push_back(std::move(p));
+      continue;
+    }
+    auto entry_r = site(rec.partition, rec.key);
+    if (!entry_r.ok()) return entry_r.error();
+    SiteEntry& entry = **entry_r;
+    const auto fingerprint = command_fingerprint(cmd->command);
+    p.outcome.fingerprint = fingerprint;
+    if (const auto* first = recall(entry, p.outcome.command_id)) {
+      ++stats_.repeats;
+      if (first->fingerprint == fingerprint) {
+        p.outcome = first->outcome;  // the first outcome, appending nothing
+        p.outcome.command_partition = rec.partition;
+        p.outcome.command_offset = rec.offset;
+        if (auto here = decided_here.find(p.outcome.command_id); here != decided_here.end())
+          p.repeat_of = here->second;  // its position is known only after the append
+      } else {
+        p.outcome.error = make_error(Errc::duplicate, "command id was already used for another command",
+                                     {{"commandId", "reused with a different body"}});
+      }
+      pending.push_back(std::move(p));
+      continue;
+    }
+    const auto aggregate = domain::aggregate_of(meta, cmd->command);
+    p.outcome.aggregate_id = aggregate.id;
+    auto decided = domain::decide(entry.state, meta, cmd->command);
+    if (!decided.ok()) {
+      p.outcome.error = decided.error();
+      p.outcome.version = domain::aggregate_version(entry.state, aggregate);
+      remember(entry, p.outcome.command_id, {fingerprint, p.outcome});
+      entry.dirty = true;
+      pending.push_back(std::move(p));
+      continue;
+    }
+    int index = 0;
+    for (const auto& event : *decided) {
+      domain::apply(entry.state, event);
+      Envelope env;
+      env.id = uuid_v5(kEventIdNamespace, p.outcome.command_id + "/" + std::to_string(index++));
+      env.type = std::string(domain::event_type(event));
+      env.schema_version = 1;
+      env.tenant_id = meta.tenant.str();
+      env.site_id = meta.siteId.str();
+      const auto ref = domain::aggregate_of(event);
+      env.aggregate = {std::string(ref.type), ref.id, domain::aggregate_version(entry.state, ref)};
+      env.seq = entry.state.version;
+      env.occurred_at = meta.occurredAt;
+      env.actor = meta.actor.str();
+      env.command_id = p.outcome.command_id;
+      env.correlation_id = cmd->correlation_id.empty() ? p.outcome.command_id : cmd->correlation_id;
+      env.causation_id = p.outcome.command_id;
+      env.prev_hash = entry.head_hash;
+      env.data = domain::event_data(event);
+      std::string bytes = encode(env);
+      entry.head_hash = sha256_hex(bytes);
+      p.outcome.events.push_back({env.type, env.seq});
+      batch.records.push_back({kEvents, rec.key, std::move(bytes), rec.partition});
+      p.last_event = static_cast<long>(batch.records.size()) - 1;
+    }
+    p.outcome.accepted = true;
+    p.outcome.version = domain::aggregate_version(entry.state, aggregate);
+    entry.dirty = true;
+    remember(entry, p.outcome.command_id, {fingerprint, p.outcome});
+    decided_here[p.outcome.command_id] = static_cast<long>(pending.size());
+    pending.push_back(std::move(p));
+  }
+
+  const size_t event_count = batch.records.size();
+  batch.then = [&pending](const log::Appended& appended) {
+    std::vector<log::OutRecord> results;
+    results.reserve(pending.size());
+    for (auto& p : pending) {
+      if (p.last_event >= 0) {
+        const auto i = static_cast<size_t>(p.last_event);
+        p.outcome.position = position_of(appended.partitions[i].partition, appended.offsets[i]);
+      } else if (p.repeat_of >= 0) {
+        p.outcome.position = pending[static_cast<size_t>(p.repeat_of)].outcome.position;
+      }
+      results.push_back({kResults, p.site_id, outcome_to_json(p.outcome).dump(), p.partition});
+    }
+    return results;
+  };
+
+  auto appended = log_.append(batch);
+  if (!appended.ok()) {
+    // What was applied in memory never reached the log: rebuild the partitions
+    // from the log and re-read their commands from the committed offsets.
+    for (const auto& [tp, next] : batch.offsets) {
+      if (!partitions_.count(tp.partition)) continue;
+      needs_recovery_.push_back(tp.partition);
+    }
+    return appended.error();
+  }
+
+  for (size_t i = 0; i < appended->offsets.size(); ++i) {
+    const auto& tp = appended->partitions[i];
+    auto& ps = partitions_[tp.partition];
+    if (i < event_count) {
+      ps.applied.events_next = appended->offsets[i] + 1;
+      ++ps.events_since_snapshot;
+    } else {
+      ps.applied.results_next = appended->offsets[i] + 1;
+    }
+  }
+  for (const auto& [tp, next] : batch.offsets) partitions_[tp.partition].applied.commands_next = next;
+  for (const auto& p : pending) {
+    ++stats_.commands;
+    if (p.outcome.accepted) ++stats_.accepted; else ++stats_.rejected;
+    // Remembered outcomes learn their positions now that the log assigned them.
+    if (p.last_event < 0) continue;
+    auto& window = sites_.at(p.site_id).window;
+    for (auto& [id, r] : window)
+      if (id == p.outcome.command_id) {
+        r.outcome.position = p.outcome.position;
+        break;
+      }
+  }
+  stats_.events += static_cast<int64_t>(event_count);
+  for (auto& [p, ps] : partitions_)
+    if (ps.events_since_snapshot >= config_.snapshot_every) {
+      auto r = snapshot(p);
+      if (!r.ok()) return r.error();
+    }
+  evict_if_needed();
+  return records.size();
+}
+
+}  // namespace pw::workers

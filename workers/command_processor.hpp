@@ -1,0 +1,106 @@
+#pragma once
+// The command processor: owns partitions of pagewright.commands (through the
+// consumer group), decides each command against its site's state, and appends
+// the events, the results and its consumer offsets as one atomic batch
+// (DESIGN.md, decision 5). Because every record of a site is keyed by the site
+// id and the three topics have the same partition count, the owner of commands
+// partition p is the only writer of events and results partition p.
+//
+// Recovery when a partition is gained: load the snapshot watermark, replay the
+// results (idempotency windows) and events (site states) from it up to what the
+// group's committed offset covers. Nothing is read from a clock or a random
+// source while deciding, so a restarted processor appends the same bytes an
+// uninterrupted one would have.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "commands/state.hpp"
+#include "events/log.hpp"
+#include "workers/command_record.hpp"
+#include "workers/snapshot_store.hpp"
+
+namespace pw::workers {
+
+struct ProcessorConfig {
+  std::string group = "pagewright.command-processors";
+  std::filesystem::path snapshot_dir;   // required
+  size_t max_batch = 256;               // commands per atomic append
+  int64_t snapshot_every = 1000;        // events per partition between snapshots
+  size_t max_cached_sites = 10000;      // clean sites beyond this are evicted
+  size_t idempotency_window = 256;      // remembered command ids per site
+};
+
+struct ProcessorStats {
+  int64_t commands = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t repeats = 0;
+  int64_t events = 0;
+  int64_t snapshots = 0;
+  int64_t recoveries = 0;
+};
+
+class CommandProcessor {
+ public:
+  static Result<std::unique_ptr<CommandProcessor>> create(log::EventLog& log, ProcessorConfig config);
+  ~CommandProcessor();
+
+  // Polls once (up to `timeout`) and processes what arrived as one batch.
+  // Returns how many commands were processed.
+  Result<size_t> run_once(std::chrono::milliseconds timeout);
+  // Leaves the group after snapshotting what it owns.
+  void close();
+
+  const ProcessorStats& stats() const { return stats_; }
+  std::vector<log::TopicPartition> assignment() const;
+
+ private:
+  struct Remembered {
+    std::string fingerprint;
+    CommandOutcome outcome;
+  };
+  struct SiteEntry {
+    domain::SiteState state;
+    std::string head_hash;
+    std::deque<std::pair<std::string, Remembered>> window;  // oldest first
+    std::unordered_map<std::string, size_t> window_index;   // command id → count of occurrences
+    bool dirty = false;
+    int32_t partition = 0;
+    std::list<std::string>::iterator lru;
+  };
+  struct PartitionState {
+    Watermark applied;           // next offsets after what the cache reflects
+    int64_t events_since_snapshot = 0;
+  };
+
+  CommandProcessor(log::EventLog& log, ProcessorConfig config, std::unique_ptr<SnapshotStore> store);
+
+  Result<void> recover(int32_t partition);
+  void forget(int32_t partition);
+  Result<SiteEntry*> site(int32_t partition, const std::string& site_id);
+  void remember(SiteEntry& entry, const std::string& command_id, Remembered r);
+  const Remembered* recall(const SiteEntry& entry, const std::string& command_id) const;
+  Result<void> snapshot(int32_t partition);
+  void evict_if_needed();
+  std::string encode_site(const SiteEntry& e) const;
+  Result<SiteEntry> decode_site(const std::string& bytes, int32_t partition) const;
+
+  log::EventLog& log_;
+  ProcessorConfig config_;
+  std::unique_ptr<SnapshotStore> store_;
+  std::unique_ptr<log::Consumer> consumer_;
+  std::map<int32_t, PartitionState> partitions_;
+  std::unordered_map<std::string, SiteEntry> sites_;
+  std::list<std::string> lru_;  // most recently used first
+  std::vector<int32_t> needs_recovery_;
+  ProcessorStats stats_;
+};
+
+}  // namespace pw::workers

@@ -3,6 +3,7 @@
 // the same one.
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "events/log.hpp"
 
@@ -17,6 +18,12 @@ class ProcessorBackend {
   // The local log is single-process (RocksDB locks its directory): the parent
   // must close it while a child process uses it.
   virtual bool single_process() const = 0;
+  // Why this backend's broker cannot show `feature`, or "" if it can (only
+  // librdkafka 2.0's mock cluster has such gaps).
+  virtual std::string cannot(std::string_view feature) const {
+    (void)feature;
+    return {};
+  }
 };
 
 std::unique_ptr<ProcessorBackend> make_processor_backend();

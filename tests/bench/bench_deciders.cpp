@@ -163,3 +163,28 @@ void BM_FoldSite(benchmark::State& st) {
 BENCHMARK(BM_FoldSite)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+namespace {
+
+// Baseline for decide + apply: what merely reading the same commands off the
+// log costs (parse the JSON body, build the typed command). A decider that is
+// a small multiple of this is not the bottleneck of a processor.
+void BM_CommandJsonRoundTripBaseline(benchmark::State& st) {
+  std::vector<std::string> bodies;
+  std::vector<std::string> types;
+  for (uint64_t i = 0; i < 200; ++i) {
+    Command c = mix(i);
+    types.emplace_back(command_type(c));
+    bodies.push_back(command_to_json(c).dump());
+  }
+  size_t i = 0;
+  for (auto _ : st) {
+    const size_t k = i++ % bodies.size();
+    auto parsed = command_from_json(types[k], json::parse(bodies[k]));
+    benchmark::DoNotOptimize(parsed);
+  }
+  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
+}
+BENCHMARK(BM_CommandJsonRoundTripBaseline);
+
+}  // namespace

@@ -48,23 +48,25 @@ bool parse_hex64(std::string_view s, Sha256& out) {
 }  // namespace
 
 std::optional<ChainFields> scan_chain_fields(std::string_view record_value) {
+  // Stops once both fields are read: the hash covers every byte, so whatever
+  // follows cannot be altered without breaking the next link anyway.
   ChainFields f;
-  bool have_seq = false, have_prev = false, dup = false;
-  const bool shaped = json_scan::for_each_field(record_value, [&](std::string_view key, std::string_view value) {
+  bool have_seq = false, have_prev = false;
+  const bool shaped = json_scan::scan_fields(record_value, [&](std::string_view key, std::string_view value) {
+    using json_scan::Step;
     if (key == "seq") {
-      dup |= have_seq;
+      if (have_seq) return Step::fail;
       have_seq = true;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), f.seq);
-      return ec == std::errc{} && p == value.data() + value.size();
-    }
-    if (key == "prevHash") {
-      dup |= have_prev;
+      if (ec != std::errc{} || p != value.data() + value.size()) return Step::fail;
+    } else if (key == "prevHash") {
+      if (have_prev) return Step::fail;
       have_prev = true;
-      return value.size() == 66 && parse_hex64(value.substr(1, 64), f.prev_hash);
+      if (value.size() != 66 || !parse_hex64(value.substr(1, 64), f.prev_hash)) return Step::fail;
     }
-    return true;
+    return have_seq && have_prev ? Step::stop : Step::next;
   });
-  if (!shaped || dup || !have_seq || !have_prev) return std::nullopt;
+  if (!shaped || !have_seq || !have_prev) return std::nullopt;
   return f;
 }
 

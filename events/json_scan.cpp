@@ -63,6 +63,10 @@ size_t skip_value(std::string_view s, size_t i) {
 
 bool for_each_field(std::string_view s,
                     const std::function<bool(std::string_view, std::string_view)>& field) {
+  return scan_fields(s, [&](std::string_view k, std::string_view v) { return field(k, v) ? Step::next : Step::fail; });
+}
+
+bool scan_fields(std::string_view s, const std::function<Step(std::string_view, std::string_view)>& field) {
   size_t i = skip_space(s, 0);
   if (i >= s.size() || s[i] != '{') return false;
   i = skip_space(s, i + 1);
@@ -77,7 +81,11 @@ bool for_each_field(std::string_view s,
     i = skip_space(s, i + 1);
     const size_t value_end = skip_value(s, i);
     if (value_end == std::string_view::npos) return false;
-    if (!field(key, s.substr(i, value_end - i))) return false;
+    switch (field(key, s.substr(i, value_end - i))) {
+      case Step::next: break;
+      case Step::stop: return true;
+      case Step::fail: return false;
+    }
     i = skip_space(s, value_end);
     if (i >= s.size()) return false;
     if (s[i] == '}') return skip_space(s, i + 1) == s.size();

@@ -16,6 +16,12 @@ namespace pw::json_scan {
 bool for_each_field(std::string_view object,
                     const std::function<bool(std::string_view key, std::string_view value)>& field);
 
+enum class Step { next, stop, fail };
+// Like for_each_field, but `field` may stop the scan early (returns true: the
+// rest of the object is then not looked at) or fail it (returns false).
+bool scan_fields(std::string_view object,
+                 const std::function<Step(std::string_view key, std::string_view value)>& field);
+
 // Appends `s` as a JSON string literal, escaped exactly as nlohmann::json::dump
 // does (so encode/decode round trips are byte-stable).
 void append_quoted(std::string& out, std::string_view s);

@@ -1,6 +1,8 @@
 #include "workers/command_processor.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 
 #include "commands/deciders.hpp"
 #include "events/envelope.hpp"
@@ -25,6 +27,16 @@ std::string position_of(int32_t partition, int64_t offset) {
   return std::to_string(partition) + ":" + std::to_string(offset);
 }
 
+std::optional<int64_t> position_offset(std::string_view position) {
+  const auto colon = position.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  int64_t offset = 0;
+  const char* end = position.data() + position.size();
+  auto [p, ec] = std::from_chars(position.data() + colon + 1, end, offset);
+  if (ec != std::errc{} || p != end || offset < 0) return std::nullopt;
+  return offset;
+}
+
 }  // namespace
 
 CommandProcessor::CommandProcessor(log::EventLog& log, ProcessorConfig config,
@@ -45,12 +57,13 @@ Result<std::unique_ptr<CommandProcessor>> CommandProcessor::create(log::EventLog
       [raw](const std::vector<log::TopicPartition>& tps) {
         for (const auto& tp : tps) {
           raw->partitions_[tp.partition];
-          if (auto r = raw->recover(tp.partition); !r.ok()) raw->needs_recovery_.push_back(tp.partition);
+          if (auto r = raw->recover(tp.partition); !r.ok()) raw->distrust(tp.partition);
         }
       },
       [raw](const std::vector<log::TopicPartition>& tps) {
         for (const auto& tp : tps) {
           // Best effort: a snapshot that fails only lengthens the next replay.
+          // snapshot() refuses distrusted partitions.
           if (raw->partitions_.count(tp.partition)) (void)raw->snapshot(tp.partition);
           raw->forget(tp.partition);
           raw->partitions_.erase(tp.partition);
@@ -84,6 +97,15 @@ void CommandProcessor::forget(int32_t partition) {
   }
 }
 
+void CommandProcessor::distrust(int32_t partition) {
+  forget(partition);
+  if (!distrusted(partition)) needs_recovery_.push_back(partition);
+}
+
+bool CommandProcessor::distrusted(int32_t partition) const {
+  return std::find(needs_recovery_.begin(), needs_recovery_.end(), partition) != needs_recovery_.end();
+}
+
 std::string CommandProcessor::encode_site(const SiteEntry& e) const {
   nlohmann::json window = nlohmann::json::array();
   for (const auto& [id, r] : e.window) window.push_back(outcome_to_json(r.outcome));
@@ -99,6 +121,15 @@ Result<CommandProcessor::SiteEntry> CommandProcessor::decode_site(const std::str
   if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j.contains("headHash") ||
       !j.contains("window"))
     return make_error(Errc::internal, "unreadable site snapshot");
+  try {
+    return decode_site_json(j, partition);
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("unreadable site snapshot: ") + e.what());
+  }
+}
+
+Result<CommandProcessor::SiteEntry> CommandProcessor::decode_site_json(const nlohmann::json& j,
+                                                                       int32_t partition) const {
   auto state = domain::site_state_from_json(j["state"]);
   if (!state.ok()) return state.error();
   SiteEntry e;
@@ -122,7 +153,8 @@ Result<CommandProcessor::SiteEntry*> CommandProcessor::site(int32_t partition, c
     SiteEntry entry;
     entry.partition = partition;
     entry.head_hash = kGenesisHash;
-    auto stored = store_->site(partition, site_id);
+    auto stored = snapshotless_.count(partition) ? Result<std::optional<std::string>>(std::nullopt)
+                                                 : store_->site(partition, site_id);
     if (!stored.ok()) return stored.error();
     if (stored->has_value()) {
       auto decoded = decode_site(**stored, partition);
@@ -157,6 +189,7 @@ const CommandProcessor::Remembered* CommandProcessor::recall(const SiteEntry& en
 }
 
 Result<void> CommandProcessor::snapshot(int32_t partition) {
+  if (distrusted(partition)) return {};  // its cache is not what the log holds
   std::vector<std::pair<std::string, std::string>> dirty;
   for (auto& [id, e] : sites_)
     if (e.partition == partition && e.dirty) dirty.emplace_back(id, encode_site(e));
@@ -166,6 +199,7 @@ Result<void> CommandProcessor::snapshot(int32_t partition) {
   for (auto& [id, e] : sites_)
     if (e.partition == partition) e.dirty = false;
   ps.events_since_snapshot = 0;
+  snapshotless_.erase(partition);
   ++stats_.snapshots;
   return {};
 }
@@ -190,9 +224,29 @@ void CommandProcessor::evict_if_needed() {
 }
 
 Result<void> CommandProcessor::recover(int32_t partition) {
+  // A corrupt record or snapshot must not escape through poll(): it fails this
+  // partition's recovery, which is retried, and leaves the others working.
+  auto attempt = [&]() -> Result<void> {
+    try {
+      return recover_unguarded(partition);
+    } catch (const std::exception& e) {
+      return make_error(Errc::internal, "recovery of partition " + std::to_string(partition) + ": " + e.what());
+    }
+  };
+  auto r = attempt();
+  if (!r.ok() && !snapshotless_.count(partition) && r.error().code == Errc::internal) {
+    // Perhaps an unreadable snapshot: the log alone is enough to rebuild.
+    snapshotless_.insert(partition);
+    r = attempt();
+  }
+  if (!r.ok()) forget(partition);
+  return r;
+}
+
+Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   ++stats_.recoveries;
   forget(partition);
-  auto wm = store_->watermark(partition);
+  auto wm = snapshotless_.count(partition) ? Result<Watermark>(Watermark{}) : store_->watermark(partition);
   if (!wm.ok()) return wm.error();
   // Results say which commands were processed: each names its command's offset.
   // They are the truth even where a broker lost the group's committed offset
@@ -224,10 +278,13 @@ Result<void> CommandProcessor::recover(int32_t partition) {
         applied.results_next = rec.offset + 1;
         covered = std::max<int64_t>(covered, outcome->command_offset + 1);
         if (!outcome->position.empty()) {
-          const auto colon = outcome->position.find(':');
-          events_end = std::max<int64_t>(events_end, std::stoll(outcome->position.substr(colon + 1)) + 1);
+          const auto offset = position_offset(outcome->position);
+          if (!offset) return make_error(Errc::internal, "malformed position in a result: " + outcome->position);
+          events_end = std::max<int64_t>(events_end, *offset + 1);
         }
-        if (!rec.key.empty() && !outcome->command_id.empty()) {
+        // Only what the live path remembers: outcomes of decided commands (a
+        // record that could not be read has no fingerprint).
+        if (!rec.key.empty() && !outcome->command_id.empty() && !outcome->fingerprint.empty()) {
           auto entry = site(partition, rec.key);
           if (!entry.ok()) return entry.error();
           if (!recall(**entry, outcome->command_id)) {
@@ -275,6 +332,15 @@ Result<void> CommandProcessor::recover(int32_t partition) {
   return consumer_->seek({kCommands, partition}, applied.commands_next);
 }
 
+void CommandProcessor::rewind(const std::vector<log::Record>& polled) {
+  std::map<int32_t, int64_t> first;
+  for (const auto& r : polled)
+    if (auto [it, fresh] = first.emplace(r.partition, r.offset); !fresh) it->second = std::min(it->second, r.offset);
+  for (const auto& [p, offset] : first) {
+    if (auto r = consumer_->seek({kCommands, p}, offset); !r.ok()) distrust(p);
+  }
+}
+
 Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (!consumer_) return make_error(Errc::unavailable, "processor is closed");
   auto polled = consumer_->poll(timeout, config_.max_batch);
@@ -287,13 +353,16 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
     std::optional<Error> failed;
     for (int32_t p : retry) {
       std::erase_if(*polled, [p](const log::Record& r) { return r.partition == p; });
-      forget(p);
       if (auto r = recover(p); !r.ok()) {
-        needs_recovery_.push_back(p);
+        distrust(p);
         failed = r.error();
       }
     }
-    if (failed) return *failed;
+    if (failed) {
+      // Hand what was polled for the healthy partitions back to the log.
+      rewind(*polled);
+      return *failed;
+    }
   }
   auto& records = *polled;
   if (records.empty()) return size_t{0};
@@ -333,7 +402,11 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       continue;
     }
     auto entry_r = site(rec.partition, rec.key);
-    if (!entry_r.ok()) return entry_r.error();
+    if (!entry_r.ok()) {
+      // Commands of this batch were applied in memory and will not be appended.
+      for (const auto& polled_rec : records) distrust(polled_rec.partition);
+      return entry_r.error();
+    }
     SiteEntry& entry = **entry_r;
     const auto fingerprint = command_fingerprint(cmd->command);
     p.outcome.fingerprint = fingerprint;
@@ -416,10 +489,8 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (!appended.ok()) {
     // What was applied in memory never reached the log: rebuild the partitions
     // from the log and re-read their commands from the committed offsets.
-    for (const auto& [tp, next] : batch.offsets) {
-      if (!partitions_.count(tp.partition)) continue;
-      needs_recovery_.push_back(tp.partition);
-    }
+    for (const auto& [tp, next] : batch.offsets)
+      if (partitions_.count(tp.partition)) distrust(tp.partition);
     return appended.error();
   }
 

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <list>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -83,7 +84,12 @@ class CommandProcessor {
   CommandProcessor(log::EventLog& log, ProcessorConfig config, std::unique_ptr<SnapshotStore> store);
 
   Result<void> recover(int32_t partition);
+  Result<void> recover_unguarded(int32_t partition);
   void forget(int32_t partition);
+  // The cached state of these partitions is not what the log holds (a failed
+  // append or recovery): drop it, never snapshot it, rebuild before use.
+  void distrust(int32_t partition);
+  bool distrusted(int32_t partition) const;
   Result<SiteEntry*> site(int32_t partition, const std::string& site_id);
   void remember(SiteEntry& entry, const std::string& command_id, Remembered r);
   const Remembered* recall(const SiteEntry& entry, const std::string& command_id) const;
@@ -91,6 +97,8 @@ class CommandProcessor {
   void evict_if_needed();
   std::string encode_site(const SiteEntry& e) const;
   Result<SiteEntry> decode_site(const std::string& bytes, int32_t partition) const;
+  Result<SiteEntry> decode_site_json(const nlohmann::json& j, int32_t partition) const;
+  void rewind(const std::vector<log::Record>& polled);
 
   log::EventLog& log_;
   ProcessorConfig config_;
@@ -100,6 +108,9 @@ class CommandProcessor {
   std::unordered_map<std::string, SiteEntry> sites_;
   std::list<std::string> lru_;  // most recently used first
   std::vector<int32_t> needs_recovery_;
+  // Partitions whose stored snapshots could not be read: rebuilt from the log
+  // alone until a fresh snapshot replaces them.
+  std::set<int32_t> snapshotless_;
   ProcessorStats stats_;
 };
 

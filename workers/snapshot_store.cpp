@@ -42,7 +42,9 @@ Result<Watermark> SnapshotStore::watermark(int32_t partition) {
   if (s.IsNotFound()) return Watermark{};
   if (!s.ok()) return rocks_error(s);
   auto j = nlohmann::json::parse(value, nullptr, false);
-  if (j.is_discarded() || !j.contains("events") || !j.contains("results") || !j.contains("commands"))
+  if (j.is_discarded() || !j.is_object() || !j.contains("events") || !j.contains("results") ||
+      !j.contains("commands") || !j["events"].is_number_integer() || !j["results"].is_number_integer() ||
+      !j["commands"].is_number_integer())
     return make_error(Errc::internal, "snapshot store: unreadable watermark");
   return Watermark{j["events"].get<int64_t>(), j["results"].get<int64_t>(), j["commands"].get<int64_t>()};
 }

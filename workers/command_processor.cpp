@@ -158,7 +158,10 @@ Result<CommandProcessor::SiteEntry*> CommandProcessor::site(int32_t partition, c
     if (!stored.ok()) return stored.error();
     if (stored->has_value()) {
       auto decoded = decode_site(**stored, partition);
-      if (!decoded.ok()) return decoded.error();
+      if (!decoded.ok()) {
+        snapshotless_.insert(partition);  // the next recovery rebuilds from the log alone
+        return decoded.error();
+      }
       entry = std::move(decoded).value();
     }
     lru_.push_front(site_id);
@@ -332,15 +335,6 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   return consumer_->seek({kCommands, partition}, applied.commands_next);
 }
 
-void CommandProcessor::rewind(const std::vector<log::Record>& polled) {
-  std::map<int32_t, int64_t> first;
-  for (const auto& r : polled)
-    if (auto [it, fresh] = first.emplace(r.partition, r.offset); !fresh) it->second = std::min(it->second, r.offset);
-  for (const auto& [p, offset] : first) {
-    if (auto r = consumer_->seek({kCommands, p}, offset); !r.ok()) distrust(p);
-  }
-}
-
 Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (!consumer_) return make_error(Errc::unavailable, "processor is closed");
   auto polled = consumer_->poll(timeout, config_.max_batch);
@@ -350,18 +344,15 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (!needs_recovery_.empty()) {
     auto retry = std::move(needs_recovery_);
     needs_recovery_.clear();
-    std::optional<Error> failed;
+    // A partition that still cannot be rebuilt waits for the next call; the
+    // others go on.
     for (int32_t p : retry) {
       std::erase_if(*polled, [p](const log::Record& r) { return r.partition == p; });
       if (auto r = recover(p); !r.ok()) {
         distrust(p);
-        failed = r.error();
+        ++stats_.recovery_failures;
+        last_error_ = r.error();
       }
-    }
-    if (failed) {
-      // Hand what was polled for the healthy partitions back to the log.
-      rewind(*polled);
-      return *failed;
     }
   }
   auto& records = *polled;

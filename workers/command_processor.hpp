@@ -46,6 +46,7 @@ struct ProcessorStats {
   int64_t events = 0;
   int64_t snapshots = 0;
   int64_t recoveries = 0;
+  int64_t recovery_failures = 0;  // retried on the next run_once
 };
 
 class CommandProcessor {
@@ -60,6 +61,8 @@ class CommandProcessor {
   void close();
 
   const ProcessorStats& stats() const { return stats_; }
+  // Why the last recovery that failed did (partitions waiting to be rebuilt).
+  const std::optional<Error>& last_error() const { return last_error_; }
   std::vector<log::TopicPartition> assignment() const;
 
  private:
@@ -98,7 +101,6 @@ class CommandProcessor {
   std::string encode_site(const SiteEntry& e) const;
   Result<SiteEntry> decode_site(const std::string& bytes, int32_t partition) const;
   Result<SiteEntry> decode_site_json(const nlohmann::json& j, int32_t partition) const;
-  void rewind(const std::vector<log::Record>& polled);
 
   log::EventLog& log_;
   ProcessorConfig config_;
@@ -112,6 +114,7 @@ class CommandProcessor {
   // alone until a fresh snapshot replaces them.
   std::set<int32_t> snapshotless_;
   ProcessorStats stats_;
+  std::optional<Error> last_error_;
 };
 
 }  // namespace pw::workers

@@ -1,0 +1,95 @@
+#pragma once
+// Fixture for the postgres tests: a scratch database per test on the server
+// named by PW_TEST_PG (owner conninfo), dropped afterwards. The reader's
+// conninfo is PW_TEST_PG_READER, else the owner's with user=pagewright_reader.
+// Without a server the tests skip, except under CI=true, where they fail.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <map>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "events/ids.hpp"
+#include "projections/pg.hpp"
+
+namespace pw::test {
+
+// conninfo (URI or key=value) with some parameters replaced.
+inline std::string conninfo_with(const std::string& conninfo,
+                                 const std::map<std::string, std::string>& overrides) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (opts == nullptr) {
+    std::string msg = err != nullptr ? err : "invalid conninfo";
+    PQfreemem(err);
+    throw std::invalid_argument(msg);
+  }
+  auto quote = [](std::string_view v) {
+    std::string q = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') q += '\\';
+      q += c;
+    }
+    return q + "'";
+  };
+  std::string out;
+  for (auto* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr && *o->val != '\0' && overrides.count(o->keyword) == 0) {
+      out += std::string(o->keyword) + "=" + quote(o->val) + " ";
+    }
+  }
+  PQconninfoFree(opts);
+  for (const auto& [k, v] : overrides) out += k + "=" + quote(v) + " ";
+  return out;
+}
+
+inline std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+class PgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    admin_ = env("PW_TEST_PG");
+    if (admin_.empty()) {
+      if (env("CI") == "true") {
+        GTEST_FAIL() << "PW_TEST_PG is not set; CI runs the postgres tests against a server "
+                        "(ops/test starts one with ops/pg)";
+      }
+      GTEST_SKIP() << "PW_TEST_PG is not set (owner conninfo, e.g. from `ops/pg start && ops/pg url`)";
+    }
+    std::string reader = env("PW_TEST_PG_READER");
+    if (reader.empty()) reader = conninfo_with(admin_, {{"user", "pagewright_reader"}});
+
+    std::string id = uuid_v4();
+    std::erase(id, '-');
+    const std::string db = "pw_test_" + id.substr(0, 16);
+    pqxx::connection c(admin_);
+    pqxx::nontransaction(c).exec("CREATE DATABASE " + c.quote_name(db));
+    db_ = db;
+    owner_ = conninfo_with(admin_, {{"dbname", db_}});
+    reader_ = conninfo_with(reader, {{"dbname", db_}});
+  }
+
+  void TearDown() override {
+    if (db_.empty()) return;
+    pqxx::connection c(admin_);
+    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(db_));
+  }
+
+  static long count(pqxx::transaction_base& t, const std::string& sql) {
+    return t.exec1(sql)[0].as<long>();
+  }
+
+  std::string admin_;   // PW_TEST_PG, for creating and dropping databases
+  std::string db_;      // this test's scratch database
+  std::string owner_;   // conninfos into db_
+  std::string reader_;
+};
+
+}  // namespace pw::test

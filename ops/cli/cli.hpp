@@ -11,6 +11,7 @@ using Runner = std::function<int()>;
 
 Runner add_dev_broker(CLI::App& app);
 Runner add_migrate(CLI::App& app);
+Runner add_token(CLI::App& app);
 Runner add_version(CLI::App& app);
 
 }  // namespace pw::cli

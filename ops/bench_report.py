@@ -63,6 +63,26 @@ lines = [
 for name, ours, base_name, base, target in rows:
     ratio = f"{ours / base:.2f}" if ours and base else "n/a"
     lines.append(f"| {name} | {fmt(ours)} | {base_name} | {fmt(base)} | {ratio} | {target} |")
-lines.append("")
-lines.append("Raw results: `build/release/bench.json` after a run.")
+one = find("BM_LocalAppend", "fsync:1", "threads:1")
+many = find("BM_LocalAppend", "fsync:1", "threads:64")
+lines += [
+    "",
+    "## Reading the figures",
+    "",
+    "- **Hash-chain verification** is bounded by SHA-256 itself: the verifier adds",
+    "  only a scan of the top-level `seq` and `prevHash` (it stops there) and the",
+    "  link bookkeeping. The DESIGN.md target is 500k events/s per core.",
+    "- **Local append** writes a processor-sized batch (two ~500-byte events and a",
+    "  result) per call. The baseline is RocksDB's own write path for the same",
+    "  bytes, with no offsets, no visibility bookkeeping and no wake-ups; a ratio",
+    "  near 1 means the log adds little to what the storage engine costs. With",
+    "  fsync on, group commit lets concurrent appenders share syncs: 64 appenders",
+    f"  reach {many / one:.1f}× the rate of one." if one and many else "  (group-commit scaling: n/a)",
+    "- **decide + apply** runs a mix of edits on a site of 50 pages × 30",
+    "  components; the baseline is only parsing the same commands from JSON, i.e.",
+    "  deciding costs about as much as reading the command off the log.",
+    "- The machine has 2 cores and may be shared; compare ratios, not absolutes.",
+    "",
+    "Raw results: `build/release/bench.json` after a run.",
+]
 open(dst, "w").write("\n".join(lines) + "\n")

@@ -114,9 +114,9 @@ struct TopicSpec {
 };
 
 // Backend options; keys are backend-specific. Examples:
-//   local:  "fsync" = "true"|"false"
-//   kafka:  any librdkafka property, e.g. "transaction.timeout.ms" = "10000";
-//           "mock.create_topics" = "true" to create topics through the mock API.
+//   local:  "fsync" = "true"|"false", "max.poll.interval.ms"
+//   kafka:  any librdkafka property, for every client or, prefixed "producer.",
+//           "consumer." or "admin.", for one; see events/kafka_log.hpp.
 using Config = std::map<std::string, std::string>;
 
 class EventLog {

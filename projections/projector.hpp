@@ -1,0 +1,82 @@
+#pragma once
+// The read-model projector: folds pagewright.events into the PostgreSQL read
+// models (sites, pages, page_events) exactly once (DESIGN.md, decision 5).
+//
+// Offsets live in Postgres, not in the log: on assignment the projector reads
+// projection_offsets (projector name, topic, partition) and seeks there. Each
+// polled batch is applied in ONE transaction that also locks and advances those
+// offset rows, so rows and offsets commit together or not at all. Records below
+// the locked stored offset are skipped (another instance of the same projection
+// got there first), and each site's events are applied only if seq is exactly
+// sites.version + 1 (earlier ones are skipped, a gap is an error): idempotent by
+// construction, whatever the consumer group does. If a transaction fails,
+// nothing of the batch is applied and the consumer seeks back to the stored
+// offsets, so the next run_once retries the same records.
+//
+// Row-level security is forced on the tenant tables, so every write runs with
+// the tenant of its site set (with_tenant), switched within the transaction.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "events/log.hpp"
+#include "events/result.hpp"
+
+namespace pw::projections {
+
+struct ProjectorConfig {
+  std::string group = "pagewright.projections";  // consumer group (partition ownership only)
+  std::string name = "read-models";              // projection_offsets.projector
+  size_t max_batch = 512;                        // records per poll = per transaction
+};
+
+struct ProjectorStats {
+  int64_t batches = 0;   // committed transactions
+  int64_t events = 0;    // events applied
+  int64_t skipped = 0;   // records already applied (below the stored offset or seq)
+  int64_t failures = 0;  // transactions that failed (rolled back)
+};
+
+class Projector {
+ public:
+  // Connects to Postgres (conninfo of the tables' owner, e.g. pagewright_owner)
+  // and subscribes to pagewright.events. The schema must be migrated already.
+  static Result<std::unique_ptr<Projector>> create(log::EventLog& log, std::string conninfo,
+                                                   ProjectorConfig config = {});
+  ~Projector();
+  Projector(const Projector&) = delete;
+  Projector& operator=(const Projector&) = delete;
+
+  // Polls once (up to `timeout`) and applies what arrived in one transaction.
+  // Returns how many events it applied (0 when idle or all were skipped).
+  Result<size_t> run_once(std::chrono::milliseconds timeout);
+  // Leaves the group. Nothing to flush: every batch committed its offsets.
+  void close();
+
+  const ProjectorStats& stats() const { return stats_; }
+  std::vector<log::TopicPartition> assignment() const;
+
+ private:
+  Projector(log::EventLog& log, std::string conninfo, ProjectorConfig config);
+
+  Result<void> connect();
+  // Seeks each partition to its stored offset; partitions it cannot read stay
+  // in needs_seek_ and are retried by run_once (their polled records dropped).
+  void seek_to_stored(const std::vector<int32_t>& partitions);
+  Result<size_t> apply_batch(const std::vector<log::Record>& records);
+
+  log::EventLog& log_;
+  std::string conninfo_;
+  ProjectorConfig config_;
+  struct Db;  // the connection and its prepared statements
+  std::unique_ptr<Db> db_;
+  std::unique_ptr<log::Consumer> consumer_;
+  std::set<int32_t> needs_seek_;
+  ProjectorStats stats_;
+};
+
+}  // namespace pw::projections

@@ -55,7 +55,8 @@ TEST(Envelope, RoundTripsExactly) {
 
 TEST(Envelope, EscapesLikeNlohmann) {
   auto e = sample();
-  e.actor = std::string("ctl\x01\x1f tab\t quote\" back\\ utf8 \xc3\xa9", 33);
+  static constexpr char kActor[] = "ctl\x01\x1f tab\t quote\" back\\ utf8 \xc3\xa9";
+  e.actor = std::string(kActor, sizeof kActor - 1);
   const auto bytes = pw::encode(e);
   EXPECT_EQ(nlohmann::json::parse(bytes)["actor"].get<std::string>(), e.actor);
   EXPECT_NE(bytes.find(nlohmann::json(e.actor).dump()), std::string::npos);

@@ -14,6 +14,7 @@
 #include "events/envelope.hpp"
 #include "projections/projector.hpp"
 #include "tests/postgres/pg_test_util.hpp"
+#include "tests/support/command_stream.hpp"
 #include "workers/command_processor.hpp"
 
 namespace pw::test {
@@ -28,27 +29,10 @@ const std::string kCommands(log::kCommandsTopic);
 const std::string kEvents(log::kEventsTopic);
 const std::string kResults(log::kResultsTopic);
 
-std::string timestamp(int n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "2026-11-22T10:%02d:%02d.%06dZ", n / 60, n % 60, n * 7);
-  return buf;
-}
-
 std::vector<workers::CommandRecord> commands() {
   std::vector<workers::CommandRecord> out;
   int n = 0;
-  auto add = [&](const std::string& sub, d::Command c) {
-    workers::CommandRecord r;
-    ++n;
-    r.meta.commandId = CommandId{"cmd-" + std::to_string(n)};
-    r.meta.tenant = TenantId{"tenant-" + sub};
-    r.meta.actor = UserId{"user-1"};
-    r.meta.siteId = site_id_for_subdomain(sub);
-    r.meta.occurredAt = timestamp(n);
-    r.command = std::move(c);
-    r.correlation_id = "corr-" + std::to_string(n);
-    out.push_back(std::move(r));
-  };
+  auto add = [&](const std::string& sub, d::Command c) { out.push_back(command_record(++n, sub, std::move(c))); };
   const auto alpha = site_id_for_subdomain("alpha");
   const auto home = make_page_id(alpha, "home");
   const auto about = make_page_id(alpha, "about");

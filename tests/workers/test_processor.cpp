@@ -18,6 +18,7 @@
 
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
+#include "tests/support/command_stream.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
 
@@ -35,24 +36,9 @@ const std::string kCommands(log::kCommandsTopic);
 const std::string kEvents(log::kEventsTopic);
 const std::string kResults(log::kResultsTopic);
 
-std::string timestamp(int n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "2026-11-22T10:%02d:%02d.%06dZ", (n / 60000000) % 60, (n / 1000000) % 60,
-                n % 1000000);
-  return buf;
-}
-
 CommandRecord record(int n, const std::string& subdomain, d::Command command,
                      std::string command_id = "") {
-  CommandRecord r;
-  r.meta.commandId = CommandId{command_id.empty() ? "cmd-" + std::to_string(n) : command_id};
-  r.meta.tenant = TenantId{"tenant-" + subdomain};
-  r.meta.actor = UserId{"user-1"};
-  r.meta.siteId = site_id_for_subdomain(subdomain);
-  r.meta.occurredAt = timestamp(n);
-  r.command = std::move(command);
-  r.correlation_id = "corr-" + std::to_string(n);
-  return r;
+  return command_record(n, subdomain, std::move(command), std::move(command_id));
 }
 
 // A deterministic mix: site and page creation, component edits, rejections
@@ -101,19 +87,13 @@ std::unique_ptr<log::EventLog> open(const std::string& uri, const log::Config& c
 }
 
 void create_topics(log::EventLog& log) {
-  auto r = log.create_topics({{kCommands, kPartitions}, {kEvents, kPartitions}, {kResults, kPartitions}});
+  auto r = create_pagewright_topics(log, kPartitions);
   if (!r.ok()) throw std::runtime_error(r.error().message);
 }
 
 void submit(log::EventLog& log, const std::vector<CommandRecord>& commands) {
-  for (size_t i = 0; i < commands.size(); i += 50) {
-    log::Batch b;
-    for (size_t j = i; j < std::min(commands.size(), i + 50); ++j)
-      b.records.push_back({kCommands, commands[j].meta.siteId.str(), workers::encode_command_record(commands[j]),
-                           std::nullopt});
-    auto r = log.append(b);
-    ASSERT_TRUE(r.ok()) << r.error().message;
-  }
+  auto r = submit_commands(log, commands);
+  ASSERT_TRUE(r.ok()) << r.error().message;
 }
 
 // Every record of a topic per partition, reading until `total` records arrived.

@@ -20,6 +20,7 @@
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "events/ids.hpp"
+#include "tests/support/command_stream.hpp"
 #include "workers/command_processor.hpp"
 #include "workers/snapshot_store.hpp"
 
@@ -120,23 +121,8 @@ std::set<int32_t> all_partitions() {
 
 // --- commands -------------------------------------------------------------------
 
-std::string timestamp(int n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "2026-11-22T10:%02d:%02d.%06dZ", (n / 60000000) % 60, (n / 1000000) % 60,
-                n % 1000000);
-  return buf;
-}
-
 CommandRecord record(int n, const std::string& subdomain, std::string command_id, d::Command command) {
-  CommandRecord r;
-  r.meta.commandId = CommandId{std::move(command_id)};
-  r.meta.tenant = TenantId{"tenant-" + subdomain};
-  r.meta.actor = UserId{"user-1"};
-  r.meta.siteId = site_id_for_subdomain(subdomain);
-  r.meta.occurredAt = timestamp(n);
-  r.command = std::move(command);
-  r.correlation_id = "corr-" + std::to_string(n);
-  return r;
+  return command_record(n, subdomain, std::move(command), std::move(command_id));
 }
 
 int32_t partition_of(const std::string& subdomain) {

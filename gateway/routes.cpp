@@ -1,0 +1,253 @@
+#include "gateway/routes.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "gateway/api_json.hpp"
+
+namespace pw::gateway {
+
+namespace {
+
+struct RouteDef {
+  RouteId id;
+  const char* name;
+  const char* method;
+  const char* pattern;
+};
+
+// Indexed by RouteId.
+constexpr std::array<RouteDef, 21> kRoutes{{
+    {RouteId::create_site, "create_site", "POST", "/v1/sites"},
+    {RouteId::list_sites, "list_sites", "GET", "/v1/sites"},
+    {RouteId::get_site, "get_site", "GET", "/v1/sites/{siteId}"},
+    {RouteId::update_site, "update_site", "PATCH", "/v1/sites/{siteId}"},
+    {RouteId::publish_site, "publish_site", "POST", "/v1/sites/{siteId}/publish"},
+    {RouteId::create_page, "create_page", "POST", "/v1/sites/{siteId}/pages"},
+    {RouteId::list_pages, "list_pages", "GET", "/v1/sites/{siteId}/pages"},
+    {RouteId::get_page, "get_page", "GET", "/v1/pages/{pageId}"},
+    {RouteId::update_page, "update_page", "PATCH", "/v1/pages/{pageId}"},
+    {RouteId::add_component, "add_component", "POST", "/v1/pages/{pageId}/components"},
+    {RouteId::update_component, "update_component", "PATCH",
+     "/v1/pages/{pageId}/components/{componentId}"},
+    {RouteId::move_component, "move_component", "POST",
+     "/v1/pages/{pageId}/components/{componentId}/move"},
+    {RouteId::remove_component, "remove_component", "DELETE",
+     "/v1/pages/{pageId}/components/{componentId}"},
+    {RouteId::page_history, "page_history", "GET", "/v1/pages/{pageId}/history"},
+    {RouteId::publish_page, "publish_page", "POST", "/v1/pages/{pageId}/publish"},
+    {RouteId::site_events, "site_events", "GET", "/v1/sites/{siteId}/events"},
+    {RouteId::verify_audit, "verify_audit", "GET", "/v1/sites/{siteId}/audit/verify"},
+    {RouteId::get_command, "get_command", "GET", "/v1/commands/{commandId}"},
+    {RouteId::healthz, "healthz", "GET", "/healthz"},
+    {RouteId::readyz, "readyz", "GET", "/readyz"},
+    {RouteId::metrics, "metrics", "GET", "/metrics"},
+}};
+
+constexpr bool table_is_indexed() {
+  for (std::size_t i = 0; i < kRoutes.size(); ++i) {
+    if (static_cast<std::size_t>(kRoutes[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(table_is_indexed(), "kRoutes must list RouteId values in declaration order");
+
+const RouteDef& def(RouteId id) { return kRoutes[static_cast<std::size_t>(id)]; }
+
+std::vector<std::string_view> split_pattern(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  std::size_t i = 1;  // skip the leading '/'
+  while (i <= pattern.size()) {
+    std::size_t j = pattern.find('/', i);
+    if (j == std::string_view::npos) j = pattern.size();
+    out.push_back(pattern.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  });
+}
+
+// The decoded segments of `path`, or nullopt when the path is unsafe (see the
+// header's matching rules).
+std::optional<std::vector<std::string>> split_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  if (path.find('#') != std::string_view::npos) return std::nullopt;
+  std::vector<std::string> out;
+  std::size_t i = 1;
+  while (i <= path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    const std::string_view raw = path.substr(i, j - i);
+    if (raw.empty() || raw == "." || raw == "..") return std::nullopt;
+    auto seg = percent_decode(raw, /*plus_is_space=*/false);
+    if (!seg || seg->empty() || *seg == "." || *seg == "..") return std::nullopt;
+    if (seg->find('/') != std::string::npos || seg->find('\\') != std::string::npos) {
+      return std::nullopt;
+    }
+    if (has_control(*seg) || !is_valid_utf8(*seg)) return std::nullopt;
+    out.push_back(std::move(*seg));
+    i = j + 1;
+  }
+  return out;
+}
+
+// Matches decoded `segments` against `pattern`, filling `params`.
+bool match_pattern(std::string_view pattern, const std::vector<std::string>& segments,
+                   std::map<std::string, std::string>& params) {
+  const std::vector<std::string_view> parts = split_pattern(pattern);
+  if (parts.size() != segments.size()) return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const std::string_view p = parts[k];
+    if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
+      found.emplace(std::string(p.substr(1, p.size() - 2)), segments[k]);
+    } else if (p != segments[k]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+// One key=value pair; nullopt if it does not decode.
+std::optional<std::pair<std::string, std::string>> decode_pair(std::string_view pair,
+                                                               std::string& key_for_error) {
+  const std::size_t eq = pair.find('=');
+  const std::string_view raw_key = pair.substr(0, eq);
+  const std::string_view raw_value = eq == std::string_view::npos ? std::string_view{}
+                                                                  : pair.substr(eq + 1);
+  auto key = percent_decode(raw_key, true);
+  if (!key || !is_valid_utf8(*key)) {
+    key_for_error = "query";
+    return std::nullopt;
+  }
+  key_for_error = *key;
+  auto value = percent_decode(raw_value, true);
+  if (!value || !is_valid_utf8(*value)) return std::nullopt;
+  return std::make_pair(std::move(*key), std::move(*value));
+}
+
+template <class OnBad>
+std::map<std::string, std::string> parse_query_impl(std::string_view query, OnBad&& on_bad) {
+  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  std::map<std::string, std::string> out;
+  std::size_t i = 0;
+  while (i <= query.size()) {
+    std::size_t j = query.find('&', i);
+    if (j == std::string_view::npos) j = query.size();
+    const std::string_view pair = query.substr(i, j - i);
+    i = j + 1;
+    if (pair.empty()) continue;
+    std::string key_for_error;
+    auto kv = decode_pair(pair, key_for_error);
+    if (!kv) {
+      if (!on_bad(key_for_error)) return out;
+      continue;
+    }
+    if (kv->first.empty()) continue;
+    out.emplace(std::move(kv->first), std::move(kv->second));  // first wins
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* route_name(RouteId id) { return def(id).name; }
+const char* route_method(RouteId id) { return def(id).method; }
+const char* route_pattern(RouteId id) { return def(id).pattern; }
+
+std::string MatchResult::allow_header() const {
+  std::string out;
+  for (const std::string& m : allowed) {
+    if (!out.empty()) out += ", ";
+    out += m;
+  }
+  return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;  // needs two hex digits
+      const int hi = hex_value(in[i + 1]);
+      const int lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+MatchResult route(std::string_view method, std::string_view target) {
+  MatchResult result;
+  const std::size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const auto segments = split_path(path);
+  if (!segments) return result;  // not_found
+
+  for (const RouteDef& r : kRoutes) {
+    std::map<std::string, std::string> params;
+    if (!match_pattern(r.pattern, *segments, params)) continue;
+    if (method == r.method) {
+      result.kind = MatchResult::Kind::matched;
+      result.match = Match{r.id, std::move(params)};
+      result.allowed.clear();
+      return result;
+    }
+    result.allowed.emplace_back(r.method);
+  }
+  if (!result.allowed.empty()) {
+    std::sort(result.allowed.begin(), result.allowed.end());
+    result.allowed.erase(std::unique(result.allowed.begin(), result.allowed.end()),
+                         result.allowed.end());
+    result.kind = MatchResult::Kind::method_not_allowed;
+  }
+  return result;
+}
+
+std::optional<Match> match(std::string_view method, std::string_view target) {
+  MatchResult r = route(method, target);
+  if (r.kind != MatchResult::Kind::matched) return std::nullopt;
+  return std::move(r.match);
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  return parse_query_impl(query, [](const std::string&) { return true; });
+}
+
+Result<std::map<std::string, std::string>> parse_query_strict(std::string_view query) {
+  std::optional<std::string> bad;
+  auto out = parse_query_impl(query, [&](const std::string& key) {
+    bad = key.empty() ? std::string("query") : key;
+    return false;
+  });
+  if (bad) {
+    return make_error(Errc::validation_error, "invalid query string",
+                      {{*bad, "invalid percent-encoding or UTF-8"}});
+  }
+  return out;
+}
+
+}  // namespace pw::gateway

@@ -13,5 +13,6 @@ Runner add_dev_broker(CLI::App& app);
 Runner add_migrate(CLI::App& app);
 Runner add_token(CLI::App& app);
 Runner add_version(CLI::App& app);
+Runner add_worker(CLI::App& app);
 
 }  // namespace pw::cli

@@ -1,0 +1,154 @@
+// `pagewright dev-broker` and two `pagewright worker --pool commands` processes
+// in one consumer group: every command gets one result, every site a complete,
+// verifiable history, and every process stops cleanly on SIGTERM.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/hash_chain.hpp"
+#include "tests/support/command_stream.hpp"
+
+extern char** environ;
+
+namespace pw::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace d = domain;
+
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;  // its stdout
+};
+
+Child spawn(std::vector<std::string> args) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  Child c;
+  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return {};
+  }
+  c.out = ::fdopen(fds[0], "r");
+  return c;
+}
+
+// SIGTERM, then the exit status (or -1 if it had to be killed).
+int stop(Child& c, std::chrono::seconds patience) {
+  if (c.pid <= 0) return -1;
+  ::kill(c.pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
+      if (c.out) std::fclose(c.out);
+      c.pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ::kill(c.pid, SIGKILL);
+  ::waitpid(c.pid, &status, 0);
+  c.pid = -1;
+  return -1;
+}
+
+TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAndStopCleanly) {
+  Child broker = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
+  ASSERT_GT(broker.pid, 0);
+  char line[1024] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, broker.out), nullptr) << "dev-broker printed nothing";
+  std::string bootstrap(line);
+  ASSERT_EQ(bootstrap.rfind("bootstrap.servers=", 0), 0u) << bootstrap;
+  bootstrap = bootstrap.substr(18);
+  while (!bootstrap.empty() && (bootstrap.back() == '\n' || bootstrap.back() == '\r')) bootstrap.pop_back();
+  const std::string uri = "kafka:" + bootstrap;
+
+  auto opened = log::open_log(uri);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto& log = **opened;
+
+  std::vector<workers::CommandRecord> commands;
+  int n = 0;
+  for (int s = 0; s < 6; ++s) {
+    const std::string sub = "proc-site-" + std::to_string(s);
+    const auto site = site_id_for_subdomain(sub);
+    const auto home = make_page_id(site, "home");
+    commands.push_back(command_record(++n, sub, d::CreateSite{site, "Site", sub}));
+    commands.push_back(command_record(++n, sub, d::CreatePage{home, "Home", std::string(), {}}));
+    for (int c = 0; c < 5; ++c)
+      commands.push_back(command_record(
+          ++n, sub, d::AddComponent{home, ComponentId{"h" + std::to_string(c)}, "Heading",
+                                    nlohmann::json{{"text", "Heading " + std::to_string(c)}}, {}, {}, {}}));
+  }
+  auto submitted = submit_commands(log, commands);
+  ASSERT_TRUE(submitted.ok()) << submitted.error().message;
+
+  const auto data = std::filesystem::temp_directory_path() / ("pw-worker-" + std::to_string(::getpid()));
+  Child w1 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
+  Child w2 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
+  ASSERT_GT(w1.pid, 0);
+  ASSERT_GT(w2.pid, 0);
+
+  // Wait for one result per command.
+  std::vector<std::unique_ptr<log::Reader>> results;
+  for (int32_t p = 0; p < 4; ++p) results.push_back(std::move(log.reader({std::string(log::kResultsTopic), p}, 0)).value());
+  size_t seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (seen < commands.size() && std::chrono::steady_clock::now() < deadline)
+    for (auto& r : results) {
+      auto got = r->read(100ms, 1000);
+      if (got.ok()) seen += got->size();
+    }
+  EXPECT_EQ(seen, commands.size());
+
+  EXPECT_EQ(stop(w1, 30s), 0) << "worker 1 did not drain and exit cleanly on SIGTERM";
+  EXPECT_EQ(stop(w2, 30s), 0) << "worker 2 did not drain and exit cleanly on SIGTERM";
+
+  // Every site's history is complete and its chain verifies.
+  std::map<std::string, std::vector<std::string>> by_site;
+  for (int32_t p = 0; p < 4; ++p) {
+    auto reader = std::move(log.reader({std::string(log::kEventsTopic), p}, 0)).value();
+    for (int i = 0; i < 5; ++i) {
+      auto got = reader->read(200ms, 1000);
+      if (got.ok())
+        for (auto& rec : *got) by_site[rec.key].push_back(rec.value);
+    }
+  }
+  EXPECT_EQ(by_site.size(), 6u);
+  for (const auto& [site, values] : by_site) {
+    EXPECT_EQ(values.size(), 7u) << site;
+    ChainVerifier v;
+    for (const auto& value : values) v.add(value);
+    EXPECT_TRUE(v.finish().ok) << site;
+  }
+
+  opened = make_error(Errc::internal, "closed");  // disconnect before the broker goes
+  EXPECT_EQ(stop(broker, 30s), 0) << "dev-broker did not exit cleanly on SIGTERM";
+  std::error_code ec;
+  std::filesystem::remove_all(data, ec);
+}
+
+}  // namespace
+}  // namespace pw::test

@@ -17,9 +17,8 @@
 #include <vector>
 
 #include "events/hash_chain.hpp"
+#include "tests/cli/processes.hpp"
 #include "tests/support/command_stream.hpp"
-
-extern char** environ;
 
 namespace pw::test {
 namespace {
@@ -27,62 +26,11 @@ namespace {
 using namespace std::chrono_literals;
 namespace d = domain;
 
-struct Child {
-  pid_t pid = -1;
-  FILE* out = nullptr;  // its stdout
-};
-
-Child spawn(std::vector<std::string> args) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  Child c;
-  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    return {};
-  }
-  c.out = ::fdopen(fds[0], "r");
-  return c;
-}
-
-// SIGTERM, then the exit status (or -1 if it had to be killed).
-int stop(Child& c, std::chrono::seconds patience) {
-  if (c.pid <= 0) return -1;
-  ::kill(c.pid, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
-      if (c.out) std::fclose(c.out);
-      c.pid = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ::kill(c.pid, SIGKILL);
-  ::waitpid(c.pid, &status, 0);
-  c.pid = -1;
-  return -1;
-}
-
 TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAndStopCleanly) {
   Child broker = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
   ASSERT_GT(broker.pid, 0);
-  char line[1024] = {};
-  ASSERT_NE(std::fgets(line, sizeof line, broker.out), nullptr) << "dev-broker printed nothing";
-  std::string bootstrap(line);
-  ASSERT_EQ(bootstrap.rfind("bootstrap.servers=", 0), 0u) << bootstrap;
-  bootstrap = bootstrap.substr(18);
-  while (!bootstrap.empty() && (bootstrap.back() == '\n' || bootstrap.back() == '\r')) bootstrap.pop_back();
+  const std::string bootstrap = read_bootstrap(broker);
+  ASSERT_FALSE(bootstrap.empty()) << "dev-broker printed no bootstrap servers";
   const std::string uri = "kafka:" + bootstrap;
 
   auto opened = log::open_log(uri);
@@ -166,6 +114,7 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
   }
   EXPECT_EQ(theirs, ours);
 
+  results.clear();
   opened = make_error(Errc::internal, "closed");  // disconnect before the broker goes
   EXPECT_EQ(stop(broker, 30s), 0) << "dev-broker did not exit cleanly on SIGTERM";
   std::error_code ec;

@@ -1,0 +1,77 @@
+#pragma once
+// Child processes of the pagewright binary, for tests that run it as
+// operators do.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace pw::test {
+
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;  // its stdout
+};
+
+inline Child spawn(std::vector<std::string> args) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  Child c;
+  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return {};
+  }
+  c.out = ::fdopen(fds[0], "r");
+  return c;
+}
+
+// SIGTERM, then the exit status (or -1 if it had to be killed).
+inline int stop(Child& c, std::chrono::seconds patience) {
+  if (c.pid <= 0) return -1;
+  ::kill(c.pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
+      if (c.out) std::fclose(c.out);
+      c.pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(c.pid, SIGKILL);
+  ::waitpid(c.pid, &status, 0);
+  c.pid = -1;
+  return -1;
+}
+
+// The bootstrap servers `pagewright dev-broker` printed, or "" if it did not.
+inline std::string read_bootstrap(Child& broker) {
+  char line[1024] = {};
+  if (!broker.out || !std::fgets(line, sizeof line, broker.out)) return {};
+  std::string s(line);
+  if (s.rfind("bootstrap.servers=", 0) != 0) return {};
+  s = s.substr(18);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace pw::test

@@ -1,0 +1,131 @@
+#include "gateway/metrics.hpp"
+
+#include <array>
+#include <cmath>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace pw::gateway {
+namespace {
+
+// 0.5 ms … 10 s.
+const prometheus::Histogram::BucketBoundaries& request_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return b;
+}
+
+// 1 ms … 30 s.
+const prometheus::Histogram::BucketBoundaries& batch_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return b;
+}
+
+// Every command type the gateway can issue (commands/commands.hpp, plus the
+// site-level RequestDeployment behind POST /v1/sites/{siteId}/publish).
+constexpr std::array<std::string_view, 11> kCommandTypes{
+    "CreateSite",   "UpdateSiteSettings",   "CreatePage",    "UpdatePageMetadata",
+    "ChangePageSlug", "AddComponent",       "UpdateComponentProps", "MoveComponent",
+    "RemoveComponent", "PublishPage",       "RequestDeployment"};
+
+// Negative, NaN or infinite durations are clock trouble, not data: record 0.
+double sane_seconds(double s) { return std::isfinite(s) && s > 0 ? s : 0.0; }
+
+}  // namespace
+
+const char* command_outcome_name(CommandOutcome outcome) {
+  switch (outcome) {
+    case CommandOutcome::accepted: return "accepted";
+    case CommandOutcome::rejected: return "rejected";
+    case CommandOutcome::conflict: return "conflict";
+    case CommandOutcome::failed: return "failed";
+  }
+  return "failed";
+}
+
+std::string Metrics::status_label(int status) {
+  if (status < 100 || status > 599) return "invalid";
+  return std::to_string(status);
+}
+
+std::string_view Metrics::command_type_label(std::string_view type) {
+  for (std::string_view known : kCommandTypes) {
+    if (known == type) return known;
+  }
+  return "other";
+}
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  http_requests_ = &prometheus::BuildCounter()
+                        .Name("http_requests_total")
+                        .Help("HTTP requests handled, by route and response status.")
+                        .Register(*registry_);
+  http_duration_ = &prometheus::BuildHistogram()
+                        .Name("http_request_duration_seconds")
+                        .Help("Time from request read to response written, by route.")
+                        .Register(*registry_);
+  commands_ = &prometheus::BuildCounter()
+                   .Name("commands_total")
+                   .Help("Commands handled, by command type and outcome.")
+                   .Register(*registry_);
+  command_duration_ = &prometheus::BuildHistogram()
+                           .Name("command_duration_seconds")
+                           .Help("Time to decide a command and append its events, by type.")
+                           .Register(*registry_);
+  events_appended_ = &prometheus::BuildCounter()
+                          .Name("events_appended_total")
+                          .Help("Events appended to the event log.")
+                          .Register(*registry_)
+                          .Add({});
+  projection_lag_ = &prometheus::BuildGauge()
+                         .Name("projection_lag_events")
+                         .Help("Events in the log not yet applied by the projector, by partition.")
+                         .Register(*registry_);
+  projection_batch_ = &prometheus::BuildHistogram()
+                           .Name("projection_batch_seconds")
+                           .Help("Time to apply one batch of events to the read models.")
+                           .Register(*registry_)
+                           .Add({}, batch_buckets());
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::observe_http(std::optional<RouteId> route, int status, double seconds) {
+  const std::string r = route ? route_name(*route) : "unmatched";
+  http_requests_->Add({{"route", r}, {"status", status_label(status)}}).Increment();
+  http_duration_->Add({{"route", r}}, request_buckets()).Observe(sane_seconds(seconds));
+}
+
+void Metrics::count_command(std::string_view type, CommandOutcome outcome, double seconds) {
+  const std::string t(command_type_label(type));
+  commands_->Add({{"type", t}, {"outcome", command_outcome_name(outcome)}}).Increment();
+  command_duration_->Add({{"type", t}}, request_buckets()).Observe(sane_seconds(seconds));
+}
+
+void Metrics::add_events_appended(std::uint64_t n) {
+  if (n > 0) events_appended_->Increment(static_cast<double>(n));
+}
+
+void Metrics::set_projection_lag(int partition, std::int64_t lag) {
+  if (partition < 0 || partition >= kMaxPartitions) return;
+  projection_lag_->Add({{"partition", std::to_string(partition)}})
+      .Set(static_cast<double>(lag < 0 ? 0 : lag));
+}
+
+void Metrics::observe_projection_batch(double seconds) {
+  projection_batch_->Observe(sane_seconds(seconds));
+}
+
+std::string Metrics::render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+std::shared_ptr<prometheus::Registry> Metrics::registry() { return registry_; }
+
+}  // namespace pw::gateway

@@ -96,28 +96,25 @@ int run_worker(const WorkerOptions& o) {
   std::atomic<int> failed{0};
   for (int i = 0; i < o.threads; ++i) {
     threads.emplace_back([&, i] {
+      // Runs a created worker until stopped; a worker that cannot start stops
+      // the others too.
+      auto serve = [&](auto created, const char* what) {
+        if (!created.ok()) {
+          std::cerr << "worker: " << created.error().message << "\n";
+          ++failed;
+          ::kill(::getpid(), SIGTERM);
+          return;
+        }
+        run_loop(**created, stop, what);
+      };
       if (o.pool == "commands") {
         workers::ProcessorConfig config;
         // Each processor keeps its own snapshots: they are a cache of the log.
         config.snapshot_dir = std::filesystem::path(o.data) / ("processor-" + std::to_string(::getpid()) + "-" +
                                                                std::to_string(i));
-        auto p = workers::CommandProcessor::create(**log, config);
-        if (!p.ok()) {
-          std::cerr << "worker: " << p.error().message << "\n";
-          ++failed;
-          ::kill(::getpid(), SIGTERM);  // stops the other workers too
-          return;
-        }
-        run_loop(**p, stop, "command processor");
+        serve(workers::CommandProcessor::create(**log, config), "command processor");
       } else {
-        auto p = projections::Projector::create(**log, o.pg, {});
-        if (!p.ok()) {
-          std::cerr << "worker: " << p.error().message << "\n";
-          ++failed;
-          ::kill(::getpid(), SIGTERM);  // stops the other workers too
-          return;
-        }
-        run_loop(**p, stop, "projector");
+        serve(projections::Projector::create(**log, o.pg, {}), "projector");
       }
     });
   }

@@ -77,12 +77,23 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
   // Every site's history is complete and its chain verifies.
   std::map<std::string, std::vector<std::string>> by_site;
   for (int32_t p = 0; p < 4; ++p) {
-    auto reader = std::move(log.reader({std::string(log::kEventsTopic), p}, 0)).value();
-    for (int i = 0; i < 5; ++i) {
+    // Read up to the partition's end: a fixed number of polls is not enough on a
+    // loaded machine, where a new reader's first fetch can take seconds.
+    const log::TopicPartition tp{std::string(log::kEventsTopic), p};
+    const auto end = log.end_offset(tp);
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    auto reader = std::move(log.reader(tp, 0)).value();
+    int64_t next = 0;
+    const auto read_deadline = std::chrono::steady_clock::now() + 60s;
+    while (next < *end && std::chrono::steady_clock::now() < read_deadline) {
       auto got = reader->read(200ms, 1000);
-      if (got.ok())
-        for (auto& rec : *got) by_site[rec.key].push_back(rec.value);
+      if (!got.ok()) continue;
+      for (auto& rec : *got) {
+        by_site[rec.key].push_back(rec.value);
+        next = rec.offset + 1;
+      }
     }
+    EXPECT_GE(next, *end) << "partition " << p << " not read to its end";
   }
   EXPECT_EQ(by_site.size(), 6u);
   std::map<std::string, std::string> ours;  // site → "<events> <head> ok"

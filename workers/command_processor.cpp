@@ -386,6 +386,8 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
     }
     const auto& meta = cmd->meta;
     p.outcome.command_id = meta.commandId.str();
+    p.outcome.tenant_id = meta.tenant.str();
+    p.outcome.command_type = std::string(domain::command_type(cmd->command));
     if (meta.siteId.str() != rec.key) {
       p.outcome.error = make_error(Errc::validation_error, "command record key is not its site id",
                                    {{"siteId", "must equal the record key"}});

@@ -47,6 +47,8 @@ nlohmann::json outcome_to_json(const CommandOutcome& o) {
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : o.events) events.push_back({{"type", e.type}, {"seq", e.seq}});
   nlohmann::json j = {{"commandId", o.command_id},
+                      {"tenantId", o.tenant_id},
+                      {"type", o.command_type},
                       {"commandPartition", o.command_partition},
                       {"commandOffset", o.command_offset},
                       {"status", o.accepted ? "accepted" : "rejected"},
@@ -67,6 +69,8 @@ Result<CommandOutcome> outcome_from_json(const nlohmann::json& j) {
   try {
     CommandOutcome o;
     o.command_id = j.at("commandId").get<std::string>();
+    o.tenant_id = j.at("tenantId").get<std::string>();
+    o.command_type = j.at("type").get<std::string>();
     o.command_partition = j.at("commandPartition").get<int32_t>();
     o.command_offset = j.at("commandOffset").get<int64_t>();
     o.accepted = j.at("status").get<std::string>() == "accepted";

@@ -37,6 +37,8 @@ struct EventRef {
 
 struct CommandOutcome {
   std::string command_id;
+  std::string tenant_id;           // whose command it was (empty if undecodable)
+  std::string command_type;        // "CreatePage", … (empty if undecodable)
   int32_t command_partition = 0;   // where the command was read from
   int64_t command_offset = -1;
   bool accepted = false;

@@ -1,0 +1,419 @@
+#include "queries/read_model.hpp"
+
+#include <charconv>
+#include <pqxx/pqxx>
+#include <thread>
+#include <utility>
+
+#include "queries/cursor.hpp"
+#include "queries/pool.hpp"
+
+namespace pw::queries {
+namespace {
+
+using json = nlohmann::json;
+using detail::Lease;
+
+constexpr size_t kMaxQueryBytes = 200;
+constexpr size_t kMaxTenantBytes = 256;
+
+// A timestamptz column as RFC 3339 UTC with microseconds (timestamptz's own
+// resolution), so a cursor made from it names the row's value exactly.
+std::string ts(const std::string& column) {
+  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+
+const std::string kSiteColumns = "site_id, name, subdomain, seo::text, settings::text, version, " +
+                                 ts("created_at") + ", " + ts("updated_at");
+const std::string kPageColumns = "page_id, site_id, slug, title, description, seo::text, status, version, "
+                                 "published_version, " +
+                                 ts("updated_at");
+
+// Statement names of list_pages: one per combination of filters and cursor,
+// so each gets a plan that fits (and can use the status index).
+std::string pages_statement(bool status, bool q, bool cursor) {
+  return std::string("pw_q_pages_") + (status ? "s" : "-") + (q ? "q" : "-") + (cursor ? "c" : "-");
+}
+
+std::string pages_sql(bool status, bool q, bool cursor) {
+  int n = 1;
+  std::string sql = "SELECT " + kPageColumns + " FROM pages WHERE site_id = $" + std::to_string(n++);
+  sql += status ? " AND status = $" + std::to_string(n++) : std::string(" AND status <> 'deleted'");
+  if (q) {
+    const std::string p = "$" + std::to_string(n++);
+    sql += " AND (title ILIKE " + p + " ESCAPE '\\' OR slug ILIKE " + p + " ESCAPE '\\')";
+  }
+  if (cursor) {
+    sql += " AND (updated_at, page_id) < ($" + std::to_string(n) + "::timestamptz, $" +
+           std::to_string(n + 1) + ")";
+    n += 2;
+  }
+  sql += " ORDER BY updated_at DESC, page_id DESC LIMIT $" + std::to_string(n);
+  return sql;
+}
+
+Error invalid(const std::string& field, const std::string& message) {
+  return make_error(Errc::validation_error, message, {{field, message}});
+}
+
+std::optional<Error> check_tenant(const TenantId& tenant) {
+  const auto& t = tenant.value;
+  if (t.empty() || t.size() > kMaxTenantBytes || !detail::is_valid_utf8(t))
+    return invalid("tenant", "tenant must be 1-256 bytes of UTF-8");
+  for (char c : t)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return invalid("tenant", "tenant has control characters");
+  return std::nullopt;
+}
+
+std::optional<Error> check_limit(const ListParams& p) {
+  if (p.limit < kMinLimit || p.limit > kMaxLimit)
+    return invalid("limit", "limit must be between " + std::to_string(kMinLimit) + " and " +
+                                std::to_string(kMaxLimit));
+  return std::nullopt;
+}
+
+Error bad_cursor() { return invalid("cursor", "cursor is malformed or belongs to another list"); }
+
+// LIKE pattern matching `q` literally anywhere (backslash is the escape).
+std::string contains_pattern(std::string_view q) {
+  std::string out = "%";
+  for (char c : q) {
+    if (c == '\\' || c == '%' || c == '_') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+json parse_column(const pqxx::field& f) {
+  json j = json::parse(f.c_str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw pqxx::conversion_error("column " + std::string(f.name()) + " is not JSON");
+  return j;
+}
+
+json site_json(const pqxx::row& r) {
+  return json{{"siteId", r[0].as<std::string>()},
+              {"name", r[1].as<std::string>()},
+              {"subdomain", r[2].as<std::string>()},
+              {"seo", parse_column(r[3])},
+              {"settings", parse_column(r[4])},
+              {"version", r[5].as<int64_t>()},
+              {"createdAt", r[6].as<std::string>()},
+              {"updatedAt", r[7].as<std::string>()},
+              {"deployments", json::object()}};
+}
+
+// Columns of kPageColumns, then content at index 10 when `with_content`.
+json page_json(const pqxx::row& r, bool with_content) {
+  json j{{"pageId", r[0].as<std::string>()},
+         {"siteId", r[1].as<std::string>()},
+         {"slug", r[2].as<std::string>()},
+         {"title", r[3].as<std::string>()},
+         {"description", r[4].as<std::string>()},
+         {"seo", parse_column(r[5])},
+         {"status", r[6].as<std::string>()},
+         {"version", r[7].as<int64_t>()},
+         {"publishedVersion", r[8].as<int64_t>()},
+         {"updatedAt", r[9].as<std::string>()}};
+  if (with_content) j["content"] = parse_column(r[10]);
+  return j;
+}
+
+// Runs `f(lease)` on a pooled connection, turning libpqxx's exceptions into
+// errors. A connection that broke, or whose state is unknown, is not reused.
+// Every query here is read-only, so a call that met a dead connection (say,
+// after a server restart) is retried on another one, up to pool size + 1
+// attempts: each attempt retires one dead connection, and the last opens a
+// fresh one, so a restart costs the callers no errors.
+template <class T, class F>
+Result<T> run(detail::Pool& pool, std::chrono::milliseconds checkout_timeout, const char* what, F&& f) {
+  const std::string prefix = std::string("read model: ") + what + ": ";
+  std::optional<Error> last;
+  for (size_t attempt = 0; attempt <= pool.size(); ++attempt) {
+    auto lease = pool.checkout(checkout_timeout);
+    if (!lease.ok()) return lease.error();
+    try {
+      return f(lease.value());
+    } catch (const pqxx::broken_connection& e) {
+      lease->mark_broken();
+      last = make_error(Errc::unavailable, prefix + "database connection lost: " + e.what());
+      continue;  // retry on another connection
+    } catch (const pqxx::in_doubt_error& e) {
+      lease->mark_broken();
+      return make_error(Errc::unavailable, prefix + e.what());
+    } catch (const pqxx::sql_error& e) {
+      // 57014 query_canceled (statement_timeout): the connection is fine.
+      // Class 08 (connection exception) and 57P0x (the server is shutting down
+      // or restarting): the connection is done for; retry on another.
+      const std::string state = e.sqlstate();
+      if (state == "57014") return make_error(Errc::unavailable, prefix + e.what());
+      if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+        lease->mark_broken();
+        last = make_error(Errc::unavailable, prefix + e.what());
+        continue;
+      }
+      return make_error(Errc::internal, prefix + e.what());
+    } catch (const pqxx::failure& e) {
+      lease->mark_broken();
+      return make_error(Errc::internal, prefix + e.what());
+    } catch (const pqxx::usage_error& e) {
+      lease->mark_broken();
+      return make_error(Errc::internal, prefix + e.what());
+    } catch (const pqxx::conversion_error& e) {
+      return make_error(Errc::internal, prefix + e.what());
+    } catch (const pqxx::range_error& e) {
+      return make_error(Errc::internal, prefix + e.what());
+    } catch (const nlohmann::json::exception& e) {
+      return make_error(Errc::internal, prefix + e.what());
+    } catch (const std::bad_alloc&) {
+      return make_error(Errc::internal, prefix + "out of memory");
+    }
+  }
+  return *last;
+}
+
+// A read-only transaction scoped to `tenant` (row-level security).
+void scope(pqxx::transaction_base& t, const TenantId& tenant) { t.exec_prepared("pw_q_tenant", tenant.value); }
+
+}  // namespace
+
+namespace detail {
+
+void prepare_statements(pqxx::connection& c) {
+  c.prepare("pw_q_tenant", "SELECT set_config('pagewright.tenant', $1, true)");
+  c.prepare("pw_q_ping", "SELECT 1");
+  c.prepare("pw_q_offset",
+            "SELECT next_offset FROM projection_offsets WHERE projector = $1 AND topic = $2 AND partition = $3");
+  c.prepare("pw_q_site", "SELECT " + kSiteColumns + " FROM sites WHERE site_id = $1");
+  c.prepare("pw_q_sites", "SELECT " + kSiteColumns + " FROM sites ORDER BY created_at, site_id LIMIT $1");
+  c.prepare("pw_q_sites_after", "SELECT " + kSiteColumns +
+                                    " FROM sites WHERE (created_at, site_id) > ($1::timestamptz, $2) "
+                                    "ORDER BY created_at, site_id LIMIT $3");
+  c.prepare("pw_q_page", "SELECT " + kPageColumns + ", content::text FROM pages WHERE page_id = $1");
+  for (bool s : {false, true})
+    for (bool q : {false, true})
+      for (bool cur : {false, true}) c.prepare(pages_statement(s, q, cur), pages_sql(s, q, cur));
+  c.prepare("pw_q_history",
+            "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 ORDER BY seq LIMIT $2");
+  c.prepare("pw_q_history_after",
+            "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 AND seq > $2 "
+            "ORDER BY seq LIMIT $3");
+}
+
+}  // namespace detail
+
+std::optional<Position> parse_position(std::string_view position) {
+  const auto colon = position.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 >= position.size()) return std::nullopt;
+  auto number = [](std::string_view s, auto& out) {
+    if (s.empty() || s.size() > 19) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;  // no sign, no spaces
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+  };
+  Position p;
+  if (!number(position.substr(0, colon), p.partition) || !number(position.substr(colon + 1), p.offset))
+    return std::nullopt;
+  return p;
+}
+
+ReadModel::ReadModel(std::unique_ptr<detail::Pool> pool, ReadModelConfig config)
+    : pool_(std::move(pool)), config_(std::move(config)) {}
+
+ReadModel::~ReadModel() = default;
+
+Result<std::unique_ptr<ReadModel>> ReadModel::connect(std::string conninfo, size_t connections,
+                                                      ReadModelConfig config) {
+  if (connections == 0) return invalid("connections", "the pool needs at least one connection");
+  if (config.checkout_timeout.count() < 0 || config.statement_timeout.count() < 0)
+    return invalid("timeout", "timeouts must not be negative");
+  auto pool = std::make_unique<detail::Pool>(std::move(conninfo), connections, config.statement_timeout, config.role);
+  {
+    auto first = pool->checkout(config.checkout_timeout);  // fails early on a bad conninfo
+    if (!first.ok()) return first.error();
+  }
+  return std::unique_ptr<ReadModel>(new ReadModel(std::move(pool), std::move(config)));
+}
+
+size_t ReadModel::pool_size() const { return pool_->size(); }
+size_t ReadModel::open_connections() const { return pool_->open(); }
+
+Result<PageList> ReadModel::list_sites(const TenantId& tenant, const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  std::optional<detail::KeysetCursor> after;
+  if (params.cursor) {
+    after = detail::decode_keyset("sites", *params.cursor);
+    if (!after) return bad_cursor();
+  }
+  return run<PageList>(*pool_, config_.checkout_timeout, "list_sites", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const int64_t fetch = params.limit + 1;
+    auto rows = after ? t.exec_prepared("pw_q_sites_after", after->ts, after->id, fetch)
+                      : t.exec_prepared("pw_q_sites", fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i) out.items.push_back(site_json(rows[static_cast<pqxx::result::size_type>(i)]));
+    if (rows.size() > n) {
+      const auto& last = out.items.back();
+      out.next_cursor = detail::encode_keyset("sites", {last["createdAt"].get<std::string>(),
+                                                        last["siteId"].get<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<json>> ReadModel::get_site(const TenantId& tenant, const SiteId& site) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (!detail::is_plain_id(site.value)) return std::optional<json>{};  // no stored id looks like that
+  return run<std::optional<json>>(*pool_, config_.checkout_timeout, "get_site", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    auto rows = t.exec_prepared("pw_q_site", site.value);
+    t.commit();
+    if (rows.empty()) return std::optional<json>{};
+    return std::optional<json>{site_json(rows[0])};
+  });
+}
+
+Result<PageList> ReadModel::list_pages(const TenantId& tenant, const SiteId& site,
+                                       std::optional<std::string> status, std::optional<std::string> q,
+                                       const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (status && *status != "draft" && *status != "published" && *status != "deleted")
+    return invalid("status", "status must be draft, published or deleted");
+  if (q) {
+    if (q->size() > kMaxQueryBytes) return invalid("q", "q must be at most 200 bytes");
+    if (!detail::is_valid_utf8(*q)) return invalid("q", "q must be UTF-8");
+    for (char c : *q)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return invalid("q", "q has control characters");
+    if (q->empty()) q.reset();
+  }
+  if (auto e = check_limit(params)) return *e;
+  std::optional<detail::KeysetCursor> after;
+  if (params.cursor) {
+    after = detail::decode_keyset("pages", *params.cursor);
+    if (!after) return bad_cursor();
+  }
+  PageList empty;
+  empty.limit = params.limit;
+  if (!detail::is_plain_id(site.value)) return empty;
+  return run<PageList>(*pool_, config_.checkout_timeout, "list_pages", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const int64_t fetch = params.limit + 1;
+    const std::string name = pages_statement(status.has_value(), q.has_value(), after.has_value());
+    const std::string pattern = q ? contains_pattern(*q) : std::string();
+    pqxx::result rows;
+    // Parameters in the order pages_sql numbers them.
+    if (status && q && after)
+      rows = t.exec_prepared(name, site.value, *status, pattern, after->ts, after->id, fetch);
+    else if (status && q)
+      rows = t.exec_prepared(name, site.value, *status, pattern, fetch);
+    else if (status && after)
+      rows = t.exec_prepared(name, site.value, *status, after->ts, after->id, fetch);
+    else if (status)
+      rows = t.exec_prepared(name, site.value, *status, fetch);
+    else if (q && after)
+      rows = t.exec_prepared(name, site.value, pattern, after->ts, after->id, fetch);
+    else if (q)
+      rows = t.exec_prepared(name, site.value, pattern, fetch);
+    else if (after)
+      rows = t.exec_prepared(name, site.value, after->ts, after->id, fetch);
+    else
+      rows = t.exec_prepared(name, site.value, fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i)
+      out.items.push_back(page_json(rows[static_cast<pqxx::result::size_type>(i)], false));
+    if (rows.size() > n) {
+      const auto& last = out.items.back();
+      out.next_cursor = detail::encode_keyset("pages", {last["updatedAt"].get<std::string>(),
+                                                        last["pageId"].get<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<json>> ReadModel::get_page(const TenantId& tenant, const PageId& page) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (!detail::is_plain_id(page.value)) return std::optional<json>{};
+  return run<std::optional<json>>(*pool_, config_.checkout_timeout, "get_page", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    auto rows = t.exec_prepared("pw_q_page", page.value);
+    t.commit();
+    if (rows.empty()) return std::optional<json>{};
+    return std::optional<json>{page_json(rows[0], true)};
+  });
+}
+
+Result<PageList> ReadModel::page_history(const TenantId& tenant, const PageId& page, const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  std::optional<int64_t> after;
+  if (params.cursor) {
+    after = detail::decode_seq(*params.cursor);
+    if (!after) return bad_cursor();
+  }
+  PageList empty;
+  empty.limit = params.limit;
+  if (!detail::is_plain_id(page.value)) return empty;
+  return run<PageList>(*pool_, config_.checkout_timeout, "page_history", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const int64_t fetch = params.limit + 1;
+    auto rows = after ? t.exec_prepared("pw_q_history_after", page.value, *after, fetch)
+                      : t.exec_prepared("pw_q_history", page.value, fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    int64_t last_seq = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& r = rows[static_cast<pqxx::result::size_type>(i)];
+      last_seq = r[0].as<int64_t>();
+      out.items.push_back(parse_column(r[1]));
+    }
+    if (rows.size() > n) out.next_cursor = detail::encode_seq(last_seq);
+    return out;
+  });
+}
+
+Result<bool> ReadModel::wait_for_position(std::string_view position, std::chrono::milliseconds timeout) {
+  const auto pos = parse_position(position);
+  if (!pos) return invalid("position", "position must be <partition>:<offset>");
+  const auto deadline = std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds(0));
+  auto delay = std::chrono::microseconds(1000);
+  for (;;) {
+    // One short transaction per poll; the connection goes back to the pool in between.
+    auto passed = run<bool>(*pool_, config_.checkout_timeout, "wait_for_position", [&](Lease& lease) {
+      pqxx::read_transaction t(lease.conn());
+      auto rows = t.exec_prepared("pw_q_offset", config_.projector, config_.topic, pos->partition);
+      t.commit();
+      return !rows.empty() && rows[0][0].as<int64_t>() > pos->offset;
+    });
+    if (!passed.ok() || *passed) return passed;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(delay, deadline - now));
+    delay = std::min(delay * 2, std::chrono::microseconds(10000));
+  }
+}
+
+Result<void> ReadModel::ping() {
+  auto r = run<bool>(*pool_, config_.checkout_timeout, "ping", [&](Lease& lease) {
+    pqxx::nontransaction t(lease.conn());
+    return t.exec_prepared1("pw_q_ping")[0].as<int>() == 1;
+  });
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+}  // namespace pw::queries

@@ -1,0 +1,170 @@
+#pragma once
+// The gateway's way into the command path: submit a command record and wait
+// (bounded) for its outcome on pagewright.results.
+//
+//   submit() ──queue──▶ appender thread ── one log::Batch per drain (≤ max_batch)
+//                                          ──▶ [pagewright.commands]  key = site id
+//   [pagewright.results] ──▶ tailer thread (its own consumer group, never commits,
+//                            positioned at the end offsets seen at start)
+//                            ──▶ waiters by (tenant, commandId) + LRU of outcomes
+//
+// Many concurrent HTTP requests share one durable write: the local log fsyncs
+// once per append, Kafka runs one transaction per append. Every result the
+// tailer sees is remembered (bounded LRU), whoever submitted the command, so
+// GET /v1/commands/{id} can answer for commands of other gateway processes too
+// — but only for results that arrived while this bus was running.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <deque>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "events/log.hpp"
+#include "events/result.hpp"
+#include "workers/command_record.hpp"
+
+namespace pw::gateway {
+
+struct CommandBusConfig {
+  size_t max_batch = 1024;         // command records per append
+  size_t remembered = 100000;      // outcomes kept for GET /v1/commands/{id} (LRU)
+  // How long start() waits for the results tailer to be assigned and positioned
+  // on every partition of pagewright.results (then Errc::unavailable).
+  std::chrono::milliseconds start_timeout{30000};
+  // Upper bound of one results poll: how late a timeout may fire.
+  std::chrono::milliseconds tick{10};
+};
+
+enum class CommandState { pending, decided };
+
+struct CommandBusStats {
+  int64_t batches = 0;   // appends to pagewright.commands
+  int64_t records = 0;   // command records appended
+  int64_t results = 0;   // results read from pagewright.results
+  int64_t timeouts = 0;  // waiters completed with nullopt because `wait` elapsed
+  int64_t failures = 0;  // submissions completed with an error
+  int64_t tail_errors = 0;  // failed polls of pagewright.results (retried)
+};
+
+class CommandBus {
+ public:
+  // Starts the results tailer (returns once it is positioned at the current end
+  // of every pagewright.results partition, so no outcome of a later submit can
+  // be missed) and the appender thread. The topics must exist.
+  static Result<std::unique_ptr<CommandBus>> start(log::EventLog& log, CommandBusConfig config = {});
+  ~CommandBus();  // = close()
+  CommandBus(const CommandBus&) = delete;
+  CommandBus& operator=(const CommandBus&) = delete;
+
+  using Done = std::function<void(Result<std::optional<workers::CommandOutcome>>)>;
+  // Appends the record to pagewright.commands (key = site id) and calls `done`
+  // exactly once, from a bus thread: with the outcome when its result arrives,
+  // with nullopt when `wait` elapses first (still pending — the result is still
+  // remembered when it comes later), or with an error if the append failed
+  // (Errc::unavailable). wait == 0 → done(nullopt) right after the append is
+  // durable (or the outcome, if it arrived even earlier). `wait` never elapses
+  // before the append is durable: nullopt always means "appended, undecided".
+  // After close(), `done` gets Errc::unavailable at once, on the caller's thread.
+  // `done` runs without any lock of the bus held: it may call submit().
+  void submit(workers::CommandRecord record, std::chrono::milliseconds wait, Done done);
+
+  // For GET /v1/commands/{id}: what this bus knows of a command of `tenant`
+  // (another tenant's → nullopt). pending: submitted through this bus, no result
+  // seen yet. decided: its result was seen by this bus (of any gateway's
+  // command). nullopt: unknown here (decided before this bus started, evicted
+  // from the LRU, or submitted through another gateway and not decided yet).
+  struct Status {
+    CommandState state;
+    std::optional<workers::CommandOutcome> outcome;
+  };
+  std::optional<Status> status(const std::string& command_id, const TenantId& tenant) const;
+
+  // Appends what is queued, stops the threads; waiters still undecided get
+  // done(nullopt) (on the calling thread). Idempotent. Called from inside a
+  // done callback it only refuses new submissions; the destructor finishes.
+  void close();
+
+  CommandBusStats stats() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Waiter {
+    std::string key;          // tenant + '\n' + command id
+    std::string fingerprint;  // command_fingerprint: a reuse of the id with another
+                              // body is answered by its own (DUPLICATE) result
+    Done done;
+    Clock::time_point deadline;
+    bool appended = false;
+    std::multimap<Clock::time_point, uint64_t>::iterator timer;  // valid when appended
+  };
+  struct Queued {
+    uint64_t token;
+    log::OutRecord record;
+  };
+  struct Remembered {
+    std::string key;
+    CommandState state = CommandState::pending;
+    std::optional<workers::CommandOutcome> outcome;
+  };
+  using Completion = std::pair<Done, Result<std::optional<workers::CommandOutcome>>>;
+
+  CommandBus(log::EventLog& log, CommandBusConfig config);
+
+  Result<void> attach_results();
+  void handle_results(std::vector<log::Record>& records);
+  void appender_loop();
+  void tailer_loop();
+  // Removes the waiter (under mu_); the caller runs its done later, unlocked.
+  Done take_locked(uint64_t token);
+  void expire_due();
+  void remember(const std::string& key, CommandState state, const workers::CommandOutcome* outcome);
+  void forget_pending(const std::string& key);
+  static void run(std::vector<Completion>& completions);
+
+  log::EventLog& log_;
+  CommandBusConfig config_;
+
+  // Results tailer: touched only by start() and then the tailer thread.
+  std::unique_ptr<log::Consumer> consumer_;
+  std::map<log::TopicPartition, int64_t> next_;  // next result offset per partition
+  size_t partitions_ = 0;
+  bool positioned_ = false;
+  std::optional<Error> attach_error_;
+
+  // Waiters, queue, timers.
+  mutable std::mutex mu_;
+  std::condition_variable queued_cv_;
+  std::deque<Queued> queue_;
+  std::unordered_map<uint64_t, Waiter> waiters_;
+  std::unordered_multimap<std::string, uint64_t> by_key_;
+  std::multimap<Clock::time_point, uint64_t> timers_;
+  uint64_t next_token_ = 0;
+  bool stopping_ = false;   // appender: drain the queue and exit
+  bool closed_ = false;     // submit refuses
+
+  // Remembered statuses (LRU, most recent first).
+  mutable std::mutex lru_mu_;
+  std::list<Remembered> lru_;
+  std::unordered_map<std::string, std::list<Remembered>::iterator> lru_index_;
+
+  std::atomic<bool> tailer_stop_{false};
+  std::mutex close_mu_;
+  bool threads_joined_ = false;
+  std::thread appender_;
+  std::thread tailer_;
+  std::thread::id appender_id_, tailer_id_;
+
+  std::atomic<int64_t> batches_{0}, records_{0}, results_{0}, timeouts_{0}, failures_{0}, tail_errors_{0};
+};
+
+}  // namespace pw::gateway

@@ -1,0 +1,193 @@
+#include "gateway/handler.hpp"
+
+#include <ctime>
+#include <string_view>
+
+#include "events/ids.hpp"
+#include "gateway/handler_internal.hpp"
+
+namespace pw::gateway {
+namespace {
+
+using nlohmann::json;
+
+// A client's X-Request-Id is kept when it is short and plain (it ends up in
+// logs); anything else is replaced by one of ours.
+bool usable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+bool is_operations_route(RouteId id) {
+  return id == RouteId::healthz || id == RouteId::readyz || id == RouteId::metrics;
+}
+
+}  // namespace
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us % 1000000));
+  return buf;
+}
+
+Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(deps)), options_(std::move(options)) {}
+
+std::string Gateway::now_rfc3339() const { return format_rfc3339(deps_.clock()); }
+
+void Gateway::Exchange::send(HttpResponse response) {
+  if (answered.exchange(true)) return;
+  response.set_header("X-Request-Id", request_id);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  gw.deps().metrics.observe_http(route, response.status, seconds);
+  respond(std::move(response));
+}
+
+void Gateway::Exchange::json(int status, const nlohmann::json& envelope) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.body = dump_json(envelope);
+  send(std::move(r));
+}
+
+void Gateway::Exchange::ok(int status, nlohmann::json data) {
+  json(status, success_envelope(std::move(data), request_id, gw.now_rfc3339()));
+}
+
+void Gateway::Exchange::ok_list(nlohmann::json items, const Pagination& pagination) {
+  json(200, success_envelope(std::move(items), pagination, request_id, gw.now_rfc3339()));
+}
+
+void Gateway::Exchange::fail(const Error& error) {
+  const int status = http_status(error);
+  if (error.code == Errc::rate_limited || error.code == Errc::unavailable) {
+    HttpResponse r;
+    r.status = status;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Retry-After", "1");
+    r.body = dump_json(error_envelope(error, request_id, gw.now_rfc3339()));
+    send(std::move(r));
+    return;
+  }
+  json(status, error_envelope(error, request_id, gw.now_rfc3339()));
+}
+
+std::map<std::string, std::string> Gateway::Exchange::query() const {
+  const auto q = request.target.find('?');
+  if (q == std::string::npos) return {};
+  return parse_query(std::string_view(request.target).substr(q + 1));
+}
+
+Role required_role(RouteId id) {
+  switch (id) {
+    case RouteId::create_site:
+    case RouteId::update_site:
+    case RouteId::publish_site:
+    case RouteId::publish_page:
+      return Role::admin;
+    case RouteId::create_page:
+    case RouteId::update_page:
+    case RouteId::add_component:
+    case RouteId::update_component:
+    case RouteId::move_component:
+    case RouteId::remove_component:
+      return Role::editor;
+    default:
+      return Role::viewer;
+  }
+}
+
+Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name, int64_t min,
+                                         int64_t max) {
+  const auto it = q.find(name);
+  if (it == q.end()) return std::optional<int64_t>{};
+  const std::string& s = it->second;
+  int64_t value = 0;
+  bool digits = !s.empty() && s.size() <= 18;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      digits = false;
+      break;
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (!digits || value < min || value > max)
+    return make_error(Errc::validation_error, "invalid query parameter",
+                      {{name, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max)}});
+  return std::optional<int64_t>{value};
+}
+
+HttpResponse Gateway::protocol_error(int status, const std::string& message) {
+  const Errc code = status == 413 ? Errc::payload_too_large : Errc::validation_error;
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "application/json");
+  const std::string id = uuid_v4();
+  r.headers.emplace_back("X-Request-Id", id);
+  r.body = dump_json(error_envelope(make_error(code, message), id, now_rfc3339()));
+  deps_.metrics.observe_http(std::nullopt, status, 0.0);
+  return r;
+}
+
+void Gateway::handle(HttpRequest request, Respond respond) {
+  auto ex = std::make_shared<Exchange>(*this, std::move(request), std::move(respond));
+  const auto client_id = ex->request.header("x-request-id");
+  ex->request_id = client_id && usable_request_id(*client_id) ? std::string(*client_id) : uuid_v4();
+
+  const MatchResult routed = route(ex->request.method, ex->request.target);
+  if (routed.kind == MatchResult::Kind::not_found) {
+    ex->fail(make_error(Errc::not_found, "no such resource"));
+    return;
+  }
+  if (routed.kind == MatchResult::Kind::method_not_allowed) {
+    HttpResponse r;
+    r.status = 405;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Allow", routed.allow_header());
+    Error e = make_error(Errc::validation_error, "method not allowed",
+                         {{"method", "allowed: " + routed.allow_header()}});
+    r.body = dump_json(error_envelope(e, ex->request_id, now_rfc3339()));
+    ex->send(std::move(r));
+    return;
+  }
+  ex->match = *routed.match;
+  ex->route = ex->match.id;
+  if (ex->request.body_too_large) {
+    ex->fail(make_error(Errc::payload_too_large, "request body exceeds 1 MiB",
+                        {{"body", "at most " + std::to_string(kMaxBodyBytes) + " bytes"}}));
+    return;
+  }
+  if (!is_operations_route(*ex->route)) {
+    const auto auth = ex->request.header("authorization");
+    if (!auth) {
+      ex->fail(make_error(Errc::unauthenticated, "missing bearer token"));
+      return;
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(deps_.clock().time_since_epoch()).count();
+    auto principal = verify_bearer(*auth, options_.jwt_secret, now);
+    if (!principal.ok()) {
+      ex->fail(principal.error());
+      return;
+    }
+    ex->principal = std::move(principal).value();
+    if (!role_allows(ex->principal.role, required_role(*ex->route))) {
+      ex->fail(make_error(Errc::forbidden, std::string("this needs the role ") + role_name(required_role(*ex->route))));
+      return;
+    }
+  }
+  if (is_command_route(*ex->route))
+    handle_command(ex);
+  else
+    handle_query(ex);
+}
+
+}  // namespace pw::gateway

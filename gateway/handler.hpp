@@ -1,0 +1,65 @@
+#pragma once
+// The gateway's request handler (API.md): a plain function of an HttpRequest
+// that answers through `respond`, testable without sockets. It authenticates,
+// routes, turns writes into commands on the CommandBus and waits for their
+// outcomes, and runs queries against the read model on the blocking pool (never
+// on the server's I/O threads).
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "events/log.hpp"
+#include "gateway/blocking_pool.hpp"
+#include "gateway/command_bus.hpp"
+#include "gateway/http_types.hpp"
+#include "gateway/metrics.hpp"
+#include "queries/read_model.hpp"
+
+namespace pw::gateway {
+
+struct GatewayOptions {
+  std::string jwt_secret;                            // HS256 key, ≥ kMinSecretBytes
+  std::chrono::milliseconds command_wait{5000};      // then 202 + Location
+  std::chrono::milliseconds read_wait{5000};         // X-Pagewright-After, then 503
+  int64_t max_events_per_request = 10000;            // GET …/events ?limit= ceiling
+};
+
+struct GatewayDeps {
+  log::EventLog& log;
+  CommandBus& bus;
+  queries::ReadModel& read_model;
+  Metrics& metrics;
+  BlockingPool& blocking;
+  std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+};
+
+class Gateway {
+ public:
+  Gateway(GatewayDeps deps, GatewayOptions options);
+
+  // The HttpHandler: calls `respond` exactly once, now or from another thread.
+  void handle(HttpRequest request, Respond respond);
+  // What the server sends for a request it could not parse (400, 431).
+  HttpResponse protocol_error(int status, const std::string& message);
+  // While draining, /readyz fails so load balancers stop sending new work.
+  void set_draining(bool draining) { draining_ = draining; }
+
+  // Internals shared by the handler's translation units.
+  struct Exchange;
+  const GatewayDeps& deps() const { return deps_; }
+  const GatewayOptions& options() const { return options_; }
+  std::string now_rfc3339() const;
+  bool draining() const { return draining_; }
+
+ private:
+  GatewayDeps deps_;
+  GatewayOptions options_;
+  std::atomic<bool> draining_{false};
+};
+
+// RFC 3339 in UTC with microseconds: "2026-11-22T05:30:48.123456Z".
+std::string format_rfc3339(std::chrono::system_clock::time_point t);
+
+}  // namespace pw::gateway

@@ -1,0 +1,351 @@
+// The write routes of API.md: each request becomes exactly one command, put on
+// the CommandBus, and the reply waits (bounded) for the command's outcome.
+#include <string_view>
+
+#include "commands/commands.hpp"
+#include "events/hash_chain.hpp"
+#include "events/ids.hpp"
+#include "gateway/handler_internal.hpp"
+#include "workers/command_record.hpp"
+
+namespace pw::gateway {
+namespace {
+
+using nlohmann::json;
+
+// Namespace of command ids derived from Idempotency-Key (a fixed UUID).
+constexpr std::string_view kIdempotencyNamespace = "6d1f3a52-8c1e-4f7a-9b0e-2f51c7d4a9e3";
+constexpr size_t kMaxIdempotencyKey = 128;
+
+struct Built {
+  domain::Command command;
+  SiteId site;
+  int created_status = 200;          // 201 for creations
+  const char* created_field = nullptr;  // "siteId" | "pageId" | "componentId"
+  std::string created_id;
+};
+
+Error invalid(std::string field, std::string message) {
+  return make_error(Errc::validation_error, "invalid request", {{std::move(field), std::move(message)}});
+}
+
+Error not_found() { return make_error(Errc::not_found, "no such resource"); }
+
+// A new id below the command: the same command id (an Idempotency-Key repeat)
+// yields the same id, so the repeat's fingerprint matches the first.
+std::string derived_suffix(const std::string& command_id, std::string_view what, size_t length) {
+  return sha256_hex(command_id + "/" + std::string(what)).substr(0, length);
+}
+
+Result<SiteId> site_param(const Gateway::Exchange& ex) {
+  const std::string& id = ex.param("siteId");
+  if (!is_uuid(id)) return not_found();
+  return SiteId{id};
+}
+
+Result<PageId> page_param(const Gateway::Exchange& ex) {
+  PageId page{ex.param("pageId")};
+  if (!site_of(page)) return not_found();
+  return page;
+}
+
+Result<json> body_object(const Gateway::Exchange& ex, std::initializer_list<std::string_view> allowed,
+                         bool empty_allowed) {
+  if (empty_allowed && ex.request.body.empty()) return json::object();
+  auto body = parse_body(ex.request.body);
+  if (!body.ok()) return body.error();
+  if (auto unknown = reject_unknown_fields(*body, allowed); !unknown.ok()) return unknown.error();
+  return body;
+}
+
+Result<domain::Command> from_json(std::string_view type, const json& j) { return domain::command_from_json(type, j); }
+
+// Builds the command of a write route. `command_id` is already fixed.
+Result<Built> build(const Gateway::Exchange& ex, const std::string& command_id) {
+  Built b;
+  switch (*ex.route) {
+    case RouteId::create_site: {
+      auto body = body_object(ex, {"name", "subdomain"}, false);
+      if (!body.ok()) return body.error();
+      if (!body->contains("subdomain")) return invalid("subdomain", "required");
+      if (!(*body)["subdomain"].is_string()) return invalid("subdomain", "must be a string");
+      b.site = site_id_for_subdomain((*body)["subdomain"].get<std::string>());
+      (*body)["siteId"] = b.site.str();
+      auto c = from_json("CreateSite", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      b.created_status = 201;
+      b.created_field = "siteId";
+      b.created_id = b.site.str();
+      return b;
+    }
+    case RouteId::update_site: {
+      auto site = site_param(ex);
+      if (!site.ok()) return site.error();
+      b.site = *site;
+      auto body = body_object(ex, {"name", "seo", "settings"}, false);
+      if (!body.ok()) return body.error();
+      auto c = from_json("UpdateSiteSettings", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
+    case RouteId::create_page: {
+      auto site = site_param(ex);
+      if (!site.ok()) return site.error();
+      b.site = *site;
+      auto body = body_object(ex, {"title", "slug", "description"}, false);
+      if (!body.ok()) return body.error();
+      const PageId page = make_page_id(b.site, derived_suffix(command_id, "page", 20));
+      (*body)["pageId"] = page.str();
+      auto c = from_json("CreatePage", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      b.created_status = 201;
+      b.created_field = "pageId";
+      b.created_id = page.str();
+      return b;
+    }
+    case RouteId::update_page: {
+      auto page = page_param(ex);
+      if (!page.ok()) return page.error();
+      b.site = *site_of(*page);
+      auto body = body_object(ex, {"title", "slug", "description", "seo"}, false);
+      if (!body.ok()) return body.error();
+      if (body->contains("slug")) {
+        // One request, one command: a slug change is its own event with its
+        // own uniqueness rule, so it is not mixed with other fields.
+        if (body->size() != 1) return invalid("slug", "change the slug in a request of its own");
+        (*body)["pageId"] = page->str();
+        auto c = from_json("ChangePageSlug", *body);
+        if (!c.ok()) return c.error();
+        b.command = std::move(c).value();
+        return b;
+      }
+      (*body)["pageId"] = page->str();
+      auto c = from_json("UpdatePageMetadata", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
+    case RouteId::add_component: {
+      auto page = page_param(ex);
+      if (!page.ok()) return page.error();
+      b.site = *site_of(*page);
+      auto body = body_object(ex, {"type", "props", "parentId", "slot", "index"}, false);
+      if (!body.ok()) return body.error();
+      const std::string component = "c" + derived_suffix(command_id, "component", 15);
+      (*body)["pageId"] = page->str();
+      (*body)["componentId"] = component;
+      auto c = from_json("AddComponent", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      b.created_status = 201;
+      b.created_field = "componentId";
+      b.created_id = component;
+      return b;
+    }
+    case RouteId::update_component: {
+      auto page = page_param(ex);
+      if (!page.ok()) return page.error();
+      b.site = *site_of(*page);
+      auto body = body_object(ex, {"props"}, false);
+      if (!body.ok()) return body.error();
+      if (!body->contains("props")) return invalid("props", "required");
+      if (!(*body)["props"].is_object()) return invalid("props", "must be an object (a JSON merge patch)");
+      json j = {{"pageId", page->str()}, {"componentId", ex.param("componentId")}, {"patch", (*body)["props"]}};
+      auto c = from_json("UpdateComponentProps", j);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
+    case RouteId::move_component: {
+      auto page = page_param(ex);
+      if (!page.ok()) return page.error();
+      b.site = *site_of(*page);
+      auto body = body_object(ex, {"parentId", "slot", "index"}, false);
+      if (!body.ok()) return body.error();
+      if (!body->contains("index")) return invalid("index", "required");
+      (*body)["pageId"] = page->str();
+      (*body)["componentId"] = ex.param("componentId");
+      auto c = from_json("MoveComponent", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
+    case RouteId::remove_component: {
+      auto page = page_param(ex);
+      if (!page.ok()) return page.error();
+      b.site = *site_of(*page);
+      auto body = body_object(ex, {}, true);
+      if (!body.ok()) return body.error();
+      auto c = from_json("RemoveComponent", json{{"pageId", page->str()}, {"componentId", ex.param("componentId")}});
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
+    case RouteId::publish_page: {
+      auto page = page_param(ex);
+      if (!page.ok()) return page.error();
+      b.site = *site_of(*page);
+      auto body = body_object(ex, {}, true);
+      if (!body.ok()) return body.error();
+      auto c = from_json("PublishPage", json{{"pageId", page->str()}});
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
+    default:
+      return make_error(Errc::internal, "not a command route");
+  }
+}
+
+// If-Match: "<version>" (a strong entity tag holding the version number).
+Result<std::optional<int64_t>> expected_version(const HttpRequest& request) {
+  const auto header = request.header("if-match");
+  if (!header) return std::optional<int64_t>{};
+  std::string_view v = *header;
+  if (v.size() < 3 || v.front() != '"' || v.back() != '"' || v.size() > 20)
+    return invalid("If-Match", "must be a quoted version number, e.g. \"3\"");
+  int64_t version = 0;
+  for (char c : v.substr(1, v.size() - 2)) {
+    if (c < '0' || c > '9') return invalid("If-Match", "must be a quoted version number, e.g. \"3\"");
+    version = version * 10 + (c - '0');
+  }
+  return std::optional<int64_t>{version};
+}
+
+Result<std::string> command_id_for(const Gateway::Exchange& ex, const SiteId& site) {
+  const auto key = ex.request.header("idempotency-key");
+  if (!key) return uuid_v4();
+  if (key->empty() || key->size() > kMaxIdempotencyKey) return invalid("Idempotency-Key", "must be 1 to 128 characters");
+  for (char c : *key)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e)
+      return invalid("Idempotency-Key", "must be printable ASCII");
+  // Scoped to the tenant and the site: the site's processor remembers it.
+  return uuid_v5(kIdempotencyNamespace, ex.principal.tenant.str() + "\n" + site.str() + "\n" + std::string(*key));
+}
+
+CommandOutcome metric_outcome(const workers::CommandOutcome& o) {
+  if (o.accepted) return CommandOutcome::accepted;
+  if (o.error && o.error->code == Errc::version_conflict) return CommandOutcome::conflict;
+  if (o.error && (o.error->code == Errc::internal || o.error->code == Errc::unavailable)) return CommandOutcome::failed;
+  return CommandOutcome::rejected;
+}
+
+}  // namespace
+
+nlohmann::json outcome_data(const workers::CommandOutcome& o) {
+  json events = json::array();
+  for (const auto& e : o.events) events.push_back({{"type", e.type}, {"seq", e.seq}});
+  return json{{"commandId", o.command_id},
+              {"aggregateId", o.aggregate_id},
+              {"version", o.version},
+              {"position", o.position.empty() ? json(nullptr) : json(o.position)},
+              {"events", std::move(events)}};
+}
+
+bool is_command_route(RouteId id) {
+  switch (id) {
+    case RouteId::create_site:
+    case RouteId::update_site:
+    case RouteId::create_page:
+    case RouteId::update_page:
+    case RouteId::add_component:
+    case RouteId::update_component:
+    case RouteId::move_component:
+    case RouteId::remove_component:
+    case RouteId::publish_page:
+    case RouteId::publish_site:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void handle_command(const ExchangePtr& ex) {
+  if (*ex->route == RouteId::publish_site) {
+    ex->fail(make_error(Errc::unavailable, "publishing sites is not available yet: the build workers are not running",
+                        {{"siteId", "deployments come with the build pool"}}));
+    return;
+  }
+  // The command id comes first (new ids derive from it); the site is known
+  // from the path except for CreateSite, whose id derives from the body.
+  std::optional<SiteId> path_site;
+  if (ex->match.params.count("siteId")) {
+    auto s = site_param(*ex);
+    if (!s.ok()) return ex->fail(s.error());
+    path_site = *s;
+  } else if (ex->match.params.count("pageId")) {
+    auto p = page_param(*ex);
+    if (!p.ok()) return ex->fail(p.error());
+    path_site = *site_of(*p);
+  }
+  std::optional<std::string> command_id;
+  if (path_site) {
+    auto id = command_id_for(*ex, *path_site);
+    if (!id.ok()) return ex->fail(id.error());
+    command_id = *id;
+  } else {
+    // CreateSite: the key is scoped by the subdomain's site id, computed in build().
+    command_id = uuid_v4();
+  }
+  auto built = build(*ex, *command_id);
+  if (!built.ok()) return ex->fail(built.error());
+  if (!path_site && ex->request.header("idempotency-key")) {
+    auto id = command_id_for(*ex, built->site);
+    if (!id.ok()) return ex->fail(id.error());
+    command_id = *id;
+  }
+  auto version = expected_version(ex->request);
+  if (!version.ok()) return ex->fail(version.error());
+
+  workers::CommandRecord record;
+  record.meta.commandId = CommandId{*command_id};
+  record.meta.tenant = ex->principal.tenant;
+  record.meta.actor = ex->principal.user;
+  record.meta.siteId = built->site;
+  record.meta.occurredAt = ex->gw.now_rfc3339();
+  record.meta.expectedVersion = *version;
+  record.command = std::move(built->command);
+  record.correlation_id = ex->request_id;
+  const std::string type(domain::command_type(record.command));
+
+  const bool async = [&] {
+    const auto prefer = ex->request.header("prefer");
+    return prefer && prefer->find("respond-async") != std::string_view::npos;
+  }();
+  const auto wait = async ? std::chrono::milliseconds(0) : ex->gw.options().command_wait;
+  const int created_status = built->created_status;
+  const char* created_field = built->created_field;
+  const std::string created_id = built->created_id;
+  const std::string id = *command_id;
+
+  ex->gw.deps().bus.submit(
+      std::move(record), wait,
+      [ex, type, created_status, created_field, created_id, id](Result<std::optional<workers::CommandOutcome>> r) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex->started).count();
+        auto& metrics = ex->gw.deps().metrics;
+        if (!r.ok()) {
+          metrics.count_command(type, CommandOutcome::failed, seconds);
+          return ex->fail(r.error());
+        }
+        if (!r->has_value()) {
+          HttpResponse resp;
+          resp.status = 202;
+          resp.headers.emplace_back("Content-Type", "application/json");
+          resp.headers.emplace_back("Location", "/v1/commands/" + id);
+          resp.body = dump_json(success_envelope(json{{"commandId", id}}, ex->request_id, ex->gw.now_rfc3339()));
+          return ex->send(std::move(resp));
+        }
+        const workers::CommandOutcome& outcome = **r;
+        metrics.count_command(type, metric_outcome(outcome), seconds);
+        if (!outcome.accepted) return ex->fail(outcome.error.value_or(make_error(Errc::internal, "rejected")));
+        json data = outcome_data(outcome);
+        if (created_field) data[created_field] = created_field == std::string_view("pageId") ? outcome.aggregate_id
+                                                                                              : created_id;
+        ex->ok(created_status, std::move(data));
+      });
+}
+
+}  // namespace pw::gateway

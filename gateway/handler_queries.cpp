@@ -1,0 +1,246 @@
+// The read routes of API.md (read models, the raw site stream, audit, command
+// status) and the operations endpoints. Everything that blocks runs on the
+// blocking pool.
+#include <algorithm>
+#include <string_view>
+
+#include "events/envelope.hpp"
+#include "events/ids.hpp"
+#include "gateway/handler_internal.hpp"
+#include "gateway/site_log.hpp"
+#include "workers/command_record.hpp"
+
+namespace pw::gateway {
+
+nlohmann::json outcome_data(const workers::CommandOutcome& o);  // handler_commands.cpp
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultEventsLimit = 1000;
+constexpr size_t kChunkBytes = 64 * 1024;
+
+Error not_found() { return make_error(Errc::not_found, "no such resource"); }
+
+bool wants_ndjson(const HttpRequest& r) {
+  const auto accept = r.header("accept");
+  return accept && accept->find("application/x-ndjson") != std::string_view::npos;
+}
+
+Result<queries::ListParams> list_params(const std::map<std::string, std::string>& q) {
+  queries::ListParams p;
+  auto limit = int_param(q, "limit", 1, 200);
+  if (!limit.ok()) return limit.error();
+  if (*limit) p.limit = **limit;
+  if (auto it = q.find("cursor"); it != q.end()) p.cursor = it->second;
+  return p;
+}
+
+void send_list(const ExchangePtr& ex, Result<queries::PageList> list) {
+  if (!list.ok()) return ex->fail(list.error());
+  json items = json::array();
+  for (auto& item : list->items) items.push_back(std::move(item));
+  ex->ok_list(std::move(items), Pagination{list->limit, list->next_cursor});
+}
+
+void send_one(const ExchangePtr& ex, Result<std::optional<json>> one) {
+  if (!one.ok()) return ex->fail(one.error());
+  if (!one->has_value()) return ex->fail(not_found());
+  ex->ok(200, std::move(**one));
+}
+
+// The site is the caller's tenant's: the read model says so, or (while the
+// read model has not caught up with a brand-new site) its first event does.
+Result<bool> site_visible(const Gateway::Exchange& ex, const SiteId& site) {
+  auto& deps = ex.gw.deps();
+  auto row = deps.read_model.get_site(ex.principal.tenant, site);
+  if (!row.ok()) return row.error();
+  if (row->has_value()) return true;
+  auto first = read_site_events(deps.log, site, 0, 1);
+  if (!first.ok()) return first.error();
+  if (first->empty()) return false;
+  auto envelope = decode((*first)[0]);
+  return envelope.ok() && envelope->tenant_id == ex.principal.tenant.str();
+}
+
+void site_events(const ExchangePtr& ex, const SiteId& site) {
+  const auto q = ex->query();
+  auto after = int_param(q, "afterSeq", 0, INT64_MAX / 2);
+  if (!after.ok()) return ex->fail(after.error());
+  auto limit = int_param(q, "limit", 1, ex->gw.options().max_events_per_request);
+  if (!limit.ok()) return ex->fail(limit.error());
+  const int64_t max = limit->value_or(kDefaultEventsLimit);
+  auto visible = site_visible(*ex, site);
+  if (!visible.ok()) return ex->fail(visible.error());
+  if (!*visible) return ex->fail(not_found());
+  auto values = read_site_events(ex->gw.deps().log, site, after->value_or(0), static_cast<size_t>(max));
+  if (!values.ok()) return ex->fail(values.error());
+  if (wants_ndjson(ex->request)) {
+    // Each line is the exact stored record value: sha256 of a line is the
+    // event's hash. Sent in chunks so a long history never sits in one buffer.
+    HttpResponse r;
+    r.status = 200;
+    r.headers.emplace_back("Content-Type", "application/x-ndjson");
+    auto lines = std::make_shared<std::vector<std::string>>(std::move(values).value());
+    auto next = std::make_shared<size_t>(0);
+    r.next_chunk = [lines, next]() -> std::optional<std::string> {
+      if (*next >= lines->size()) return std::nullopt;
+      std::string chunk;
+      while (*next < lines->size() && chunk.size() < kChunkBytes) {
+        chunk += (*lines)[*next];
+        chunk.push_back('\n');
+        (*lines)[(*next)++].clear();
+      }
+      return chunk;
+    };
+    return ex->send(std::move(r));
+  }
+  json items = json::array();
+  int64_t last_seq = 0;
+  for (const auto& v : *values) {
+    auto parsed = json::parse(v, nullptr, false);
+    if (parsed.is_discarded()) return ex->fail(make_error(Errc::internal, "unreadable event in the log"));
+    last_seq = parsed.value("seq", int64_t{0});
+    items.push_back(std::move(parsed));
+  }
+  std::optional<std::string> next;
+  if (static_cast<int64_t>(values->size()) == max) next = std::to_string(last_seq);
+  ex->ok_list(std::move(items), Pagination{max, next});
+}
+
+void verify(const ExchangePtr& ex, const SiteId& site) {
+  auto visible = site_visible(*ex, site);
+  if (!visible.ok()) return ex->fail(visible.error());
+  if (!*visible) return ex->fail(not_found());
+  auto report = verify_site(ex->gw.deps().log, site);
+  if (!report.ok()) return ex->fail(report.error());
+  ex->ok(200, json{{"events", report->events},
+                   {"headHash", report->head_hash},
+                   {"ok", report->ok},
+                   {"firstBadSeq", report->first_bad_seq ? json(*report->first_bad_seq) : json(nullptr)}});
+}
+
+void command_status(const ExchangePtr& ex) {
+  const auto status = ex->gw.deps().bus.status(ex->param("commandId"), ex->principal.tenant);
+  if (!status) return ex->fail(not_found());
+  if (status->state == CommandState::pending || !status->outcome) {
+    return ex->ok(200, json{{"status", "pending"}, {"commandId", ex->param("commandId")}});
+  }
+  const auto& o = *status->outcome;
+  json data = outcome_data(o);
+  data["status"] = o.accepted ? "accepted" : "rejected";
+  if (o.error) {
+    json details = json::array();
+    for (const auto& d : o.error->details) details.push_back({{"field", d.field}, {"message", d.message}});
+    data["error"] = {{"code", errc_code(o.error->code)}, {"message", o.error->message}, {"details", details}};
+  }
+  ex->ok(200, std::move(data));
+}
+
+void ready(const ExchangePtr& ex) {
+  auto& deps = ex->gw.deps();
+  std::vector<ErrorDetail> problems;
+  if (ex->gw.draining()) problems.push_back({"process", "draining"});
+  if (auto pg = deps.read_model.ping(); !pg.ok()) problems.push_back({"postgres", pg.error().message});
+  if (auto end = deps.log.end_offset({std::string(log::kResultsTopic), 0}); !end.ok())
+    problems.push_back({"log", end.error().message});
+  if (!problems.empty()) return ex->fail(make_error(Errc::unavailable, "not ready", std::move(problems)));
+  ex->ok(200, json{{"status", "ready"}});
+}
+
+// Runs on the blocking pool.
+void run_query(const ExchangePtr& ex) {
+  auto& deps = ex->gw.deps();
+  const TenantId& tenant = ex->principal.tenant;
+  if (const auto after = ex->request.header("x-pagewright-after")) {
+    auto caught_up = deps.read_model.wait_for_position(*after, ex->gw.options().read_wait);
+    if (!caught_up.ok()) return ex->fail(caught_up.error());
+    if (!*caught_up)
+      return ex->fail(make_error(Errc::unavailable, "the read model has not reached that position yet",
+                                 {{"X-Pagewright-After", std::string(*after)}}));
+  }
+  const auto q = ex->query();
+  switch (*ex->route) {
+    case RouteId::list_sites: {
+      auto p = list_params(q);
+      if (!p.ok()) return ex->fail(p.error());
+      return send_list(ex, deps.read_model.list_sites(tenant, *p));
+    }
+    case RouteId::get_site: {
+      const std::string& id = ex->param("siteId");
+      if (!is_uuid(id)) return ex->fail(not_found());
+      return send_one(ex, deps.read_model.get_site(tenant, SiteId{id}));
+    }
+    case RouteId::list_pages: {
+      const std::string& id = ex->param("siteId");
+      if (!is_uuid(id)) return ex->fail(not_found());
+      auto p = list_params(q);
+      if (!p.ok()) return ex->fail(p.error());
+      std::optional<std::string> status, text;
+      if (auto it = q.find("status"); it != q.end()) {
+        if (it->second != "draft" && it->second != "published" && it->second != "deleted")
+          return ex->fail(make_error(Errc::validation_error, "invalid query parameter",
+                                     {{"status", "must be draft, published or deleted"}}));
+        status = it->second;
+      }
+      if (auto it = q.find("q"); it != q.end() && !it->second.empty()) text = it->second;
+      auto site = deps.read_model.get_site(tenant, SiteId{id});
+      if (!site.ok()) return ex->fail(site.error());
+      if (!site->has_value()) return ex->fail(not_found());
+      return send_list(ex, deps.read_model.list_pages(tenant, SiteId{id}, status, text, *p));
+    }
+    case RouteId::get_page: {
+      if (q.count("version") || q.count("asOf"))
+        return ex->fail(make_error(Errc::validation_error, "time travel is not available yet",
+                                   {{q.count("version") ? "version" : "asOf", "not supported yet"}}));
+      PageId page{ex->param("pageId")};
+      if (!site_of(page)) return ex->fail(not_found());
+      return send_one(ex, deps.read_model.get_page(tenant, page));
+    }
+    case RouteId::page_history: {
+      PageId page{ex->param("pageId")};
+      if (!site_of(page)) return ex->fail(not_found());
+      auto p = list_params(q);
+      if (!p.ok()) return ex->fail(p.error());
+      auto exists = deps.read_model.get_page(tenant, page);
+      if (!exists.ok()) return ex->fail(exists.error());
+      if (!exists->has_value()) return ex->fail(not_found());
+      return send_list(ex, deps.read_model.page_history(tenant, page, *p));
+    }
+    case RouteId::site_events:
+    case RouteId::verify_audit: {
+      const std::string& id = ex->param("siteId");
+      if (!is_uuid(id)) return ex->fail(not_found());
+      return *ex->route == RouteId::site_events ? site_events(ex, SiteId{id}) : verify(ex, SiteId{id});
+    }
+    case RouteId::readyz:
+      return ready(ex);
+    default:
+      return ex->fail(make_error(Errc::internal, "not a query route"));
+  }
+}
+
+}  // namespace
+
+void handle_query(const ExchangePtr& ex) {
+  switch (*ex->route) {
+    case RouteId::healthz:
+      return ex->ok(200, json{{"status", "ok"}});
+    case RouteId::metrics: {
+      HttpResponse r;
+      r.status = 200;
+      r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      r.body = ex->gw.deps().metrics.render();
+      return ex->send(std::move(r));
+    }
+    case RouteId::get_command:
+      return command_status(ex);
+    default:
+      break;
+  }
+  if (!ex->gw.deps().blocking.post([ex] { run_query(ex); }))
+    ex->fail(make_error(Errc::unavailable, "shutting down"));
+}
+
+}  // namespace pw::gateway

@@ -2,28 +2,16 @@
 // process, any number of processes per pool (Kafka consumer groups share the
 // partitions). SIGTERM/SIGINT drain: the batch in flight commits, then every
 // worker leaves its group cleanly.
-#include <pthread.h>
-#include <signal.h>
-
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
-#include <filesystem>
 #include <iostream>
-#include <thread>
-#include <vector>
 
 #include "events/log.hpp"
 #include "ops/cli/cli.hpp"
+#include "ops/cli/pools.hpp"
+#include "ops/cli/signals.hpp"
 #include "projections/pg.hpp"
-#include "projections/projector.hpp"
-#include "workers/command_processor.hpp"
 
 namespace pw::cli {
 namespace {
-
-using namespace std::chrono_literals;
 
 struct WorkerOptions {
   std::string pool;
@@ -33,41 +21,6 @@ struct WorkerOptions {
   int threads = 1;
 };
 
-sigset_t stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  return signals;
-}
-
-// Blocks the stop signals before any library starts a thread (librdkafka and
-// RocksDB do on open), so that none of those threads can be the one to take
-// SIGTERM and die of it.
-void block_stop_signals() {
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-}
-
-// A thread that raises `stop` when a stop signal arrives.
-std::thread watch_stop_signals(std::atomic<bool>& stop) {
-  const sigset_t signals = stop_signals();
-  return std::thread([signals, &stop] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    stop = true;
-  });
-}
-
-template <class Worker>
-void run_loop(Worker& worker, const std::atomic<bool>& stop, const char* what) {
-  while (!stop) {
-    auto r = worker.run_once(200ms);
-    if (!r.ok()) std::cerr << what << ": " << r.error().message << "\n";
-  }
-  worker.close();
-}
-
 int run_worker(const WorkerOptions& o) {
   block_stop_signals();
   auto log = log::open_log(o.log_uri);
@@ -75,10 +28,7 @@ int run_worker(const WorkerOptions& o) {
     std::cerr << "worker: " << log.error().message << "\n";
     return 1;
   }
-  auto topics = (*log)->create_topics({{std::string(log::kCommandsTopic), log::kDefaultPartitions},
-                                       {std::string(log::kEventsTopic), log::kDefaultPartitions},
-                                       {std::string(log::kResultsTopic), log::kDefaultPartitions}});
-  if (!topics.ok()) {
+  if (auto topics = create_standard_topics(**log); !topics.ok()) {
     std::cerr << "worker: " << topics.error().message << "\n";
     return 1;
   }
@@ -90,38 +40,17 @@ int run_worker(const WorkerOptions& o) {
     }
   }
 
-  std::atomic<bool> stop{false};
-  std::thread watcher = watch_stop_signals(stop);
-  std::vector<std::thread> threads;
-  std::atomic<int> failed{0};
-  for (int i = 0; i < o.threads; ++i) {
-    threads.emplace_back([&, i] {
-      // Runs a created worker until stopped; a worker that cannot start stops
-      // the others too.
-      auto serve = [&](auto created, const char* what) {
-        if (!created.ok()) {
-          std::cerr << "worker: " << created.error().message << "\n";
-          ++failed;
-          ::kill(::getpid(), SIGTERM);
-          return;
-        }
-        run_loop(**created, stop, what);
-      };
-      if (o.pool == "commands") {
-        workers::ProcessorConfig config;
-        // Each processor keeps its own snapshots: they are a cache of the log.
-        config.snapshot_dir = std::filesystem::path(o.data) / ("processor-" + std::to_string(::getpid()) + "-" +
-                                                               std::to_string(i));
-        serve(workers::CommandProcessor::create(**log, config), "command processor");
-      } else {
-        serve(projections::Projector::create(**log, o.pg, {}), "projector");
-      }
-    });
-  }
+  StopFlag stop;
+  PoolThreads pool;
+  // A worker that cannot start stops the others too.
+  auto fail = [&stop] { stop.stop(); };
+  if (o.pool == "commands")
+    start_command_pool(**log, o.data, o.threads, stop.flag(), nullptr, pool, fail);
+  else
+    start_projection_pool(**log, o.pg, o.threads, stop.flag(), nullptr, pool, fail);
   std::cerr << "pagewright worker: pool " << o.pool << ", " << o.threads << " thread(s) on " << o.log_uri << "\n";
-  for (auto& t : threads) t.join();
-  watcher.join();
-  return failed > 0 ? 1 : 0;
+  pool.join();
+  return pool.failed > 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -1,0 +1,96 @@
+#include "ops/cli/gateway_role.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/auth.hpp"
+#include "gateway/blocking_pool.hpp"
+#include "gateway/command_bus.hpp"
+#include "gateway/handler.hpp"
+#include "gateway/http_server.hpp"
+#include "queries/read_model.hpp"
+
+namespace pw::cli {
+namespace {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+std::optional<HostPort> parse_host_port(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  const std::string port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const long p = std::stol(port);
+  if (p > 65535) return std::nullopt;
+  return HostPort{s.substr(0, colon), static_cast<uint16_t>(p)};
+}
+
+int fail(const char* what, const Error& e) {
+  std::cerr << "gateway: " << what << ": " << e.message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
+  cmd.add_option("--http", o.http, "HOST:PORT to serve the HTTP API on")->envname("PW_HTTP")->capture_default_str();
+  cmd.add_option("--http-threads", o.http_threads, "HTTP I/O threads")
+      ->envname("PW_HTTP_THREADS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd.add_option("--query-threads", o.query_threads, "threads (and Postgres connections) for queries")
+      ->envname("PW_QUERY_THREADS")
+      ->check(CLI::Range(1, 512))
+      ->capture_default_str();
+  cmd.add_option("--pg-reader", o.pg_reader,
+                 "PostgreSQL conninfo of the query role (pagewright_reader); default: --pg with SET ROLE")
+      ->envname("PW_PG_READER");
+  cmd.add_option("--jwt-secret", o.jwt_secret, "HS256 key for bearer tokens (at least 32 bytes)")
+      ->envname("PW_JWT_SECRET");
+}
+
+int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
+  const auto address = parse_host_port(o.http);
+  if (!address) {
+    std::cerr << "gateway: --http must be HOST:PORT, got '" << o.http << "'\n";
+    return 2;
+  }
+  if (o.jwt_secret.size() < gateway::kMinSecretBytes) {
+    std::cerr << "gateway: the JWT secret (PW_JWT_SECRET or --jwt-secret) must be at least "
+              << gateway::kMinSecretBytes << " bytes\n";
+    return 2;
+  }
+  queries::ReadModelConfig read_config;
+  if (o.pg_reader.empty()) read_config.role = "pagewright_reader";
+  auto read_model = queries::ReadModel::connect(o.pg_reader.empty() ? o.pg : o.pg_reader,
+                                                static_cast<size_t>(o.query_threads), read_config);
+  if (!read_model.ok()) return fail("read model", read_model.error());
+  auto bus = gateway::CommandBus::start(log);
+  if (!bus.ok()) return fail("command bus", bus.error());
+  gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
+  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking}, {o.jwt_secret});
+
+  gateway::HttpServerConfig config;
+  config.host = address->host;
+  config.port = address->port;
+  config.threads = o.http_threads;
+  auto server = gateway::HttpServer::start(
+      config, [&handler](gateway::HttpRequest r, gateway::Respond respond) { handler.handle(std::move(r), std::move(respond)); },
+      [&handler](int status, std::string message) { return handler.protocol_error(status, message); });
+  if (!server.ok()) return fail("http", server.error());
+  // On stdout, one line, so that scripts and tests can learn the port.
+  std::cout << "pagewright: listening on http://" << address->host << ":" << (*server)->port() << std::endl;
+
+  stop.wait();
+  std::cerr << "pagewright: draining" << std::endl;
+  handler.set_draining(true);
+  (*server)->shutdown(std::chrono::seconds(10));
+  (*bus)->close();
+  return 0;
+}
+
+}  // namespace pw::cli

@@ -1,0 +1,33 @@
+#pragma once
+// The HTTP gateway role, shared by `pagewright gateway` (against Kafka) and
+// `pagewright serve` (every role in one process).
+#include <string>
+
+#include "events/log.hpp"
+#include "gateway/metrics.hpp"
+#include "ops/cli/signals.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace pw::cli {
+
+struct GatewayRoleOptions {
+  std::string http = "127.0.0.1:8080";  // HOST:PORT (port 0: any free port)
+  int http_threads = 2;
+  int query_threads = 16;               // blocking pool = read-model connections
+  std::string pg_reader;                // conninfo of the query role
+  std::string pg;                       // else this login, switching to pagewright_reader
+  std::string jwt_secret;
+};
+
+// Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret.
+void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
+
+// Serves HTTP until `stop` is raised, then drains: /readyz fails, in-flight
+// requests finish, the command bus closes. Prints "listening on http://HOST:PORT"
+// to stderr once accepting. Returns the process exit code.
+int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop);
+
+}  // namespace pw::cli

@@ -1,0 +1,40 @@
+#pragma once
+// The worker pools a process runs (`worker --pool …`, and all of them inside
+// `serve`): threads that each own one command processor or projector and run
+// it until `stop` is raised, then leave their group cleanly.
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/log.hpp"
+#include "gateway/metrics.hpp"
+
+namespace pw::cli {
+
+struct PoolThreads {
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};  // workers that could not start
+  void join() {
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+};
+
+// Called when a worker cannot start (e.g. to stop the whole process).
+using OnWorkerFailure = std::function<void()>;
+
+// `count` command processors; each keeps its snapshots under data/processor-<pid>-<i>.
+void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
+                        const std::atomic<bool>& stop, gateway::Metrics* metrics, PoolThreads& out,
+                        OnWorkerFailure on_failure);
+// `count` projectors writing the read models through `pg` (the tables' owner).
+void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
+                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+
+// Creates the standard topics if missing (partitions: log::kDefaultPartitions).
+Result<void> create_standard_topics(log::EventLog& log);
+
+}  // namespace pw::cli

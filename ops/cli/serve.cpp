@@ -1,0 +1,99 @@
+// `pagewright serve`: every role in one process on the embedded log (DESIGN.md
+// decision 2) — the HTTP gateway, the command processors and the projectors.
+// SIGTERM drains in order: HTTP first (its in-flight commands still need the
+// processors), then the workers commit their batches and leave.
+#include <filesystem>
+#include <iostream>
+
+#include "events/log.hpp"
+#include "ops/cli/cli.hpp"
+#include "ops/cli/gateway_role.hpp"
+#include "ops/cli/pools.hpp"
+#include "ops/cli/signals.hpp"
+#include "projections/pg.hpp"
+
+namespace pw::cli {
+namespace {
+
+struct ServeOptions {
+  std::string data = "var/data";
+  std::string pg;
+  int command_threads = 1;
+  int projection_threads = 2;
+  std::string fsync = "true";
+  GatewayRoleOptions gateway;
+};
+
+int run_serve(ServeOptions o) {
+  block_stop_signals();
+  std::error_code ec;
+  std::filesystem::create_directories(o.data, ec);
+  if (ec) {
+    std::cerr << "serve: cannot create " << o.data << ": " << ec.message() << "\n";
+    return 1;
+  }
+  o.gateway.pg = o.pg;
+  auto migrated = projections::migrate(o.pg);
+  if (!migrated.ok()) {
+    std::cerr << "serve: migrations: " << migrated.error().message << "\n";
+    return 1;
+  }
+  auto log = log::open_log("local:" + (std::filesystem::path(o.data) / "log").string(), {{"fsync", o.fsync}});
+  if (!log.ok()) {
+    std::cerr << "serve: event log: " << log.error().message << "\n";
+    return 1;
+  }
+  if (auto topics = create_standard_topics(**log); !topics.ok()) {
+    std::cerr << "serve: " << topics.error().message << "\n";
+    return 1;
+  }
+
+  gateway::Metrics metrics;
+  StopFlag stop;
+  std::atomic<bool> workers_stop{false};
+  PoolThreads pools;
+  auto fail = [&stop] { stop.stop(); };
+  start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, workers_stop, &metrics,
+                     pools, fail);
+  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
+
+  const int rc = run_gateway_role(**log, o.gateway, metrics, stop);
+  if (rc != 0) stop.stop();
+  workers_stop = true;
+  pools.join();
+  std::cerr << "pagewright: stopped" << std::endl;
+  return rc != 0 ? rc : (pools.failed > 0 ? 1 : 0);
+}
+
+}  // namespace
+
+Runner add_serve(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "serve", "Run every role in one process on the embedded event log: HTTP gateway, command processors, projectors");
+  auto o = std::make_shared<ServeOptions>();
+  cmd->add_option("--data", o->data, "directory of the embedded event log and snapshots")
+      ->envname("PW_DATA")
+      ->capture_default_str();
+  cmd->add_option("--pg", o->pg, "PostgreSQL conninfo of the read models' owner (pagewright_owner)")
+      ->envname("PW_PG")
+      ->required();
+  cmd->add_option("--command-threads", o->command_threads, "command processors")
+      ->envname("PW_COMMAND_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--projection-threads", o->projection_threads, "projectors")
+      ->envname("PW_PROJECTION_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--fsync", o->fsync, "fsync every append of the embedded log (group commit shares them)")
+      ->envname("PW_FSYNC")
+      ->check(CLI::IsMember({"true", "false"}))
+      ->capture_default_str();
+  add_gateway_options(*cmd, o->gateway);
+  return [cmd, o]() -> int {
+    if (!*cmd) return -1;
+    return run_serve(*o);
+  };
+}
+
+}  // namespace pw::cli

@@ -1,0 +1,153 @@
+// `pagewright serve` as a new user runs it: every role in one process on the
+// embedded log, driven over real HTTP.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "tests/cli/processes.hpp"
+#include "tests/e2e/scenario.hpp"
+#include "tests/postgres/pg_test_util.hpp"
+
+namespace pw::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string kSecret = "e2e-secret-0123456789abcdef0123456789abcdef";
+
+class ServeHttp : public PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
+    data_ = std::filesystem::temp_directory_path() / ("pw-serve-" + db_);
+  }
+  void TearDown() override {
+    if (serve_.pid > 0) stop(serve_, 30s);
+    std::error_code ec;
+    if (!data_.empty()) std::filesystem::remove_all(data_, ec);
+    PgTest::TearDown();
+  }
+  uint16_t start_serve() {
+    serve_ = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--pg", owner_,
+                    "--pg-reader", reader_});
+    if (serve_.pid <= 0) return 0;
+    return read_listening_port(serve_.out);
+  }
+
+  std::filesystem::path data_;
+  Child serve_;
+};
+
+TEST_F(ServeHttp, EditorsEditAndReadBackAuditorsVerifyAndRestartKeepsEverything) {
+  const uint16_t port = start_serve();
+  ASSERT_NE(port, 0) << "serve did not start listening";
+  HttpClient http("127.0.0.1", port);
+  const Tokens tokens = make_tokens(kSecret, db_);
+  const ScenarioResult first = run_editing_scenario(http, tokens, "bakery-" + db_.substr(8, 8));
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_FALSE(first.page_id.empty());
+
+  EXPECT_EQ(http.get("/healthz", "").status, 200);
+  EXPECT_EQ(http.get("/readyz", "").status, 200);
+  auto metrics = http.request("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("http_requests_total{route=\"create_page\",status=\"201\"}"), std::string::npos);
+  EXPECT_NE(metrics.body.find("commands_total{outcome=\"accepted\",type=\"AddComponent\"}"), std::string::npos)
+      << metrics.body.substr(0, 2000);
+  EXPECT_NE(metrics.body.find("events_appended_total"), std::string::npos);
+
+  ASSERT_EQ(stop(serve_, 30s), 0) << "serve did not drain and exit cleanly on SIGTERM";
+
+  // Everything survives a restart, and editing carries on from the same versions.
+  const uint16_t again = start_serve();
+  ASSERT_NE(again, 0);
+  HttpClient http2("127.0.0.1", again);
+  auto page = http2.get("/v1/pages/" + first.page_id, tokens.viewer);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.json()["data"].value("version", int64_t{0}), first.page_version);
+  auto edit = http2.send_json("PATCH", "/v1/pages/" + first.page_id, tokens.editor, {{"description", "After restart"}},
+                              {{"If-Match", "\"" + std::to_string(first.page_version) + "\""}});
+  EXPECT_EQ(edit.status, 200) << edit.body;
+  EXPECT_EQ(edit.json()["data"].value("version", int64_t{0}), first.page_version + 1);
+  auto verify = http2.get("/v1/sites/" + first.site_id + "/audit/verify", tokens.viewer);
+  EXPECT_EQ(verify.json()["data"].value("events", int64_t{0}), first.site_events + 1) << verify.body;
+  EXPECT_EQ(verify.json()["data"].value("ok", false), true);
+}
+
+TEST_F(ServeHttp, BadInputGetsAClearErrorAndChangesNothing) {
+  const uint16_t port = start_serve();
+  ASSERT_NE(port, 0);
+  HttpClient http("127.0.0.1", port);
+  const Tokens t = make_tokens(kSecret, db_);
+  auto site = http.send_json("POST", "/v1/sites", t.admin, {{"name", "Shop"}, {"subdomain", "shop-" + db_.substr(8, 8)}});
+  ASSERT_EQ(site.status, 201) << site.body;
+  const std::string site_id = site.json()["data"].value("siteId", "");
+  const std::string position = site.json()["data"].value("position", "");
+  const std::vector<std::pair<std::string, std::string>> auth = {{"Authorization", "Bearer " + t.editor},
+                                                                 {"Content-Type", "application/json"}};
+  const std::string pages = "/v1/sites/" + site_id + "/pages";
+
+  auto expect_error = [&](const HttpReply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json j = r.json();
+    EXPECT_EQ(j.value("success", true), false) << r.body;
+    if (j.contains("error")) {
+      EXPECT_EQ(j["error"].value("code", ""), code) << r.body;
+    }
+    EXPECT_FALSE(r.header("x-request-id").empty());
+  };
+  expect_error(http.request("POST", pages, "{\"title\": ", auth), 400, "VALIDATION_ERROR");
+  expect_error(http.request("POST", pages, "{\"title\": \"a\", \"colour\": 1}", auth), 400, "VALIDATION_ERROR");
+  expect_error(http.request("POST", pages, "{\"title\": 5}", auth), 400, "VALIDATION_ERROR");
+  expect_error(http.request("POST", pages, std::string(64 + 1, '[') + std::string(65, ']'), auth), 400,
+               "VALIDATION_ERROR");
+  expect_error(http.request("POST", pages, "{\"title\": \"" + std::string(1 << 20, 'x') + "\"}", auth), 413,
+               "PAYLOAD_TOO_LARGE");
+  expect_error(http.request("POST", pages, "{\"title\": \"a\", \"slug\": \"Not A Slug\"}", auth), 400,
+               "VALIDATION_ERROR");
+  expect_error(http.get(pages + "?limit=0", t.viewer), 400, "VALIDATION_ERROR");
+  expect_error(http.get(pages + "?cursor=garbage", t.viewer), 400, "VALIDATION_ERROR");
+  expect_error(http.get("/v1/pages/nonsense", t.viewer), 404, "NOT_FOUND");
+  expect_error(http.request("PUT", pages, "{}", auth), 405, "VALIDATION_ERROR");
+  expect_error(http.get(pages, "not-a-token"), 401, "UNAUTHENTICATED");
+  // The raw request line is garbage: the server answers 400 and stays up.
+  const std::string garbage = http.raw("GET /v1 HTTP/9.9 extra\r\nno colon here\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0u) << garbage;
+  EXPECT_EQ(http.get("/healthz", "").status, 200);
+
+  // None of it wrote anything: the site's stream is just SiteCreated.
+  auto verify = http.get("/v1/sites/" + site_id + "/audit/verify", t.viewer, {{"X-Pagewright-After", position}});
+  ASSERT_EQ(verify.status, 200) << verify.body;
+  EXPECT_EQ(verify.json()["data"].value("events", int64_t{0}), 1);
+  auto list = http.get(pages, t.viewer, {{"X-Pagewright-After", position}});
+  EXPECT_EQ(list.json()["data"].size(), 0u) << list.body;
+}
+
+TEST_F(ServeHttp, ReadYourWritesAlwaysSeesTheEditWhenTheHeaderIsSent) {
+  const uint16_t port = start_serve();
+  ASSERT_NE(port, 0);
+  HttpClient http("127.0.0.1", port);
+  const Tokens t = make_tokens(kSecret, db_);
+  auto site = http.send_json("POST", "/v1/sites", t.admin, {{"name", "Ryw"}, {"subdomain", "ryw-" + db_.substr(8, 8)}});
+  ASSERT_EQ(site.status, 201) << site.body;
+  auto page = http.send_json("POST", "/v1/sites/" + site.json()["data"].value("siteId", "") + "/pages", t.editor,
+                             {{"title", "Counter"}});
+  ASSERT_EQ(page.status, 201) << page.body;
+  const std::string page_id = page.json()["data"].value("pageId", "");
+  for (int i = 0; i < 100; ++i) {
+    const std::string title = "Edit " + std::to_string(i);
+    auto edit = http.send_json("PATCH", "/v1/pages/" + page_id, t.editor, {{"title", title}});
+    ASSERT_EQ(edit.status, 200) << edit.body;
+    auto read = http.get("/v1/pages/" + page_id, t.viewer,
+                         {{"X-Pagewright-After", edit.json()["data"].value("position", "")}});
+    ASSERT_EQ(read.status, 200) << read.body;
+    ASSERT_EQ(read.json()["data"].value("title", ""), title) << "edit " << i;
+  }
+}
+
+}  // namespace
+}  // namespace pw::test

@@ -27,7 +27,7 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
 
 // Serves HTTP until `stop` is raised, then drains: /readyz fails, in-flight
 // requests finish, the command bus closes. Prints "listening on http://HOST:PORT"
-// to stderr once accepting. Returns the process exit code.
+// to stdout once accepting. Returns the process exit code.
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop);
 
 }  // namespace pw::cli

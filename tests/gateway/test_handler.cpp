@@ -1,0 +1,263 @@
+// The request handler called directly, without sockets: an HttpRequest in, the
+// HttpResponse it answers out. Behind it run the real parts — the embedded log,
+// a command processor, a projector into a scratch Postgres database, the
+// read model as the reader role — so each test checks what a client would see.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "gateway/auth.hpp"
+#include "gateway/blocking_pool.hpp"
+#include "gateway/command_bus.hpp"
+#include "gateway/handler.hpp"
+#include "ops/cli/pools.hpp"
+#include "projections/pg.hpp"
+#include "queries/read_model.hpp"
+#include "tests/postgres/pg_test_util.hpp"
+
+namespace pw::gateway {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kSecret = "handler-test-secret-0123456789abcdef0123456789";
+
+struct Reply {
+  HttpResponse response;
+  json body() const { return json::parse(response.body); }
+  std::string header(const std::string& name) const {
+    for (const auto& [n, v] : response.headers)
+      if (n == name) return v;
+    return {};
+  }
+};
+
+class HandlerTest : public test::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    ASSERT_TRUE(projections::migrate(owner_).ok());
+    dir_ = std::filesystem::temp_directory_path() / ("pw-handler-" + db_);
+    auto opened = log::open_log("local:" + (dir_ / "log").string(), {{"fsync", "false"}});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    log_ = std::move(opened).value();
+    ASSERT_TRUE(cli::create_standard_topics(*log_).ok());
+    cli::start_command_pool(*log_, dir_ / "snapshots", 1, stop_, &metrics_, pools_, [] {});
+    cli::start_projection_pool(*log_, owner_, 1, stop_, &metrics_, pools_, [] {});
+    auto rm = queries::ReadModel::connect(reader_, 2);
+    ASSERT_TRUE(rm.ok()) << rm.error().message;
+    read_model_ = std::move(rm).value();
+    auto bus = CommandBus::start(*log_);
+    ASSERT_TRUE(bus.ok()) << bus.error().message;
+    bus_ = std::move(bus).value();
+    gateway_ = std::make_unique<Gateway>(GatewayDeps{*log_, *bus_, *read_model_, metrics_, blocking_},
+                                         GatewayOptions{kSecret});
+  }
+
+  void TearDown() override {
+    gateway_.reset();
+    if (bus_) bus_->close();
+    stop_ = true;
+    pools_.join();
+    bus_.reset();
+    read_model_.reset();
+    log_.reset();
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+    PgTest::TearDown();
+  }
+
+  std::string token(Role role, const std::string& tenant = "t-handler") const {
+    const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                         (std::chrono::system_clock::now() + 1h).time_since_epoch())
+                         .count();
+    return issue_token({UserId{"u-1"}, TenantId{tenant}, role, exp}, kSecret).value();
+  }
+
+  // One request through the handler; the response may come from another thread.
+  Reply call(const std::string& method, const std::string& target, const std::string& bearer = {},
+             const std::string& body = {}, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.headers = std::move(headers);
+    if (!bearer.empty()) r.headers.emplace_back("authorization", "Bearer " + bearer);
+    if (!body.empty()) r.headers.emplace_back("content-type", "application/json");
+    r.body = body;
+    auto promise = std::make_shared<std::promise<HttpResponse>>();
+    auto future = promise->get_future();
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    gateway_->handle(std::move(r), [promise, calls](HttpResponse response) {
+      if (calls->fetch_add(1) == 0) promise->set_value(std::move(response));
+    });
+    EXPECT_EQ(future.wait_for(20s), std::future_status::ready) << method << " " << target << " never answered";
+    Reply reply{future.get()};
+    EXPECT_EQ(calls->load(), 1) << "respond called more than once";
+    return reply;
+  }
+
+  std::string create_site(const std::string& subdomain, std::string* position = nullptr) {
+    auto r = call("POST", "/v1/sites", token(Role::admin), json{{"name", "Shop"}, {"subdomain", subdomain}}.dump());
+    EXPECT_EQ(r.response.status, 201) << r.response.body;
+    if (position) *position = r.body()["data"].value("position", "");
+    return r.body()["data"].value("siteId", "");
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<log::EventLog> log_;
+  std::atomic<bool> stop_{false};
+  Metrics metrics_;
+  cli::PoolThreads pools_;
+  std::unique_ptr<queries::ReadModel> read_model_;
+  std::unique_ptr<CommandBus> bus_;
+  BlockingPool blocking_{2};
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(HandlerTest, CreationAnswers201WithTheEnvelopeAndIsReadableAtItsPosition) {
+  std::string position;
+  const std::string site = create_site("handler-one", &position);
+  ASSERT_FALSE(site.empty());
+  ASSERT_FALSE(position.empty());
+  auto got = call("GET", "/v1/sites/" + site, token(Role::viewer), {}, {{"x-pagewright-after", position}});
+  ASSERT_EQ(got.response.status, 200) << got.response.body;
+  const json body = got.body();
+  EXPECT_EQ(body["success"], true);
+  EXPECT_EQ(body["data"]["subdomain"], "handler-one");
+  EXPECT_EQ(body["data"]["name"], "Shop");
+  EXPECT_FALSE(body["meta"].value("requestId", "").empty());
+  EXPECT_EQ(body["meta"]["requestId"], got.header("X-Request-Id"));
+  EXPECT_EQ(got.header("Content-Type"), "application/json");
+}
+
+TEST_F(HandlerTest, ClientRequestIdIsEchoedAndUnsafeOnesAreReplaced) {
+  auto kept = call("GET", "/healthz", {}, {}, {{"x-request-id", "trace-42.a"}});
+  EXPECT_EQ(kept.header("X-Request-Id"), "trace-42.a");
+  auto replaced = call("GET", "/healthz", {}, {}, {{"x-request-id", "bad id\r\nInjected: 1"}});
+  EXPECT_NE(replaced.header("X-Request-Id"), "bad id\r\nInjected: 1");
+  EXPECT_EQ(replaced.header("X-Request-Id").size(), 36u);
+}
+
+TEST_F(HandlerTest, IdempotencyKeyRepeatsTheFirstOutcomeAndADifferentBodyIsDuplicate) {
+  const std::string site = create_site("handler-idem");
+  const std::string pages = "/v1/sites/" + site + "/pages";
+  const std::vector<std::pair<std::string, std::string>> key = {{"idempotency-key", "create-about-1"}};
+  auto first = call("POST", pages, token(Role::editor), R"({"title":"About"})", key);
+  ASSERT_EQ(first.response.status, 201) << first.response.body;
+  auto again = call("POST", pages, token(Role::editor), R"({"title":"About"})", key);
+  ASSERT_EQ(again.response.status, 201) << again.response.body;
+  EXPECT_EQ(again.body()["data"], first.body()["data"]);
+  auto other = call("POST", pages, token(Role::editor), R"({"title":"Contact"})", key);
+  EXPECT_EQ(other.response.status, 409) << other.response.body;
+  EXPECT_EQ(other.body()["error"]["code"], "DUPLICATE");
+
+  const std::string position = first.body()["data"].value("position", "");
+  auto list = call("GET", pages, token(Role::viewer), {}, {{"x-pagewright-after", position}});
+  ASSERT_EQ(list.response.status, 200);
+  EXPECT_EQ(list.body()["data"].size(), 1u) << list.response.body;
+}
+
+TEST_F(HandlerTest, RespondAsyncAnswers202AndTheCommandStatusLaterHoldsTheOutcome) {
+  const std::string site = create_site("handler-async");
+  auto accepted = call("POST", "/v1/sites/" + site + "/pages", token(Role::editor), R"({"title":"Later"})",
+                       {{"prefer", "respond-async"}});
+  ASSERT_EQ(accepted.response.status, 202) << accepted.response.body;
+  const std::string id = accepted.body()["data"].value("commandId", "");
+  EXPECT_EQ(accepted.header("Location"), "/v1/commands/" + id);
+  json status;
+  for (int i = 0; i < 200; ++i) {
+    status = call("GET", "/v1/commands/" + id, token(Role::viewer)).body()["data"];
+    if (status.value("status", "") != "pending") break;
+    std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_EQ(status.value("status", ""), "accepted") << status.dump();
+  EXPECT_EQ(status["events"][0].value("type", ""), "PageCreated") << status.dump();
+  EXPECT_EQ(call("GET", "/v1/commands/" + id, token(Role::viewer, "t-else")).response.status, 404);
+}
+
+TEST_F(HandlerTest, VersionConflictNamesTheCurrentVersion) {
+  const std::string site = create_site("handler-ifmatch");
+  auto stale = call("PATCH", "/v1/sites/" + site, token(Role::admin), R"({"name":"Renamed"})",
+                    {{"if-match", "\"7\""}});
+  ASSERT_EQ(stale.response.status, 409) << stale.response.body;
+  const json error = stale.body()["error"];
+  EXPECT_EQ(error["code"], "VERSION_CONFLICT");
+  ASSERT_EQ(error["details"].size(), 1u);
+  EXPECT_EQ(error["details"][0]["field"], "version");
+  EXPECT_NE(error["details"][0].value("message", "").find("current version is 1"), std::string::npos)
+      << stale.response.body;
+  auto fresh = call("PATCH", "/v1/sites/" + site, token(Role::admin), R"({"name":"Renamed"})",
+                    {{"if-match", "\"1\""}});
+  EXPECT_EQ(fresh.response.status, 200) << fresh.response.body;
+  EXPECT_EQ(fresh.body()["data"]["version"], 2);
+}
+
+TEST_F(HandlerTest, RolesAndTenantsAreEnforcedBeforeAnythingIsWritten) {
+  const std::string site = create_site("handler-roles");
+  EXPECT_EQ(call("POST", "/v1/sites/" + site + "/pages", token(Role::viewer), R"({"title":"X"})").response.status,
+            403);
+  EXPECT_EQ(call("GET", "/v1/sites/" + site, token(Role::owner, "t-other")).response.status, 404);
+  EXPECT_EQ(call("POST", "/v1/sites/" + site + "/pages", token(Role::owner, "t-other"), R"({"title":"X"})")
+                .response.status,
+            404);
+  auto none = call("GET", "/v1/sites/" + site);
+  EXPECT_EQ(none.response.status, 401);
+  EXPECT_EQ(none.body()["error"]["code"], "UNAUTHENTICATED");
+  auto verify = call("GET", "/v1/sites/" + site + "/audit/verify", token(Role::viewer));
+  ASSERT_EQ(verify.response.status, 200) << verify.response.body;
+  EXPECT_EQ(verify.body()["data"]["events"], 1) << "only SiteCreated: refused requests appended nothing";
+}
+
+TEST_F(HandlerTest, OversizedBodyIs413AndUnknownRouteIs404) {
+  HttpRequest big;
+  big.method = "POST";
+  big.target = "/v1/sites";
+  big.body_too_large = true;
+  std::promise<HttpResponse> p;
+  gateway_->handle(std::move(big), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+  auto r = p.get_future().get();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(call("GET", "/v2/nothing", token(Role::viewer)).response.status, 404);
+  auto wrong = call("DELETE", "/v1/sites", token(Role::owner));
+  EXPECT_EQ(wrong.response.status, 405);
+  EXPECT_EQ(wrong.header("Allow"), "GET, POST");
+}
+
+TEST_F(HandlerTest, ReadinessFailsWhileDrainingAndMetricsCountRequests) {
+  EXPECT_EQ(call("GET", "/readyz").response.status, 200);
+  gateway_->set_draining(true);
+  auto draining = call("GET", "/readyz");
+  EXPECT_EQ(draining.response.status, 503);
+  EXPECT_EQ(draining.header("Retry-After"), "1");
+  EXPECT_EQ(call("GET", "/healthz").response.status, 200) << "alive while draining";
+  gateway_->set_draining(false);
+
+  create_site("handler-metrics");
+  auto metrics = call("GET", "/metrics");
+  ASSERT_EQ(metrics.response.status, 200);
+  EXPECT_NE(metrics.header("Content-Type").find("text/plain"), std::string::npos);
+  EXPECT_NE(metrics.response.body.find("http_requests_total{route=\"create_site\",status=\"201\"} 1"),
+            std::string::npos)
+      << metrics.response.body.substr(0, 3000);
+  EXPECT_NE(metrics.response.body.find("commands_total{outcome=\"accepted\",type=\"CreateSite\"} 1"),
+            std::string::npos)
+      << metrics.response.body.substr(0, 3000);
+}
+
+TEST_F(HandlerTest, ProtocolErrorsUseTheErrorFormat) {
+  const HttpResponse r = gateway_->protocol_error(400, "malformed request line");
+  EXPECT_EQ(r.status, 400);
+  const json body = json::parse(r.body);
+  EXPECT_EQ(body["success"], false);
+  EXPECT_EQ(body["error"]["code"], "VALIDATION_ERROR");
+  EXPECT_EQ(body["error"]["message"], "malformed request line");
+}
+
+}  // namespace
+}  // namespace pw::gateway

@@ -8,6 +8,7 @@
 #include "events/log.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/gateway_role.hpp"
+#include "ops/cli/observability.hpp"
 #include "ops/cli/pools.hpp"
 #include "ops/cli/signals.hpp"
 #include "projections/pg.hpp"
@@ -56,6 +57,7 @@ int run_serve(ServeOptions o) {
   start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, workers_stop, &metrics,
                      pools, fail);
   start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
+  start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
 
   const int rc = run_gateway_role(**log, o.gateway, metrics, stop);
   if (rc != 0) stop.stop();

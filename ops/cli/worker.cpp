@@ -6,6 +6,7 @@
 
 #include "events/log.hpp"
 #include "ops/cli/cli.hpp"
+#include "ops/cli/observability.hpp"
 #include "ops/cli/pools.hpp"
 #include "ops/cli/signals.hpp"
 #include "projections/pg.hpp"
@@ -19,6 +20,7 @@ struct WorkerOptions {
   std::string pg;
   std::string data = "var/worker";
   int threads = 1;
+  std::string metrics;  // HOST:PORT for GET /metrics; empty: not served
 };
 
 int run_worker(const WorkerOptions& o) {
@@ -40,14 +42,27 @@ int run_worker(const WorkerOptions& o) {
     }
   }
 
+  gateway::Metrics metrics;
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (!o.metrics.empty()) {
+    auto started = MetricsEndpoint::start(o.metrics, metrics);
+    if (!started.ok()) {
+      std::cerr << "worker: metrics: " << started.error().message << "\n";
+      return 1;
+    }
+    endpoint = std::move(started).value();
+  }
+
   StopFlag stop;
   PoolThreads pool;
   // A worker that cannot start stops the others too.
   auto fail = [&stop] { stop.stop(); };
-  if (o.pool == "commands")
-    start_command_pool(**log, o.data, o.threads, stop.flag(), nullptr, pool, fail);
-  else
-    start_projection_pool(**log, o.pg, o.threads, stop.flag(), nullptr, pool, fail);
+  if (o.pool == "commands") {
+    start_command_pool(**log, o.data, o.threads, stop.flag(), &metrics, pool, fail);
+  } else {
+    start_projection_pool(**log, o.pg, o.threads, stop.flag(), &metrics, pool, fail);
+    start_lag_reporter(**log, o.pg, stop.flag(), metrics, pool);
+  }
   std::cerr << "pagewright worker: pool " << o.pool << ", " << o.threads << " thread(s) on " << o.log_uri << "\n";
   pool.join();
   return pool.failed > 0 ? 1 : 0;
@@ -71,6 +86,8 @@ Runner add_worker(CLI::App& app) {
       ->envname("PW_THREADS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--metrics", o->metrics, "HOST:PORT to serve GET /metrics and /healthz on (default: off)")
+      ->envname("PW_METRICS");
   return [cmd, o]() -> int {
     if (!*cmd) return -1;
     if (o->pool == "projections" && o->pg.empty()) {

@@ -59,6 +59,8 @@ TEST_F(ServeHttp, EditorsEditAndReadBackAuditorsVerifyAndRestartKeepsEverything)
   EXPECT_NE(metrics.body.find("commands_total{outcome=\"accepted\",type=\"AddComponent\"}"), std::string::npos)
       << metrics.body.substr(0, 2000);
   EXPECT_NE(metrics.body.find("events_appended_total"), std::string::npos);
+  EXPECT_NE(metrics.body.find("projection_lag_events{partition=\"0\"}"), std::string::npos);
+  EXPECT_NE(metrics.body.find("projection_batch_seconds_count"), std::string::npos);
 
   ASSERT_EQ(stop(serve_, 30s), 0) << "serve did not drain and exit cleanly on SIGTERM";
 

@@ -12,6 +12,7 @@
 #include "commands/deciders.hpp"
 #include "commands/state.hpp"
 #include "events/envelope.hpp"
+#include "projections/lag.hpp"
 #include "projections/projector.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
@@ -283,6 +284,27 @@ TEST_F(ProjectorTest, FoldsTheStreamIntoTheReadModels) {
 // A projector that stops midway (destroyed, never closing anything but its
 // consumer) is replaced by one in a fresh consumer group, which has no
 // committed log offsets: it must resume from the offsets in Postgres.
+TEST_F(ProjectorTest, LagIsTheBacklogPerPartitionAndZeroOnceCaughtUp) {
+  auto probe = projections::LagProbe::connect(owner_);
+  ASSERT_TRUE(probe.ok()) << probe.error().message;
+  auto before = (*probe)->measure(*log_);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  ASSERT_EQ(before->size(), static_cast<size_t>(kPartitions));
+  int64_t backlog = 0;
+  for (const auto& l : *before) {
+    EXPECT_EQ(l.lag, end_[l.partition]) << "partition " << l.partition;
+    backlog += l.lag;
+  }
+  EXPECT_EQ(backlog, total_);
+
+  auto p = projector("lag", 512);
+  ASSERT_NE(p, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_until_caught_up(*p));
+  auto after = (*probe)->measure(*log_);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  for (const auto& l : *after) EXPECT_EQ(l.lag, 0) << "partition " << l.partition;
+}
+
 TEST_F(ProjectorTest, ResumesFromTheOffsetsInPostgres) {
   int64_t first = 0;
   {

@@ -1,0 +1,43 @@
+#pragma once
+// How far the read models trail the log: for each partition of
+// pagewright.events, the records past the offset the projector stored with its
+// last committed batch (projection_offsets). Feeds projection_lag_events.
+//
+// On a transactional Kafka log the end offset counts the commit marker after
+// each transaction, so an idle projector may show a lag of 1 there; it never
+// shows less than the true backlog.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "events/log.hpp"
+#include "events/result.hpp"
+
+namespace pw::projections {
+
+struct PartitionLag {
+  int32_t partition = 0;
+  int64_t lag = 0;
+};
+
+class LagProbe {
+ public:
+  // `conninfo` may name any role that can read projection_offsets (the owner).
+  static Result<std::unique_ptr<LagProbe>> connect(std::string conninfo, std::string projector = "read-models");
+  ~LagProbe();
+  LagProbe(const LagProbe&) = delete;
+  LagProbe& operator=(const LagProbe&) = delete;
+
+  // One reading of every partition; reconnects once if the connection broke.
+  Result<std::vector<PartitionLag>> measure(log::EventLog& log);
+
+ private:
+  LagProbe(std::string conninfo, std::string projector);
+  struct Db;
+  std::string conninfo_;
+  std::string projector_;
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace pw::projections

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timezone
 
 src, dst = sys.argv[1], sys.argv[2]
+system = json.load(open(sys.argv[3])) if len(sys.argv) > 3 else None
 data = json.load(open(src))
 rates = {}
 for b in data["benchmarks"]:
@@ -63,6 +64,41 @@ lines = [
 for name, ours, base_name, base, target in rows:
     ratio = f"{ours / base:.2f}" if ours and base else "n/a"
     lines.append(f"| {name} | {fmt(ours)} | {base_name} | {fmt(base)} | {ratio} | {target} |")
+if system:
+    ing, bare = system["ingest"], system["bare_ingest"]
+    vis, bare_vis = system["visibility"], system["bare_visibility"]
+    reb = system["rebuild"]
+    rss = system["serve_peak_rss_mb"]
+    rebuild_rate = reb["events"] / reb["seconds"]
+    copy_rate = reb["events"] / reb["copy_seconds"]
+
+    def mark(ok):
+        return " ✔" if ok else " ✘"
+
+    lines += [
+        "",
+        "## System (ops/bench_system.py)",
+        "",
+        "| benchmark | figure | baseline | baseline figure | ratio | target |",
+        "|---|---|---|---|---|---|",
+        f"| HTTP command ingest, `serve`, fsync on (req/s, wrk -t2 -c64) | {ing['rps']:.0f} /s "
+        f"| bare Beast server, same wrk and requests | {bare['rps']:.0f} /s | {ing['rps'] / bare['rps']:.2f} "
+        f"| ≥ 0.50{mark(ing['rps'] / bare['rps'] >= 0.5)} |",
+        f"| command → visible, p50 at {vis['rate']:.0f} edits/s (ms) | {vis['p50_ms']:.1f} ms "
+        f"| the same paced request pairs to the bare server | {bare_vis['p50_ms']:.2f} ms "
+        f"| {vis['p50_ms'] / max(bare_vis['p50_ms'], 1e-9):.0f}× | |",
+        f"| command → visible, p99 (ms) | {vis['p99_ms']:.1f} ms | bare server p99 | {bare_vis['p99_ms']:.2f} ms "
+        f"| {vis['p99_ms'] / max(bare_vis['p99_ms'], 1e-9):.0f}× | ≤ 50 ms{mark(vis['p99_ms'] <= 50)} |",
+        f"| projection rebuild, {reb['events']} events (events/s) | {rebuild_rate:.0f} /s "
+        f"| superuser `COPY` of the rows it wrote | {copy_rate:.0f} /s | {rebuild_rate / copy_rate:.2f} "
+        f"| ≥ 0.50{mark(rebuild_rate / copy_rate >= 0.5)} |",
+        f"| peak RSS of `serve` under the ingest load | {rss:.0f} MB | | | | ≤ 300 MB{mark(rss <= 300)} |",
+        "",
+        f"Ingest statuses: {ing['statuses']} (202 = not decided within 5 s); ingest latency p50 "
+        f"{ing['p50_ms']:.1f} ms, p99 {ing['p99_ms']:.1f} ms. Visibility: {vis['samples']} samples, "
+        f"{vis['errors']} errors, target rate {ing['rps'] / 2:.0f}/s (half of peak), achieved {vis['rate']:.0f}/s.",
+    ]
+
 one = find("BM_LocalAppend", "fsync:1", "threads:1")
 many = find("BM_LocalAppend", "fsync:1", "threads:64")
 lines += [

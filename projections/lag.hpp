@@ -2,10 +2,8 @@
 // How far the read models trail the log: for each partition of
 // pagewright.events, the records past the offset the projector stored with its
 // last committed batch (projection_offsets). Feeds projection_lag_events.
-//
-// On a transactional Kafka log the end offset counts the commit marker after
-// each transaction, so an idle projector may show a lag of 1 there; it never
-// shows less than the true backlog.
+// (end_offset is one past the last visible record on both backends, so
+// Kafka's transaction markers do not count as lag.)
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -12,6 +12,7 @@ using Runner = std::function<int()>;
 Runner add_dev_broker(CLI::App& app);
 Runner add_gateway(CLI::App& app);
 Runner add_migrate(CLI::App& app);
+Runner add_rebuild(CLI::App& app);
 Runner add_serve(CLI::App& app);
 Runner add_token(CLI::App& app);
 Runner add_version(CLI::App& app);

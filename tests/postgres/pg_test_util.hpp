@@ -79,7 +79,8 @@ class PgTest : public ::testing::Test {
   void TearDown() override {
     if (db_.empty()) return;
     pqxx::connection c(admin_);
-    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(db_));
+    // FORCE: a test that failed may leave a child process connected.
+    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(db_) + " WITH (FORCE)");
   }
 
   static long count(pqxx::transaction_base& t, const std::string& sql) {

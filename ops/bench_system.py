@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""System benchmarks of DESIGN.md, each against a baseline measured in the same
+run: HTTP command ingest (wrk) vs the bare Beast server; command → visible
+latency at half of the measured peak vs the same paced requests to the bare
+server; projection rebuild vs a superuser COPY of the same rows; peak RSS of
+`pagewright serve` under the ingest load. Writes one JSON object (argv[1]).
+
+Needs the Release build (build/release/bin) and ops/pg's cluster running."""
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build", "release", "bin")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+SITES, PAGES_PER_SITE = 16, 8
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def pg_url(who, db):
+    u = urllib.parse.urlsplit(sh(os.path.join(ROOT, "ops", "pg"), "url", who).strip())
+    return urllib.parse.urlunsplit(u._replace(path="/" + db))
+
+
+def psql(*args, stdin=None):
+    return subprocess.run([os.path.join(ROOT, "ops", "pg"), "psql", *args], check=True, text=True,
+                          input=stdin, capture_output=True).stdout
+
+
+def fresh_db(name):
+    psql("-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql("-d", "postgres", "-c", f"CREATE DATABASE {name} OWNER pagewright_owner")
+
+
+def start(args, pattern, env=None):
+    """Starts a server and returns (process, port) once it printed its port."""
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    for line in p.stdout:
+        m = re.search(pattern, line)
+        if m:
+            return p, int(m.group(1))
+    raise RuntimeError(f"{args[0]} did not start")
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def wrk(port, env):
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s",
+                          os.path.join(ROOT, "ops", "bench_ingest.lua"), f"http://127.0.0.1:{port}"],
+                         check=True, text=True, capture_output=True, env={**os.environ, **env}).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    statuses = json.loads(re.search(r"STATUSES (\{.*\})", out).group(1))
+    latency = json.loads(re.search(r"LATENCY (\{.*\})", out).group(1))
+    return {"rps": rps, "statuses": statuses, **latency}
+
+
+def call(port, method, path, token, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def probe(port, rate, extra):
+    out = sh(os.path.join(BIN, "pw_visibility_probe"), "--port", str(port), "--rate", f"{rate:.0f}",
+             "--seconds", str(SECONDS), "--threads", "64", *extra)
+    return json.loads(out)
+
+
+def peak_rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def main():
+    result = {}
+    secret = secrets.token_hex(32)
+    env = {**os.environ, "PW_JWT_SECRET": secret}
+    data = tempfile.mkdtemp(prefix="pw-bench-")
+    try:
+        # Baseline: the bare Beast server, same wrk settings, same requests.
+        bare, bare_port = start([os.path.join(BIN, "pw_bare_beast"), "--port", "0", "--threads", "2"],
+                                r"listening [\d.]+:(\d+)")
+        try:
+            result["bare_ingest"] = wrk(bare_port, {"PW_BENCH_PAGES": "p", "PW_BENCH_TOKEN": "x"})
+        finally:
+            stop(bare)
+
+        fresh_db("pw_bench")
+        owner, reader = pg_url("owner", "pw_bench"), pg_url("reader", "pw_bench")
+        serve, port = start([os.path.join(BIN, "pagewright"), "serve", "--http", "127.0.0.1:0", "--data", data,
+                             "--pg", owner, "--pg-reader", reader, "--fsync", "true"], r"listening on http://[\d.]+:(\d+)",
+                            env)
+        try:
+            token = sh(os.path.join(BIN, "pagewright"), "token", "--tenant", "t-bench", "--user", "u-bench",
+                       "--role", "admin", "--ttl", "7200", env=env).strip()
+            pages = []
+            for s in range(SITES):
+                site = call(port, "POST", "/v1/sites", token, {"name": f"Bench {s}", "subdomain": f"bench-{s}"})
+                site_id = site["data"]["siteId"]
+                for p in range(PAGES_PER_SITE):
+                    page = call(port, "POST", f"/v1/sites/{site_id}/pages", token, {"title": f"Page {p}"})
+                    pages.append(page["data"]["pageId"])
+            result["ingest"] = wrk(port, {"PW_BENCH_PAGES": ",".join(pages), "PW_BENCH_TOKEN": token})
+            result["serve_peak_rss_mb"] = peak_rss_mb(serve.pid)
+            half = result["ingest"]["rps"] / 2
+            result["visibility"] = probe(port, half, ["--token", token, "--pages", ",".join(pages)])
+            result["serve_peak_rss_mb"] = max(result["serve_peak_rss_mb"], peak_rss_mb(serve.pid))
+        finally:
+            stop(serve)
+        bare, bare_port = start([os.path.join(BIN, "pw_bare_beast"), "--port", "0", "--threads", "2"],
+                                r"listening [\d.]+:(\d+)")
+        try:
+            result["bare_visibility"] = probe(bare_port, result["ingest"]["rps"] / 2, ["--plain"])
+        finally:
+            stop(bare)
+
+        # Projection rebuild from the embedded log vs COPY of the rows it wrote.
+        fresh_db("pw_bench_rebuild")
+        out = sh(os.path.join(BIN, "pagewright"), "rebuild", "--log", "local:" + os.path.join(data, "log"),
+                 "--pg", pg_url("owner", "pw_bench_rebuild"))
+        m = re.search(r"rebuilt: (\d+) events applied, \d+ skipped, in ([\d.e+-]+) s", out)
+        events, rebuild_s = int(m.group(1)), float(m.group(2))
+        fresh_db("pw_bench_copy")
+        sh(os.path.join(BIN, "pagewright"), "migrate", "--pg", pg_url("owner", "pw_bench_copy"))
+        copy_s = 0.0
+        for table in ("sites", "pages", "page_events"):
+            rows = psql("-d", "pw_bench_rebuild", "-c", f"COPY {table} TO STDOUT")
+            t0 = time.monotonic()
+            psql("-d", "pw_bench_copy", "-c", f"COPY {table} FROM STDIN", stdin=rows)
+            copy_s += time.monotonic() - t0
+        result["rebuild"] = {"events": events, "seconds": rebuild_s, "copy_seconds": copy_s}
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        for db in ("pw_bench", "pw_bench_rebuild", "pw_bench_copy"):
+            try:
+                psql("-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            except subprocess.CalledProcessError:
+                pass
+    json.dump(result, open(sys.argv[1], "w"), indent=2)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

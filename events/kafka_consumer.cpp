@@ -29,7 +29,14 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const Settings& set
 
   auto conf = make_conf(settings.bootstrap,
                         with_defaults({{"auto.offset.reset", "earliest"},
-                                       {"enable.auto.offset.store", "false"}},
+                                       {"enable.auto.offset.store", "false"},
+                                       // librdkafka's 45 s stalls the partitions of a
+                                       // member that died that long (commands wait
+                                       // on them), and librdkafka's mock cluster
+                                       // holds every rebalance of a live group for
+                                       // session.timeout.ms - 1 s.
+                                       {"session.timeout.ms", "10000"},
+                                       {"heartbeat.interval.ms", "1000"}},
                                       settings.consumer),
                         {{"group.id", group},
                          {"enable.auto.commit", "false"},

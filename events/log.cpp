@@ -4,7 +4,25 @@
 
 namespace pw::log {
 
-Result<std::unique_ptr<EventLog>> open_log(std::string_view uri, const Config& config) {
+Result<std::unique_ptr<EventLog>> open_log(std::string_view uri, const Config& given) {
+  // "<scheme>:<where>?key=value&key=value": options for processes that are
+  // configured by a URI alone; keys passed in `given` win over them.
+  Config config = given;
+  if (auto q = uri.find('?'); q != std::string_view::npos) {
+    std::string_view options = uri.substr(q + 1);
+    uri = uri.substr(0, q);
+    for (bool more = true; more;) {
+      const auto amp = options.find('&');
+      const auto option = options.substr(0, amp);
+      more = amp != std::string_view::npos;
+      if (more) options = options.substr(amp + 1);
+      const auto eq = option.find('=');
+      if (eq == 0 || eq == std::string_view::npos || eq + 1 == option.size())
+        return make_error(Errc::validation_error,
+                          "log URI option '" + std::string(option) + "' is not key=value");
+      config.emplace(std::string(option.substr(0, eq)), std::string(option.substr(eq + 1)));
+    }
+  }
   auto colon = uri.find(':');
   if (colon == std::string_view::npos)
     return make_error(Errc::validation_error, "log URI must be local:<dir> or kafka:<bootstrap>");

@@ -143,7 +143,10 @@ class EventLog {
                                                           const TopicPartition& tp) = 0;
 };
 
-// "local:<dir>" or "kafka:<bootstrap servers>".
+// "local:<dir>" or "kafka:<bootstrap servers>", optionally followed by
+// "?key=value&key=value" (Config entries; those in `config` take precedence),
+// so that a process configured by a URI alone can tune its clients, e.g.
+// "kafka:host:9092?consumer.session.timeout.ms=6000".
 Result<std::unique_ptr<EventLog>> open_log(std::string_view uri, const Config& config = {});
 
 // Kafka's default partitioner for keyed records (Java client and librdkafka's

@@ -77,7 +77,7 @@ Runner add_worker(CLI::App& app) {
       ->envname("PW_POOL")
       ->required()
       ->check(CLI::IsMember({"commands", "projections"}));
-  cmd->add_option("--log", o->log_uri, "event log: kafka:<bootstrap> or local:<dir>")->envname("PW_LOG")->required();
+  cmd->add_option("--log", o->log_uri, "event log: kafka:<bootstrap> or local:<dir>, then ?key=value&... for client options")->envname("PW_LOG")->required();
   cmd->add_option("--pg", o->pg, "PostgreSQL conninfo (projections pool)")->envname("PW_PG");
   cmd->add_option("--data", o->data, "directory for local state (processor snapshots)")
       ->envname("PW_DATA")

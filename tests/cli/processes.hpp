@@ -10,20 +10,48 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
 
 namespace pw::test {
 
+// Owns the process: one still running when its Child goes away (a test that
+// stopped early) is killed and reaped, so no test leaves processes behind.
 struct Child {
   pid_t pid = -1;
   FILE* out = nullptr;  // its stdout
+
+  Child() = default;
+  Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)), out(std::exchange(o.out, nullptr)) {}
+  Child& operator=(Child&& o) noexcept {
+    if (this != &o) {
+      kill_and_reap();
+      pid = std::exchange(o.pid, -1);
+      out = std::exchange(o.out, nullptr);
+    }
+    return *this;
+  }
+  ~Child() { kill_and_reap(); }
+
+  // SIGKILL, no goodbye (also what a crash looks like to the others).
+  void kill_and_reap() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      pid = -1;
+    }
+    if (out) {
+      std::fclose(out);
+      out = nullptr;
+    }
+  }
 };
 
 inline Child spawn(std::vector<std::string> args) {
   int fds[2];
-  if (::pipe(fds) != 0) return {};
+  if (::pipe(fds) != 0) return Child{};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -37,7 +65,7 @@ inline Child spawn(std::vector<std::string> args) {
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    return {};
+    return Child{};
   }
   c.out = ::fdopen(fds[0], "r");
   return c;
@@ -52,14 +80,13 @@ inline int stop(Child& c, std::chrono::seconds patience) {
   while (std::chrono::steady_clock::now() < deadline) {
     if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
       if (c.out) std::fclose(c.out);
+      c.out = nullptr;
       c.pid = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(c.pid, SIGKILL);
-  ::waitpid(c.pid, &status, 0);
-  c.pid = -1;
+  c.kill_and_reap();
   return -1;
 }
 

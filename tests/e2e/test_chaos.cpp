@@ -26,19 +26,11 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const std::string kSecret = "chaos-secret-0123456789abcdef0123456789abcdef";
-constexpr int kCommands = 10000;
+// PW_CHAOS_COMMANDS overrides the count for quicker runs by hand.
+const int kCommands = std::getenv("PW_CHAOS_COMMANDS") ? std::atoi(std::getenv("PW_CHAOS_COMMANDS")) : 10000;
 constexpr int kClients = 8;
 constexpr int kSites = 8;
 constexpr int kPagesPerSite = 4;
-
-void kill_now(Child& c) {
-  if (c.pid <= 0) return;
-  ::kill(c.pid, SIGKILL);
-  int status = 0;
-  ::waitpid(c.pid, &status, 0);
-  if (c.out) std::fclose(c.out);
-  c.pid = -1;
-}
 
 // Everything a tenant's read model holds, as one canonical string.
 std::string read_model_dump(const std::string& conninfo, const std::string& tenant) {
@@ -88,7 +80,13 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
   broker_ = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
   const std::string bootstrap = read_bootstrap(broker_);
   ASSERT_FALSE(bootstrap.empty());
-  uri_ = "kafka:" + bootstrap;
+  // Short sessions, as in test_split_http: the killed members' partitions move
+  // after 3 s, and the mock cluster holds rebalances for session.timeout - 1 s.
+  // Short fetch waits: the mock answers a fetch that finds no data only after
+  // fetch.wait.max.ms, however soon data arrives (a real broker answers then).
+  uri_ = "kafka:" + bootstrap +
+         "?consumer.session.timeout.ms=3000&consumer.heartbeat.interval.ms=500&consumer.fetch.wait.max.ms=10" +
+         (std::getenv("PW_CHAOS_URI_EXTRA") ? std::string(std::getenv("PW_CHAOS_URI_EXTRA")) : std::string());
   data_ = std::filesystem::temp_directory_path() / ("pw-chaos-" + db_);
 
   p1_ = projection_worker();
@@ -165,8 +163,8 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
 
   // Mid-run: one of each pool dies without warning; replacements join.
   while (done < kCommands / 3) std::this_thread::sleep_for(10ms);
-  kill_now(c1_);
-  kill_now(p1_);
+  c1_.kill_and_reap();
+  p1_.kill_and_reap();
   c3_ = command_worker();
   p3_ = projection_worker();
   for (auto& t : clients) t.join();

@@ -28,7 +28,14 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   Child broker = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
   const std::string bootstrap = read_bootstrap(broker);
   ASSERT_FALSE(bootstrap.empty()) << "dev-broker printed no bootstrap servers";
-  const std::string uri = "kafka:" + bootstrap;
+  // The mock cluster holds a rebalance of a live group for the members'
+  // session.timeout.ms - 1 s, and its SyncGroup rejects a follower that syncs
+  // after the leader (a CPU-starved worker does), forcing one: keep sessions
+  // short, as the in-process mock tests do (tests/kafka_log/kafka_test_util.hpp).
+  // Short fetch waits too: the mock answers an empty fetch only after
+  // fetch.wait.max.ms, however soon data arrives.
+  const std::string uri = "kafka:" + bootstrap +
+                          "?consumer.session.timeout.ms=3000&consumer.heartbeat.interval.ms=500&consumer.fetch.wait.max.ms=10";
   const auto data = std::filesystem::temp_directory_path() / ("pw-split-http-" + db_);
 
   // Projection workers first: they migrate the fresh database.

@@ -5,6 +5,7 @@
 
 #include "events/backends.hpp"
 #include "events/kafka_log.hpp"
+#include "events/log.hpp"
 
 namespace pw::test {
 namespace {
@@ -46,6 +47,24 @@ TEST(KafkaConfig, LibrdkafkaRejectionsCarryItsMessageAndFailAtOpen) {
   auto bad = log::open_kafka_log("127.0.0.1:1", {{"producer.linger.ms", "forever"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("linger.ms"), std::string::npos) << bad.error().message;
+}
+
+TEST(KafkaConfig, LogUriOptionsAreConfig) {
+  // Processes configured by a URI alone tune their clients with its options.
+  auto unknown = log::open_log("kafka:127.0.0.1:1?consumer.no.such.property=1");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::validation_error);
+  EXPECT_NE(unknown.error().message.find("No such configuration property"), std::string::npos)
+      << unknown.error().message;
+  // Keys given to open_log win over the URI's.
+  auto overridden = log::open_log("kafka:127.0.0.1:1?operation.timeout.ms=soon", {{"operation.timeout.ms", "1000"}});
+  ASSERT_FALSE(overridden.ok());
+  EXPECT_EQ(overridden.error().code, Errc::unavailable) << overridden.error().message;
+  for (const char* bad : {"kafka:b?", "kafka:b?linger.ms", "kafka:b?=1", "kafka:b?linger.ms=", "kafka:b?a=1&"}) {
+    auto r = log::open_log(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::validation_error) << bad << ": " << r.error().message;
+  }
 }
 
 TEST(KafkaConfig, UnreachableClusterFailsAtOpen) {

@@ -146,3 +146,67 @@ TEST_F(KafkaTest, SeekFromOnAssignedOrLaterMovesTheReadPosition) {
 
 }  // namespace
 }  // namespace pw::test
+
+namespace pw::test {
+namespace {
+
+// How long a member that joins a group whose members are already consuming
+// waits for its partitions, with the given log URI. librdkafka's mock cluster
+// holds such a rebalance for the members' session.timeout.ms - 1 s (a real
+// broker ends it once every member has rejoined): with librdkafka's default of
+// 45 s, the split deployment's command processors stalled that long whenever a
+// CPU-starved worker joined late or had its SyncGroup refused.
+std::chrono::milliseconds late_join(KafkaTest& test, const std::string& uri) {
+  auto log1 = log::open_log(uri);
+  auto log2 = log::open_log(uri);
+  EXPECT_TRUE(log1.ok() && log2.ok());
+  if (!log1.ok() || !log2.ok()) return std::chrono::milliseconds::max();
+  const auto t = test.topic("late", 4);
+  std::set<int32_t> owned1, owned2;
+  auto listener = [](std::set<int32_t>& owned) {
+    return log::RebalanceListener{
+        [&owned](const std::vector<TopicPartition>& tps) {
+          for (const auto& tp : tps) owned.insert(tp.partition);
+        },
+        [&owned](const std::vector<TopicPartition>& tps) {
+          for (const auto& tp : tps) owned.erase(tp.partition);
+        }};
+  };
+  auto c1 = test.subscribe(**log1, test.group("g.late"), t, listener(owned1));
+  if (!c1) return std::chrono::milliseconds::max();
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && owned1.size() < 4) EXPECT_TRUE(c1->poll(50ms, 10).ok());
+  EXPECT_EQ(owned1.size(), 4u);
+
+  auto c2 = test.subscribe(**log2, test.group("g.late"), t, listener(owned2));
+  if (!c2) return std::chrono::milliseconds::max();
+  const auto joined = std::chrono::steady_clock::now();
+  deadline = joined + 60s;
+  while (std::chrono::steady_clock::now() < deadline && !(owned1.size() == 2 && owned2.size() == 2)) {
+    EXPECT_TRUE(c1->poll(50ms, 10).ok());
+    EXPECT_TRUE(c2->poll(50ms, 10).ok());
+  }
+  EXPECT_EQ(owned1.size(), 2u);
+  EXPECT_EQ(owned2.size(), 2u);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - joined);
+  c2->close();
+  c1->close();
+  return took;
+}
+
+TEST_F(KafkaTest, ALateMemberGetsItsPartitionsWithinTheDefaultSessionTimeout) {
+  // No session.timeout.ms of ours: the consumer's default applies.
+  const auto took = late_join(*this, "kafka:" + bootstrap_ + "?operation.timeout.ms=15000");
+  EXPECT_LT(took, 20s) << "the group's rebalance took " << took.count() << " ms";
+}
+
+TEST_F(KafkaTest, LogUriOptionsReachTheGroupConsumers) {
+  // A process configured by its --log URI alone (pagewright worker, gateway).
+  const std::string session = on_mock() ? "3000" : "6000";
+  const auto took = late_join(*this, "kafka:" + bootstrap_ + "?consumer.session.timeout.ms=" + session +
+                                         "&consumer.heartbeat.interval.ms=500&operation.timeout.ms=15000");
+  EXPECT_LT(took, on_mock() ? 6s : 15s) << "the group's rebalance took " << took.count() << " ms";
+}
+
+}  // namespace
+}  // namespace pw::test

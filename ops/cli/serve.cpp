@@ -19,8 +19,10 @@ namespace {
 struct ServeOptions {
   std::string data = "var/data";
   std::string pg;
-  int command_threads = 1;
-  int projection_threads = 2;
+  // Measured on 2 cores (docs/BENCHMARKS.md): a second projector mostly adds
+  // Postgres contention, a second processor overlaps appends with deciding.
+  int command_threads = 2;
+  int projection_threads = 1;
   std::string fsync = "true";
   GatewayRoleOptions gateway;
 };

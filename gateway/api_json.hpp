@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "events/encoding.hpp"
 #include "events/result.hpp"
 
 namespace pw::gateway {
@@ -68,9 +69,8 @@ int http_status(const Error& error);
 // replaces bad bytes with U+FFFD). Use for every response body.
 std::string dump_json(const nlohmann::json& value);
 
-// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code
-// points above U+10FFFF).
-bool is_valid_utf8(std::string_view s);
+// Well-formed UTF-8 (events/encoding.hpp).
+using ::pw::is_valid_utf8;
 
 // Fails with Errc::validation_error when `object` holds a key not in `allowed`;
 // the error has one detail per unknown key, in key order, {field: prefix + "." +

@@ -1,5 +1,7 @@
 #include "gateway/auth.hpp"
 
+#include "events/encoding.hpp"
+
 #include <jwt.h>
 
 #include <array>
@@ -46,37 +48,6 @@ Result<void> check_secret(std::string_view secret) {
 bool is_base64url_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
-}
-
-int base64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// Strict RFC 4648 §5 decoding without padding: a length of 1 mod 4 and
-// non-zero unused trailing bits (non-canonical encodings) are refused.
-std::optional<std::string> base64url_decode(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = base64url_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
-    }
-  }
-  if (bits > 0 && (acc & ((1u << bits) - 1u)) != 0) return std::nullopt;
-  return out;
 }
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "events/encoding.hpp"
+
 namespace pw::queries::detail {
 
 inline constexpr size_t kMaxCursorBytes = 512;
@@ -28,14 +30,13 @@ std::optional<KeysetCursor> decode_keyset(std::string_view kind, std::string_vie
 std::string encode_seq(int64_t seq);
 std::optional<int64_t> decode_seq(std::string_view cursor);
 
-std::string base64url_encode(std::string_view bytes);
-std::optional<std::string> base64url_decode(std::string_view text);  // strict, canonical only
+using ::pw::base64url_decode;  // strict, canonical only (events/encoding.hpp)
+using ::pw::base64url_encode;
 
 // "YYYY-MM-DDTHH:MM:SS.ffffffZ" naming a real instant (years 0001..9999).
 bool is_canonical_timestamp(std::string_view ts);
 // 1..kMaxIdBytes bytes, each printable ASCII without space (0x21..0x7e).
 bool is_plain_id(std::string_view id);
-// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool is_valid_utf8(std::string_view s);
+using ::pw::is_valid_utf8;  // events/encoding.hpp
 
 }  // namespace pw::queries::detail

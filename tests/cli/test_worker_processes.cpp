@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "events/hash_chain.hpp"
+#include "tests/audit/kcat_chains.hpp"
 #include "tests/cli/processes.hpp"
 #include "tests/support/command_stream.hpp"
 
@@ -108,21 +109,7 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
 
   // An auditor who is not us: kcat reads the topic, Python's hashlib checks the
   // chain, and both agree with our verifier on every site's head.
-  std::map<std::string, std::string> theirs;
-  for (int32_t p = 0; p < 4; ++p) {
-    const std::string cmd = "kcat -C -q -e -b '" + bootstrap + "' -t pagewright.events -p " + std::to_string(p) +
-                            " -o beginning -f '%s\\n' | python3 " PW_SOURCE_DIR "/tests/audit/verify_chain.py";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    char out[512];
-    while (std::fgets(out, sizeof out, pipe)) {
-      std::string row(out);
-      if (!row.empty() && row.back() == '\n') row.pop_back();
-      const auto space = row.find(' ');
-      theirs[row.substr(0, space)] = row.substr(space + 1);
-    }
-    EXPECT_EQ(::pclose(pipe), 0) << cmd;
-  }
+  const std::map<std::string, std::string> theirs = chain_heads_by_kcat(bootstrap, 4);
   EXPECT_EQ(theirs, ours);
 
   results.clear();

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 
+#include "tests/audit/kcat_chains.hpp"
 #include "tests/cli/processes.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
@@ -63,21 +64,7 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   EXPECT_FALSE(result.head_hash.empty());
 
   // kcat + hashlib over every partition; the scenario's site must match.
-  std::map<std::string, std::string> theirs;
-  for (int p = 0; p < 4; ++p) {
-    const std::string cmd = "kcat -C -q -e -b '" + bootstrap + "' -t pagewright.events -p " + std::to_string(p) +
-                            " -o beginning -f '%s\\n' | python3 " PW_SOURCE_DIR "/tests/audit/verify_chain.py";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    char out[512];
-    while (std::fgets(out, sizeof out, pipe)) {
-      std::string row(out);
-      if (!row.empty() && row.back() == '\n') row.pop_back();
-      const auto space = row.find(' ');
-      theirs[row.substr(0, space)] = row.substr(space + 1);
-    }
-    EXPECT_EQ(::pclose(pipe), 0) << cmd;
-  }
+  std::map<std::string, std::string> theirs = chain_heads_by_kcat(bootstrap, 4);
   EXPECT_EQ(theirs[result.site_id], std::to_string(result.site_events) + " " + result.head_hash + " ok");
 
   EXPECT_EQ(stop(gw, 30s), 0) << "gateway did not drain and exit cleanly";

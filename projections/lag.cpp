@@ -53,7 +53,7 @@ Result<std::vector<PartitionLag>> LagProbe::measure(log::EventLog& log) {
     if (!end.ok()) return end.error();
     const auto it = stored.find(p);
     const int64_t next = it == stored.end() ? 0 : it->second;
-    out.push_back({p, std::max<int64_t>(0, *end - next)});
+    out.push_back({p, next, *end, std::max<int64_t>(0, *end - next)});
   }
   return out;
 }

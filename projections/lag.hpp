@@ -16,7 +16,9 @@ namespace pw::projections {
 
 struct PartitionLag {
   int32_t partition = 0;
-  int64_t lag = 0;
+  int64_t stored = 0;  // next offset the projector will read (0 before its first batch)
+  int64_t end = 0;     // one past the last record in the log
+  int64_t lag = 0;     // end - stored, never negative
 };
 
 class LagProbe {

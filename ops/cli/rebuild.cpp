@@ -5,7 +5,6 @@
 // consumer group of its own, so it never takes partitions from running workers.
 #include <chrono>
 #include <iostream>
-#include <map>
 
 #include "events/ids.hpp"
 #include "events/log.hpp"
@@ -29,13 +28,11 @@ struct RebuildOptions {
 // Everything up to the ends seen at start is stored. end_offset skips Kafka's
 // transaction markers; the idle allowance covers a record the projector saw
 // but could not use (an aborted one on a broker that shows them).
-bool caught_up(const std::vector<projections::PartitionLag>& lag_now, const std::map<int32_t, int64_t>& ends_now,
-               const std::map<int32_t, int64_t>& ends_at_start, bool idle) {
-  for (const auto& l : lag_now) {
-    const int64_t stored = ends_now.at(l.partition) - l.lag;
-    const int64_t target = ends_at_start.at(l.partition);
-    if (stored >= target) continue;
-    if (idle && stored >= target - 1) continue;
+bool caught_up(const std::vector<projections::PartitionLag>& now, const std::vector<projections::PartitionLag>& at_start,
+               bool idle) {
+  for (size_t i = 0; i < now.size() && i < at_start.size(); ++i) {
+    const int64_t target = at_start[i].end;
+    if (now[i].stored >= target || (idle && now[i].stored >= target - 1)) continue;
     return false;
   }
   return true;
@@ -51,22 +48,10 @@ int run_rebuild(const RebuildOptions& o) {
   if (auto m = projections::migrate(o.pg); !m.ok()) return fail("migrations", m.error());
   auto log = log::open_log(o.log_uri);
   if (!log.ok()) return fail("event log", log.error());
-  const std::string topic(log::kEventsTopic);
-  auto partitions = (*log)->partition_count(topic);
-  if (!partitions.ok()) return fail("event log", partitions.error());
-  auto end_offsets = [&]() -> Result<std::map<int32_t, int64_t>> {
-    std::map<int32_t, int64_t> ends;
-    for (int32_t p = 0; p < *partitions; ++p) {
-      auto end = (*log)->end_offset({topic, p});
-      if (!end.ok()) return end.error();
-      ends[p] = *end;
-    }
-    return ends;
-  };
-  auto at_start = end_offsets();
-  if (!at_start.ok()) return fail("event log", at_start.error());
   auto probe = projections::LagProbe::connect(o.pg);
   if (!probe.ok()) return fail("postgres", probe.error());
+  auto at_start = (*probe)->measure(**log);
+  if (!at_start.ok()) return fail("event log", at_start.error());
   projections::ProjectorConfig config;
   config.group = "pagewright.rebuild." + uuid_v4();
   config.max_batch = o.batch;
@@ -84,10 +69,8 @@ int run_rebuild(const RebuildOptions& o) {
     if (now - last_check < 100ms && *applied > 0) continue;
     last_check = now;
     auto lag = (*probe)->measure(**log);
-    if (!lag.ok()) return fail("postgres", lag.error());
-    auto ends = end_offsets();
-    if (!ends.ok()) return fail("event log", ends.error());
-    if (caught_up(*lag, *ends, *at_start, now - last_progress > 2s)) break;
+    if (!lag.ok()) return fail("lag", lag.error());
+    if (caught_up(*lag, *at_start, now - last_progress > 2s)) break;
   }
   (*projector)->close();
   if (stop.raised()) {

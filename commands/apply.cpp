@@ -149,6 +149,55 @@ void on(SiteState& s, const PagePublished& e) {
   p.publishedVersion = e.version;
 }
 
+DeploymentState& touch_deployment(SiteState& s, const DeploymentId& id) {
+  auto it = s.deployments.find(id);
+  if (it == s.deployments.end()) corrupt("unknown deployment " + id.value);
+  ++it->second.version;
+  return it->second;
+}
+
+void on(SiteState& s, const DeploymentRequested& e) {
+  DeploymentState d;
+  d.id = e.deploymentId;
+  d.environment = e.environment;
+  d.version = 1;
+  if (!s.deployments.emplace(e.deploymentId, std::move(d)).second)
+    corrupt("deployment exists " + e.deploymentId.value);
+}
+
+void on(SiteState& s, const DeploymentStarted& e) {
+  touch_deployment(s, e.deploymentId).status = DeploymentStatus::building;
+}
+
+void on(SiteState& s, const DeploymentSucceeded& e) {
+  DeploymentState& d = touch_deployment(s, e.deploymentId);
+  d.status = DeploymentStatus::succeeded;
+  d.succeededAt = s.version + 1;
+  EnvironmentState& env = s.environments[d.environment];
+  env.previous = env.live;
+  env.live = d.id;
+}
+
+void on(SiteState& s, const DeploymentFailed& e) {
+  touch_deployment(s, e.deploymentId).status = DeploymentStatus::failed;
+}
+
+void on(SiteState& s, const DeploymentRolledBack& e) {
+  DeploymentState& d = touch_deployment(s, e.deploymentId);
+  if (d.status != DeploymentStatus::succeeded || d.pruned) corrupt("rollback to an unusable deploy");
+  EnvironmentState& env = s.environments[e.environment];
+  env.previous = env.live;
+  env.live = d.id;
+}
+
+void on(SiteState& s, const DeploymentsPruned& e) {
+  for (const auto& id : e.deploymentIds) {
+    auto it = s.deployments.find(id);
+    if (it == s.deployments.end()) corrupt("unknown deployment " + id.value);
+    it->second.pruned = true;
+  }
+}
+
 }  // namespace
 
 void apply(SiteState& state, const DomainEvent& event) {

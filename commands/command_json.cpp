@@ -29,6 +29,11 @@ PW_COMMAND(UpdateComponentProps, "page", "pageId", "componentId", "patch")
 PW_COMMAND(MoveComponent, "page", "pageId", "componentId", "parentId", "slot", "index")
 PW_COMMAND(RemoveComponent, "page", "pageId", "componentId")
 PW_COMMAND(PublishPage, "page", "pageId")
+PW_COMMAND(RequestDeployment, "deployment", "deploymentId", "environment", "strategy")
+PW_COMMAND(StartDeployment, "deployment", "deploymentId", "worker")
+PW_COMMAND(CompleteDeployment, "deployment", "deploymentId", "manifestHash", "url", "report", "log")
+PW_COMMAND(FailDeployment, "deployment", "deploymentId", "reason", "log")
+PW_COMMAND(RollbackDeployment, "deployment", "deploymentId")
 #undef PW_COMMAND
 
 template <class T>
@@ -97,6 +102,17 @@ json to_body(const RemoveComponent& c) {
   return json{{"pageId", c.pageId.value}, {"componentId", c.componentId.value}};
 }
 json to_body(const PublishPage& c) { return json{{"pageId", c.pageId.value}}; }
+json to_body(const RequestDeployment& c) {
+  return json{{"deploymentId", c.deploymentId.value},
+              {"environment", c.environment},
+              {"strategy", c.strategy}};
+}
+json to_body(const StartDeployment& c) {
+  return json{{"deploymentId", c.deploymentId.value}, {"worker", c.worker}};
+}
+json to_body(const CompleteDeployment& c) { return event_data(DomainEvent{c.outcome}); }
+json to_body(const FailDeployment& c) { return event_data(DomainEvent{c.outcome}); }
+json to_body(const RollbackDeployment& c) { return json{{"deploymentId", c.deploymentId.value}}; }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -181,8 +197,46 @@ PublishPage from_body(ObjectReader& r) {
   return PublishPage{r.id<PageId>("pageId")};
 }
 
+template <>
+RequestDeployment from_body(ObjectReader& r) {
+  RequestDeployment c;
+  c.deploymentId = r.id<DeploymentId>("deploymentId");
+  if (auto e = r.opt_str("environment")) c.environment = std::move(*e);
+  if (auto s = r.opt_str("strategy")) c.strategy = std::move(*s);
+  return c;
+}
+template <>
+StartDeployment from_body(ObjectReader& r) {
+  return StartDeployment{r.id<DeploymentId>("deploymentId"), r.str("worker")};
+}
+template <>
+RollbackDeployment from_body(ObjectReader& r) {
+  return RollbackDeployment{r.id<DeploymentId>("deploymentId")};
+}
+
+template <class T>
+Result<Command> decode_fields(const json& body);
+
+// A builder's report is the event it asks for, so it is read by the event codec.
+template <class C, class E>
+Result<Command> decode_report(const json& body, std::string_view event_name) {
+  auto e = event_from_json(event_name, kEventSchemaVersion, body);
+  if (!e) return e.error();
+  return Command{C{std::get<E>(std::move(e).value())}};
+}
+
 template <class T>
 Result<Command> decode(const json& body) {
+  if constexpr (std::is_same_v<T, CompleteDeployment>)
+    return decode_report<CompleteDeployment, DeploymentSucceeded>(body, "DeploymentSucceeded");
+  else if constexpr (std::is_same_v<T, FailDeployment>)
+    return decode_report<FailDeployment, DeploymentFailed>(body, "DeploymentFailed");
+  else
+    return decode_fields<T>(body);
+}
+
+template <class T>
+Result<Command> decode_fields(const json& body) {
   std::vector<ErrorDetail> errors;
   ObjectReader r(body, "", errors, CommandInfo<T>::fields());
   T c = from_body<T>(r);
@@ -213,6 +267,10 @@ AggregateRef aggregate_of(const CommandMeta& meta, const Command& c) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (CommandInfo<T>::aggregate == "page")
           return AggregateRef{"page", x.pageId.value};
+        else if constexpr (std::is_same_v<T, CompleteDeployment> || std::is_same_v<T, FailDeployment>)
+          return AggregateRef{"deployment", x.outcome.deploymentId.value};
+        else if constexpr (CommandInfo<T>::aggregate == "deployment")
+          return AggregateRef{"deployment", x.deploymentId.value};
         else
           return AggregateRef{"site", meta.siteId.value};
       },

@@ -104,9 +104,43 @@ struct PublishPage {
   friend bool operator==(const PublishPage&, const PublishPage&) = default;
 };
 
+// Deployments. RequestDeployment and RollbackDeployment come from admins over
+// HTTP; Start/Complete/FailDeployment only from the build pool (the gateway has
+// no route that makes them).
+struct RequestDeployment {
+  DeploymentId deploymentId;
+  std::string environment = "production";
+  std::string strategy = "all-at-once";
+  friend bool operator==(const RequestDeployment&, const RequestDeployment&) = default;
+};
+
+struct StartDeployment {
+  DeploymentId deploymentId;
+  std::string worker;
+  friend bool operator==(const StartDeployment&, const StartDeployment&) = default;
+};
+
+// The builder's report travels as the event it asks for.
+struct CompleteDeployment {
+  DeploymentSucceeded outcome;
+  friend bool operator==(const CompleteDeployment&, const CompleteDeployment&) = default;
+};
+
+struct FailDeployment {
+  DeploymentFailed outcome;
+  friend bool operator==(const FailDeployment&, const FailDeployment&) = default;
+};
+
+struct RollbackDeployment {
+  DeploymentId deploymentId;  // the earlier successful deployment to make live again
+  friend bool operator==(const RollbackDeployment&, const RollbackDeployment&) = default;
+};
+
 using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
-                 AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage>;
+                 AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage,
+                 RequestDeployment, StartDeployment, CompleteDeployment, FailDeployment,
+                 RollbackDeployment>;
 
 struct CommandMeta {
   CommandId commandId;

@@ -40,6 +40,11 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const AddComponent&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateComponentProps&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const MoveComponent&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RemoveComponent&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const StartDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const CompleteDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const FailDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RollbackDeployment&);
 
 }  // namespace pw::domain::detail
 

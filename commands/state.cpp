@@ -16,6 +16,32 @@ std::string_view page_status_name(PageStatus s) {
   return "draft";
 }
 
+std::string_view deployment_status_name(DeploymentStatus s) {
+  switch (s) {
+    case DeploymentStatus::queued:
+      return "queued";
+    case DeploymentStatus::building:
+      return "building";
+    case DeploymentStatus::succeeded:
+      return "succeeded";
+    case DeploymentStatus::failed:
+      return "failed";
+  }
+  return "queued";
+}
+
+std::optional<DeploymentStatus> deployment_status_from_name(std::string_view s) {
+  for (auto st : {DeploymentStatus::queued, DeploymentStatus::building, DeploymentStatus::succeeded,
+                  DeploymentStatus::failed})
+    if (deployment_status_name(st) == s) return st;
+  return std::nullopt;
+}
+
+const DeploymentState* find_deployment(const SiteState& s, const DeploymentId& id) {
+  auto it = s.deployments.find(id);
+  return it == s.deployments.end() ? nullptr : &it->second;
+}
+
 std::optional<PageStatus> page_status_from_name(std::string_view s) {
   if (s == "draft") return PageStatus::draft;
   if (s == "published") return PageStatus::published;
@@ -99,6 +125,10 @@ void rebuild_indexes(SiteState& s) {
 
 int64_t aggregate_version(const SiteState& s, const AggregateRef& ref) {
   if (ref.type == "site") return ref.id == s.id.value ? s.version : 0;
+  if (ref.type == "deployment") {
+    const DeploymentState* d = find_deployment(s, DeploymentId{ref.id});
+    return d ? d->version : 0;
+  }
   const PageState* p = find_page(s, PageId{ref.id});
   return p ? p->version : 0;
 }

@@ -54,6 +54,28 @@ struct PageState {
   friend bool operator==(const PageState&, const PageState&) = default;
 };
 
+enum class DeploymentStatus { queued, building, succeeded, failed };
+std::string_view deployment_status_name(DeploymentStatus s);
+std::optional<DeploymentStatus> deployment_status_from_name(std::string_view s);
+
+// What deciding deployment commands needs; the details live in the read model.
+struct DeploymentState {
+  DeploymentId id;
+  std::string environment;
+  DeploymentStatus status = DeploymentStatus::queued;
+  int64_t version = 0;        // number of this deployment's events
+  int64_t succeededAt = 0;    // site version of its DeploymentSucceeded (0 = not yet)
+  bool pruned = false;        // its files are gone: no rollback to it
+  friend bool operator==(const DeploymentState&, const DeploymentState&) = default;
+};
+
+// An environment's live pointer and the deployment it replaced (kept by pruning).
+struct EnvironmentState {
+  DeploymentId live;
+  DeploymentId previous;
+  friend bool operator==(const EnvironmentState&, const EnvironmentState&) = default;
+};
+
 struct SiteState {
   bool exists = false;
   TenantId tenant;
@@ -65,11 +87,14 @@ struct SiteState {
   int64_t version = 0;  // number of all events of the site
   std::map<PageId, PageState> pages;
   std::unordered_map<std::string, PageId> slugs;  // derived: slug → its non-deleted page
+  std::map<DeploymentId, DeploymentState> deployments;
+  std::map<std::string, EnvironmentState> environments;  // "production" → pointers
   friend bool operator==(const SiteState&, const SiteState&) = default;
 };
 
 // Lookups (nullptr when absent).
 const PageState* find_page(const SiteState& s, const PageId& id);
+const DeploymentState* find_deployment(const SiteState& s, const DeploymentId& id);
 const Component* find_component(const PageState& p, const ComponentId& id);
 Component* find_component(PageState& p, const ComponentId& id);
 // The list a component lives in, or the list `parent`/`slot` names (nullptr if absent).

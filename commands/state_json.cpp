@@ -81,6 +81,53 @@ std::optional<PageState> read_page(const json& j, const std::string& prefix,
   return p;
 }
 
+json deployment_to_json(const DeploymentState& d) {
+  return json{{"deploymentId", d.id.value},
+              {"environment", d.environment},
+              {"status", deployment_status_name(d.status)},
+              {"version", d.version},
+              {"succeededAt", d.succeededAt},
+              {"pruned", d.pruned}};
+}
+
+void read_deployments(ObjectReader& r, const json& j, SiteState& s,
+                      std::vector<ErrorDetail>& errors) {
+  if (!j.contains("deployments")) return;  // snapshots from before deployments
+  const json* list = r.array("deployments");
+  if (!list) return;
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string prefix = "deployments[" + std::to_string(i) + "].";
+    ObjectReader d(
+        (*list)[i], prefix, errors,
+        {"deploymentId", "environment", "status", "version", "succeededAt", "pruned"});
+    if (!d.is_object()) continue;
+    DeploymentState st;
+    st.id = d.id<DeploymentId>("deploymentId");
+    st.environment = d.str("environment");
+    auto status = deployment_status_from_name(d.str("status"));
+    if (!status) d.fail("status", "unknown deployment status");
+    st.status = status.value_or(DeploymentStatus::queued);
+    st.version = d.i64("version");
+    st.succeededAt = d.i64("succeededAt");
+    st.pruned = d.boolean("pruned");
+    DeploymentId id = st.id;
+    if (!s.deployments.emplace(id, std::move(st)).second)
+      errors.push_back({prefix + "deploymentId", "duplicate deployment id"});
+  }
+}
+
+void read_environments(ObjectReader& r, const json& j, SiteState& s,
+                       std::vector<ErrorDetail>& errors) {
+  if (!j.contains("environments")) return;
+  const json* envs = r.object("environments");
+  if (!envs) return;
+  for (const auto& [name, v] : envs->items()) {
+    ObjectReader e(v, "environments." + name + ".", errors, {"live", "previous"});
+    s.environments[name] = EnvironmentState{e.id<DeploymentId>("live"),
+                                            e.id<DeploymentId>("previous")};
+  }
+}
+
 }  // namespace
 
 json component_to_json(const Component& c) {
@@ -118,6 +165,11 @@ Result<PageState> page_state_from_json(const json& j) {
 json site_state_to_json(const SiteState& s) {
   json pages = json::array();
   for (const auto& [id, page] : s.pages) pages.push_back(page_state_to_json(page));
+  json deployments = json::array();
+  for (const auto& [id, d] : s.deployments) deployments.push_back(deployment_to_json(d));
+  json environments = json::object();
+  for (const auto& [name, e] : s.environments)
+    environments[name] = json{{"live", e.live.value}, {"previous", e.previous.value}};
   return json{{"snapshotVersion", kSnapshotVersion},
               {"exists", s.exists},
               {"tenantId", s.tenant.value},
@@ -127,14 +179,16 @@ json site_state_to_json(const SiteState& s) {
               {"seo", site_seo_to_json(s.seo)},
               {"settings", s.settings},
               {"version", s.version},
-              {"pages", std::move(pages)}};
+              {"pages", std::move(pages)},
+              {"deployments", std::move(deployments)},
+              {"environments", std::move(environments)}};
 }
 
 Result<SiteState> site_state_from_json(const json& j) {
   std::vector<ErrorDetail> errors;
   ObjectReader r(j, "", errors,
                  {"snapshotVersion", "exists", "tenantId", "siteId", "subdomain", "name", "seo",
-                  "settings", "version", "pages"});
+                  "settings", "version", "pages", "deployments", "environments"});
   if (r.is_object() && r.i64("snapshotVersion") != kSnapshotVersion &&
       j.contains("snapshotVersion"))
     r.fail("snapshotVersion", "unsupported snapshot version");
@@ -157,6 +211,8 @@ Result<SiteState> site_state_from_json(const json& j) {
         errors.push_back({prefix + "pageId", "duplicate page id"});
     }
   }
+  read_deployments(r, j, s, errors);
+  read_environments(r, j, s, errors);
   rebuild_indexes(s);
   size_t live = 0;
   for (const auto& [id, page] : s.pages) live += page.status != PageStatus::deleted;

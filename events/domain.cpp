@@ -160,6 +160,12 @@ PW_EVENT_NAME(ComponentPropsUpdated, "page")
 PW_EVENT_NAME(ComponentMoved, "page")
 PW_EVENT_NAME(ComponentRemoved, "page")
 PW_EVENT_NAME(PagePublished, "page")
+PW_EVENT_NAME(DeploymentRequested, "deployment")
+PW_EVENT_NAME(DeploymentStarted, "deployment")
+PW_EVENT_NAME(DeploymentSucceeded, "deployment")
+PW_EVENT_NAME(DeploymentFailed, "deployment")
+PW_EVENT_NAME(DeploymentRolledBack, "deployment")
+PW_EVENT_NAME(DeploymentsPruned, "site")
 #undef PW_EVENT_NAME
 
 void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
@@ -226,7 +232,66 @@ json to_data(const PagePublished& e) {
   return json{{"pageId", e.pageId.value}, {"version", e.version}};
 }
 
+json strings_to_json(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& x : v) a.push_back(x);
+  return a;
+}
+json to_data(const DeploymentRequested& e) {
+  return json{{"deploymentId", e.deploymentId.value},
+              {"environment", e.environment},
+              {"strategy", e.strategy}};
+}
+json to_data(const DeploymentStarted& e) {
+  return json{{"deploymentId", e.deploymentId.value}, {"worker", e.worker}};
+}
+json to_data(const DeploymentSucceeded& e) {
+  const DeploymentReport& r = e.report;
+  return json{{"deploymentId", e.deploymentId.value},
+              {"manifestHash", e.manifestHash},
+              {"url", e.url},
+              {"report",
+               {{"pagesRendered", r.pagesRendered},
+                {"pagesReused", r.pagesReused},
+                {"files", r.files},
+                {"bytes", r.bytes},
+                {"renderMs", r.renderMs},
+                {"shipMs", r.shipMs},
+                {"checkMs", r.checkMs},
+                {"totalMs", r.totalMs}}},
+              {"log", strings_to_json(e.log)}};
+}
+json to_data(const DeploymentFailed& e) {
+  return json{{"deploymentId", e.deploymentId.value},
+              {"reason", e.reason},
+              {"log", strings_to_json(e.log)}};
+}
+json to_data(const DeploymentRolledBack& e) {
+  return json{{"deploymentId", e.deploymentId.value},
+              {"environment", e.environment},
+              {"previousDeploymentId", e.previousDeploymentId.value}};
+}
+json to_data(const DeploymentsPruned& e) {
+  json ids = json::array();
+  for (const auto& id : e.deploymentIds) ids.push_back(id.value);
+  return json{{"siteId", e.siteId.value}, {"deploymentIds", std::move(ids)}};
+}
+
 using codec::ObjectReader;
+
+std::vector<std::string> read_strings(ObjectReader& r, std::string_view key) {
+  std::vector<std::string> out;
+  const json* a = r.array(key);
+  if (!a) return out;
+  for (const auto& x : *a) {
+    if (!x.is_string()) {
+      r.fail(key, "must be an array of strings");
+      return {};
+    }
+    out.push_back(x.get<std::string>());
+  }
+  return out;
+}
 
 // parentId and slot come together; index is never negative.
 void read_position(ObjectReader& r, std::optional<ComponentId>& parent, std::string& slot,
@@ -310,6 +375,53 @@ PagePublished from_data(ObjectReader& r) {
   return PagePublished{r.id<PageId>("pageId"), r.i64("version")};
 }
 
+template <>
+DeploymentRequested from_data(ObjectReader& r) {
+  return DeploymentRequested{r.id<DeploymentId>("deploymentId"), r.str("environment"),
+                             r.str("strategy")};
+}
+template <>
+DeploymentStarted from_data(ObjectReader& r) {
+  return DeploymentStarted{r.id<DeploymentId>("deploymentId"), r.str("worker")};
+}
+template <>
+DeploymentSucceeded from_data(ObjectReader& r) {
+  DeploymentSucceeded e;
+  e.deploymentId = r.id<DeploymentId>("deploymentId");
+  e.manifestHash = r.str("manifestHash");
+  e.url = r.str("url");
+  if (const json* rep = r.object("report")) {
+    ObjectReader rr(*rep, "report.", r.errors(),
+                    {"pagesRendered", "pagesReused", "files", "bytes", "renderMs", "shipMs",
+                     "checkMs", "totalMs"});
+    e.report = DeploymentReport{rr.i64("pagesRendered"), rr.i64("pagesReused"), rr.i64("files"),
+                                rr.i64("bytes"),         rr.i64("renderMs"),    rr.i64("shipMs"),
+                                rr.i64("checkMs"),       rr.i64("totalMs")};
+  }
+  e.log = read_strings(r, "log");
+  return e;
+}
+template <>
+DeploymentFailed from_data(ObjectReader& r) {
+  DeploymentFailed e;
+  e.deploymentId = r.id<DeploymentId>("deploymentId");
+  e.reason = r.str("reason");
+  e.log = read_strings(r, "log");
+  return e;
+}
+template <>
+DeploymentRolledBack from_data(ObjectReader& r) {
+  return DeploymentRolledBack{r.id<DeploymentId>("deploymentId"), r.str("environment"),
+                              r.id<DeploymentId>("previousDeploymentId")};
+}
+template <>
+DeploymentsPruned from_data(ObjectReader& r) {
+  DeploymentsPruned e;
+  e.siteId = r.id<SiteId>("siteId");
+  for (auto& id : read_strings(r, "deploymentIds")) e.deploymentIds.emplace_back(std::move(id));
+  return e;
+}
+
 // Field lists per type, for the strict unknown-field check.
 template <class T>
 std::span<const std::string_view> fields_of();
@@ -329,6 +441,12 @@ PW_FIELDS(ComponentPropsUpdated, "pageId", "componentId", "patch", "props")
 PW_FIELDS(ComponentMoved, "pageId", "componentId", "parentId", "slot", "index")
 PW_FIELDS(ComponentRemoved, "pageId", "componentId")
 PW_FIELDS(PagePublished, "pageId", "version")
+PW_FIELDS(DeploymentRequested, "deploymentId", "environment", "strategy")
+PW_FIELDS(DeploymentStarted, "deploymentId", "worker")
+PW_FIELDS(DeploymentSucceeded, "deploymentId", "manifestHash", "url", "report", "log")
+PW_FIELDS(DeploymentFailed, "deploymentId", "reason", "log")
+PW_FIELDS(DeploymentRolledBack, "deploymentId", "environment", "previousDeploymentId")
+PW_FIELDS(DeploymentsPruned, "siteId", "deploymentIds")
 
 #undef PW_FIELDS
 
@@ -377,6 +495,8 @@ AggregateRef aggregate_of(const DomainEvent& e) {
         using T = std::decay_t<decltype(ev)>;
         if constexpr (EventName<T>::aggregate == "site")
           return AggregateRef{"site", ev.siteId.value};
+        else if constexpr (EventName<T>::aggregate == "deployment")
+          return AggregateRef{"deployment", ev.deploymentId.value};
         else
           return AggregateRef{"page", ev.pageId.value};
       },

@@ -128,12 +128,79 @@ struct PagePublished {
   friend bool operator==(const PagePublished&, const PagePublished&) = default;
 };
 
-using DomainEvent = std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
-                                 PageSlugChanged, ComponentAdded, ComponentPropsUpdated,
-                                 ComponentMoved, ComponentRemoved, PagePublished>;
+// Deployments (aggregate "deployment", id = deploymentId, below the site):
+// requested by an admin, then started, succeeded or failed as the build pool
+// reports back. Durations and counts are the builder's measurements.
+inline constexpr std::string_view kEnvironments[] = {"production", "staging", "preview"};
+inline constexpr std::string_view kStrategies[] = {"all-at-once", "blue-green"};
+
+struct DeploymentRequested {
+  DeploymentId deploymentId;
+  std::string environment;
+  std::string strategy;
+  friend bool operator==(const DeploymentRequested&, const DeploymentRequested&) = default;
+};
+
+struct DeploymentStarted {
+  DeploymentId deploymentId;
+  std::string worker;  // which build worker took it, for operators
+  friend bool operator==(const DeploymentStarted&, const DeploymentStarted&) = default;
+};
+
+struct DeploymentReport {
+  int64_t pagesRendered = 0;
+  int64_t pagesReused = 0;
+  int64_t files = 0;
+  int64_t bytes = 0;
+  int64_t renderMs = 0;
+  int64_t shipMs = 0;
+  int64_t checkMs = 0;
+  int64_t totalMs = 0;
+  friend bool operator==(const DeploymentReport&, const DeploymentReport&) = default;
+};
+
+// The deploy is live when this is appended: the builder switches the pointer
+// first, so a crash between the two is redone by the next owner, never half done.
+struct DeploymentSucceeded {
+  DeploymentId deploymentId;
+  std::string manifestHash;
+  std::string url;
+  DeploymentReport report;
+  std::vector<std::string> log;
+  friend bool operator==(const DeploymentSucceeded&, const DeploymentSucceeded&) = default;
+};
+
+struct DeploymentFailed {
+  DeploymentId deploymentId;
+  std::string reason;
+  std::vector<std::string> log;
+  friend bool operator==(const DeploymentFailed&, const DeploymentFailed&) = default;
+};
+
+// The environment's live pointer goes back to an earlier successful deployment.
+struct DeploymentRolledBack {
+  DeploymentId deploymentId;  // the one now live
+  std::string environment;
+  DeploymentId previousDeploymentId;  // the one it replaced
+  friend bool operator==(const DeploymentRolledBack&, const DeploymentRolledBack&) = default;
+};
+
+// Deploys past the retention count; the build pool deletes their files when it
+// reads this, and nothing can be rolled back to them afterwards.
+struct DeploymentsPruned {
+  SiteId siteId;
+  std::vector<DeploymentId> deploymentIds;
+  friend bool operator==(const DeploymentsPruned&, const DeploymentsPruned&) = default;
+};
+
+using DomainEvent =
+    std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
+                 PageSlugChanged, ComponentAdded, ComponentPropsUpdated, ComponentMoved,
+                 ComponentRemoved, PagePublished, DeploymentRequested, DeploymentStarted,
+                 DeploymentSucceeded, DeploymentFailed, DeploymentRolledBack, DeploymentsPruned>;
 
 struct AggregateRef {
-  std::string_view type;  // "site" | "page" (static storage)
+  std::string_view type;  // "site" | "page" | "deployment" (static storage)
   std::string id;
   friend bool operator==(const AggregateRef&, const AggregateRef&) = default;
 };

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 
 #include "events/json_scan.hpp"
 
@@ -162,6 +164,18 @@ Result<Envelope> decode(std::string_view record_value) {
     return invalid(e.id.empty() ? "id" : e.type.empty() ? "type" : e.tenant_id.empty() ? "tenantId" : "siteId",
                    "must not be empty");
   return e;
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(us % 1000000));
+  return buf;
 }
 
 }  // namespace pw

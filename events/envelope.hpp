@@ -3,6 +3,7 @@
 // pagewright.events. The encoding is compact JSON with a fixed field order, and
 // its exact bytes are what the hash chain covers, so encode() must stay stable:
 // an auditor recomputes sha256 over the stored bytes with ordinary tools.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,5 +49,9 @@ std::string encode(const Envelope& e);
 Result<Envelope> decode(std::string_view record_value);
 
 bool is_canonical_timestamp(std::string_view s);
+
+// The envelope's time format: RFC 3339 in UTC with microseconds,
+// "2026-11-22T05:30:48.123456Z". Callers read the clock; deciders never do.
+std::string format_rfc3339(std::chrono::system_clock::time_point t);
 
 }  // namespace pw

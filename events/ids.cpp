@@ -106,12 +106,24 @@ PageId new_page_id(const SiteId& site) {
   return make_page_id(site, suffix);
 }
 
-std::optional<SiteId> site_of(const PageId& page) {
-  const auto& v = page.value;
+namespace {
+std::optional<SiteId> site_prefix(const std::string& v) {
   if (v.size() < 38 || v[36] != '.') return std::nullopt;
   std::string_view site(v.data(), 36);
   if (!is_uuid(site) || !is_suffix(std::string_view(v).substr(37))) return std::nullopt;
   return SiteId{std::string(site)};
+}
+
+}  // namespace
+
+std::optional<SiteId> site_of(const PageId& page) { return site_prefix(page.value); }
+
+DeploymentId make_deployment_id(const SiteId& site, std::string_view suffix) {
+  return DeploymentId{site.value + "." + std::string(suffix)};
+}
+
+std::optional<SiteId> site_of(const DeploymentId& deployment) {
+  return site_prefix(deployment.value);
 }
 
 }  // namespace pw

@@ -3,6 +3,7 @@
 // can be routed to the site's partition without a lookup (DESIGN.md, decision 4):
 //   SiteId  = name-based UUID (v5) of the subdomain, e.g. "5f0c…-…"
 //   PageId  = "<siteId>.<suffix>"  (suffix: 1–32 of [a-z0-9])
+//   DeploymentId = "<siteId>.<suffix>", the same shape
 #include <compare>
 #include <functional>
 #include <optional>
@@ -29,6 +30,7 @@ using PageId = StrongId<struct PageTag>;
 using ComponentId = StrongId<struct ComponentTag>;
 using CommandId = StrongId<struct CommandTag>;
 using EventId = StrongId<struct EventTag>;
+using DeploymentId = StrongId<struct DeploymentTag>;
 
 // RFC 4122 name-based (SHA-1, version 5) UUID in lowercase canonical form.
 std::string uuid_v5(std::string_view namespace_uuid, std::string_view name);
@@ -45,6 +47,9 @@ PageId make_page_id(const SiteId& site, std::string_view suffix);
 PageId new_page_id(const SiteId& site);
 // The site a page id belongs to, or nullopt if the id is malformed.
 std::optional<SiteId> site_of(const PageId& page);
+
+DeploymentId make_deployment_id(const SiteId& site, std::string_view suffix);
+std::optional<SiteId> site_of(const DeploymentId& deployment);
 
 }  // namespace pw
 

@@ -5,6 +5,7 @@
 
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
+#include "gateway/static_host.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -28,16 +29,6 @@ bool is_operations_route(RouteId id) {
 
 }  // namespace
 
-std::string format_rfc3339(std::chrono::system_clock::time_point t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us % 1000000));
-  return buf;
-}
 
 Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(deps)), options_(std::move(options)) {}
 
@@ -92,6 +83,7 @@ Role required_role(RouteId id) {
     case RouteId::create_site:
     case RouteId::update_site:
     case RouteId::publish_site:
+    case RouteId::rollback_deployment:
     case RouteId::publish_page:
       return Role::admin;
     case RouteId::create_page:
@@ -143,6 +135,13 @@ void Gateway::handle(HttpRequest request, Respond respond) {
   const auto client_id = ex->request.header("x-request-id");
   ex->request_id = client_id && usable_request_id(*client_id) ? std::string(*client_id) : uuid_v4();
 
+  if (StaticHost::handles(ex->request.target)) {
+    StaticHost* host = deps_.static_host;
+    if (!host) return ex->send(HttpResponse{404, {{"Content-Type", "text/plain; charset=utf-8"}}, "not found\n", {}});
+    if (!deps_.blocking.post([ex, host] { ex->send(host->serve(ex->request)); }))
+      ex->fail(make_error(Errc::unavailable, "shutting down"));
+    return;
+  }
   const MatchResult routed = route(ex->request.method, ex->request.target);
   if (routed.kind == MatchResult::Kind::not_found) {
     ex->fail(make_error(Errc::not_found, "no such resource"));

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "events/envelope.hpp"
 #include "events/log.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
@@ -26,12 +27,15 @@ struct GatewayOptions {
   int64_t max_events_per_request = 10000;            // GET …/events ?limit= ceiling
 };
 
+class StaticHost;
+
 struct GatewayDeps {
   log::EventLog& log;
   CommandBus& bus;
   queries::ReadModel& read_model;
   Metrics& metrics;
   BlockingPool& blocking;
+  StaticHost* static_host = nullptr;  // GET /sites/…; absent: those answer 404
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
 };
 
@@ -60,6 +64,6 @@ class Gateway {
 };
 
 // RFC 3339 in UTC with microseconds: "2026-11-22T05:30:48.123456Z".
-std::string format_rfc3339(std::chrono::system_clock::time_point t);
+using ::pw::format_rfc3339;
 
 }  // namespace pw::gateway

@@ -49,6 +49,12 @@ Result<PageId> page_param(const Gateway::Exchange& ex) {
   return page;
 }
 
+Result<DeploymentId> deployment_param(const Gateway::Exchange& ex) {
+  DeploymentId deployment{ex.param("deploymentId")};
+  if (!site_of(deployment)) return not_found();
+  return deployment;
+}
+
 Result<json> body_object(const Gateway::Exchange& ex, std::initializer_list<std::string_view> allowed,
                          bool empty_allowed) {
   if (empty_allowed && ex.request.body.empty()) return json::object();
@@ -195,6 +201,33 @@ Result<Built> build(const Gateway::Exchange& ex, const std::string& command_id) 
       b.command = std::move(c).value();
       return b;
     }
+    case RouteId::publish_site: {
+      auto site = site_param(ex);
+      if (!site.ok()) return site.error();
+      b.site = *site;
+      auto body = body_object(ex, {"environment", "strategy"}, true);
+      if (!body.ok()) return body.error();
+      const DeploymentId deployment = make_deployment_id(b.site, derived_suffix(command_id, "deployment", 20));
+      (*body)["deploymentId"] = deployment.str();
+      auto c = from_json("RequestDeployment", *body);
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      b.created_status = 201;  // the deployment exists (queued); GET it for its progress
+      b.created_field = "deploymentId";
+      b.created_id = deployment.str();
+      return b;
+    }
+    case RouteId::rollback_deployment: {
+      auto deployment = deployment_param(ex);
+      if (!deployment.ok()) return deployment.error();
+      b.site = *site_of(*deployment);
+      auto body = body_object(ex, {}, true);
+      if (!body.ok()) return body.error();
+      auto c = from_json("RollbackDeployment", json{{"deploymentId", deployment->str()}});
+      if (!c.ok()) return c.error();
+      b.command = std::move(c).value();
+      return b;
+    }
     default:
       return make_error(Errc::internal, "not a command route");
   }
@@ -257,6 +290,7 @@ bool is_command_route(RouteId id) {
     case RouteId::remove_component:
     case RouteId::publish_page:
     case RouteId::publish_site:
+    case RouteId::rollback_deployment:
       return true;
     default:
       return false;
@@ -264,11 +298,6 @@ bool is_command_route(RouteId id) {
 }
 
 void handle_command(const ExchangePtr& ex) {
-  if (*ex->route == RouteId::publish_site) {
-    ex->fail(make_error(Errc::unavailable, "publishing sites is not available yet: the build workers are not running",
-                        {{"siteId", "deployments come with the build pool"}}));
-    return;
-  }
   // The command id comes first (new ids derive from it); the site is known
   // from the path except for CreateSite, whose id derives from the body.
   std::optional<SiteId> path_site;
@@ -280,6 +309,10 @@ void handle_command(const ExchangePtr& ex) {
     auto p = page_param(*ex);
     if (!p.ok()) return ex->fail(p.error());
     path_site = *site_of(*p);
+  } else if (ex->match.params.count("deploymentId")) {
+    auto d = deployment_param(*ex);
+    if (!d.ok()) return ex->fail(d.error());
+    path_site = *site_of(*d);
   }
   std::optional<std::string> command_id;
   if (path_site) {
@@ -323,14 +356,15 @@ void handle_command(const ExchangePtr& ex) {
 
   ex->gw.deps().bus.submit(
       std::move(record), wait,
-      [ex, type, created_status, created_field, created_id, id](Result<std::optional<workers::CommandOutcome>> r) {
+      [ex, type, created_status, created_field, created_id, id, async](Result<std::optional<workers::CommandOutcome>> r) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex->started).count();
         auto& metrics = ex->gw.deps().metrics;
         if (!r.ok()) {
           metrics.count_command(type, CommandOutcome::failed, seconds);
           return ex->fail(r.error());
         }
-        if (!r->has_value()) {
+        // respond-async promises a 202 even when the outcome came at once.
+        if (async || !r->has_value()) {
           HttpResponse resp;
           resp.status = 202;
           resp.headers.emplace_back("Content-Type", "application/json");
@@ -342,8 +376,10 @@ void handle_command(const ExchangePtr& ex) {
         metrics.count_command(type, metric_outcome(outcome), seconds);
         if (!outcome.accepted) return ex->fail(outcome.error.value_or(make_error(Errc::internal, "rejected")));
         json data = outcome_data(outcome);
-        if (created_field) data[created_field] = created_field == std::string_view("pageId") ? outcome.aggregate_id
-                                                                                              : created_id;
+        if (created_field) data[created_field] = created_field == std::string_view("pageId") ||
+                                                         created_field == std::string_view("deploymentId")
+                                                     ? outcome.aggregate_id
+                                                     : created_id;
         ex->ok(created_status, std::move(data));
       });
 }

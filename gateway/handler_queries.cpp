@@ -208,6 +208,21 @@ void run_query(const ExchangePtr& ex) {
       if (!exists->has_value()) return ex->fail(not_found());
       return send_list(ex, deps.read_model.page_history(tenant, page, *p));
     }
+    case RouteId::list_deployments: {
+      const std::string& id = ex->param("siteId");
+      if (!is_uuid(id)) return ex->fail(not_found());
+      auto p = list_params(q);
+      if (!p.ok()) return ex->fail(p.error());
+      auto site = deps.read_model.get_site(tenant, SiteId{id});
+      if (!site.ok()) return ex->fail(site.error());
+      if (!site->has_value()) return ex->fail(not_found());
+      return send_list(ex, deps.read_model.list_deployments(tenant, SiteId{id}, *p));
+    }
+    case RouteId::get_deployment: {
+      DeploymentId deployment{ex->param("deploymentId")};
+      if (!site_of(deployment)) return ex->fail(not_found());
+      return send_one(ex, deps.read_model.get_deployment(tenant, deployment));
+    }
     case RouteId::site_events:
     case RouteId::verify_audit: {
       const std::string& id = ex->param("siteId");

@@ -18,12 +18,13 @@ struct RouteDef {
 };
 
 // Indexed by RouteId.
-constexpr std::array<RouteDef, 21> kRoutes{{
+constexpr std::array<RouteDef, 24> kRoutes{{
     {RouteId::create_site, "create_site", "POST", "/v1/sites"},
     {RouteId::list_sites, "list_sites", "GET", "/v1/sites"},
     {RouteId::get_site, "get_site", "GET", "/v1/sites/{siteId}"},
     {RouteId::update_site, "update_site", "PATCH", "/v1/sites/{siteId}"},
     {RouteId::publish_site, "publish_site", "POST", "/v1/sites/{siteId}/publish"},
+    {RouteId::list_deployments, "list_deployments", "GET", "/v1/sites/{siteId}/deployments"},
     {RouteId::create_page, "create_page", "POST", "/v1/sites/{siteId}/pages"},
     {RouteId::list_pages, "list_pages", "GET", "/v1/sites/{siteId}/pages"},
     {RouteId::get_page, "get_page", "GET", "/v1/pages/{pageId}"},
@@ -37,6 +38,9 @@ constexpr std::array<RouteDef, 21> kRoutes{{
      "/v1/pages/{pageId}/components/{componentId}"},
     {RouteId::page_history, "page_history", "GET", "/v1/pages/{pageId}/history"},
     {RouteId::publish_page, "publish_page", "POST", "/v1/pages/{pageId}/publish"},
+    {RouteId::get_deployment, "get_deployment", "GET", "/v1/deployments/{deploymentId}"},
+    {RouteId::rollback_deployment, "rollback_deployment", "POST",
+     "/v1/deployments/{deploymentId}/rollback"},
     {RouteId::site_events, "site_events", "GET", "/v1/sites/{siteId}/events"},
     {RouteId::verify_audit, "verify_audit", "GET", "/v1/sites/{siteId}/audit/verify"},
     {RouteId::get_command, "get_command", "GET", "/v1/commands/{commandId}"},

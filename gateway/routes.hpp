@@ -33,6 +33,7 @@ enum class RouteId {
   get_site,        // GET    /v1/sites/{siteId}
   update_site,     // PATCH  /v1/sites/{siteId}
   publish_site,    // POST   /v1/sites/{siteId}/publish           (RequestDeployment)
+  list_deployments,  // GET  /v1/sites/{siteId}/deployments
   // Pages
   create_page,     // POST   /v1/sites/{siteId}/pages
   list_pages,      // GET    /v1/sites/{siteId}/pages
@@ -44,6 +45,9 @@ enum class RouteId {
   remove_component,  // DELETE /v1/pages/{pageId}/components/{componentId}
   page_history,    // GET    /v1/pages/{pageId}/history
   publish_page,    // POST   /v1/pages/{pageId}/publish
+  // Deployments
+  get_deployment,       // GET  /v1/deployments/{deploymentId}
+  rollback_deployment,  // POST /v1/deployments/{deploymentId}/rollback  (RollbackDeployment)
   // Audit
   site_events,     // GET    /v1/sites/{siteId}/events
   verify_audit,    // GET    /v1/sites/{siteId}/audit/verify

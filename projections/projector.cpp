@@ -10,6 +10,7 @@
 #include "commands/state.hpp"
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
+#include "projections/deployments.hpp"
 #include "projections/pg.hpp"
 
 namespace pw::projections {
@@ -116,6 +117,7 @@ Result<void> Projector::connect() {
               "description = EXCLUDED.description, seo = EXCLUDED.seo, status = EXCLUDED.status, "
               "version = EXCLUDED.version, published_version = EXCLUDED.published_version, "
               "content = EXCLUDED.content, updated_at = EXCLUDED.updated_at");
+    prepare_deployment_statements(c);
     db_ = std::move(db);
     return {};
   } catch (const std::exception& e) {
@@ -286,6 +288,9 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
         if (upd->seo) site.seo = domain::site_seo_to_json(*upd->seo);
         if (upd->settings) site.settings = *upd->settings;
       }
+
+      if (agg.type == "deployment" || std::holds_alternative<domain::DeploymentsPruned>(*event))
+        project_deployment(txn, *env, *event);
 
       if (page_event) {
         auto [pit, new_page] = pages.try_emplace(agg.id);

@@ -23,8 +23,19 @@ std::string ts(const std::string& column) {
   return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 }
 
-const std::string kSiteColumns = "site_id, name, subdomain, seo::text, settings::text, version, " +
-                                 ts("created_at") + ", " + ts("updated_at");
+// The live deployment of each environment rides along as one JSON column.
+const std::string kSiteColumns =
+    "site_id, name, subdomain, seo::text, settings::text, version, " + ts("created_at") + ", " +
+    ts("updated_at") +
+    ", (SELECT coalesce(jsonb_object_agg(d.environment, jsonb_build_object('deploymentId', "
+    "d.deployment_id, 'url', d.url, 'manifestHash', d.manifest_hash, 'liveSince', " +
+    ts("d.live_since") +
+    ")), '{}') FROM deployments d WHERE d.site_id = sites.site_id AND d.live)::text";
+const std::string kDeploymentColumns =
+    "deployment_id, site_id, environment, strategy, status, version, requested_by, " +
+    ts("requested_at") + ", " + ts("started_at") + ", " + ts("finished_at") +
+    ", worker, manifest_hash, url, report::text, log::text, error, live, pruned, "
+    "(extract(epoch FROM started_at - requested_at) * 1000)::bigint";
 const std::string kPageColumns = "page_id, site_id, slug, title, description, seo::text, status, version, "
                                  "published_version, " +
                                  ts("updated_at");
@@ -99,7 +110,42 @@ json site_json(const pqxx::row& r) {
               {"version", r[5].as<int64_t>()},
               {"createdAt", r[6].as<std::string>()},
               {"updatedAt", r[7].as<std::string>()},
-              {"deployments", json::object()}};
+              {"deployments", parse_column(r[8])}};
+}
+
+json nullable(const pqxx::field& f) { return f.is_null() ? json(nullptr) : json(f.as<std::string>()); }
+
+json deployment_json(const pqxx::row& r) {
+  const json report = parse_column(r[13]);
+  auto num = [&](const char* k) { return report.value(k, int64_t{0}); };
+  json durations{{"renderMs", num("renderMs")},
+                 {"shipMs", num("shipMs")},
+                 {"checkMs", num("checkMs")},
+                 {"buildMs", num("totalMs")}};
+  durations["queuedMs"] = r[18].is_null() ? json(nullptr) : json(r[18].as<int64_t>());
+  return json{{"deploymentId", r[0].as<std::string>()},
+              {"siteId", r[1].as<std::string>()},
+              {"environment", r[2].as<std::string>()},
+              {"strategy", r[3].as<std::string>()},
+              {"status", r[4].as<std::string>()},
+              {"version", r[5].as<int64_t>()},
+              {"requestedBy", r[6].as<std::string>()},
+              {"requestedAt", r[7].as<std::string>()},
+              {"startedAt", nullable(r[8])},
+              {"finishedAt", nullable(r[9])},
+              {"worker", r[10].as<std::string>()},
+              {"manifestHash", nullable(r[11])},
+              {"url", nullable(r[12])},
+              {"counts",
+               {{"pagesRendered", num("pagesRendered")},
+                {"pagesReused", num("pagesReused")},
+                {"files", num("files")},
+                {"bytes", num("bytes")}}},
+              {"durations", std::move(durations)},
+              {"log", parse_column(r[14])},
+              {"error", nullable(r[15])},
+              {"live", r[16].as<bool>()},
+              {"pruned", r[17].as<bool>()}};
 }
 
 // Columns of kPageColumns, then content at index 10 when `with_content`.
@@ -192,6 +238,14 @@ void prepare_statements(pqxx::connection& c) {
   for (bool s : {false, true})
     for (bool q : {false, true})
       for (bool cur : {false, true}) c.prepare(pages_statement(s, q, cur), pages_sql(s, q, cur));
+  c.prepare("pw_q_deployment", "SELECT " + kDeploymentColumns + " FROM deployments WHERE deployment_id = $1");
+  c.prepare("pw_q_deployments", "SELECT " + kDeploymentColumns +
+                                    " FROM deployments WHERE site_id = $1 "
+                                    "ORDER BY requested_at DESC, deployment_id DESC LIMIT $2");
+  c.prepare("pw_q_deployments_after", "SELECT " + kDeploymentColumns +
+                                          " FROM deployments WHERE site_id = $1 AND "
+                                          "(requested_at, deployment_id) < ($2::timestamptz, $3) "
+                                          "ORDER BY requested_at DESC, deployment_id DESC LIMIT $4");
   c.prepare("pw_q_history",
             "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 ORDER BY seq LIMIT $2");
   c.prepare("pw_q_history_after",
@@ -382,6 +436,52 @@ Result<PageList> ReadModel::page_history(const TenantId& tenant, const PageId& p
     }
     if (rows.size() > n) out.next_cursor = detail::encode_seq(last_seq);
     return out;
+  });
+}
+
+Result<PageList> ReadModel::list_deployments(const TenantId& tenant, const SiteId& site,
+                                             const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  std::optional<detail::KeysetCursor> after;
+  if (params.cursor) {
+    after = detail::decode_keyset("deployments", *params.cursor);
+    if (!after) return bad_cursor();
+  }
+  PageList empty;
+  empty.limit = params.limit;
+  if (!detail::is_plain_id(site.value)) return empty;
+  return run<PageList>(*pool_, config_.checkout_timeout, "list_deployments", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const int64_t fetch = params.limit + 1;
+    auto rows = after ? t.exec_prepared("pw_q_deployments_after", site.value, after->ts, after->id, fetch)
+                      : t.exec_prepared("pw_q_deployments", site.value, fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i)
+      out.items.push_back(deployment_json(rows[static_cast<pqxx::result::size_type>(i)]));
+    if (rows.size() > n) {
+      const auto& last = out.items.back();
+      out.next_cursor = detail::encode_keyset(
+          "deployments", {last["requestedAt"].get<std::string>(), last["deploymentId"].get<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<json>> ReadModel::get_deployment(const TenantId& tenant, const DeploymentId& id) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (!detail::is_plain_id(id.value)) return std::optional<json>{};
+  return run<std::optional<json>>(*pool_, config_.checkout_timeout, "get_deployment", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    auto rows = t.exec_prepared("pw_q_deployment", id.value);
+    t.commit();
+    if (rows.empty()) return std::optional<json>{};
+    return std::optional<json>{deployment_json(rows[0])};
   });
 }
 

@@ -88,8 +88,9 @@ class ReadModel {
 
   // {"siteId","name","subdomain","seo":{…},"settings":{…},"version",
   //  "createdAt","updatedAt","deployments":{}} — timestamps RFC 3339 UTC with
-  // microseconds ("2026-11-22T05:30:48.123456Z"); "deployments" (the live
-  // deployment per environment) stays empty until deployments are projected.
+  // microseconds ("2026-11-22T05:30:48.123456Z"); "deployments" maps each
+  // environment with a live deployment to {"deploymentId","url","manifestHash",
+  // "liveSince"}.
   // nullopt when no such site is visible to the tenant (absent, or another
   // tenant's). Errors: VALIDATION_ERROR (field "tenant").
   Result<std::optional<nlohmann::json>> get_site(const TenantId& tenant, const SiteId& site);
@@ -120,6 +121,18 @@ class ReadModel {
   // last returned seq. An unknown or invisible page yields an empty list.
   // Errors: VALIDATION_ERROR (fields "tenant", "limit", "cursor").
   Result<PageList> page_history(const TenantId& tenant, const PageId& page, const ListParams& params);
+
+  // The site's deployments, newest first by (requestedAt DESC, deploymentId
+  // DESC); items as get_deployment. An invisible site yields an empty list.
+  Result<PageList> list_deployments(const TenantId& tenant, const SiteId& site, const ListParams& params);
+
+  // {"deploymentId","siteId","environment","strategy","status","version",
+  //  "requestedBy","requestedAt","startedAt","finishedAt","worker",
+  //  "manifestHash","url","counts":{pagesRendered,pagesReused,files,bytes},
+  //  "durations":{renderMs,shipMs,checkMs,buildMs,queuedMs},"log":[…],
+  //  "error","live","pruned"}; timestamps and the outcome fields are null until
+  // known. nullopt when not visible to the tenant.
+  Result<std::optional<nlohmann::json>> get_deployment(const TenantId& tenant, const DeploymentId& id);
 
   // Read-your-writes (DESIGN.md decision 9). `position` is "<partition>:<offset>"
   // (decimal, partition 0..2^31-1, offset >= 0) of a record in pagewright.events.

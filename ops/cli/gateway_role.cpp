@@ -9,6 +9,7 @@
 #include "gateway/command_bus.hpp"
 #include "gateway/handler.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/static_host.hpp"
 #include "ops/cli/host_port.hpp"
 #include "queries/read_model.hpp"
 
@@ -37,6 +38,8 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
       ->envname("PW_PG_READER");
   cmd.add_option("--jwt-secret", o.jwt_secret, "HS256 key for bearer tokens (at least 32 bytes)")
       ->envname("PW_JWT_SECRET");
+  cmd.add_option("--sites", o.sites, "deploy store whose live deploys GET /sites/{subdomain}/… serves")
+      ->envname("PW_SITES");
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -58,7 +61,15 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto bus = gateway::CommandBus::start(log);
   if (!bus.ok()) return fail("command bus", bus.error());
   gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
-  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking}, {o.jwt_secret});
+  std::unique_ptr<gateway::StaticHost> static_host;
+  if (!o.sites.empty()) {
+    static_host = gateway::StaticHost::open(o.sites);
+    if (!static_host) {
+      std::cerr << "gateway: cannot open the deploy store " << o.sites << "\n";
+      return 1;
+    }
+  }
+  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, {o.jwt_secret});
 
   gateway::HttpServerConfig config;
   config.host = address->host;

@@ -20,9 +20,10 @@ struct GatewayRoleOptions {
   std::string pg_reader;                // conninfo of the query role
   std::string pg;                       // else this login, switching to pagewright_reader
   std::string jwt_secret;
+  std::string sites;                    // deploy store served at /sites/…; empty: off
 };
 
-// Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret.
+// Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret, --sites.
 void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
 
 // Serves HTTP until `stop` is raised, then drains: /readyz fails, in-flight

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "projections/projector.hpp"
+#include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
 
 namespace pw::cli {
@@ -74,6 +75,48 @@ void start_projection_pool(log::EventLog& log, const std::string& pg, int count,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       }
       projector.close();
+    });
+  }
+}
+
+void add_build_options(CLI::App& cmd, BuildPoolOptions& o) {
+  cmd.add_option("--site-base-url", o.base_url,
+                 "absolute base of canonical URLs, sitemaps and robots.txt unless a site sets settings.baseUrl "
+                 "(\"{subdomain}\" is replaced; default http://{subdomain}.localhost)")
+      ->envname("PW_SITE_BASE_URL");
+  cmd.add_option("--public-url", o.public_url,
+                 "where a deploy is served, reported as the deployment's url (\"{site}\" is replaced; default "
+                 "/sites/{site}/)")
+      ->envname("PW_PUBLIC_URL");
+  cmd.add_option("--render-threads", o.render_threads, "threads rendering the pages of one build")
+      ->envname("PW_RENDER_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+}
+
+void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int count,
+                      const std::atomic<bool>& stop, PoolThreads& out, OnWorkerFailure on_failure) {
+  for (int i = 0; i < count; ++i) {
+    out.threads.emplace_back([&log, options, i, &stop, &out, on_failure] {
+      builds::BuildWorkerConfig config;
+      config.sites_dir = options.sites_dir;
+      if (!options.base_url.empty()) config.base_url = options.base_url;
+      if (!options.public_url.empty()) config.public_url = options.public_url;
+      config.render_threads = options.render_threads;
+      config.worker_name = "builder-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+      auto created = builds::BuildWorker::create(log, config);
+      if (!created.ok()) {
+        report("build worker", created.error());
+        ++out.failed;
+        on_failure();
+        return;
+      }
+      auto& worker = **created;
+      while (!stop) {
+        auto r = worker.run_once(200ms);
+        if (!r.ok()) report("build worker", r.error());
+      }
+      worker.close();
     });
   }
 }

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
 
@@ -33,6 +35,18 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
 // `count` projectors writing the read models through `pg` (the tables' owner).
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
                            gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+
+struct BuildPoolOptions {
+  std::filesystem::path sites_dir;   // the deploy store
+  std::string base_url;              // canonical URL base unless a site sets baseUrl ("{subdomain}")
+  std::string public_url;            // where deploys are served ("{site}")
+  unsigned render_threads = 2;       // per build
+};
+// Registers --site-base-url, --public-url, --render-threads (not --sites).
+void add_build_options(CLI::App& cmd, BuildPoolOptions& o);
+// `count` build workers (render and ship published sites).
+void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int count,
+                      const std::atomic<bool>& stop, PoolThreads& out, OnWorkerFailure on_failure);
 
 // Creates the standard topics if missing (partitions: log::kDefaultPartitions).
 Result<void> create_standard_topics(log::EventLog& log);

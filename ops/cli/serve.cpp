@@ -23,6 +23,8 @@ struct ServeOptions {
   // Postgres contention, a second processor overlaps appends with deciding.
   int command_threads = 2;
   int projection_threads = 1;
+  int build_threads = 1;
+  BuildPoolOptions builds;
   std::string fsync = "true";
   GatewayRoleOptions gateway;
 };
@@ -60,6 +62,9 @@ int run_serve(ServeOptions o) {
                      pools, fail);
   start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
+  if (o.gateway.sites.empty()) o.gateway.sites = (std::filesystem::path(o.data) / "sites").string();
+  o.builds.sites_dir = o.gateway.sites;
+  start_build_pool(**log, o.builds, o.build_threads, workers_stop, pools, fail);
 
   const int rc = run_gateway_role(**log, o.gateway, metrics, stop);
   if (rc != 0) stop.stop();
@@ -73,7 +78,9 @@ int run_serve(ServeOptions o) {
 
 Runner add_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "serve", "Run every role in one process on the embedded event log: HTTP gateway, command processors, projectors");
+      "serve",
+      "Run every role in one process on the embedded event log: HTTP gateway, command processors, projectors, "
+      "build workers");
   auto o = std::make_shared<ServeOptions>();
   cmd->add_option("--data", o->data, "directory of the embedded event log and snapshots")
       ->envname("PW_DATA")
@@ -89,6 +96,11 @@ Runner add_serve(CLI::App& app) {
       ->envname("PW_PROJECTION_THREADS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--build-threads", o->build_threads, "build workers (render and ship published sites)")
+      ->envname("PW_BUILD_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  add_build_options(*cmd, o->builds);
   cmd->add_option("--fsync", o->fsync, "fsync every append of the embedded log (group commit shares them)")
       ->envname("PW_FSYNC")
       ->check(CLI::IsMember({"true", "false"}))

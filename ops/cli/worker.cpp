@@ -1,4 +1,4 @@
-// `pagewright worker --pool commands|projections`: one pool's workers in this
+// `pagewright worker --pool commands|projections|builds`: one pool's workers in this
 // process, any number of processes per pool (Kafka consumer groups share the
 // partitions). SIGTERM/SIGINT drain: the batch in flight commits, then every
 // worker leaves its group cleanly.
@@ -21,6 +21,8 @@ struct WorkerOptions {
   std::string data = "var/worker";
   int threads = 1;
   std::string metrics;  // HOST:PORT for GET /metrics; empty: not served
+  std::string sites = "var/sites";
+  BuildPoolOptions builds;
 };
 
 int run_worker(const WorkerOptions& o) {
@@ -59,6 +61,10 @@ int run_worker(const WorkerOptions& o) {
   auto fail = [&stop] { stop.stop(); };
   if (o.pool == "commands") {
     start_command_pool(**log, o.data, o.threads, stop.flag(), &metrics, pool, fail);
+  } else if (o.pool == "builds") {
+    BuildPoolOptions builds = o.builds;
+    builds.sites_dir = o.sites;
+    start_build_pool(**log, builds, o.threads, stop.flag(), pool, fail);
   } else {
     start_projection_pool(**log, o.pg, o.threads, stop.flag(), &metrics, pool, fail);
     start_lag_reporter(**log, o.pg, stop.flag(), metrics, pool);
@@ -71,12 +77,13 @@ int run_worker(const WorkerOptions& o) {
 }  // namespace
 
 Runner add_worker(CLI::App& app) {
-  auto* cmd = app.add_subcommand("worker", "Run one worker pool (commands or projections) against the event log");
+  auto* cmd =
+      app.add_subcommand("worker", "Run one worker pool (commands, projections or builds) against the event log");
   auto o = std::make_shared<WorkerOptions>();
-  cmd->add_option("--pool", o->pool, "commands | projections")
+  cmd->add_option("--pool", o->pool, "commands | projections | builds")
       ->envname("PW_POOL")
       ->required()
-      ->check(CLI::IsMember({"commands", "projections"}));
+      ->check(CLI::IsMember({"commands", "projections", "builds"}));
   cmd->add_option("--log", o->log_uri, "event log: kafka:<bootstrap> or local:<dir>, then ?key=value&... for client options")->envname("PW_LOG")->required();
   cmd->add_option("--pg", o->pg, "PostgreSQL conninfo (projections pool)")->envname("PW_PG");
   cmd->add_option("--data", o->data, "directory for local state (processor snapshots)")
@@ -86,6 +93,10 @@ Runner add_worker(CLI::App& app) {
       ->envname("PW_THREADS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--sites", o->sites, "deploy store the builds pool writes (blobs, deploys, live pointers)")
+      ->envname("PW_SITES")
+      ->capture_default_str();
+  add_build_options(*cmd, o->builds);
   cmd->add_option("--metrics", o->metrics, "HOST:PORT to serve GET /metrics and /healthz on (default: off)")
       ->envname("PW_METRICS");
   return [cmd, o]() -> int {

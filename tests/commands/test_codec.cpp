@@ -30,6 +30,13 @@ std::vector<Command> all_commands() {
       MoveComponent{home(), ComponentId{"h1"}, std::nullopt, std::nullopt, 0},
       RemoveComponent{home(), ComponentId{"h1"}},
       PublishPage{about()},
+      RequestDeployment{make_deployment_id(site(), "d1"), "staging", "blue-green"},
+      StartDeployment{make_deployment_id(site(), "d1"), "builder-1"},
+      CompleteDeployment{DeploymentSucceeded{make_deployment_id(site(), "d1"), std::string(64, 'f'),
+                                             "/sites/acme/", DeploymentReport{3, 4, 9, 1234, 5, 6, 7, 20},
+                                             {"rendered 3"}}},
+      FailDeployment{DeploymentFailed{make_deployment_id(site(), "d1"), "disk full", {}}},
+      RollbackDeployment{make_deployment_id(site(), "d0")},
   };
 }
 
@@ -58,6 +65,13 @@ std::vector<DomainEvent> all_events() {
       ComponentMoved{home(), ComponentId{"h1"}, std::nullopt, "", 0},
       ComponentRemoved{home(), ComponentId{"h1"}},
       PagePublished{about(), 4},
+      DeploymentRequested{make_deployment_id(site(), "d1"), "production", "all-at-once"},
+      DeploymentStarted{make_deployment_id(site(), "d1"), "builder-1"},
+      DeploymentSucceeded{make_deployment_id(site(), "d1"), std::string(64, 'f'), "/sites/acme/",
+                          DeploymentReport{3, 4, 9, 1234, 5, 6, 7, 20}, {"a", "b"}},
+      DeploymentFailed{make_deployment_id(site(), "d1"), "render failed", {"page p: boom"}},
+      DeploymentRolledBack{make_deployment_id(site(), "d0"), "production", make_deployment_id(site(), "d1")},
+      DeploymentsPruned{site(), {make_deployment_id(site(), "d0")}},
   };
 }
 

@@ -35,6 +35,9 @@ TEST(Routes, EveryRouteMatchesWithItsParams) {
       {"GET", "/v1/sites/s1", RouteId::get_site, {{"siteId", "s1"}}},
       {"PATCH", "/v1/sites/s1", RouteId::update_site, {{"siteId", "s1"}}},
       {"POST", "/v1/sites/s1/publish", RouteId::publish_site, {{"siteId", "s1"}}},
+      {"GET", "/v1/sites/s1/deployments", RouteId::list_deployments, {{"siteId", "s1"}}},
+      {"GET", "/v1/deployments/d1", RouteId::get_deployment, {{"deploymentId", "d1"}}},
+      {"POST", "/v1/deployments/d1/rollback", RouteId::rollback_deployment, {{"deploymentId", "d1"}}},
       {"POST", "/v1/sites/s1/pages", RouteId::create_page, {{"siteId", "s1"}}},
       {"GET", "/v1/sites/s1/pages", RouteId::list_pages, {{"siteId", "s1"}}},
       {"GET", "/v1/pages/p1", RouteId::get_page, {{"pageId", "p1"}}},
@@ -55,7 +58,7 @@ TEST(Routes, EveryRouteMatchesWithItsParams) {
       {"GET", "/readyz", RouteId::readyz, {}},
       {"GET", "/metrics", RouteId::metrics, {}},
   };
-  std::vector<bool> seen(21, false);
+  std::vector<bool> seen(24, false);
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.target);
     const MatchResult r = route(c.method, c.target);
@@ -92,7 +95,7 @@ TEST(Routes, NotFound) {
   for (const char* t : {"/", "", "v1/sites", "/v1", "/v2/sites", "/v1/site", "/v1/sites/s1/nope",
                         "/v1/pages/p1/components/c1/move/x", "/V1/sites", "/healthz/x",
                         "/v1/audit", "/v1/sites/s1/design-tokens", "/v1/sites/s1/domains",
-                        "/v1/deployments/d1", "/v1/sites/s1/deployments", "/sites/acme/index.html"}) {
+                        "/v1/deployments/d1/x", "/v1/sites/s1/deployments/x", "/sites/acme/index.html"}) {
     SCOPED_TRACE(t);
     const MatchResult r = route("GET", t);
     EXPECT_EQ(r.kind, MatchResult::Kind::not_found);

@@ -1,0 +1,267 @@
+// The build pool end to end on the embedded log: the real command processor
+// decides, the build worker renders and ships into a real deploy store, and
+// the outcome comes back as events in the site's stream.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "events/envelope.hpp"
+#include "tests/support/command_stream.hpp"
+#include "workers/build/build_worker.hpp"
+#include "workers/command_processor.hpp"
+
+namespace pw::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using namespace pw::domain;
+
+const std::string kSub = "acme";
+
+SiteId site() { return site_id_for_subdomain(kSub); }
+PageId page(std::string_view s) { return make_page_id(site(), s); }
+DeploymentId dep(std::string_view s) { return make_deployment_id(site(), s); }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class BuildWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("pw-builds-" + std::to_string(rd()) + std::to_string(rd()));
+    auto log = log::open_log("local:" + (dir_ / "log").string(), {{"fsync", "false"}});
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    log_ = std::move(log).value();
+    ASSERT_TRUE(create_pagewright_topics(*log_, 2).ok());
+    workers::ProcessorConfig pc;
+    pc.snapshot_dir = dir_ / "snapshots";
+    auto processor = workers::CommandProcessor::create(*log_, pc);
+    ASSERT_TRUE(processor.ok()) << processor.error().message;
+    processor_ = std::move(processor).value();
+    start_builder();
+  }
+  void TearDown() override {
+    builder_.reset();
+    processor_.reset();
+    log_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void start_builder(std::function<bool()> crash = {}) {
+    builds::BuildWorkerConfig bc;
+    bc.sites_dir = dir_ / "sites";
+    bc.base_url = "https://{subdomain}.example.test";
+    bc.crash_before_report = std::move(crash);
+    auto builder = builds::BuildWorker::create(*log_, bc);
+    ASSERT_TRUE(builder.ok()) << builder.error().message;
+    builder_ = std::move(builder).value();
+  }
+
+  void submit(Command c) {
+    ASSERT_TRUE(submit_commands(*log_, {command_record(++n_, kSub, std::move(c))}).ok());
+  }
+
+  // Every event of the site, decoded, in stream order.
+  std::vector<Envelope> events() {
+    std::vector<Envelope> out;
+    const int32_t p = log::partition_for(site().str(), 2);
+    auto end = log_->end_offset({std::string(log::kEventsTopic), p});
+    if (!end.ok() || *end == 0) return out;
+    auto reader = log_->reader({std::string(log::kEventsTopic), p}, 0);
+    int64_t next = 0;
+    while (next < *end) {
+      auto batch = (*reader)->read(1s, 1000);
+      if (!batch.ok() || batch->empty()) break;
+      for (const auto& r : *batch) {
+        next = r.offset + 1;
+        auto env = decode(r.value);
+        if (env.ok() && env->site_id == site().str()) out.push_back(*env);
+      }
+    }
+    return out;
+  }
+
+  std::optional<Envelope> find_event(const std::string& type, const DeploymentId& id) {
+    for (auto& e : events())
+      if (e.type == type && e.aggregate.id == id.value) return e;
+    return std::nullopt;
+  }
+  int count_events(const std::string& type, const DeploymentId& id) {
+    int n = 0;
+    for (auto& e : events()) n += e.type == type && e.aggregate.id == id.value;
+    return n;
+  }
+
+  // Runs the processor and the builder until the deployment has an outcome.
+  std::optional<Envelope> outcome(const DeploymentId& id) {
+    for (int i = 0; i < 400; ++i) {
+      (void)processor_->run_once(5ms);
+      if (builder_) (void)builder_->run_once(5ms);
+      if (auto e = find_event("DeploymentSucceeded", id)) return e;
+      if (auto e = find_event("DeploymentFailed", id)) return e;
+    }
+    return std::nullopt;
+  }
+  void settle() {
+    for (int i = 0; i < 20; ++i) {
+      (void)processor_->run_once(5ms);
+      if (builder_) (void)builder_->run_once(5ms);
+    }
+  }
+
+  void make_site() {
+    submit(CreateSite{site(), "Acme", kSub});
+    submit(CreatePage{page("home"), "Home", std::string(""), std::string("Welcome")});
+    submit(CreatePage{page("about"), "About us", std::string("about"), std::nullopt});
+    submit(CreatePage{page("draft"), "Draft", std::string("draft"), std::nullopt});
+    submit(AddComponent{page("home"), ComponentId{"h1"}, "Heading", json{{"text", "First words"}}, {}, {}, {}});
+    submit(AddComponent{page("about"), ComponentId{"t1"}, "Text", json{{"text", "We *make* things."}}, {}, {}, {}});
+    submit(PublishPage{page("home")});
+    submit(PublishPage{page("about")});
+  }
+
+  fs::path live() { return dir_ / "sites" / "live" / kSub / "production"; }
+  std::string live_deploy() { return fs::read_symlink(live()).filename().string(); }
+
+  fs::path dir_;
+  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<workers::CommandProcessor> processor_;
+  std::unique_ptr<builds::BuildWorker> builder_;
+  int n_ = 0;
+};
+
+json report_of(const Envelope& e) { return e.data.at("report"); }
+
+TEST_F(BuildWorkerTest, PublishingShipsThePublishedPagesAndSwitchesLive) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  auto done = outcome(dep("d1"));
+  ASSERT_TRUE(done);
+  ASSERT_EQ(done->type, "DeploymentSucceeded") << done->data.dump();
+  EXPECT_TRUE(find_event("DeploymentStarted", dep("d1")));
+  EXPECT_EQ(report_of(*done)["pagesRendered"], 2);
+  EXPECT_EQ(done->data["url"], "/sites/acme/");
+  EXPECT_EQ(done->data["manifestHash"].get<std::string>().size(), 64u);
+
+  EXPECT_EQ(live_deploy(), "d1");
+  EXPECT_TRUE(fs::exists(live() / "index.html"));
+  EXPECT_TRUE(fs::exists(live() / "about" / "index.html"));
+  EXPECT_FALSE(fs::exists(live() / "draft"));  // never published
+  for (const char* f : {"404.html", "sitemap.xml", "robots.txt"}) EXPECT_TRUE(fs::exists(live() / f)) << f;
+  const std::string robots = slurp(live() / "robots.txt");
+  EXPECT_NE(robots.find("Sitemap: https://acme.example.test/sitemap.xml"), std::string::npos) << robots;
+}
+
+TEST_F(BuildWorkerTest, RendersEachPageAtItsPublishedVersion) {
+  make_site();
+  // Edited after publishing, not published again: the deploy keeps the old words.
+  submit(UpdateComponentProps{page("home"), ComponentId{"h1"}, json{{"text", "Unpublished words"}}});
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  auto done = outcome(dep("d1"));
+  ASSERT_TRUE(done && done->type == "DeploymentSucceeded");
+  const std::string home = slurp(live() / "index.html");
+  EXPECT_NE(home.find("First words"), std::string::npos);
+  EXPECT_EQ(home.find("Unpublished words"), std::string::npos);
+}
+
+TEST_F(BuildWorkerTest, RepublishingAfterOneEditRendersOnlyThatPage) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d1")));
+  submit(UpdateComponentProps{page("about"), ComponentId{"t1"}, json{{"text", "We make *better* things."}}});
+  submit(PublishPage{page("about")});
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  auto done = outcome(dep("d2"));
+  ASSERT_TRUE(done && done->type == "DeploymentSucceeded");
+  EXPECT_EQ(report_of(*done)["pagesRendered"], 1);
+  EXPECT_EQ(report_of(*done)["pagesReused"], 1);
+  EXPECT_EQ(live_deploy(), "d2");
+  EXPECT_NE(slurp(live() / "about" / "index.html").find("better"), std::string::npos);
+  // The unchanged page is the same blob in both deploys (a hard link).
+  EXPECT_TRUE(fs::equivalent(dir_ / "sites" / "deploys" / kSub / "d1" / "index.html",
+                             dir_ / "sites" / "deploys" / kSub / "d2" / "index.html"));
+}
+
+TEST_F(BuildWorkerTest, RollbackRepointsLiveWithoutRendering) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d1")));
+  submit(UpdateComponentProps{page("home"), ComponentId{"h1"}, json{{"text", "Second words"}}});
+  submit(PublishPage{page("home")});
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d2")));
+  ASSERT_EQ(live_deploy(), "d2");
+  submit(RollbackDeployment{dep("d1")});
+  for (int i = 0; i < 200 && live_deploy() != "d1"; ++i) settle();
+  EXPECT_EQ(live_deploy(), "d1");
+  EXPECT_NE(slurp(live() / "index.html").find("First words"), std::string::npos);
+  EXPECT_EQ(builder_->stats().builds, 2);
+  EXPECT_EQ(builder_->stats().rollbacks, 1);
+}
+
+TEST_F(BuildWorkerTest, FailedBlueGreenChecksLeaveTheLiveDeployAlone) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "blue-green"});
+  auto first = outcome(dep("d1"));
+  ASSERT_TRUE(first && first->type == "DeploymentSucceeded") << (first ? first->data.dump() : "");
+  // A relative link to a page that is not published breaks the internal-link check.
+  submit(AddComponent{page("home"), ComponentId{"b1"}, "Button",
+                      json{{"label", "Docs"}, {"href", "docs/"}}, {}, {}, {}});
+  submit(PublishPage{page("home")});
+  submit(RequestDeployment{dep("d2"), "production", "blue-green"});
+  auto done = outcome(dep("d2"));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->type, "DeploymentFailed");
+  EXPECT_NE(done->data["reason"].get<std::string>().find("blue-green"), std::string::npos);
+  EXPECT_NE(done->data["log"].dump().find("docs"), std::string::npos) << done->data.dump();
+  EXPECT_EQ(live_deploy(), "d1");
+}
+
+TEST_F(BuildWorkerTest, ABuildInterruptedBeforeItsReportIsRedoneByTheNextOwner) {
+  make_site();
+  builder_.reset();
+  bool crashed = false;
+  start_builder([&] { return !std::exchange(crashed, true); });
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  for (int i = 0; i < 200 && !crashed; ++i) {
+    (void)processor_->run_once(5ms);
+    (void)builder_->run_once(5ms);
+  }
+  ASSERT_TRUE(crashed);
+  builder_.reset();  // the worker is gone; its partitions go to the next one
+  start_builder();
+  auto done = outcome(dep("d1"));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->type, "DeploymentSucceeded");
+  settle();
+  EXPECT_EQ(count_events("DeploymentStarted", dep("d1")), 1);
+  EXPECT_EQ(count_events("DeploymentSucceeded", dep("d1")), 1);
+  EXPECT_EQ(live_deploy(), "d1");
+}
+
+TEST_F(BuildWorkerTest, ARestartedWorkerDoesNotRebuildFinishedDeployments) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d1")));
+  builder_.reset();
+  start_builder();
+  settle();
+  EXPECT_EQ(builder_->stats().builds, 0);
+  EXPECT_EQ(live_deploy(), "d1");
+}
+
+}  // namespace
+}  // namespace pw::test

@@ -1,0 +1,308 @@
+#include "workers/build/build_worker.hpp"
+
+#include <iostream>
+
+#include "commands/deciders.hpp"
+#include "workers/command_record.hpp"
+
+namespace pw::builds {
+namespace {
+
+const std::string kEvents(log::kEventsTopic);
+const std::string kCommands(log::kCommandsTopic);
+// Namespace of the build pool's report command ids (a fixed UUID).
+constexpr std::string_view kReportNamespace = "2b7c9d14-5e3f-4a86-b1c0-8d2e6f4a9b71";
+
+std::string replace_all(std::string s, std::string_view from, const std::string& to) {
+  for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size()))
+    s.replace(i, from.size(), to);
+  return s;
+}
+
+bool is_http_url(const std::string& s) {
+  return (s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0) && s.size() <= 2048 &&
+         s.find_first_of(" \t\r\n\"<>") == std::string::npos;
+}
+
+render::PageInput published_copy(const domain::PageState& p, const std::string& at) {
+  render::PageInput in;
+  in.pageId = p.id.value;
+  in.slug = p.slug;
+  in.title = p.title;
+  in.description = p.description;
+  in.seo = p.seo;
+  in.content = p.content;
+  in.version = p.version;
+  in.publishedAt = at;
+  return in;
+}
+
+}  // namespace
+
+std::string deploy_dir_name(const DeploymentId& id) {
+  const auto dot = id.value.find('.');
+  return dot == std::string::npos ? id.value : id.value.substr(dot + 1);
+}
+
+BuildWorker::BuildWorker(log::EventLog& log, BuildWorkerConfig config,
+                         std::unique_ptr<ship::DeployStore> store)
+    : log_(log),
+      config_(std::move(config)),
+      store_(std::move(store)),
+      builder_(*store_, config_.render_threads) {}
+
+BuildWorker::~BuildWorker() { close(); }
+
+Result<std::unique_ptr<BuildWorker>> BuildWorker::create(log::EventLog& log, BuildWorkerConfig config) {
+  if (config.sites_dir.empty()) return make_error(Errc::validation_error, "the sites directory is required");
+  auto store = ship::DeployStore::open(config.sites_dir);
+  if (!store.ok()) return store.error();
+  std::unique_ptr<BuildWorker> self(new BuildWorker(log, std::move(config), std::move(store).value()));
+  auto* raw = self.get();
+  log::RebalanceListener listener{
+      [raw](const std::vector<log::TopicPartition>& tps) { raw->on_assigned(tps); },
+      [raw](const std::vector<log::TopicPartition>& tps) { raw->on_revoked(tps); }};
+  auto consumer = log.subscribe(self->config_.group, {kEvents}, std::move(listener));
+  if (!consumer.ok()) return consumer.error();
+  self->consumer_ = std::move(consumer).value();
+  return self;
+}
+
+void BuildWorker::close() {
+  if (consumer_) {
+    consumer_->close();
+    consumer_.reset();
+  }
+}
+
+std::vector<log::TopicPartition> BuildWorker::assignment() const {
+  return consumer_ ? consumer_->assignment() : std::vector<log::TopicPartition>{};
+}
+
+void BuildWorker::on_assigned(const std::vector<log::TopicPartition>& tps) {
+  for (const auto& tp : tps)
+    if (tp.topic == kEvents) needs_replay_.insert(tp.partition);
+}
+
+void BuildWorker::on_revoked(const std::vector<log::TopicPartition>& tps) {
+  for (const auto& tp : tps) {
+    needs_replay_.erase(tp.partition);
+    std::erase_if(sites_, [&](const auto& kv) { return kv.second.partition == tp.partition; });
+    std::erase_if(finished_, [&](const auto& kv) { return kv.second == tp.partition; });
+  }
+}
+
+// Rebuilds the state of a gained partition: folds everything before the
+// group's committed offset, and notes which deployments after it already have
+// an outcome in the log (a previous owner built them but could not commit), so
+// they are not built and switched live a second time.
+Result<void> BuildWorker::replay(int32_t partition) {
+  const log::TopicPartition tp{kEvents, partition};
+  auto committed = log_.committed_offset(config_.group, tp);
+  if (!committed.ok()) return committed.error();
+  const int64_t from = committed->value_or(0);
+  auto end = log_.end_offset(tp);
+  if (!end.ok()) return end.error();
+  std::erase_if(sites_, [&](const auto& kv) { return kv.second.partition == partition; });
+  if (*end > 0) {
+    auto reader = log_.reader(tp, 0);
+    if (!reader.ok()) return reader.error();
+    int64_t next = 0;
+    while (next < *end) {
+      auto batch = (*reader)->read(std::chrono::milliseconds(1000), 1024);
+      if (!batch.ok()) return batch.error();
+      if (batch->empty()) return make_error(Errc::unavailable, "builds: the log ended before its end offset");
+      for (const auto& r : *batch) {
+        next = r.offset + 1;
+        if (r.offset >= *end) break;
+        Envelope env;
+        domain::DomainEvent event;
+        if (r.offset < from) {
+          if (auto f = fold(r, env, event); !f.ok())
+            std::cerr << "builds: " << f.error().message << "\n";
+          continue;
+        }
+        auto decoded = decode(r.value);
+        if (!decoded.ok()) continue;
+        if (decoded->type == "DeploymentSucceeded" || decoded->type == "DeploymentFailed")
+          finished_[decoded->aggregate.id] = partition;
+      }
+    }
+  }
+  if (auto s = consumer_->seek(tp, from); !s.ok()) return s.error();
+  return {};
+}
+
+Result<void> BuildWorker::fold(const log::Record& r, Envelope& env, domain::DomainEvent& event) {
+  ++stats_.events;
+  auto decoded = decode(r.value);
+  if (!decoded.ok())
+    return make_error(Errc::internal, "events[" + std::to_string(r.partition) + "]@" +
+                                          std::to_string(r.offset) + ": " + decoded.error().message);
+  env = std::move(decoded).value();
+  auto e = domain::event_from_json(env.type, env.schema_version, env.data);
+  if (!e.ok()) return make_error(Errc::internal, env.type + ": " + e.error().message);
+  event = std::move(e).value();
+  auto [it, fresh] = sites_.try_emplace(env.site_id);
+  SiteEntry& site = it->second;
+  site.partition = r.partition;
+  try {
+    domain::apply(site.state, event);
+  } catch (const std::logic_error& ex) {
+    sites_.erase(it);  // no longer what the log says: rebuilt on the next replay
+    needs_replay_.insert(r.partition);
+    return make_error(Errc::internal, std::string("builds: ") + ex.what());
+  }
+  if (const auto* p = std::get_if<domain::PagePublished>(&event))
+    if (const auto* page = domain::find_page(site.state, p->pageId))
+      site.published[p->pageId] = published_copy(*page, env.occurred_at);
+  return {};
+}
+
+Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
+  if (!consumer_) return make_error(Errc::unavailable, "build worker is closed");
+  auto polled = consumer_->poll(timeout, config_.max_batch);
+  if (!polled.ok()) return polled.error();
+  if (!needs_replay_.empty()) {
+    std::set<int32_t> replayed;
+    for (int32_t p : std::set<int32_t>(needs_replay_)) {
+      if (auto r = replay(p); !r.ok()) return r.error();
+      needs_replay_.erase(p);
+      replayed.insert(p);
+    }
+    // What was polled for them may predate the seek; it is read again.
+    std::erase_if(*polled, [&](const log::Record& r) { return replayed.contains(r.partition); });
+  }
+  log::Offsets done;
+  for (const auto& r : *polled) {
+    if (needs_replay_.contains(r.partition)) continue;  // a fold failed: rebuilt next time
+    Envelope env;
+    domain::DomainEvent event;
+    if (auto f = fold(r, env, event); !f.ok()) {
+      std::cerr << f.error().message << "\n";
+      continue;
+    }
+    if (auto a = act(env, event); !a.ok()) {
+      // Not done: the partition is read again from the last commit.
+      needs_replay_.insert(r.partition);
+      if (!done.empty()) (void)consumer_->commit(done);
+      return a.error();
+    }
+    done[{kEvents, r.partition}] = r.offset + 1;
+    if (std::holds_alternative<domain::DeploymentRequested>(event)) {
+      if (auto c = consumer_->commit(done); !c.ok()) return c.error();
+      done.clear();
+    }
+  }
+  if (!done.empty())
+    if (auto c = consumer_->commit(done); !c.ok()) return c.error();
+  return polled->size();
+}
+
+Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& event) {
+  auto it = sites_.find(env.site_id);
+  if (it == sites_.end()) return {};
+  SiteEntry& site = it->second;
+  if (const auto* rq = std::get_if<domain::DeploymentRequested>(&event)) {
+    if (finished_.erase(rq->deploymentId.value)) return {};  // built before the crash
+    return deploy(site, env, *rq);
+  }
+  if (const auto* rb = std::get_if<domain::DeploymentRolledBack>(&event)) {
+    auto sw = store_->switch_live(site.state.subdomain, rb->environment, deploy_dir_name(rb->deploymentId));
+    if (sw.ok()) sw = store_->sync();
+    if (!sw.ok()) return sw.error();
+    ++stats_.rollbacks;
+    return {};
+  }
+  if (const auto* pr = std::get_if<domain::DeploymentsPruned>(&event)) {
+    std::vector<std::string> dirs;
+    for (const auto& id : pr->deploymentIds) dirs.push_back(deploy_dir_name(id));
+    std::set<std::string> protect;
+    for (const auto& [name, e] : site.state.environments) {
+      if (!e.live.empty()) protect.insert(deploy_dir_name(e.live));
+      if (!e.previous.empty()) protect.insert(deploy_dir_name(e.previous));
+    }
+    auto removed = store_->prune(site.state.subdomain, dirs, 0, protect);
+    if (!removed.ok()) return removed.error();
+    stats_.pruned += static_cast<int64_t>(removed->size());
+    return {};
+  }
+  return {};
+}
+
+std::string BuildWorker::site_url(const SiteEntry& site, const std::string& environment) const {
+  const std::string name =
+      environment == "production" ? site.state.subdomain : site.state.subdomain + "--" + environment;
+  return replace_all(config_.public_url, "{site}", name);
+}
+
+Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq) {
+  if (auto r = report(env, "start", domain::StartDeployment{rq.deploymentId, config_.worker_name}); !r.ok())
+    return r.error();
+
+  const domain::SiteState& s = site.state;
+  BuildRequest build;
+  build.subdomain = s.subdomain;
+  build.deploy = deploy_dir_name(rq.deploymentId);
+  build.environment = rq.environment;
+  build.blue_green = rq.strategy == "blue-green";
+  build.site.siteId = s.id.value;
+  build.site.name = s.name;
+  build.site.subdomain = s.subdomain;
+  build.site.seo = s.seo;
+  build.site.settings = s.settings;
+  const auto base = s.settings.find("baseUrl");
+  build.site.baseUrl = base != s.settings.end() && base->is_string() && is_http_url(base->get<std::string>())
+                           ? base->get<std::string>()
+                           : replace_all(config_.base_url, "{subdomain}", s.subdomain);
+  while (!build.site.baseUrl.empty() && build.site.baseUrl.back() == '/') build.site.baseUrl.pop_back();
+
+  // Two published pages can claim one slug (one was renamed and another took
+  // its old slug, both published since): the later publish wins.
+  std::map<std::string, const render::PageInput*> by_slug;
+  std::vector<std::string> notes;
+  for (const auto& [id, page] : site.published) {
+    auto [at, fresh] = by_slug.try_emplace(page.slug, &page);
+    if (!fresh) {
+      const render::PageInput* keep = page.publishedAt > at->second->publishedAt ? &page : at->second;
+      const render::PageInput* drop = keep == &page ? at->second : &page;
+      notes.push_back("page " + drop->pageId + " left out: " + keep->pageId + " was published at /" +
+                      page.slug + " later");
+      at->second = keep;
+    }
+  }
+  for (const auto& [slug, page] : by_slug) build.pages.push_back(*page);
+
+  BuildOutcome outcome = builder_.build(build);
+  if (config_.crash_before_report && config_.crash_before_report())
+    return make_error(Errc::unavailable, "builds: stopped before reporting (simulated crash)");
+  notes.insert(notes.end(), outcome.log.begin(), outcome.log.end());
+  if (!outcome.ok) {
+    ++stats_.failures;
+    return report(env, "fail", domain::FailDeployment{domain::DeploymentFailed{rq.deploymentId, outcome.reason, notes}});
+  }
+  ++stats_.builds;
+  domain::DeploymentSucceeded done{rq.deploymentId, outcome.manifest_hash, site_url(site, rq.environment),
+                                   outcome.report, notes};
+  return report(env, "complete", domain::CompleteDeployment{std::move(done)});
+}
+
+Result<void> BuildWorker::report(const Envelope& env, const std::string& what, domain::Command command) {
+  workers::CommandRecord record;
+  const std::string deployment = env.aggregate.id;
+  record.meta.commandId = CommandId{uuid_v5(kReportNamespace, deployment + "/" + what)};
+  record.meta.tenant = TenantId{env.tenant_id};
+  record.meta.actor = UserId{config_.worker_name};
+  record.meta.siteId = SiteId{env.site_id};
+  record.meta.occurredAt = format_rfc3339(std::chrono::system_clock::now());
+  record.command = std::move(command);
+  record.correlation_id = env.correlation_id;
+  log::Batch batch;
+  batch.records.push_back(
+      log::OutRecord{kCommands, env.site_id, workers::encode_command_record(record), std::nullopt});
+  auto appended = log_.append(batch);
+  if (!appended.ok()) return appended.error();
+  return {};
+}
+
+}  // namespace pw::builds

@@ -1,0 +1,104 @@
+#pragma once
+// The build pool's worker (`pagewright worker --pool builds`, and a role of
+// `serve`). It is a consumer of pagewright.events in its own group: it folds
+// every event of the sites in its partitions into their state (with each
+// page as it was last published), so when it reads a DeploymentRequested its
+// state is exactly the site at that request's position — never older, never
+// newer. It then builds and ships (SiteBuilder) and reports back through
+// pagewright.commands (StartDeployment, then CompleteDeployment or
+// FailDeployment), whose command ids derive from the deployment id: a build
+// redone after a crash reports the same commands, which the processor
+// recognises as repeats. The group offset moves past a request only after its
+// report is appended, so a crash anywhere before that makes the next owner of
+// the partition build it again (deploys are content-addressed; redoing costs
+// only time).
+//
+// It also carries out DeploymentRolledBack (re-point live, no rendering) and
+// DeploymentsPruned (delete those deploys' files).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "commands/commands.hpp"
+#include "commands/state.hpp"
+#include "events/envelope.hpp"
+#include "events/log.hpp"
+#include "workers/build/site_builder.hpp"
+
+namespace pw::builds {
+
+struct BuildWorkerConfig {
+  std::string group = "pagewright.builds";
+  std::filesystem::path sites_dir;  // the deploy store's root (required)
+  // Absolute base of a site's canonical URLs, unless its settings.baseUrl is
+  // an http(s) URL; "{subdomain}" is replaced.
+  std::string base_url = "http://{subdomain}.localhost";
+  // Where the gateway's static host serves a deploy (the deployment's url).
+  std::string public_url = "/sites/{site}/";
+  std::string worker_name = "builder";
+  unsigned render_threads = 2;
+  size_t max_batch = 256;
+  // Tests only: called after a build has shipped and before its report is
+  // appended; returning true makes the worker stop there as if it crashed.
+  std::function<bool()> crash_before_report;
+};
+
+struct BuildWorkerStats {
+  int64_t events = 0;
+  int64_t builds = 0;
+  int64_t failures = 0;
+  int64_t rollbacks = 0;
+  int64_t pruned = 0;
+};
+
+class BuildWorker {
+ public:
+  static Result<std::unique_ptr<BuildWorker>> create(log::EventLog& log, BuildWorkerConfig config);
+  ~BuildWorker();
+
+  // Polls once and handles what arrived, in order. Returns the events read.
+  Result<size_t> run_once(std::chrono::milliseconds timeout);
+  void close();
+  const BuildWorkerStats& stats() const { return stats_; }
+  std::vector<log::TopicPartition> assignment() const;
+
+ private:
+  struct SiteEntry {
+    domain::SiteState state;
+    std::map<PageId, render::PageInput> published;  // each page as last published
+    int32_t partition = 0;
+  };
+
+  BuildWorker(log::EventLog& log, BuildWorkerConfig config, std::unique_ptr<ship::DeployStore> store);
+  void on_assigned(const std::vector<log::TopicPartition>& tps);
+  void on_revoked(const std::vector<log::TopicPartition>& tps);
+  Result<void> replay(int32_t partition);
+  // Folds one event; returns the envelope and event for acting on.
+  Result<void> fold(const log::Record& r, Envelope& env, domain::DomainEvent& event);
+  Result<void> act(const Envelope& env, const domain::DomainEvent& event);
+  Result<void> deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq);
+  Result<void> report(const Envelope& env, const std::string& what, domain::Command command);
+  std::string site_url(const SiteEntry& site, const std::string& environment) const;
+
+  log::EventLog& log_;
+  BuildWorkerConfig config_;
+  std::unique_ptr<ship::DeployStore> store_;
+  SiteBuilder builder_;
+  std::unique_ptr<log::Consumer> consumer_;
+  std::unordered_map<std::string, SiteEntry> sites_;
+  std::set<int32_t> needs_replay_;
+  // Deployments past the committed offset whose outcome is already in the log.
+  std::unordered_map<std::string, int32_t> finished_;
+  BuildWorkerStats stats_;
+};
+
+// The deploy directory of a deployment: its id's part after the site id.
+std::string deploy_dir_name(const DeploymentId& id);
+
+}  // namespace pw::builds

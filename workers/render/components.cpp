@@ -1,0 +1,193 @@
+// Component tree → HTML. Each prop is read defensively (the renderer must be
+// safe even on props that skipped validation): texts are escaped by Mustache,
+// URLs pass is_safe_url, enum-like props map through fixed tables to class
+// names, and nothing else from a prop reaches the markup.
+#include <mstch/mstch.hpp>
+
+#include <array>
+#include <utility>
+
+#include "commands/components.hpp"
+#include "workers/render/internal.hpp"
+
+namespace pw::render::detail {
+namespace {
+
+using domain::Component;
+using Allow = std::span<const std::pair<std::string_view, std::string_view>>;
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kPadding = {{
+    {"none", "pw-pad-none"}, {"small", "pw-pad-small"}, {"medium", "pw-pad-medium"},
+    {"large", "pw-pad-large"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kGap = {{
+    {"none", "pw-gap-none"}, {"small", "pw-gap-small"}, {"medium", "pw-gap-medium"},
+    {"large", "pw-gap-large"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAlign = {{
+    {"left", "pw-align-left"}, {"center", "pw-align-center"}, {"right", "pw-align-right"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kVariant = {{
+    {"primary", "pw-button-primary"}, {"secondary", "pw-button-secondary"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kSpacer = {{
+    {"small", "pw-spacer-small"}, {"medium", "pw-spacer-medium"}, {"large", "pw-spacer-large"}}};
+constexpr std::array<std::string_view, 7> kHeadingTags = {"h2", "h1", "h2", "h3", "h4", "h5", "h6"};
+constexpr std::array<std::string_view, 5> kColumnClasses = {"", "", "pw-columns-2", "pw-columns-3",
+                                                            "pw-columns-4"};
+
+std::string text(const nlohmann::json& props, const char* key) {
+  auto it = props.find(key);
+  return it != props.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string url(const nlohmann::json& props, const char* key) { return clean_url(text(props, key)); }
+
+// A class from the table, else the fallback's class.
+std::string pick(const nlohmann::json& props, const char* key, Allow table,
+                 std::string_view fallback) {
+  std::string v = text(props, key);
+  std::string_view chosen = fallback;
+  for (const auto& [name, cls] : table) {
+    if (name == v) chosen = name;
+  }
+  for (const auto& [name, cls] : table) {
+    if (name == chosen) return std::string(cls);
+  }
+  return {};
+}
+
+// 0 when absent, not an integer, or outside [lo, hi].
+int64_t integer(const nlohmann::json& props, const char* key, int64_t lo, int64_t hi) {
+  auto it = props.find(key);
+  if (it == props.end() || !it->is_number_integer()) return 0;
+  auto v = it->get<int64_t>();
+  return v >= lo && v <= hi ? v : 0;
+}
+
+std::string slot_html(const Component& c, const std::string& slot, ComponentContext& ctx, int depth) {
+  auto it = c.slots.find(slot);
+  return it == c.slots.end() ? std::string() : render_components(it->second, ctx, depth + 1);
+}
+
+std::string section_bg(const nlohmann::json& props, const ComponentContext& ctx) {
+  std::string v = text(props, "background");
+  if (ctx.color_tokens != nullptr && ctx.color_tokens->contains(v)) return "var(--color-" + v + ")";
+  return safe_css_value(v) ? v : std::string();
+}
+
+// Unique, valid ids only: a duplicate anchor keeps its section but loses the id.
+std::string anchor_id(const nlohmann::json& props, ComponentContext& ctx) {
+  std::string a = text(props, "anchor");
+  bool valid = !a.empty() && a.size() <= 64 &&
+               ((a[0] >= 'a' && a[0] <= 'z') || (a[0] >= 'A' && a[0] <= 'Z'));
+  for (char ch : a) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-';
+    valid = valid && ok;
+  }
+  if (!valid || !ctx.ids.insert(a).second) return {};
+  return a;
+}
+
+// The values of a type's opening template, and the HTML between it and the
+// closing markup (children, columns, Markdown).
+struct Parts {
+  mstch::map values;
+  std::string inner;
+};
+
+Parts view(const Component& c, ComponentContext& ctx, int depth) {
+  const nlohmann::json& p = c.props.is_object() ? c.props : nlohmann::json::object();
+  const std::string& t = c.type;
+  if (t == "Section") {
+    return {{{"pad", pick(p, "padding", kPadding, "medium")},
+             {"id", anchor_id(p, ctx)},
+             {"bg", section_bg(p, ctx)}},
+            slot_html(c, "children", ctx, depth)};
+  }
+  if (t == "Columns") {
+    int64_t count = integer(p, "count", 2, 4);
+    if (count == 0) count = 2;
+    std::string cols;
+    for (int64_t i = 1; i <= count; ++i) {
+      cols += "<div class=\"pw-column\">\n";
+      cols += slot_html(c, "column" + std::to_string(i), ctx, depth);
+      cols += "</div>\n";
+    }
+    return {{{"cols", std::string(kColumnClasses[static_cast<size_t>(count)])},
+             {"gap", pick(p, "gap", kGap, "medium")}},
+            std::move(cols)};
+  }
+  if (t == "Heading") {
+    auto level = static_cast<size_t>(integer(p, "level", 1, 6));
+    return {{{"tag", std::string(kHeadingTags[level])},
+             {"align", pick(p, "align", kAlign, "")},
+             {"text", text(p, "text")}}, {}};
+  }
+  if (t == "Text") return {{}, markdown_to_html(text(p, "text"))};
+  if (t == "Image") {
+    int64_t w = integer(p, "width", 1, 100000), h = integer(p, "height", 1, 100000);
+    return {{{"src", url(p, "src")},
+             {"alt", text(p, "alt")},
+             {"width", w > 0 ? std::to_string(w) : std::string()},
+             {"height", h > 0 ? std::to_string(h) : std::string()},
+             {"caption", text(p, "caption")}}, {}};
+  }
+  if (t == "Button") {
+    return {{{"variant", pick(p, "variant", kVariant, "primary")},
+             {"href", url(p, "href")},
+             {"label", text(p, "label")}}, {}};
+  }
+  if (t == "Hero") {
+    std::string label = text(p, "ctaLabel");
+    return {{{"image", url(p, "image")},
+             {"title", text(p, "title")},
+             {"subtitle", text(p, "subtitle")},
+             {"ctaHref", label.empty() ? std::string() : url(p, "ctaHref")},
+             {"ctaLabel", label}}, {}};
+  }
+  if (t == "Card") {
+    std::string body = text(p, "body");
+    return {{{"image", url(p, "image")}, {"title", text(p, "title")}, {"href", url(p, "href")}},
+            body.empty() ? std::string() : markdown_to_html(body)};
+  }
+  if (t == "Spacer") return {{{"size", pick(p, "size", kSpacer, "medium")}}, {}};
+  return {};
+}
+
+}  // namespace
+
+std::string render_components(const std::vector<Component>& list, ComponentContext& ctx, int depth) {
+  std::string out;
+  if (depth >= domain::kMaxTreeDepth) return out;
+  for (const Component& c : list) {
+    const ComponentTemplate* tmpl = component_template(c.type);
+    if (tmpl == nullptr) continue;
+    // An Image without a usable src would be an <img> without src: leave it out.
+    if (c.type == "Image" && (!c.props.is_object() || url(c.props, "src").empty())) continue;
+    Parts parts = view(c, ctx, depth);
+    out += mstch::render(tmpl->open, parts.values);
+    out += parts.inner;
+    out += tmpl->close;
+  }
+  return out;
+}
+
+void collect_types(const std::vector<Component>& list, std::set<std::string>& out, int depth) {
+  if (depth >= domain::kMaxTreeDepth) return;
+  for (const Component& c : list) {
+    if (component_template(c.type) == nullptr) continue;
+    out.insert(c.type);
+    for (const auto& [slot, children] : c.slots) collect_types(children, out, depth + 1);
+  }
+}
+
+nlohmann::json components_key_json(const std::vector<Component>& list, int depth) {
+  nlohmann::json arr = nlohmann::json::array();
+  if (depth >= domain::kMaxTreeDepth) return arr;
+  for (const Component& c : list) {
+    nlohmann::json slots = nlohmann::json::object();
+    for (const auto& [slot, children] : c.slots) slots[slot] = components_key_json(children, depth + 1);
+    arr.push_back({{"type", c.type}, {"props", c.props}, {"slots", std::move(slots)}});
+  }
+  return arr;
+}
+
+}  // namespace pw::render::detail

@@ -1,0 +1,59 @@
+#pragma once
+// Shared by the renderer's .cpp files only; mstch and cmark stay behind it.
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/state.hpp"
+
+namespace pw::render::detail {
+
+// templates.cpp
+struct ComponentTemplate {
+  std::string_view type;
+  std::string open;         // Mustache
+  std::string_view close;   // literal; inner HTML goes between open and close
+};
+const std::string& layout_template();      // up to and including <main>
+const std::string& layout_end_template();  // </main> and the footer
+const ComponentTemplate* component_template(std::string_view type);  // nullptr: unknown type
+std::string_view base_css();
+std::string_view component_css(std::string_view type);
+
+// markdown.cpp: GFM without raw HTML; unsafe link/image URLs become "#".
+std::string markdown_to_html(std::string_view markdown);
+
+// components.cpp
+struct ComponentContext {
+  const std::set<std::string>* color_tokens = nullptr;  // for Section background
+  std::set<std::string> ids;                            // ids already used on the page
+};
+std::string render_components(const std::vector<domain::Component>& list, ComponentContext& ctx,
+                              int depth = 0);
+void collect_types(const std::vector<domain::Component>& list, std::set<std::string>& out,
+                   int depth = 0);
+nlohmann::json components_key_json(const std::vector<domain::Component>& list, int depth = 0);
+
+// stylesheet.cpp
+struct Tokens {
+  std::map<std::string, std::string> vars;  // "--color-primary" → "#2563eb"
+  std::set<std::string> colors;             // valid colour token names
+};
+Tokens design_tokens(const nlohmann::json& settings);
+std::string build_stylesheet(const Tokens& tokens, const std::set<std::string>& types);
+bool valid_token_name(std::string_view name);
+bool safe_css_value(std::string_view value);
+
+// text.cpp
+bool valid_slug(std::string_view slug);
+std::string root_prefix(std::string_view slug);  // "" for home, "../../" for "a/b"
+std::string clean_url(std::string_view url);     // "" if unsafe, else spaces etc. percent-encoded
+bool is_absolute_http(std::string_view url);
+std::string site_lang(const nlohmann::json& settings);
+std::string xml_escape(std::string_view s);
+std::string json_for_script(const nlohmann::json& j);  // no "<", ">", "&" left
+std::string dump(const nlohmann::json& j);             // compact, never throws on bad UTF-8
+
+}  // namespace pw::render::detail

@@ -1,0 +1,363 @@
+// Store layout, blobs, live pointers, sync, prune and blob GC. write_deploy is
+// in write_deploy.cpp, check_deploy in check.cpp.
+#include "workers/ship/deploy_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <unordered_set>
+
+#include <dirent.h>
+
+#include "events/hash_chain.hpp"
+#include "workers/ship/sys.hpp"
+
+namespace pw::ship {
+
+using sys::errno_error;
+using sys::Fd;
+
+namespace {
+
+Error invalid(std::string what, std::string_view value) {
+  return make_error(Errc::validation_error, "invalid " + what + " '" + std::string(value) + "'");
+}
+
+std::string blob_rel(const std::string& hash) { return hash.substr(0, 2) + "/" + hash; }
+
+Result<int> open_dir_at(int parent, const char* name, bool create) {
+  if (create && ::mkdirat(parent, name, 0755) != 0 && errno != EEXIST) return errno_error("mkdir", name, errno);
+  int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open", name, errno);
+  return fd;
+}
+
+}  // namespace
+
+DeployStore::DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd)
+    : root_(std::move(root)), root_fd_(root_fd), blobs_fd_(blobs_fd), deploys_fd_(deploys_fd), live_fd_(live_fd) {}
+
+DeployStore::~DeployStore() {
+  for (int fd : {live_fd_, deploys_fd_, blobs_fd_, root_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+Result<std::unique_ptr<DeployStore>> DeployStore::open(const std::filesystem::path& root) {
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    if (ec) return make_error(Errc::internal, "create " + root.string() + ": " + ec.message());
+    Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) return errno_error("open", root.string(), errno);
+    Fd fds[3];
+    const char* names[3] = {"blobs", "deploys", "live"};
+    for (int i = 0; i < 3; ++i) {
+      auto fd = open_dir_at(root_fd.get(), names[i], true);
+      if (!fd) return fd.error();
+      fds[i] = Fd(*fd);
+    }
+    return std::unique_ptr<DeployStore>(new DeployStore(std::filesystem::absolute(root), root_fd.release(),
+                                                        fds[0].release(), fds[1].release(), fds[2].release()));
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("open deploy store: ") + e.what());
+  }
+}
+
+std::string DeployStore::temp_name(std::string_view what) {
+  static std::atomic<uint64_t> counter{0};
+  return ".tmp." + std::string(what) + "." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+}
+
+Result<std::string> DeployStore::put_blob(std::string_view bytes) {
+  try {
+    std::string hash = sha256_hex(bytes);
+    std::string rel = blob_rel(hash);
+    // Present already: refresh the mtime so a concurrent gc_blobs treats it as young.
+    if (::utimensat(blobs_fd_, rel.c_str(), nullptr, 0) == 0) return hash;
+    std::string tmp = hash.substr(0, 2) + "/" + temp_name(hash);
+    Fd fd(::openat(blobs_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    if (!fd && errno == ENOENT) {
+      // Fan-out directories are made on first use: most small sites never need all 256.
+      if (::mkdirat(blobs_fd_, hash.substr(0, 2).c_str(), 0755) != 0 && errno != EEXIST)
+        return errno_error("mkdir blobs/", hash.substr(0, 2), errno);
+      fd = Fd(::openat(blobs_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    }
+    if (!fd) return errno_error("create blob", tmp, errno);
+    // World-readable whatever the umask: the web server is another user.
+    if (::fchmod(fd.get(), 0444) != 0) {
+      int err = errno;
+      ::unlinkat(blobs_fd_, tmp.c_str(), 0);
+      return errno_error("chmod blob", tmp, err);
+    }
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::unlinkat(blobs_fd_, tmp.c_str(), 0);
+        return errno_error("write blob", hash, err);
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::close(fd.release()) != 0) {
+      int err = errno;
+      ::unlinkat(blobs_fd_, tmp.c_str(), 0);
+      return errno_error("close blob", hash, err);
+    }
+    // NOREPLACE keeps the first writer's inode, so deploys already linking it
+    // and the blob stay one inode; a second writer just drops its copy.
+    int rc = ::renameat2(blobs_fd_, tmp.c_str(), blobs_fd_, rel.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && errno == EINVAL) rc = ::renameat(blobs_fd_, tmp.c_str(), blobs_fd_, rel.c_str());
+    if (rc != 0) {
+      int err = errno;
+      ::unlinkat(blobs_fd_, tmp.c_str(), 0);
+      if (err != EEXIST) return errno_error("rename blob", hash, err);
+    }
+    return hash;
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("put_blob: ") + e.what());
+  }
+}
+
+bool DeployStore::has_blob(const std::string& hash) const {
+  if (!is_valid_blob_hash(hash)) return false;
+  return ::faccessat(blobs_fd_, blob_rel(hash).c_str(), F_OK, 0) == 0;
+}
+
+bool DeployStore::touch_blob(const std::string& hash) {
+  if (!is_valid_blob_hash(hash)) return false;
+  return ::utimensat(blobs_fd_, blob_rel(hash).c_str(), nullptr, 0) == 0;
+}
+
+Result<std::string> DeployStore::read_blob(const std::string& hash) const {
+  if (!is_valid_blob_hash(hash)) return invalid("blob hash", hash);
+  try {
+    return sys::read_file_at(blobs_fd_, blob_rel(hash));
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("read_blob: ") + e.what());
+  }
+}
+
+Result<Manifest> DeployStore::read_manifest(const std::string& site, const std::string& id) const {
+  if (!is_valid_site(site)) return invalid("site", site);
+  if (!is_valid_deployment_id(id)) return invalid("deployment id", id);
+  try {
+    auto json = sys::read_file_at(deploys_fd_, site + "/" + id + ".manifest.json");
+    if (!json) return json.error();
+    return manifest_from_json(*json);
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("read_manifest: ") + e.what());
+  }
+}
+
+bool DeployStore::has_deploy(const std::string& site, const std::string& id) const {
+  if (!is_valid_site(site) || !is_valid_deployment_id(id)) return false;
+  struct stat st {};
+  std::string dir = site + "/" + id;
+  return ::faccessat(deploys_fd_, (dir + ".manifest.json").c_str(), F_OK, 0) == 0 &&
+         ::fstatat(deploys_fd_, dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::filesystem::path DeployStore::live_path(const std::string& site, const std::string& environment) const {
+  return root_ / "live" / site / environment;
+}
+
+Result<void> DeployStore::switch_live(const std::string& site, const std::string& env, const std::string& id) {
+  if (!is_valid_site(site)) return invalid("site", site);
+  if (!is_valid_environment(env)) return invalid("environment", env);
+  if (!is_valid_deployment_id(id)) return invalid("deployment id", id);
+  if (!has_deploy(site, id)) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
+  try {
+    if (::mkdirat(live_fd_, site.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("mkdir live/", site, errno);
+    std::string tmp = site + "/" + temp_name(env);
+    std::string target = "../../deploys/" + site + "/" + id;
+    if (::symlinkat(target.c_str(), live_fd_, tmp.c_str()) != 0) return errno_error("symlink", tmp, errno);
+    // rename() replaces the old link in one step: a reader resolves either
+    // the old deploy or the new one, never nothing.
+    std::string link = site + "/" + env;
+    if (::renameat(live_fd_, tmp.c_str(), live_fd_, link.c_str()) != 0) {
+      int err = errno;
+      ::unlinkat(live_fd_, tmp.c_str(), 0);
+      return errno_error("rename", "live/" + link, err);
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("switch_live: ") + e.what());
+  }
+}
+
+Result<std::optional<std::string>> DeployStore::live(const std::string& site, const std::string& env) const {
+  if (!is_valid_site(site)) return invalid("site", site);
+  if (!is_valid_environment(env)) return invalid("environment", env);
+  char buf[512];
+  std::string link = site + "/" + env;
+  ssize_t n = ::readlinkat(live_fd_, link.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENOENT) return std::optional<std::string>{};
+    return errno_error("readlink", "live/" + link, errno);
+  }
+  std::string_view target(buf, static_cast<size_t>(n));
+  std::string_view id = target.substr(target.rfind('/') + 1);  // npos + 1 == 0: the whole target
+  if (!is_valid_deployment_id(id)) return make_error(Errc::internal, "live/" + link + " points at " + std::string(target));
+  return std::optional<std::string>(std::string(id));
+}
+
+Result<void> DeployStore::sync() {
+  if (::syncfs(root_fd_) != 0) return errno_error("syncfs", root_.string(), errno);
+  return {};
+}
+
+Result<std::vector<std::string>> DeployStore::prune(const std::string& site, const std::vector<std::string>& ordered,
+                                                   size_t keep, const std::set<std::string>& protect) {
+  if (!is_valid_site(site)) return invalid("site", site);
+  for (const auto& id : ordered) {
+    if (!is_valid_deployment_id(id)) return invalid("deployment id", id);
+  }
+  try {
+    std::set<std::string> keep_ids = protect;
+    for (const char* env : {"production", "staging", "preview"}) {
+      auto l = live(site, env);
+      if (!l) return l.error();  // unsure what is live: remove nothing
+      if (l->has_value()) keep_ids.insert(**l);
+    }
+    std::vector<std::string> removed;
+    size_t candidates = ordered.size() > keep ? ordered.size() - keep : 0;
+    for (size_t i = 0; i < candidates; ++i) {
+      const std::string& id = ordered[i];
+      if (keep_ids.count(id) != 0) continue;
+      std::string dir = site + "/" + id;
+      std::string manifest = dir + ".manifest.json";
+      bool existed = ::faccessat(deploys_fd_, manifest.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+                     ::faccessat(deploys_fd_, dir.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+      if (!existed) continue;
+      // Manifest first: a crash in between leaves a tree that no longer looks complete.
+      if (::unlinkat(deploys_fd_, manifest.c_str(), 0) != 0 && errno != ENOENT) return errno_error("remove", manifest, errno);
+      auto r = sys::remove_tree_at(deploys_fd_, dir);
+      if (!r) return r.error();
+      removed.push_back(id);
+    }
+    return removed;
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("prune: ") + e.what());
+  }
+}
+
+namespace {
+
+Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
+  std::unordered_set<std::string> refs;
+  DIR* sites = sys::open_dir_stream(deploys_fd);
+  if (sites == nullptr) return errno_error("opendir", "deploys", errno);
+  std::vector<std::string> site_names;
+  while (struct dirent* e = ::readdir(sites)) {
+    if (e->d_name[0] != '.') site_names.emplace_back(e->d_name);
+  }
+  ::closedir(sites);
+  const std::string suffix = ".manifest.json";
+  for (const auto& site : site_names) {
+    Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!site_fd) return errno_error("open deploys/", site, errno);
+    DIR* d = sys::open_dir_stream(site_fd.get());
+    if (d == nullptr) return errno_error("opendir", site, errno);
+    std::vector<std::string> manifests;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view n = e->d_name;
+      // In-flight manifests (".tmp.") count too: their deploy is being published.
+      if (n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix) manifests.emplace_back(n);
+      else if (n.substr(0, 5) == ".tmp." && n.find(".manifest") != std::string_view::npos) manifests.emplace_back(n);
+    }
+    ::closedir(d);
+    for (const auto& m : manifests) {
+      auto json = sys::read_file_at(deploys_fd, site + "/" + m);
+      if (!json && json.error().code == Errc::not_found) continue;  // pruned or renamed meanwhile
+      if (!json) return json.error();
+      auto man = manifest_from_json(*json);
+      if (!man) return make_error(Errc::internal, "gc: unreadable manifest " + site + "/" + m + ": " + man.error().message);
+      for (const auto& entry : man->entries) refs.insert(entry.hash);
+    }
+  }
+  return refs;
+}
+
+// Trees and manifests a crashed write_deploy left under temporary names: they
+// would otherwise hold their blobs (st_nlink) forever.
+Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff) {
+  DIR* sites = sys::open_dir_stream(deploys_fd);
+  if (sites == nullptr) return errno_error("opendir", "deploys", errno);
+  std::vector<std::string> site_names;
+  while (struct dirent* e = ::readdir(sites)) {
+    if (e->d_name[0] != '.') site_names.emplace_back(e->d_name);
+  }
+  ::closedir(sites);
+  for (const auto& site : site_names) {
+    Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!site_fd) continue;  // removed meanwhile
+    DIR* d = sys::open_dir_stream(site_fd.get());
+    if (d == nullptr) return errno_error("opendir", site, errno);
+    std::vector<std::string> stale;
+    while (struct dirent* e = ::readdir(d)) {
+      struct stat st {};
+      if (std::string_view(e->d_name).substr(0, 5) == ".tmp." &&
+          ::fstatat(site_fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtim.tv_sec < cutoff) {
+        stale.emplace_back(e->d_name);
+      }
+    }
+    ::closedir(d);
+    for (const auto& name : stale) {
+      if (auto r = sys::remove_tree_at(site_fd.get(), name); !r) return r.error();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<size_t> DeployStore::gc_blobs(std::chrono::seconds min_age) {
+  try {
+    struct timespec now {};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const int64_t cutoff = static_cast<int64_t>(now.tv_sec) - min_age.count();
+    if (auto r = remove_stale_temps(deploys_fd_, cutoff); !r) return r.error();
+    auto refs = referenced_hashes(deploys_fd_);
+    if (!refs) return refs.error();
+    size_t removed = 0;
+    char sub[3];
+    for (int i = 0; i < 256; ++i) {
+      std::snprintf(sub, sizeof sub, "%02x", i);
+      Fd sub_fd(::openat(blobs_fd_, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!sub_fd && errno == ENOENT) continue;
+      if (!sub_fd) return errno_error("open blobs/", sub, errno);
+      DIR* d = sys::open_dir_stream(sub_fd.get());
+      if (d == nullptr) return errno_error("opendir blobs/", sub, errno);
+      std::vector<std::string> victims;
+      while (struct dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        bool temp = n.substr(0, 5) == ".tmp.";
+        if (!temp && (!is_valid_blob_hash(n) || refs->count(std::string(n)) != 0)) continue;
+        struct stat st {};
+        if (::fstatat(sub_fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (static_cast<int64_t>(st.st_mtim.tv_sec) > cutoff) continue;
+        // A link count above one means a deploy tree (maybe one still being
+        // written, manifest not yet there) links this blob.
+        if (!temp && st.st_nlink > 1) continue;
+        victims.emplace_back(n);
+        if (!temp) ++removed;
+      }
+      ::closedir(d);
+      for (const auto& v : victims) {
+        if (::unlinkat(sub_fd.get(), v.c_str(), 0) != 0 && errno != ENOENT) return errno_error("remove blob", v, errno);
+      }
+    }
+    return removed;
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("gc_blobs: ") + e.what());
+  }
+}
+
+}  // namespace pw::ship

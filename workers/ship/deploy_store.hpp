@@ -1,0 +1,183 @@
+#pragma once
+// The shipper's store: immutable, content-addressed deploys on the local
+// filesystem, laid out so nginx (or the gateway) can serve a live pointer
+// directly (DESIGN.md, decision 13).
+//
+// Layout under root():
+//   blobs/<h0h1>/<hash>                     content-addressed files, mode 0444
+//   deploys/<site>/<deploymentId>/…          a tree of hard links to blobs
+//   deploys/<site>/<deploymentId>.manifest.json
+//   live/<site>/<environment>               symlink → ../../deploys/<site>/<deploymentId>
+// Temporary names all start with ".tmp." (never a valid site, id or
+// environment), so a crash leaves only names that gc_blobs/write_deploy ignore
+// or clean up.
+//
+// A deploy is complete once its manifest file exists: the tree is built under a
+// temporary name and renamed into place before the manifest is written, and
+// prune removes the manifest before the tree.
+//
+// Blobs are made 0444 whatever the umask; directories are 0755 less the
+// umask, so run the shipper with umask 022 for a web server of another user.
+//
+// Durability is batched: nothing here fsyncs a file; sync() makes everything
+// written so far durable with one syncfs().
+//
+// Names: <site> matches ^[a-z0-9](-?[a-z0-9])*$ (≤ 63), environment is
+// production|staging|preview, deploymentId matches ^[A-Za-z0-9_-]{1,128}$;
+// anything else is Errc::validation_error and touches nothing.
+//
+// No public function throws. ENOSPC comes back as Errc::unavailable with
+// "no space left on device" in the message; other system errors as
+// Errc::internal with strerror.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "events/result.hpp"
+
+namespace pw::ship {
+
+// path is relative ("index.html", "about/index.html"); hash is the sha256 hex
+// of the bytes; key is the renderer's opaque dependency key ("" if none), kept
+// so the next build can reuse outputs.
+struct ManifestEntry {
+  std::string path;
+  std::string hash;
+  uint64_t size = 0;
+  std::string key;
+  friend bool operator==(const ManifestEntry&, const ManifestEntry&) = default;
+};
+
+// Entries sorted by path, paths unique. manifest_to_json sorts on output, so
+// the JSON (and its hash) does not depend on insertion order.
+struct Manifest {
+  std::vector<ManifestEntry> entries;
+  friend bool operator==(const Manifest&, const Manifest&) = default;
+};
+
+// Canonical compact JSON: {"files":[{"path":…,"hash":…,"size":…,"key":…},…]}.
+std::string manifest_to_json(const Manifest& m);
+// Strict: every entry needs a safe path, a 64-char lowercase hex hash, a size
+// and a key; duplicate paths are refused. Returns the entries sorted.
+Result<Manifest> manifest_from_json(std::string_view json);
+std::string manifest_hash(const Manifest& m);
+
+// Relative, no "." or ".." segments, no empty segments, no leading "/", no
+// backslash, NUL or control characters, at most 1024 bytes.
+bool is_safe_site_path(std::string_view path);
+bool is_valid_site(std::string_view site);
+bool is_valid_environment(std::string_view environment);
+bool is_valid_deployment_id(std::string_view id);
+bool is_valid_blob_hash(std::string_view hash);
+
+// problems are human-readable log lines, capped at kMaxProblems (+ one
+// "… more" line); ok is false whenever any problem was found.
+struct CheckReport {
+  static constexpr size_t kMaxProblems = 50;
+  bool ok = true;
+  std::vector<std::string> problems;
+  size_t html_parsed = 0;  // HTML files parsed this time (the rest came from the cache)
+};
+
+class DeployStore {
+ public:
+  static Result<std::unique_ptr<DeployStore>> open(const std::filesystem::path& root);
+  ~DeployStore();
+  DeployStore(const DeployStore&) = delete;
+  DeployStore& operator=(const DeployStore&) = delete;
+
+  const std::filesystem::path& root() const { return root_; }
+
+  // Returns the hash. Writes a temporary file and renames it into place only
+  // when the blob is absent; concurrent writers of the same blob are fine. An
+  // existing blob gets its mtime refreshed so gc_blobs sees it as young.
+  Result<std::string> put_blob(std::string_view bytes);
+  bool has_blob(const std::string& hash) const;
+  // Refreshes the mtime of an existing blob that a build reuses without
+  // rewriting (protects it from a concurrent gc_blobs). False if absent.
+  bool touch_blob(const std::string& hash);
+  Result<std::string> read_blob(const std::string& hash) const;
+
+  // Builds deploys/<site>/<id>/ from the manifest (entries in any order).
+  // Every blob must exist (Errc::not_found otherwise, nothing left behind). The
+  // same manifest again is a no-op success; a different one for an existing id
+  // is Errc::duplicate. A tree without a manifest (a crash) is rebuilt.
+  Result<void> write_deploy(const std::string& site, const std::string& deploymentId, const Manifest& m);
+  Result<Manifest> read_manifest(const std::string& site, const std::string& deploymentId) const;
+  bool has_deploy(const std::string& site, const std::string& deploymentId) const;
+
+  // Blue-green checks of a written deploy before it goes live: files present,
+  // readable, of the manifest's size and hash; sitemaps well-formed in the
+  // sitemaps.org namespace; every internal link of every HTML file names a
+  // manifest path. Parsed link lists and verified hashes are cached per blob,
+  // so a republish only reads what it has not seen.
+  Result<CheckReport> check_deploy(const std::string& site, const std::string& deploymentId);
+
+  // Atomically re-points live/<site>/<environment> (symlink under a temporary
+  // name, renamed over the old one). The deploy must exist and be complete.
+  Result<void> switch_live(const std::string& site, const std::string& environment, const std::string& deploymentId);
+  Result<std::optional<std::string>> live(const std::string& site, const std::string& environment) const;
+  std::filesystem::path live_path(const std::string& site, const std::string& environment) const;
+
+  // One syncfs() on the store's filesystem: call before switch_live (the
+  // deploy) and after it (the rename).
+  Result<void> sync();
+
+  // Removes deploys of `site` listed in `ordered` (oldest first) except the
+  // newest `keep`, those in `protect` and any a live pointer of any
+  // environment names. Returns the removed ids, oldest first.
+  Result<std::vector<std::string>> prune(const std::string& site, const std::vector<std::string>& ordered, size_t keep,
+                                         const std::set<std::string>& protect);
+
+  // Deletes blobs no manifest references and no deploy tree links (st_nlink),
+  // older than min_age (mtime; put_blob/touch_blob refresh it), after removing
+  // temporary blob files and crashed-write trees older than min_age. min_age
+  // must exceed the longest build. Returns the number of blobs removed.
+  Result<size_t> gc_blobs(std::chrono::seconds min_age);
+
+  struct CachedParse;  // a parsed file's links (or sitemap locations) and problem; check.cpp
+  struct Resolution;   // a page's links resolved against its path; check.cpp
+
+ private:
+  DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd);
+  std::string temp_name(std::string_view what);
+  // read_manifest through a small cache checked against the file's inode
+  // state, so a check right after a write skips re-parsing the manifest.
+  Result<std::shared_ptr<const Manifest>> load_manifest(const std::string& site, const std::string& id);
+  void remember_manifest(const std::string& site, const std::string& id, std::shared_ptr<const Manifest> m);
+
+  std::filesystem::path root_;
+  int root_fd_ = -1;
+  int blobs_fd_ = -1;
+  int deploys_fd_ = -1;
+  int live_fd_ = -1;
+
+  std::mutex cache_mu_;
+  // Keyed by blob hash: the bytes decide the result, whatever deploy holds them.
+  std::unordered_map<std::string, std::shared_ptr<const CachedParse>> html_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const CachedParse>> sitemap_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const Resolution>> resolved_;  // valid for Resolution::file_path
+  struct Verified {
+    uint64_t ino = 0;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const Verified&) const = default;
+  };
+  struct RecentManifest {
+    std::string name;  // <site>/<id>
+    Verified file;
+    std::shared_ptr<const Manifest> manifest;
+  };
+  std::vector<RecentManifest> recent_manifests_;  // a few, newest last
+  std::unordered_map<std::string, Verified> verified_;  // inode state whose bytes matched the hash
+};
+
+}  // namespace pw::ship

@@ -2,6 +2,8 @@
 // in write_deploy.cpp, check_deploy in check.cpp.
 #include "workers/ship/deploy_store.hpp"
 
+#include <set>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,6 +120,9 @@ Result<std::string> DeployStore::put_blob(std::string_view bytes) {
       int err = errno;
       ::unlinkat(blobs_fd_, tmp.c_str(), 0);
       if (err != EEXIST) return errno_error("rename blob", hash, err);
+    } else {
+      std::lock_guard lock(sync_mu_);
+      unsynced_blobs_.push_back(rel);
     }
     return hash;
   } catch (const std::exception& e) {
@@ -186,6 +191,8 @@ Result<void> DeployStore::switch_live(const std::string& site, const std::string
       ::unlinkat(live_fd_, tmp.c_str(), 0);
       return errno_error("rename", "live/" + link, err);
     }
+    std::lock_guard lock(sync_mu_);
+    unsynced_dirs_.insert("live/" + site);
     return {};
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("switch_live: ") + e.what());
@@ -209,8 +216,56 @@ Result<std::optional<std::string>> DeployStore::live(const std::string& site, co
 }
 
 Result<void> DeployStore::sync() {
-  if (::syncfs(root_fd_) != 0) return errno_error("syncfs", root_.string(), errno);
+  std::vector<std::string> blobs;
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(sync_mu_);
+    blobs.swap(unsynced_blobs_);
+    dirs.swap(unsynced_dirs_);
+  }
+  auto requeue = [&] {
+    std::lock_guard lock(sync_mu_);
+    unsynced_blobs_.insert(unsynced_blobs_.end(), blobs.begin(), blobs.end());
+    unsynced_dirs_.insert(dirs.begin(), dirs.end());
+  };
+  // Many new files (a cold publish): one syncfs is cheaper than an fsync each.
+  // A few (a republish after an edit): fsync just those, and the directories
+  // whose entries changed; syncfs would also flush everyone else's dirty data
+  // on the filesystem. The hard-link trees need no fsync of their own: a
+  // journaling filesystem (ext4, XFS) commits their entries, made earlier, in
+  // the same or an earlier journal transaction than these fsyncs.
+  if (blobs.size() > kTargetedSyncMax) {
+    if (::syncfs(root_fd_) != 0) {
+      requeue();
+      return errno_error("syncfs", root_.string(), errno);
+    }
+    return {};
+  }
+  for (const auto& rel : blobs) {
+    dirs.insert("blobs/" + rel.substr(0, rel.find('/')));
+    Fd fd(::openat(blobs_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0) {
+      const int err = errno;
+      requeue();
+      return errno_error("fsync blob", rel, err);
+    }
+  }
+  for (const std::string top : {"blobs", "deploys", "live"}) dirs.insert(top);
+  for (const auto& dir : dirs) {
+    Fd fd(::openat(root_fd_, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd && errno == ENOENT) continue;
+    if (!fd || ::fsync(fd.get()) != 0) {
+      const int err = errno;
+      requeue();
+      return errno_error("fsync", dir, err);
+    }
+  }
   return {};
+}
+
+void DeployStore::mark_unsynced_dir(std::string dir) {
+  std::lock_guard lock(sync_mu_);
+  unsynced_dirs_.insert(std::move(dir));
 }
 
 Result<std::vector<std::string>> DeployStore::prune(const std::string& site, const std::vector<std::string>& ordered,

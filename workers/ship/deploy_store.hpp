@@ -20,7 +20,7 @@
 // umask, so run the shipper with umask 022 for a web server of another user.
 //
 // Durability is batched: nothing here fsyncs a file; sync() makes everything
-// written so far durable with one syncfs().
+// written so far durable (targeted fsyncs for a few new files, else syncfs).
 //
 // Names: <site> matches ^[a-z0-9](-?[a-z0-9])*$ (≤ 63), environment is
 // production|staging|preview, deploymentId matches ^[A-Za-z0-9_-]{1,128}$;
@@ -127,8 +127,8 @@ class DeployStore {
   Result<std::optional<std::string>> live(const std::string& site, const std::string& environment) const;
   std::filesystem::path live_path(const std::string& site, const std::string& environment) const;
 
-  // One syncfs() on the store's filesystem: call before switch_live (the
-  // deploy) and after it (the rename).
+  // Makes what was written since the last sync durable: call before
+  // switch_live (the deploy) and after it (the rename).
   Result<void> sync();
 
   // Removes deploys of `site` listed in `ordered` (oldest first) except the
@@ -154,11 +154,19 @@ class DeployStore {
   Result<std::shared_ptr<const Manifest>> load_manifest(const std::string& site, const std::string& id);
   void remember_manifest(const std::string& site, const std::string& id, std::shared_ptr<const Manifest> m);
 
+  // Up to this many new blobs are fsynced one by one; more take one syncfs.
+  static constexpr size_t kTargetedSyncMax = 64;
+  void mark_unsynced_dir(std::string dir);  // relative to the root
+
   std::filesystem::path root_;
   int root_fd_ = -1;
   int blobs_fd_ = -1;
   int deploys_fd_ = -1;
   int live_fd_ = -1;
+
+  std::mutex sync_mu_;
+  std::vector<std::string> unsynced_blobs_;  // "ab/abcd…" under blobs/
+  std::set<std::string> unsynced_dirs_;      // e.g. "deploys/acme"
 
   std::mutex cache_mu_;
   // Keyed by blob hash: the bytes decide the result, whatever deploy holds them.

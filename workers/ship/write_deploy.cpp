@@ -191,6 +191,7 @@ Result<void> DeployStore::write_deploy(const std::string& site, const std::strin
     kept->entries.reserve(sorted->size());
     for (const ManifestEntry* e : *sorted) kept->entries.push_back(*e);
     remember_manifest(site, id, std::move(kept));
+    mark_unsynced_dir("deploys/" + site);
     return {};
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("write_deploy: ") + e.what());

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "tests/cli/processes.hpp"
 #include "tests/e2e/scenario.hpp"
@@ -78,6 +79,59 @@ TEST_F(ServeHttp, EditorsEditAndReadBackAuditorsVerifyAndRestartKeepsEverything)
   auto verify = http2.get("/v1/sites/" + first.site_id + "/audit/verify", tokens.viewer);
   EXPECT_EQ(verify.json()["data"].value("events", int64_t{0}), first.site_events + 1) << verify.body;
   EXPECT_EQ(verify.json()["data"].value("ok", false), true);
+}
+
+// The deployment once it has an outcome.
+json wait_for_deployment(HttpClient& http, const std::string& token, const std::string& id) {
+  json d;
+  for (int i = 0; i < 600; ++i) {
+    auto r = http.get("/v1/deployments/" + id, token);
+    if (r.status == 200) {
+      d = r.json()["data"];
+      if (d["status"] == "succeeded" || d["status"] == "failed") return d;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ADD_FAILURE() << "deployment " << id << " never finished: " << d.dump();
+  return d;
+}
+
+TEST_F(ServeHttp, PublishingShipsTheSiteWhichTheStaticHostServesAcrossARestart) {
+  const uint16_t port = start_serve();
+  ASSERT_NE(port, 0) << "serve did not start listening";
+  HttpClient http("127.0.0.1", port);
+  const Tokens tokens = make_tokens(kSecret, db_);
+  const std::string subdomain = "publish-" + db_.substr(8, 8);
+  const ScenarioResult site = run_editing_scenario(http, tokens, subdomain);
+  ASSERT_FALSE(site.site_id.empty());
+  ASSERT_FALSE(HasFatalFailure());
+
+  auto requested = http.send_json("POST", "/v1/sites/" + site.site_id + "/publish", tokens.admin,
+                                  {{"environment", "production"}, {"strategy", "blue-green"}});
+  ASSERT_EQ(requested.status, 201) << requested.body;
+  const std::string first = requested.json()["data"].value("deploymentId", "");
+  const json d1 = wait_for_deployment(http, tokens.viewer, first);
+  ASSERT_EQ(d1["status"], "succeeded") << d1.dump();
+  EXPECT_EQ(d1["counts"]["pagesRendered"], 1);
+  // The scenario publishes one page, "Hours" at /opening-hours/, with a heading "Warm bread".
+  auto home = http.request("GET", "/sites/" + subdomain + "/opening-hours/");
+  EXPECT_EQ(home.status, 200) << home.body;
+  EXPECT_NE(home.body.find("Warm bread"), std::string::npos) << home.body;
+  EXPECT_EQ(http.request("GET", "/sites/" + subdomain + "/robots.txt").status, 200);
+
+  ASSERT_EQ(stop(serve_, 30s), 0) << "serve did not drain and exit cleanly on SIGTERM";
+  const uint16_t again = start_serve();
+  ASSERT_NE(again, 0);
+  HttpClient http2("127.0.0.1", again);
+  EXPECT_EQ(http2.request("GET", "/sites/" + subdomain + "/opening-hours/").body, home.body);
+  // Nothing changed since: the restarted build worker reuses every page.
+  auto republish = http2.send_json("POST", "/v1/sites/" + site.site_id + "/publish", tokens.admin, json::object());
+  ASSERT_EQ(republish.status, 201) << republish.body;
+  const json d2 = wait_for_deployment(http2, tokens.viewer, republish.json()["data"].value("deploymentId", ""));
+  EXPECT_EQ(d2["status"], "succeeded") << d2.dump();
+  EXPECT_EQ(d2["counts"]["pagesRendered"], 0) << d2.dump();
+  EXPECT_EQ(d2["counts"]["pagesReused"], 1) << d2.dump();
+  EXPECT_EQ(d2["manifestHash"], d1["manifestHash"]);
 }
 
 TEST_F(ServeHttp, BadInputGetsAClearErrorAndChangesNothing) {

@@ -130,6 +130,24 @@ TEST(RenderLinks, RelativeFromNestedAndHome) {
   EXPECT_EQ(nav, (std::vector<std::string>{"./", "about/"}));
 }
 
+// A site can publish pages without a home page: nothing may link to "./" then.
+TEST(RenderLinks, WithoutAHomePageNothingLinksToTheRoot) {
+  std::vector<PageInput> pages{page("about", "About"), page("docs/intro", "Intro")};
+  SiteRenderer r(site(), pages);
+  for (const std::string& html : {render_ok(r, pages[0]), render_ok(r, pages[1]), r.render_404()}) {
+    auto doc = parse_html(html);
+    ASSERT_EQ(with_class(doc.get(), "pw-brand").size(), 1u);
+    EXPECT_EQ(name_of(with_class(doc.get(), "pw-brand").at(0)), "span");
+    for (xmlNode* a : elements(doc.get(), "a")) {
+      const std::string href = attr(a, "href");
+      EXPECT_TRUE(href != "./" && href != "../" && href != "../../") << href;
+    }
+  }
+  std::vector<PageInput> with_home = pages;
+  with_home.push_back(page("", "Home"));
+  EXPECT_NE(SiteRenderer(site(), with_home).site_key(), r.site_key());
+}
+
 TEST(RenderNav, ExplicitOrderAndLimit) {
   auto pages = three_pages();
   SiteInput s = site();

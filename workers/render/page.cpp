@@ -89,9 +89,10 @@ std::string SiteRenderer::render_404() const {
   h.title = apply_title_template(site_.seo.titleTemplate, site_.name, "Page not found");
   h.og_title = "Page not found";
   h.no_index = true;
-  return render_layout(h, "<section class=\"pw-section pw-pad-large\"><div class=\"pw-container\">\n"
-                          "<h1 class=\"pw-heading\">Page not found</h1>\n"
-                          "<p><a href=\"./\">Go to the home page</a></p>\n</div></section>\n");
+  return render_layout(h, std::string("<section class=\"pw-section pw-pad-large\"><div class=\"pw-container\">\n"
+                                      "<h1 class=\"pw-heading\">Page not found</h1>\n") +
+                              (has_home_ ? "<p><a href=\"./\">Go to the home page</a></p>\n" : "") +
+                              "</div></section>\n");
 }
 
 std::string SiteRenderer::render_layout(const Head& h, const std::string& main_html) const {
@@ -114,6 +115,7 @@ std::string SiteRenderer::render_layout(const Head& h, const std::string& main_h
                   {"stylesheet", prefix + stylesheet_path_},
                   {"jsonLd", h.json_ld},
                   {"home", home},
+                  {"hasHome", has_home_},
                   {"nav", std::move(nav)}};
   return mstch::render(detail::layout_template(), view) + main_html + footer_;
 }

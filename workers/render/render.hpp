@@ -71,6 +71,7 @@ class SiteRenderer {
 
   SiteInput site_;
   std::string lang_;
+  bool has_home_ = false;  // a page with the empty slug is in the deploy
   std::vector<NavEntry> nav_;
   std::set<std::string> color_tokens_;  // valid colour token names (Section background)
   std::string stylesheet_;

@@ -57,6 +57,8 @@ nlohmann::json seo_json(const domain::PageSeo& s) {
 
 SiteRenderer::SiteRenderer(SiteInput site, std::span<const PageInput> pages) : site_(std::move(site)) {
   lang_ = detail::site_lang(site_.settings);
+  // Without a published home page the brand is not a link: "./" would be broken.
+  has_home_ = std::any_of(pages.begin(), pages.end(), [](const PageInput& p) { return p.slug.empty(); });
 
   detail::Tokens tokens = detail::design_tokens(site_.settings);
   color_tokens_ = tokens.colors;
@@ -87,6 +89,7 @@ SiteRenderer::SiteRenderer(SiteInput site, std::span<const PageInput> pages) : s
       {"nav", std::move(nav)},
       {"stylesheet", stylesheet_path_},
       {"baseUrl", site_.baseUrl},
+      {"hasHome", has_home_},
   };
   site_key_ = sha256_hex(detail::dump(key));
 }

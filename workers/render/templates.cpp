@@ -35,7 +35,7 @@ const std::string kLayout = R"(<!DOCTYPE html>
 {{#jsonLd}}<script type="application/ld+json">{{{jsonLd}}}</script>
 {{/jsonLd}}</head>
 <body>
-<header class="pw-header"><a class="pw-brand" href="{{home}}">{{siteName}}</a>
+<header class="pw-header">{{#hasHome}}<a class="pw-brand" href="{{home}}">{{siteName}}</a>{{/hasHome}}{{^hasHome}}<span class="pw-brand">{{siteName}}</span>{{/hasHome}}
 <nav class="pw-nav"><ul>
 {{#nav}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>
 {{/nav}}</ul></nav>

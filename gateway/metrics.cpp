@@ -29,10 +29,10 @@ const prometheus::Histogram::BucketBoundaries& batch_buckets() {
 
 // Every command type the gateway can issue (commands/commands.hpp, plus the
 // site-level RequestDeployment behind POST /v1/sites/{siteId}/publish).
-constexpr std::array<std::string_view, 11> kCommandTypes{
+constexpr std::array<std::string_view, 12> kCommandTypes{
     "CreateSite",   "UpdateSiteSettings",   "CreatePage",    "UpdatePageMetadata",
     "ChangePageSlug", "AddComponent",       "UpdateComponentProps", "MoveComponent",
-    "RemoveComponent", "PublishPage",       "RequestDeployment"};
+    "RemoveComponent", "PublishPage",       "RequestDeployment", "RollbackDeployment"};
 
 // Negative, NaN or infinite durations are clock trouble, not data: record 0.
 double sane_seconds(double s) { return std::isfinite(s) && s > 0 ? s : 0.0; }
@@ -92,6 +92,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Time to apply one batch of events to the read models.")
                            .Register(*registry_)
                            .Add({}, batch_buckets());
+  deployments_ = &prometheus::BuildCounter()
+                      .Name("deployments_total")
+                      .Help("Deployments the build pool finished, by outcome.")
+                      .Register(*registry_);
+  deployment_build_ = &prometheus::BuildHistogram()
+                           .Name("deployment_build_seconds")
+                           .Help("Time from a build's start to its report (render, ship, check, switch).")
+                           .Register(*registry_)
+                           .Add({}, batch_buckets());
 }
 
 Metrics::~Metrics() = default;
@@ -120,6 +129,11 @@ void Metrics::set_projection_lag(int partition, std::int64_t lag) {
 
 void Metrics::observe_projection_batch(double seconds) {
   projection_batch_->Observe(sane_seconds(seconds));
+}
+
+void Metrics::observe_deployment(bool succeeded, double seconds) {
+  deployments_->Add({{"outcome", succeeded ? "succeeded" : "failed"}}).Increment();
+  deployment_build_->Observe(sane_seconds(seconds));
 }
 
 std::string Metrics::render() const {

@@ -10,6 +10,8 @@
 //   events_appended_total                        counter
 //   projection_lag_events{partition}             gauge
 //   projection_batch_seconds                     histogram, 1 ms … 30 s
+//   deployments_total{outcome}                   counter (succeeded | failed)
+//   deployment_build_seconds                     histogram, 1 ms … 30 s
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
 // value. `route` is a RouteId's fixed name (or "unmatched" for 404/405s that
@@ -69,6 +71,8 @@ class Metrics {
   void add_events_appended(std::uint64_t n);
   void set_projection_lag(int partition, std::int64_t lag);
   void observe_projection_batch(double seconds);
+  // One build of the build pool, from start to its report.
+  void observe_deployment(bool succeeded, double seconds);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -88,6 +92,8 @@ class Metrics {
   prometheus::Counter* events_appended_;
   prometheus::Family<prometheus::Gauge>* projection_lag_;
   prometheus::Histogram* projection_batch_;
+  prometheus::Family<prometheus::Counter>* deployments_;
+  prometheus::Histogram* deployment_build_;
 };
 
 }  // namespace pw::gateway

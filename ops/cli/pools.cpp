@@ -95,15 +95,18 @@ void add_build_options(CLI::App& cmd, BuildPoolOptions& o) {
 }
 
 void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int count,
-                      const std::atomic<bool>& stop, PoolThreads& out, OnWorkerFailure on_failure) {
+                      const std::atomic<bool>& stop, gateway::Metrics* metrics, PoolThreads& out,
+                      OnWorkerFailure on_failure) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, options, i, &stop, &out, on_failure] {
+    out.threads.emplace_back([&log, options, i, &stop, metrics, &out, on_failure] {
       builds::BuildWorkerConfig config;
       config.sites_dir = options.sites_dir;
       if (!options.base_url.empty()) config.base_url = options.base_url;
       if (!options.public_url.empty()) config.public_url = options.public_url;
       config.render_threads = options.render_threads;
       config.worker_name = "builder-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+      if (metrics)
+        config.on_build = [metrics](bool ok, double seconds) { metrics->observe_deployment(ok, seconds); };
       auto created = builds::BuildWorker::create(log, config);
       if (!created.ok()) {
         report("build worker", created.error());

@@ -46,7 +46,8 @@ struct BuildPoolOptions {
 void add_build_options(CLI::App& cmd, BuildPoolOptions& o);
 // `count` build workers (render and ship published sites).
 void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int count,
-                      const std::atomic<bool>& stop, PoolThreads& out, OnWorkerFailure on_failure);
+                      const std::atomic<bool>& stop, gateway::Metrics* metrics, PoolThreads& out,
+                      OnWorkerFailure on_failure);
 
 // Creates the standard topics if missing (partitions: log::kDefaultPartitions).
 Result<void> create_standard_topics(log::EventLog& log);

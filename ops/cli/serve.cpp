@@ -64,7 +64,7 @@ int run_serve(ServeOptions o) {
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
   if (o.gateway.sites.empty()) o.gateway.sites = (std::filesystem::path(o.data) / "sites").string();
   o.builds.sites_dir = o.gateway.sites;
-  start_build_pool(**log, o.builds, o.build_threads, workers_stop, pools, fail);
+  start_build_pool(**log, o.builds, o.build_threads, workers_stop, &metrics, pools, fail);
 
   const int rc = run_gateway_role(**log, o.gateway, metrics, stop);
   if (rc != 0) stop.stop();

@@ -64,7 +64,7 @@ int run_worker(const WorkerOptions& o) {
   } else if (o.pool == "builds") {
     BuildPoolOptions builds = o.builds;
     builds.sites_dir = o.sites;
-    start_build_pool(**log, builds, o.threads, stop.flag(), pool, fail);
+    start_build_pool(**log, builds, o.threads, stop.flag(), &metrics, pool, fail);
   } else {
     start_projection_pool(**log, o.pg, o.threads, stop.flag(), &metrics, pool, fail);
     start_lag_reporter(**log, o.pg, stop.flag(), metrics, pool);

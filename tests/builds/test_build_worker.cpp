@@ -1,7 +1,10 @@
 // The build pool end to end on the embedded log: the real command processor
 // decides, the build worker renders and ships into a real deploy store, and
 // the outcome comes back as events in the site's stream.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -228,6 +231,38 @@ TEST_F(BuildWorkerTest, FailedBlueGreenChecksLeaveTheLiveDeployAlone) {
   EXPECT_NE(done->data["reason"].get<std::string>().find("blue-green"), std::string::npos);
   EXPECT_NE(done->data["log"].dump().find("docs"), std::string::npos) << done->data.dump();
   EXPECT_EQ(live_deploy(), "d1");
+}
+
+// Sets or clears the immutable attribute (even root cannot create entries in
+// such a directory): a stand-in for a full disk or a read-only store.
+bool set_immutable(const fs::path& dir, bool on) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  int flags = 0;
+  bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+  ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+  ::close(fd);
+  return ok;
+}
+
+TEST_F(BuildWorkerTest, AStoreThatCannotBeWrittenEndsTheDeploymentAsFailedWithTheReason) {
+  make_site();
+  const fs::path blobs = dir_ / "sites" / "blobs";
+  if (!set_immutable(blobs, true))
+    GTEST_SKIP() << "this filesystem or user cannot set the immutable attribute on " << blobs;
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  auto done = outcome(dep("d1"));
+  set_immutable(blobs, false);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->type, "DeploymentFailed");
+  EXPECT_NE(done->data["reason"].get<std::string>().find("render failed"), std::string::npos) << done->data.dump();
+  EXPECT_FALSE(fs::exists(live()));
+  // Once the store can be written again, the next request succeeds.
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  auto retried = outcome(dep("d2"));
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->type, "DeploymentSucceeded");
 }
 
 TEST_F(BuildWorkerTest, ABuildInterruptedBeforeItsReportIsRedoneByTheNextOwner) {

@@ -53,7 +53,7 @@ class HandlerTest : public ::pw::test::PgTest {
     cli::BuildPoolOptions builds;
     builds.sites_dir = dir_ / "sites";
     builds.base_url = "https://{subdomain}.example.test";
-    cli::start_build_pool(*log_, builds, 1, stop_, pools_, [] {});
+    cli::start_build_pool(*log_, builds, 1, stop_, &metrics_, pools_, [] {});
     static_host_ = StaticHost::open(dir_ / "sites");
     ASSERT_TRUE(static_host_);
     auto rm = queries::ReadModel::connect(reader_, 2);

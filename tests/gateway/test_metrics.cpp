@@ -50,6 +50,7 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
   m.observe_http(RouteId::healthz, 200, 0.001);
   m.count_command("CreateSite", CommandOutcome::accepted, 0.001);
   m.set_projection_lag(0, 0);
+  m.observe_deployment(true, 0.2);
   std::map<std::string, prometheus::MetricType> want{
       {"http_requests_total", prometheus::MetricType::Counter},
       {"http_request_duration_seconds", prometheus::MetricType::Histogram},
@@ -58,6 +59,8 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
       {"events_appended_total", prometheus::MetricType::Counter},
       {"projection_lag_events", prometheus::MetricType::Gauge},
       {"projection_batch_seconds", prometheus::MetricType::Histogram},
+      {"deployments_total", prometheus::MetricType::Counter},
+      {"deployment_build_seconds", prometheus::MetricType::Histogram},
   };
   for (const auto& fam : m.registry()->Collect()) {
     auto it = want.find(fam.name);

@@ -237,6 +237,12 @@ std::string BuildWorker::site_url(const SiteEntry& site, const std::string& envi
 }
 
 Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq) {
+  const auto started = std::chrono::steady_clock::now();
+  auto reported = [&](Result<void> r, bool ok) {
+    if (r.ok() && config_.on_build)
+      config_.on_build(ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return r;
+  };
   if (auto r = report(env, "start", domain::StartDeployment{rq.deploymentId, config_.worker_name}); !r.ok())
     return r.error();
 
@@ -279,12 +285,14 @@ Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const dom
   notes.insert(notes.end(), outcome.log.begin(), outcome.log.end());
   if (!outcome.ok) {
     ++stats_.failures;
-    return report(env, "fail", domain::FailDeployment{domain::DeploymentFailed{rq.deploymentId, outcome.reason, notes}});
+    return reported(
+        report(env, "fail", domain::FailDeployment{domain::DeploymentFailed{rq.deploymentId, outcome.reason, notes}}),
+        false);
   }
   ++stats_.builds;
   domain::DeploymentSucceeded done{rq.deploymentId, outcome.manifest_hash, site_url(site, rq.environment),
                                    outcome.report, notes};
-  return report(env, "complete", domain::CompleteDeployment{std::move(done)});
+  return reported(report(env, "complete", domain::CompleteDeployment{std::move(done)}), true);
 }
 
 Result<void> BuildWorker::report(const Envelope& env, const std::string& what, domain::Command command) {

@@ -44,6 +44,8 @@ struct BuildWorkerConfig {
   std::string worker_name = "builder";
   unsigned render_threads = 2;
   size_t max_batch = 256;
+  // Called after each build's report (for metrics): success, seconds taken.
+  std::function<void(bool, double)> on_build;
   // Tests only: called after a build has shipped and before its report is
   // appended; returning true makes the worker stop there as if it crashed.
   std::function<bool()> crash_before_report;

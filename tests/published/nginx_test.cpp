@@ -123,6 +123,7 @@ TEST_F(Nginx, FollowsTheLiveSwitchAndTheRollback) {
 
   builds::BuildRequest next = fixture_request("d2");
   next.pages[0].content[0].props["title"] = "A new home, published";
+  ++next.pages[0].version;  // an edit is a new version
   auto out = site_.builder->build(next);
   ASSERT_TRUE(out.ok) << out.reason;
   HttpReply after = get("/");
@@ -140,6 +141,7 @@ TEST_F(Nginx, OtherEnvironmentsHaveTheirOwnHosts) {
   builds::BuildRequest staging = fixture_request("s1");
   staging.environment = "staging";
   staging.pages[0].content[0].props["title"] = "Staged home";
+  ++staging.pages[0].version;
   auto out = site_.builder->build(staging);
   ASSERT_TRUE(out.ok) << out.reason;
   HttpReply r = get("/", {}, "staging--" + std::string(kSubdomain) + "." + std::string(kDomain));

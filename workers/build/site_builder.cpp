@@ -36,18 +36,42 @@ void parallel_for(size_t n, unsigned threads, F&& f) {
 
 SiteBuilder::SiteBuilder(ship::DeployStore& store, unsigned threads) : store_(store), threads_(threads) {}
 
-const SiteBuilder::KeyIndex& SiteBuilder::reusable(const std::string& subdomain,
-                                                   const std::string& environment) {
+const SiteBuilder::Outputs& SiteBuilder::reusable(const std::string& subdomain,
+                                                  const std::string& environment) {
   std::lock_guard lock(mu_);
   auto [it, fresh] = last_.try_emplace(subdomain);
   if (fresh) {
     // After a restart, the live deploy's manifest tells what can be reused.
+    it->second.from_disk = true;
     if (auto live = store_.live(subdomain, environment); live.ok() && live->has_value())
       if (auto m = store_.read_manifest(subdomain, **live); m.ok())
         for (auto& e : m->entries)
-          if (!e.key.empty()) it->second.emplace(e.key, e);
+          if (!e.key.empty()) it->second.by_key.emplace(e.key, e);
   }
   return it->second;
+}
+
+std::vector<std::string> SiteBuilder::page_keys(const BuildRequest& rq, const render::SiteRenderer& renderer) {
+  std::vector<std::string> keys(rq.pages.size());
+  std::vector<size_t> missing;
+  {
+    std::lock_guard lock(mu_);
+    const auto& known = keys_[rq.subdomain];
+    for (size_t i = 0; i < rq.pages.size(); ++i) {
+      auto it = known.find(rq.pages[i].pageId);
+      if (it != known.end() && it->second.version == rq.pages[i].version &&
+          it->second.site_key == renderer.site_key())
+        keys[i] = it->second.key;
+      else
+        missing.push_back(i);
+    }
+  }
+  parallel_for(missing.size(), threads_, [&](size_t k) { keys[missing[k]] = renderer.page_key(rq.pages[missing[k]]); });
+  std::lock_guard lock(mu_);
+  auto& known = keys_[rq.subdomain];
+  if (known.size() > rq.pages.size() * 2) known.clear();  // pages left the site: start over
+  for (size_t i : missing) known[rq.pages[i].pageId] = PageKey{renderer.site_key(), rq.pages[i].version, keys[i]};
+  return keys;
 }
 
 BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
@@ -63,13 +87,16 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
 
   // Render: pages whose key the last deploy already has are reused as they are.
   render::SiteRenderer renderer(rq.site, rq.pages);
-  const KeyIndex& previous = reusable(rq.subdomain, rq.environment);
+  const Outputs& previous = reusable(rq.subdomain, rq.environment);
+  std::vector<std::string> keys = page_keys(rq, renderer);
   std::vector<ship::ManifestEntry> entries(rq.pages.size());
   std::vector<size_t> to_render;
   for (size_t i = 0; i < rq.pages.size(); ++i) {
-    std::string key = renderer.page_key(rq.pages[i]);
-    auto it = previous.find(key);
-    if (it != previous.end() && store_.has_blob(it->second.hash)) {
+    std::string& key = keys[i];
+    auto it = previous.by_key.find(key);
+    // Outputs of this process's last deploy are linked from it, so they exist;
+    // those read from disk after a restart are checked.
+    if (it != previous.by_key.end() && (!previous.from_disk || store_.has_blob(it->second.hash))) {
       entries[i] = it->second;
       entries[i].path = render::SiteRenderer::page_path(rq.pages[i].slug);
     } else {
@@ -120,8 +147,13 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
   const auto ship_started = Clock::now();
   ship::Manifest manifest{std::move(entries)};
   out.manifest_hash = ship::manifest_hash(manifest);
-  if (auto w = store_.write_deploy(rq.subdomain, rq.deploy, manifest); !w.ok())
+  if (auto w = store_.write_deploy(rq.subdomain, rq.deploy, manifest); !w.ok()) {
+    if (w.error().code == Errc::not_found) {
+      std::lock_guard lock(mu_);
+      last_.erase(rq.subdomain);  // a reused blob is gone: the next build renders afresh
+    }
     return fail("writing the deploy: " + w.error().message);
+  }
   if (auto s = store_.sync(); !s.ok()) return fail("syncing the deploy: " + s.error().message);
   out.report.shipMs = ms_since(ship_started);
 
@@ -145,9 +177,9 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
 
   {
     std::lock_guard lock(mu_);
-    KeyIndex next;
+    Outputs next;
     for (const auto& e : manifest.entries)
-      if (!e.key.empty()) next.emplace(e.key, e);
+      if (!e.key.empty()) next.by_key.emplace(e.key, e);
     last_[rq.subdomain] = std::move(next);
   }
   out.ok = true;

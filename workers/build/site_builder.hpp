@@ -19,6 +19,8 @@
 
 namespace pw::builds {
 
+// A page's (pageId, version) names its content: a changed page must come with
+// a new version, as published pages do (every edit counts as a version).
 struct BuildRequest {
   std::string subdomain;
   std::string deploy;        // the deploy's directory name (the deployment id's suffix)
@@ -43,12 +45,25 @@ class SiteBuilder {
 
  private:
   using KeyIndex = std::unordered_map<std::string, ship::ManifestEntry>;  // render key → output
-  const KeyIndex& reusable(const std::string& subdomain, const std::string& environment);
+  struct Outputs {
+    KeyIndex by_key;
+    bool from_disk = false;  // read from a manifest after a restart: blobs not known to exist
+  };
+  // A page's render key, remembered for its published version: a page's
+  // content at a version never changes, so only edited pages are hashed again.
+  struct PageKey {
+    std::string site_key;
+    int64_t version = 0;
+    std::string key;
+  };
+  const Outputs& reusable(const std::string& subdomain, const std::string& environment);
+  std::vector<std::string> page_keys(const BuildRequest& rq, const render::SiteRenderer& renderer);
 
   ship::DeployStore& store_;
   unsigned threads_;
   std::mutex mu_;
-  std::map<std::string, KeyIndex> last_;  // subdomain → outputs of its last deploy
+  std::map<std::string, Outputs> last_;  // subdomain → outputs of its last deploy
+  std::map<std::string, std::unordered_map<std::string, PageKey>> keys_;  // subdomain → page id → key
 };
 
 }  // namespace pw::builds

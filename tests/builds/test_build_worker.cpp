@@ -63,11 +63,13 @@ class BuildWorkerTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void start_builder(std::function<bool()> crash = {}) {
+  void start_builder(std::function<bool()> crash = {},
+                     std::function<void(builds::BuildWorkerConfig&)> tune = {}) {
     builds::BuildWorkerConfig bc;
     bc.sites_dir = dir_ / "sites";
     bc.base_url = "https://{subdomain}.example.test";
     bc.crash_before_report = std::move(crash);
+    if (tune) tune(bc);
     auto builder = builds::BuildWorker::create(*log_, bc);
     ASSERT_TRUE(builder.ok()) << builder.error().message;
     builder_ = std::move(builder).value();
@@ -285,6 +287,36 @@ TEST_F(BuildWorkerTest, ABuildInterruptedBeforeItsReportIsRedoneByTheNextOwner) 
   EXPECT_EQ(count_events("DeploymentStarted", dep("d1")), 1);
   EXPECT_EQ(count_events("DeploymentSucceeded", dep("d1")), 1);
   EXPECT_EQ(live_deploy(), "d1");
+}
+
+TEST_F(BuildWorkerTest, DeploysPastTheRetentionCountAreDeletedAndTheirBlobsCollected) {
+  builder_.reset();
+  start_builder({}, [](builds::BuildWorkerConfig& c) { c.blob_min_age = std::chrono::seconds(0); });
+  make_site();
+  submit(UpdateSiteSettings{std::nullopt, std::nullopt, json{{"deployRetention", 2}}});
+  const char* words[] = {"one", "two", "three"};
+  const char* ids[] = {"d1", "d2", "d3"};
+  for (int i = 0; i < 3; ++i) {
+    submit(UpdateComponentProps{page("home"), ComponentId{"h1"}, json{{"text", std::string("Words ") + words[i]}}});
+    submit(PublishPage{page("home")});
+    submit(RequestDeployment{dep(ids[i]), "production", "all-at-once"});
+    auto done = outcome(dep(ids[i]));
+    ASSERT_TRUE(done && done->type == "DeploymentSucceeded");
+  }
+  settle();
+  const fs::path deploys = dir_ / "sites" / "deploys" / kSub;
+  EXPECT_FALSE(fs::exists(deploys / "d1")) << "past the retention count";
+  EXPECT_TRUE(fs::exists(deploys / "d2")) << "the one before the live one";
+  EXPECT_TRUE(fs::exists(deploys / "d3"));
+  EXPECT_EQ(live_deploy(), "d3");
+  EXPECT_EQ(builder_->stats().pruned, 1);
+  EXPECT_GE(builder_->stats().blobs_collected, 1) << "d1's home page is referenced by no deploy";
+  bool pruned_event = false;
+  for (const auto& e : events()) pruned_event |= e.type == "DeploymentsPruned";
+  EXPECT_TRUE(pruned_event);
+  submit(RollbackDeployment{dep("d1")});
+  settle();
+  EXPECT_EQ(live_deploy(), "d3") << "a pruned deploy cannot go live again";
 }
 
 TEST_F(BuildWorkerTest, ARestartedWorkerDoesNotRebuildFinishedDeployments) {

@@ -225,6 +225,15 @@ Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& ev
     auto removed = store_->prune(site.state.subdomain, dirs, 0, protect);
     if (!removed.ok()) return removed.error();
     stats_.pruned += static_cast<int64_t>(removed->size());
+    const auto now = std::chrono::steady_clock::now();
+    if (last_gc_ == std::chrono::steady_clock::time_point{} || now - last_gc_ >= config_.gc_interval) {
+      last_gc_ = now;
+      // Best effort: a blob left behind costs disk space, never correctness.
+      if (auto collected = store_->gc_blobs(config_.blob_min_age); collected.ok())
+        stats_.blobs_collected += static_cast<int64_t>(*collected);
+      else
+        std::cerr << "builds: blob collection: " << collected.error().message << "\n";
+    }
     return {};
   }
   return {};

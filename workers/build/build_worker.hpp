@@ -44,6 +44,10 @@ struct BuildWorkerConfig {
   std::string worker_name = "builder";
   unsigned render_threads = 2;
   size_t max_batch = 256;
+  // Unreferenced blobs are collected after a prune, at most this often, and
+  // only once older than blob_min_age (a concurrent build may be about to use them).
+  std::chrono::seconds gc_interval{3600};
+  std::chrono::seconds blob_min_age{3600};
   // Called after each build's report (for metrics): success, seconds taken.
   std::function<void(bool, double)> on_build;
   // Tests only: called after a build has shipped and before its report is
@@ -57,6 +61,7 @@ struct BuildWorkerStats {
   int64_t failures = 0;
   int64_t rollbacks = 0;
   int64_t pruned = 0;
+  int64_t blobs_collected = 0;
 };
 
 class BuildWorker {
@@ -98,6 +103,7 @@ class BuildWorker {
   // Deployments past the committed offset whose outcome is already in the log.
   std::unordered_map<std::string, int32_t> finished_;
   BuildWorkerStats stats_;
+  std::chrono::steady_clock::time_point last_gc_{};
 };
 
 // The deploy directory of a deployment: its id's part after the site id.

@@ -15,6 +15,7 @@
 
 #include "events/envelope.hpp"
 #include "tests/support/command_stream.hpp"
+#include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
 
@@ -44,7 +45,9 @@ class BuildWorkerTest : public ::testing::Test {
   void SetUp() override {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("pw-builds-" + std::to_string(rd()) + std::to_string(rd()));
-    auto log = log::open_log("local:" + (dir_ / "log").string(), {{"fsync", "false"}});
+    fs::create_directories(dir_);
+    backend_ = make_processor_backend();
+    auto log = log::open_log(backend_->fresh_uri(), backend_->config());
     ASSERT_TRUE(log.ok()) << log.error().message;
     log_ = std::move(log).value();
     ASSERT_TRUE(create_pagewright_topics(*log_, 2).ok());
@@ -58,7 +61,9 @@ class BuildWorkerTest : public ::testing::Test {
   void TearDown() override {
     builder_.reset();
     processor_.reset();
+    reader_.reset();
     log_.reset();
+    backend_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -79,46 +84,70 @@ class BuildWorkerTest : public ::testing::Test {
     ASSERT_TRUE(submit_commands(*log_, {command_record(++n_, kSub, std::move(c))}).ok());
   }
 
-  // Every event of the site, decoded, in stream order.
-  std::vector<Envelope> events() {
-    std::vector<Envelope> out;
-    const int32_t p = log::partition_for(site().str(), 2);
-    auto end = log_->end_offset({std::string(log::kEventsTopic), p});
-    if (!end.ok() || *end == 0) return out;
-    auto reader = log_->reader({std::string(log::kEventsTopic), p}, 0);
-    int64_t next = 0;
-    while (next < *end) {
-      auto batch = (*reader)->read(1s, 1000);
+  // Every event of the site so far, decoded, in stream order (read
+  // incrementally: a Kafka reader is a client of its own).
+  const std::vector<Envelope>& events() {
+    const log::TopicPartition tp{std::string(log::kEventsTopic), log::partition_for(site().str(), 2)};
+    auto end = log_->end_offset(tp);
+    if (!end.ok() || *end <= next_) return seen_;
+    if (!reader_) {
+      auto reader = log_->reader(tp, 0);
+      if (!reader.ok()) return seen_;
+      reader_ = std::move(reader).value();
+    }
+    while (next_ < *end) {
+      auto batch = reader_->read(1s, 1000);
       if (!batch.ok() || batch->empty()) break;
       for (const auto& r : *batch) {
-        next = r.offset + 1;
+        next_ = r.offset + 1;
         auto env = decode(r.value);
-        if (env.ok() && env->site_id == site().str()) out.push_back(*env);
+        if (env.ok() && env->site_id == site().str()) seen_.push_back(*env);
       }
     }
-    return out;
+    return seen_;
   }
 
   std::optional<Envelope> find_event(const std::string& type, const DeploymentId& id) {
-    for (auto& e : events())
+    for (const auto& e : events())
       if (e.type == type && e.aggregate.id == id.value) return e;
     return std::nullopt;
   }
   int count_events(const std::string& type, const DeploymentId& id) {
     int n = 0;
-    for (auto& e : events()) n += e.type == type && e.aggregate.id == id.value;
+    for (const auto& e : events()) n += e.type == type && e.aggregate.id == id.value;
     return n;
   }
 
-  // Runs the processor and the builder until the deployment has an outcome.
+  // Runs the processor and the builder until the deployment has an outcome
+  // (a Kafka group takes seconds to form, hence the generous deadline).
   std::optional<Envelope> outcome(const DeploymentId& id) {
-    for (int i = 0; i < 400; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
       (void)processor_->run_once(5ms);
       if (builder_) (void)builder_->run_once(5ms);
       if (auto e = find_event("DeploymentSucceeded", id)) return e;
       if (auto e = find_event("DeploymentFailed", id)) return e;
     }
     return std::nullopt;
+  }
+  // Until the (re)started builder owns partitions: a Kafka group forms in seconds.
+  void wait_assigned() {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (builder_->assignment().empty() && std::chrono::steady_clock::now() < deadline) {
+      (void)processor_->run_once(5ms);
+      (void)builder_->run_once(5ms);
+    }
+    ASSERT_FALSE(builder_->assignment().empty());
+  }
+  // Runs both until `done` holds (or a minute passes).
+  template <class Pred>
+  bool until(Pred done) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      (void)processor_->run_once(5ms);
+      if (builder_) (void)builder_->run_once(5ms);
+    }
+    return done();
   }
   void settle() {
     for (int i = 0; i < 20; ++i) {
@@ -142,7 +171,11 @@ class BuildWorkerTest : public ::testing::Test {
   std::string live_deploy() { return fs::read_symlink(live()).filename().string(); }
 
   fs::path dir_;
+  std::unique_ptr<ProcessorBackend> backend_;
   std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<log::Reader> reader_;
+  std::vector<Envelope> seen_;
+  int64_t next_ = 0;
   std::unique_ptr<workers::CommandProcessor> processor_;
   std::unique_ptr<builds::BuildWorker> builder_;
   int n_ = 0;
@@ -210,7 +243,7 @@ TEST_F(BuildWorkerTest, RollbackRepointsLiveWithoutRendering) {
   ASSERT_TRUE(outcome(dep("d2")));
   ASSERT_EQ(live_deploy(), "d2");
   submit(RollbackDeployment{dep("d1")});
-  for (int i = 0; i < 200 && live_deploy() != "d1"; ++i) settle();
+  until([&] { return live_deploy() == "d1"; });
   EXPECT_EQ(live_deploy(), "d1");
   EXPECT_NE(slurp(live() / "index.html").find("First words"), std::string::npos);
   EXPECT_EQ(builder_->stats().builds, 2);
@@ -273,7 +306,7 @@ TEST_F(BuildWorkerTest, ABuildInterruptedBeforeItsReportIsRedoneByTheNextOwner) 
   bool crashed = false;
   start_builder([&] { return !std::exchange(crashed, true); });
   submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
-  for (int i = 0; i < 200 && !crashed; ++i) {
+  for (int i = 0; i < 3000 && !crashed; ++i) {
     (void)processor_->run_once(5ms);
     (void)builder_->run_once(5ms);
   }
@@ -303,8 +336,8 @@ TEST_F(BuildWorkerTest, DeploysPastTheRetentionCountAreDeletedAndTheirBlobsColle
     auto done = outcome(dep(ids[i]));
     ASSERT_TRUE(done && done->type == "DeploymentSucceeded");
   }
-  settle();
   const fs::path deploys = dir_ / "sites" / "deploys" / kSub;
+  until([&] { return !fs::exists(deploys / "d1"); });
   EXPECT_FALSE(fs::exists(deploys / "d1")) << "past the retention count";
   EXPECT_TRUE(fs::exists(deploys / "d2")) << "the one before the live one";
   EXPECT_TRUE(fs::exists(deploys / "d3"));
@@ -314,7 +347,9 @@ TEST_F(BuildWorkerTest, DeploysPastTheRetentionCountAreDeletedAndTheirBlobsColle
   bool pruned_event = false;
   for (const auto& e : events()) pruned_event |= e.type == "DeploymentsPruned";
   EXPECT_TRUE(pruned_event);
+  const int64_t rejected = processor_->stats().rejected;
   submit(RollbackDeployment{dep("d1")});
+  EXPECT_TRUE(until([&] { return processor_->stats().rejected > rejected; }));
   settle();
   EXPECT_EQ(live_deploy(), "d3") << "a pruned deploy cannot go live again";
 }
@@ -325,6 +360,7 @@ TEST_F(BuildWorkerTest, ARestartedWorkerDoesNotRebuildFinishedDeployments) {
   ASSERT_TRUE(outcome(dep("d1")));
   builder_.reset();
   start_builder();
+  wait_assigned();
   settle();
   EXPECT_EQ(builder_->stats().builds, 0);
   EXPECT_EQ(live_deploy(), "d1");

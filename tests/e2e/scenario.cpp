@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "events/hash_chain.hpp"
 #include "gateway/auth.hpp"
@@ -174,6 +175,21 @@ ScenarioResult run_editing_scenario(HttpClient& http, const Tokens& t, const std
   EXPECT_EQ(v.value("headHash", ""), prev);
   out.head_hash = prev;
   return out;
+}
+
+json wait_for_deployment(HttpClient& http, const std::string& token, const std::string& id) {
+  json d;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = http.get("/v1/deployments/" + id, token);
+    if (r.status == 200) {
+      d = r.json()["data"];
+      if (d["status"] == "succeeded" || d["status"] == "failed") return d;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "deployment " << id << " never finished: " << d.dump();
+  return d;
 }
 
 }  // namespace pw::test

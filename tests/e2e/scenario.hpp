@@ -26,6 +26,10 @@ struct ScenarioResult {
 // Runs the scenario on a fresh subdomain; ASSERTs inside (check HasFatalFailure()).
 ScenarioResult run_editing_scenario(HttpClient& http, const Tokens& tokens, const std::string& subdomain);
 
+// Polls GET /v1/deployments/{id} until it succeeded or failed (ADD_FAILUREs
+// after a minute); returns the last deployment seen.
+nlohmann::json wait_for_deployment(HttpClient& http, const std::string& token, const std::string& id);
+
 // sha256 hex of a string (for checking NDJSON lines against prevHash).
 std::string sha256_of(const std::string& s);
 

@@ -81,21 +81,6 @@ TEST_F(ServeHttp, EditorsEditAndReadBackAuditorsVerifyAndRestartKeepsEverything)
   EXPECT_EQ(verify.json()["data"].value("ok", false), true);
 }
 
-// The deployment once it has an outcome.
-json wait_for_deployment(HttpClient& http, const std::string& token, const std::string& id) {
-  json d;
-  for (int i = 0; i < 600; ++i) {
-    auto r = http.get("/v1/deployments/" + id, token);
-    if (r.status == 200) {
-      d = r.json()["data"];
-      if (d["status"] == "succeeded" || d["status"] == "failed") return d;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ADD_FAILURE() << "deployment " << id << " never finished: " << d.dump();
-  return d;
-}
-
 TEST_F(ServeHttp, PublishingShipsTheSiteWhichTheStaticHostServesAcrossARestart) {
   const uint16_t port = start_serve();
   ASSERT_NE(port, 0) << "serve did not start listening";

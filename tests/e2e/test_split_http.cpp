@@ -44,6 +44,8 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   Child p2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
   Child c1 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   Child c2 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
+  const std::string sites = (data / "sites").string();
+  Child b1 = spawn({PW_BINARY, "worker", "--pool", "builds", "--log", uri, "--sites", sites});
   // The gateway's read model needs the schema: wait for a projector's migration.
   {
     pqxx::connection c(owner_);
@@ -54,20 +56,32 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
     }
   }
   Child gw = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri, "--pg", owner_, "--pg-reader",
-                    reader_});
+                    reader_, "--sites", sites});
   const uint16_t port = read_listening_port(gw.out);
   ASSERT_NE(port, 0) << "gateway did not start listening";
 
   HttpClient http("127.0.0.1", port);
   const Tokens tokens = make_tokens(kSecret, db_);
-  const ScenarioResult result = run_editing_scenario(http, tokens, "split-" + db_.substr(8, 8));
+  const std::string subdomain = "split-" + db_.substr(8, 8);
+  const ScenarioResult result = run_editing_scenario(http, tokens, subdomain);
   EXPECT_FALSE(result.head_hash.empty());
 
   // kcat + hashlib over every partition; the scenario's site must match.
   std::map<std::string, std::string> theirs = chain_heads_by_kcat(bootstrap, 4);
   EXPECT_EQ(theirs[result.site_id], std::to_string(result.site_events) + " " + result.head_hash + " ok");
 
+  // Publishing through the build pool process; the gateway serves what it shipped.
+  auto requested = http.send_json("POST", "/v1/sites/" + result.site_id + "/publish", tokens.admin,
+                                  nlohmann::json::object());
+  ASSERT_EQ(requested.status, 201) << requested.body;
+  const auto deployment = wait_for_deployment(http, tokens.viewer, requested.json()["data"].value("deploymentId", ""));
+  EXPECT_EQ(deployment["status"], "succeeded") << deployment.dump();
+  auto page = http.request("GET", "/sites/" + subdomain + "/opening-hours/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Warm bread"), std::string::npos);
+
   EXPECT_EQ(stop(gw, 30s), 0) << "gateway did not drain and exit cleanly";
+  EXPECT_EQ(stop(b1, 30s), 0);
   EXPECT_EQ(stop(c1, 30s), 0);
   EXPECT_EQ(stop(c2, 30s), 0);
   EXPECT_EQ(stop(p1, 30s), 0);

@@ -45,7 +45,6 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   Child c1 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   Child c2 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   const std::string sites = (data / "sites").string();
-  Child b1 = spawn({PW_BINARY, "worker", "--pool", "builds", "--log", uri, "--sites", sites});
   // The gateway's read model needs the schema: wait for a projector's migration.
   {
     pqxx::connection c(owner_);
@@ -70,7 +69,9 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   std::map<std::string, std::string> theirs = chain_heads_by_kcat(bootstrap, 4);
   EXPECT_EQ(theirs[result.site_id], std::to_string(result.site_events) + " " + result.head_hash + " ok");
 
-  // Publishing through the build pool process; the gateway serves what it shipped.
+  // Publishing through a build pool process that joins now, so it first folds
+  // the partitions' history; the gateway serves what it shipped.
+  Child b1 = spawn({PW_BINARY, "worker", "--pool", "builds", "--log", uri, "--sites", sites});
   auto requested = http.send_json("POST", "/v1/sites/" + result.site_id + "/publish", tokens.admin,
                                   nlohmann::json::object());
   ASSERT_EQ(requested.status, 201) << requested.body;

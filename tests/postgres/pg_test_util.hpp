@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "events/ids.hpp"
 #include "projections/pg.hpp"
@@ -79,8 +80,19 @@ class PgTest : public ::testing::Test {
   void TearDown() override {
     if (db_.empty()) return;
     pqxx::connection c(admin_);
-    // FORCE: a test that failed may leave a child process connected.
-    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(db_) + " WITH (FORCE)");
+    // FORCE: a test that failed may leave a child process connected. A
+    // connection of another role (the reader's) that the test just closed can
+    // still be exiting on the server, and the owner may not terminate it: the
+    // drop is retried until it is gone.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(db_) + " WITH (FORCE)");
+        return;
+      } catch (const pqxx::insufficient_privilege&) {
+        if (attempt == 100) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
   }
 
   static long count(pqxx::transaction_base& t, const std::string& sql) {

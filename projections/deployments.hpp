@@ -9,7 +9,8 @@
 namespace pw::projections {
 
 void prepare_deployment_statements(pqxx::connection& c);
-// Returns false when the event is not a deployment event (nothing written).
+// Writes the deployment rows a Deployment* event changes; false (nothing
+// written) for every other event.
 bool project_deployment(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event);
 
 }  // namespace pw::projections

@@ -289,8 +289,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
         if (upd->settings) site.settings = *upd->settings;
       }
 
-      if (agg.type == "deployment" || std::holds_alternative<domain::DeploymentsPruned>(*event))
-        project_deployment(txn, *env, *event);
+      project_deployment(txn, *env, *event);
 
       if (page_event) {
         auto [pit, new_page] = pages.try_emplace(agg.id);

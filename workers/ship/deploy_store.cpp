@@ -305,17 +305,24 @@ Result<std::vector<std::string>> DeployStore::prune(const std::string& site, con
 
 namespace {
 
-Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
-  std::unordered_set<std::string> refs;
+// The site directories under deploys/ (dot-names are temporaries).
+Result<std::vector<std::string>> site_dirs(int deploys_fd) {
   DIR* sites = sys::open_dir_stream(deploys_fd);
   if (sites == nullptr) return errno_error("opendir", "deploys", errno);
-  std::vector<std::string> site_names;
+  std::vector<std::string> names;
   while (struct dirent* e = ::readdir(sites)) {
-    if (e->d_name[0] != '.') site_names.emplace_back(e->d_name);
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
   }
   ::closedir(sites);
+  return names;
+}
+
+Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
+  std::unordered_set<std::string> refs;
+  auto site_names = site_dirs(deploys_fd);
+  if (!site_names) return site_names.error();
   const std::string suffix = ".manifest.json";
-  for (const auto& site : site_names) {
+  for (const auto& site : *site_names) {
     Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) return errno_error("open deploys/", site, errno);
     DIR* d = sys::open_dir_stream(site_fd.get());
@@ -343,14 +350,9 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
 // Trees and manifests a crashed write_deploy left under temporary names: they
 // would otherwise hold their blobs (st_nlink) forever.
 Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff) {
-  DIR* sites = sys::open_dir_stream(deploys_fd);
-  if (sites == nullptr) return errno_error("opendir", "deploys", errno);
-  std::vector<std::string> site_names;
-  while (struct dirent* e = ::readdir(sites)) {
-    if (e->d_name[0] != '.') site_names.emplace_back(e->d_name);
-  }
-  ::closedir(sites);
-  for (const auto& site : site_names) {
+  auto site_names = site_dirs(deploys_fd);
+  if (!site_names) return site_names.error();
+  for (const auto& site : *site_names) {
     Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) continue;  // removed meanwhile
     DIR* d = sys::open_dir_stream(site_fd.get());

@@ -219,6 +219,7 @@ TEST_F(BuildWorkerTest, RepublishingAfterOneEditRendersOnlyThatPage) {
   make_site();
   submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
   ASSERT_TRUE(outcome(dep("d1")));
+  EXPECT_TRUE(until([&] { return builder_->stats().spare_trees == 1; })) << "a tree for the next deploy to patch";
   submit(UpdateComponentProps{page("about"), ComponentId{"t1"}, json{{"text", "We make *better* things."}}});
   submit(PublishPage{page("about")});
   submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
@@ -231,6 +232,11 @@ TEST_F(BuildWorkerTest, RepublishingAfterOneEditRendersOnlyThatPage) {
   // The unchanged page is the same blob in both deploys (a hard link).
   EXPECT_TRUE(fs::equivalent(dir_ / "sites" / "deploys" / kSub / "d1" / "index.html",
                              dir_ / "sites" / "deploys" / kSub / "d2" / "index.html"));
+  // d2's tree is the spare, patched; d1 is free now, so no new spare was needed.
+  settle();
+  EXPECT_EQ(builder_->stats().spare_trees, 1);
+  for (const auto& e : fs::directory_iterator(dir_ / "sites" / "deploys" / kSub))
+    EXPECT_NE(e.path().filename().string().rfind(".spare.", 0), 0u) << e.path();
 }
 
 TEST_F(BuildWorkerTest, RollbackRepointsLiveWithoutRendering) {
@@ -337,9 +343,12 @@ TEST_F(BuildWorkerTest, DeploysPastTheRetentionCountAreDeletedAndTheirBlobsColle
     ASSERT_TRUE(done && done->type == "DeploymentSucceeded");
   }
   const fs::path deploys = dir_ / "sites" / "deploys" / kSub;
-  until([&] { return !fs::exists(deploys / "d1"); });
-  EXPECT_FALSE(fs::exists(deploys / "d1")) << "past the retention count";
-  EXPECT_TRUE(fs::exists(deploys / "d2")) << "the one before the live one";
+  // A deploy is its manifest; its tree went to d3 already (trees are recycled).
+  until([&] { return !fs::exists(deploys / "d1.manifest.json"); });
+  EXPECT_FALSE(fs::exists(deploys / "d1.manifest.json")) << "past the retention count";
+  EXPECT_FALSE(fs::exists(deploys / "d1"));
+  EXPECT_TRUE(fs::exists(deploys / "d2.manifest.json")) << "the one before the live one";
+  EXPECT_TRUE(fs::exists(deploys / "d2")) << "kept its tree for an instant rollback";
   EXPECT_TRUE(fs::exists(deploys / "d3"));
   EXPECT_EQ(live_deploy(), "d3");
   EXPECT_EQ(builder_->stats().pruned, 1);

@@ -192,6 +192,7 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
     if (std::holds_alternative<domain::DeploymentRequested>(event)) {
       if (auto c = consumer_->commit(done); !c.ok()) return c.error();
       done.clear();
+      keep_spare_tree(env.site_id);
     }
   }
   if (!done.empty())
@@ -237,6 +238,16 @@ Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& ev
     return {};
   }
   return {};
+}
+
+void BuildWorker::keep_spare_tree(const std::string& site_id) {
+  auto it = sites_.find(site_id);
+  if (it == sites_.end() || it->second.state.subdomain.empty()) return;
+  // Best effort: without a spare, the next deploy lays its tree down in full.
+  if (auto made = store_->keep_spare_tree(it->second.state.subdomain); !made.ok())
+    std::cerr << "builds: spare tree for " << it->second.state.subdomain << ": " << made.error().message << "\n";
+  else if (*made)
+    ++stats_.spare_trees;
 }
 
 std::string BuildWorker::site_url(const SiteEntry& site, const std::string& environment) const {

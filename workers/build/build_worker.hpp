@@ -62,6 +62,7 @@ struct BuildWorkerStats {
   int64_t rollbacks = 0;
   int64_t pruned = 0;
   int64_t blobs_collected = 0;
+  int64_t spare_trees = 0;  // trees copied after a deployment for the site's next one to patch
 };
 
 class BuildWorker {
@@ -92,6 +93,9 @@ class BuildWorker {
   Result<void> deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq);
   Result<void> report(const Envelope& env, const std::string& what, domain::Command command);
   std::string site_url(const SiteEntry& site, const std::string& environment) const;
+  // After a deployment is reported and committed, off its path: a free tree
+  // for the site's next deploy to patch (DeployStore::keep_spare_tree).
+  void keep_spare_tree(const std::string& site_id);
 
   log::EventLog& log_;
   BuildWorkerConfig config_;

@@ -36,42 +36,30 @@ void parallel_for(size_t n, unsigned threads, F&& f) {
 
 SiteBuilder::SiteBuilder(ship::DeployStore& store, unsigned threads) : store_(store), threads_(threads) {}
 
-const SiteBuilder::Outputs& SiteBuilder::reusable(const std::string& subdomain,
-                                                  const std::string& environment) {
+SiteBuilder::SiteMemo& SiteBuilder::site_memo(const std::string& subdomain, const std::string& environment) {
   std::lock_guard lock(mu_);
-  auto [it, fresh] = last_.try_emplace(subdomain);
+  auto [it, fresh] = memo_.try_emplace(subdomain);
   if (fresh) {
     // After a restart, the live deploy's manifest tells what can be reused.
-    it->second.from_disk = true;
     if (auto live = store_.live(subdomain, environment); live.ok() && live->has_value())
       if (auto m = store_.read_manifest(subdomain, **live); m.ok())
         for (auto& e : m->entries)
-          if (!e.key.empty()) it->second.by_key.emplace(e.key, e);
+          if (!e.key.empty()) it->second.from_disk.emplace(e.key, Output{e.key, std::move(e.hash), e.size});
   }
   return it->second;
 }
 
-std::vector<std::string> SiteBuilder::page_keys(const BuildRequest& rq, const render::SiteRenderer& renderer) {
-  std::vector<std::string> keys(rq.pages.size());
-  std::vector<size_t> missing;
-  {
-    std::lock_guard lock(mu_);
-    const auto& known = keys_[rq.subdomain];
-    for (size_t i = 0; i < rq.pages.size(); ++i) {
-      auto it = known.find(rq.pages[i].pageId);
-      if (it != known.end() && it->second.version == rq.pages[i].version &&
-          it->second.site_key == renderer.site_key())
-        keys[i] = it->second.key;
-      else
-        missing.push_back(i);
-    }
+void SiteBuilder::remember(SiteMemo& memo, const BuildRequest& rq, std::vector<std::pair<size_t, Output>> outputs) {
+  for (auto& [i, output] : outputs) memo.pages[rq.pages[i].pageId].output = std::move(output);
+  memo.from_disk.clear();
+  if (memo.pages.size() <= rq.pages.size()) return;
+  // Pages left the site: their outputs may be pruned and collected, so they
+  // must not be offered for reuse.
+  std::unordered_map<std::string, PageMemo> kept;
+  for (const auto& page : rq.pages) {
+    if (auto it = memo.pages.find(page.pageId); it != memo.pages.end()) kept.emplace(page.pageId, std::move(it->second));
   }
-  parallel_for(missing.size(), threads_, [&](size_t k) { keys[missing[k]] = renderer.page_key(rq.pages[missing[k]]); });
-  std::lock_guard lock(mu_);
-  auto& known = keys_[rq.subdomain];
-  if (known.size() > rq.pages.size() * 2) known.clear();  // pages left the site: start over
-  for (size_t i : missing) known[rq.pages[i].pageId] = PageKey{renderer.site_key(), rq.pages[i].version, keys[i]};
-  return keys;
+  memo.pages = std::move(kept);
 }
 
 BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
@@ -84,24 +72,55 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
     out.report.totalMs = ms_since(started);
     return out;
   };
+  const size_t n = rq.pages.size();
+  SiteMemo& memo = site_memo(rq.subdomain, rq.environment);
 
-  // Render: pages whose key the last deploy already has are reused as they are.
-  render::SiteRenderer renderer(rq.site, rq.pages);
-  const Outputs& previous = reusable(rq.subdomain, rq.environment);
-  std::vector<std::string> keys = page_keys(rq, renderer);
-  std::vector<ship::ManifestEntry> entries(rq.pages.size());
+  // What each page's version is known to use and hash to; only the others are walked.
+  std::vector<PageMemo*> memo_of(n, nullptr);
+  std::vector<char> same_version(n, 0);
+  render::ComponentSet used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const render::PageInput& page = rq.pages[i];
+    auto it = memo.pages.find(page.pageId);
+    if (it != memo.pages.end()) memo_of[i] = &it->second;
+    same_version[i] = memo_of[i] != nullptr && memo_of[i]->version == page.version;
+    used |= same_version[i] ? memo_of[i]->used : render::SiteRenderer::components_used(page);
+  }
+  const render::SiteRenderer renderer(rq.site, rq.pages, used);
+  std::vector<std::string> keys(n);
+  std::vector<size_t> unkeyed;
+  for (size_t i = 0; i < n; ++i) {
+    if (same_version[i] && memo_of[i]->site_key == renderer.site_key()) keys[i] = memo_of[i]->key;
+    else unkeyed.push_back(i);
+  }
+  parallel_for(unkeyed.size(), threads_, [&](size_t k) { keys[unkeyed[k]] = renderer.page_key(rq.pages[unkeyed[k]]); });
+  for (size_t i : unkeyed) {
+    PageMemo& m = memo.pages[rq.pages[i].pageId];  // keys hold whatever this build's outcome
+    m.version = rq.pages[i].version;
+    m.used = render::SiteRenderer::components_used(rq.pages[i]);
+    m.site_key = renderer.site_key();
+    m.key = keys[i];
+  }
+
+  // Render: a page whose last output has its key is reused as it is.
+  std::vector<ship::ManifestEntry> entries(n);
   std::vector<size_t> to_render;
-  for (size_t i = 0; i < rq.pages.size(); ++i) {
-    std::string& key = keys[i];
-    auto it = previous.by_key.find(key);
-    // Outputs of this process's last deploy are linked from it, so they exist;
-    // those read from disk after a restart are checked.
-    if (it != previous.by_key.end() && (!previous.from_disk || store_.has_blob(it->second.hash))) {
-      entries[i] = it->second;
-      entries[i].path = render::SiteRenderer::page_path(rq.pages[i].slug);
+  std::vector<std::pair<size_t, Output>> shipped;  // outputs this build adds to the memo
+  for (size_t i = 0; i < n; ++i) {
+    ship::ManifestEntry& e = entries[i];
+    e.path = render::SiteRenderer::page_path(rq.pages[i].slug);
+    e.key = keys[i];
+    const Output* prior = nullptr;
+    if (memo_of[i] != nullptr && memo_of[i]->output.key == keys[i] && !memo_of[i]->output.hash.empty()) {
+      prior = &memo_of[i]->output;  // linked from the site's last deploy, so the blob exists
+    } else if (auto d = memo.from_disk.find(keys[i]); d != memo.from_disk.end() && store_.has_blob(d->second.hash)) {
+      prior = &d->second;
+      shipped.emplace_back(i, *prior);
+    }
+    if (prior != nullptr) {
+      e.hash = prior->hash;
+      e.size = prior->size;
     } else {
-      entries[i].key = std::move(key);
-      entries[i].path = render::SiteRenderer::page_path(rq.pages[i].slug);
       to_render.push_back(i);
     }
   }
@@ -121,6 +140,7 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
     entries[i].size = html->size();
   });
   if (!first_error.empty()) return fail("render failed: " + first_error);
+  for (size_t i : to_render) shipped.emplace_back(i, Output{entries[i].key, entries[i].hash, entries[i].size});
 
   std::vector<render::RenderedFile> site_files;
   site_files.push_back({renderer.stylesheet_path(), renderer.stylesheet()});
@@ -145,15 +165,15 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
 
   // Ship: an immutable deploy directory, durable before anything points at it.
   const auto ship_started = Clock::now();
-  ship::Manifest manifest{std::move(entries)};
-  out.manifest_hash = ship::manifest_hash(manifest);
-  if (auto w = store_.write_deploy(rq.subdomain, rq.deploy, manifest); !w.ok()) {
-    if (w.error().code == Errc::not_found) {
+  auto written = store_.write_deploy(rq.subdomain, rq.deploy, ship::Manifest{std::move(entries)});
+  if (!written.ok()) {
+    if (written.error().code == Errc::not_found) {
       std::lock_guard lock(mu_);
-      last_.erase(rq.subdomain);  // a reused blob is gone: the next build renders afresh
+      memo_.erase(rq.subdomain);  // a reused blob is gone: the next build renders afresh
     }
-    return fail("writing the deploy: " + w.error().message);
+    return fail("writing the deploy: " + written.error().message);
   }
+  out.manifest_hash = std::move(written).value();
   if (auto s = store_.sync(); !s.ok()) return fail("syncing the deploy: " + s.error().message);
   out.report.shipMs = ms_since(ship_started);
 
@@ -175,13 +195,7 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
   if (auto s = store_.sync(); !s.ok()) return fail("syncing the live pointer: " + s.error().message);
   out.report.shipMs += ms_since(switch_started);
 
-  {
-    std::lock_guard lock(mu_);
-    Outputs next;
-    for (const auto& e : manifest.entries)
-      if (!e.key.empty()) next.by_key.emplace(e.key, e);
-    last_[rq.subdomain] = std::move(next);
-  }
+  remember(memo, rq, std::move(shipped));
   out.ok = true;
   out.report.totalMs = ms_since(started);
   out.log.push_back("rendered " + std::to_string(out.report.pagesRendered) + ", reused " +

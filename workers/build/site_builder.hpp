@@ -5,7 +5,8 @@
 //
 // Incremental: every page's output is stored with its render key (a hash of
 // everything the HTML depends on, render::SiteRenderer::page_key). A page whose
-// key is in the site's last manifest is reused by hash, not rendered.
+// key is that of its last shipped output is reused by hash, not rendered; after
+// a restart the live deploy's manifest provides the outputs.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -38,32 +39,44 @@ struct BuildOutcome {
   std::vector<std::string> log;
 };
 
+// Builds of different sites may run concurrently; builds of one site must not.
 class SiteBuilder {
  public:
   SiteBuilder(ship::DeployStore& store, unsigned threads);
   BuildOutcome build(const BuildRequest& request);
 
  private:
-  using KeyIndex = std::unordered_map<std::string, ship::ManifestEntry>;  // render key → output
-  struct Outputs {
-    KeyIndex by_key;
-    bool from_disk = false;  // read from a manifest after a restart: blobs not known to exist
-  };
-  // A page's render key, remembered for its published version: a page's
-  // content at a version never changes, so only edited pages are hashed again.
-  struct PageKey {
-    std::string site_key;
-    int64_t version = 0;
+  // The output last shipped for a page, and the render key it was made from.
+  struct Output {
     std::string key;
+    std::string hash;
+    uint64_t size = 0;
   };
-  const Outputs& reusable(const std::string& subdomain, const std::string& environment);
-  std::vector<std::string> page_keys(const BuildRequest& rq, const render::SiteRenderer& renderer);
+  // What a page's published version yields, remembered: a page's content at a
+  // version never changes, so a republish walks, hashes and renders only the
+  // edited pages.
+  struct PageMemo {
+    int64_t version = 0;
+    render::ComponentSet used = 0;
+    std::string site_key;  // `key` holds for this site key only
+    std::string key;
+    Output output;         // output.hash empty: none known
+  };
+  struct SiteMemo {
+    std::unordered_map<std::string, PageMemo> pages;  // by page id
+    // After a restart: the live deploy's outputs by render key, checked
+    // against the blob store before reuse. Dropped after the first success.
+    std::unordered_map<std::string, Output> from_disk;
+  };
+  SiteMemo& site_memo(const std::string& subdomain, const std::string& environment);
+  // After a success: remembers the shipped outputs and forgets pages that
+  // left the site.
+  void remember(SiteMemo& memo, const BuildRequest& rq, std::vector<std::pair<size_t, Output>> outputs);
 
   ship::DeployStore& store_;
   unsigned threads_;
-  std::mutex mu_;
-  std::map<std::string, Outputs> last_;  // subdomain → outputs of its last deploy
-  std::map<std::string, std::unordered_map<std::string, PageKey>> keys_;  // subdomain → page id → key
+  std::mutex mu_;                        // guards memo_'s map, not a site's memo
+  std::map<std::string, SiteMemo> memo_;  // by subdomain
 };
 
 }  // namespace pw::builds

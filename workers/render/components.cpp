@@ -170,11 +170,12 @@ std::string render_components(const std::vector<Component>& list, ComponentConte
   return out;
 }
 
-void collect_types(const std::vector<Component>& list, std::set<std::string>& out, int depth) {
+void collect_types(const std::vector<Component>& list, uint32_t& out, int depth) {
   if (depth >= domain::kMaxTreeDepth) return;
   for (const Component& c : list) {
-    if (component_template(c.type) == nullptr) continue;
-    out.insert(c.type);
+    const int index = component_index(c.type);
+    if (index < 0) continue;
+    out |= uint32_t{1} << index;
     for (const auto& [slot, children] : c.slots) collect_types(children, out, depth + 1);
   }
 }

@@ -19,6 +19,9 @@ struct ComponentTemplate {
 const std::string& layout_template();      // up to and including <main>
 const std::string& layout_end_template();  // </main> and the footer
 const ComponentTemplate* component_template(std::string_view type);  // nullptr: unknown type
+// Built-in types by index (ComponentSet bits); -1 / "" outside.
+int component_index(std::string_view type);
+std::string_view component_type(size_t index);
 std::string_view base_css();
 std::string_view component_css(std::string_view type);
 
@@ -32,8 +35,7 @@ struct ComponentContext {
 };
 std::string render_components(const std::vector<domain::Component>& list, ComponentContext& ctx,
                               int depth = 0);
-void collect_types(const std::vector<domain::Component>& list, std::set<std::string>& out,
-                   int depth = 0);
+void collect_types(const std::vector<domain::Component>& list, uint32_t& out, int depth = 0);
 nlohmann::json components_key_json(const std::vector<domain::Component>& list, int depth = 0);
 
 // stylesheet.cpp

@@ -4,6 +4,7 @@
 // output when its page_key is unchanged).
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -48,9 +49,16 @@ struct NavEntry {
   friend bool operator==(const NavEntry&, const NavEntry&) = default;
 };
 
+// The built-in component types a page uses, one bit per type: what the
+// site's stylesheet must cover. A builder remembers it per page version, so a
+// republish need not walk every page's tree again.
+using ComponentSet = uint32_t;
+
 class SiteRenderer {
  public:
-  SiteRenderer(SiteInput site, std::span<const PageInput> pages);
+  // `used`: the union of components_used over `pages`, if the caller knows it.
+  SiteRenderer(SiteInput site, std::span<const PageInput> pages, std::optional<ComponentSet> used = std::nullopt);
+  static ComponentSet components_used(const PageInput& p);
 
   const std::string& site_key() const { return site_key_; }
   std::string page_key(const PageInput& p) const;

@@ -55,15 +55,28 @@ nlohmann::json seo_json(const domain::PageSeo& s) {
 
 }  // namespace
 
-SiteRenderer::SiteRenderer(SiteInput site, std::span<const PageInput> pages) : site_(std::move(site)) {
+ComponentSet SiteRenderer::components_used(const PageInput& p) {
+  ComponentSet used = 0;
+  detail::collect_types(p.content, used);
+  return used;
+}
+
+SiteRenderer::SiteRenderer(SiteInput site, std::span<const PageInput> pages, std::optional<ComponentSet> used)
+    : site_(std::move(site)) {
   lang_ = detail::site_lang(site_.settings);
   // Without a published home page the brand is not a link: "./" would be broken.
   has_home_ = std::any_of(pages.begin(), pages.end(), [](const PageInput& p) { return p.slug.empty(); });
 
   detail::Tokens tokens = detail::design_tokens(site_.settings);
   color_tokens_ = tokens.colors;
+  if (!used) {
+    used = 0;
+    for (const PageInput& p : pages) *used |= components_used(p);
+  }
   std::set<std::string> types;
-  for (const PageInput& p : pages) detail::collect_types(p.content, types);
+  for (size_t i = 0; i < 32; ++i) {
+    if ((*used >> i & 1u) != 0 && !detail::component_type(i).empty()) types.emplace(detail::component_type(i));
+  }
   stylesheet_ = detail::build_stylesheet(tokens, types);
   stylesheet_path_ = "assets/site." + sha256_hex(stylesheet_).substr(0, 16) + ".css";
 

@@ -26,12 +26,27 @@ struct Entry {
   std::string lastmod;
 };
 
+// Appends only: a republish writes the whole sitemap again, 10,000 URLs and all.
 std::string urlset(std::span<const Entry> entries, const std::string& base) {
+  const std::string escaped_base = detail::xml_escape(base + "/");
   std::string out(kXmlHead);
-  out += "<urlset xmlns=\"" + std::string(kNs) + "\">\n";
+  out.reserve(entries.size() * (escaped_base.size() + 64) + 128);
+  out += "<urlset xmlns=\"";
+  out += kNs;
+  out += "\">\n";
   for (const Entry& e : entries) {
-    out += "<url><loc>" + detail::xml_escape(base + "/" + (e.slug.empty() ? "" : e.slug + "/")) + "</loc>";
-    if (!e.lastmod.empty()) out += "<lastmod>" + e.lastmod + "</lastmod>";
+    out += "<url><loc>";
+    out += escaped_base;
+    if (!e.slug.empty()) {
+      out += detail::xml_escape(e.slug);
+      out += '/';
+    }
+    out += "</loc>";
+    if (!e.lastmod.empty()) {
+      out += "<lastmod>";
+      out += e.lastmod;
+      out += "</lastmod>";
+    }
     out += "</url>\n";
   }
   out += "</urlset>\n";

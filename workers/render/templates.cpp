@@ -75,6 +75,7 @@ const std::array<ComponentTemplate, 9> kComponents = {{
     {"Text", R"(<div class="pw-text">
 )", "</div>\n"},
 }};
+static_assert(kComponents.size() <= 32, "a ComponentSet has one bit per built-in type");
 
 const std::array<std::pair<std::string_view, std::string_view>, 9> kCss = {{
     {"Button", R"(.pw-button{display:inline-block;padding:var(--space-sm) var(--space-md);border-radius:var(--radius-md);border:2px solid var(--color-primary);text-decoration:none;font-weight:600}
@@ -143,6 +144,15 @@ const ComponentTemplate* component_template(std::string_view type) {
   }
   return nullptr;
 }
+
+int component_index(std::string_view type) {
+  for (size_t i = 0; i < kComponents.size(); ++i) {
+    if (kComponents[i].type == type) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string_view component_type(size_t index) { return index < kComponents.size() ? kComponents[index].type : ""; }
 
 std::string_view base_css() { return kBaseCss; }
 

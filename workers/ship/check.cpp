@@ -83,31 +83,40 @@ bool stat_file(int dir_fd, const std::string& name, uint64_t& ino, uint64_t& siz
 
 }  // namespace
 
-void DeployStore::remember_manifest(const std::string& site, const std::string& id, std::shared_ptr<const Manifest> m) {
-  RecentManifest r{site + "/" + id, {}, std::move(m)};
-  if (!stat_file(deploys_fd_, r.name + ".manifest.json", r.file.ino, r.file.size, r.file.mtime_ns)) return;
+void DeployStore::remember_manifest(const std::string& rel, std::shared_ptr<const Manifest> m) {
+  RecentManifest r{{}, std::move(m)};
+  if (!stat_file(deploys_fd_, rel, r.file.ino, r.file.size, r.file.mtime_ns)) return;
   std::lock_guard lock(cache_mu_);
-  std::erase_if(recent_manifests_, [&](const RecentManifest& x) { return x.name == r.name; });
+  std::erase_if(recent_manifests_, [&](const RecentManifest& x) { return x.file == r.file; });
   if (recent_manifests_.size() >= kRecentManifests) recent_manifests_.erase(recent_manifests_.begin());
   recent_manifests_.push_back(std::move(r));
 }
 
-Result<std::shared_ptr<const Manifest>> DeployStore::load_manifest(const std::string& site, const std::string& id) {
-  if (is_valid_site(site) && is_valid_deployment_id(id)) {
+Result<std::shared_ptr<const Manifest>> DeployStore::load_manifest_file(const std::string& rel) {
+  try {
     Verified now;
-    std::string name = site + "/" + id;
-    if (stat_file(deploys_fd_, name + ".manifest.json", now.ino, now.size, now.mtime_ns)) {
+    if (stat_file(deploys_fd_, rel, now.ino, now.size, now.mtime_ns)) {
       std::lock_guard lock(cache_mu_);
       for (const auto& r : recent_manifests_) {
-        if (r.name == name && r.file == now) return r.manifest;
+        if (r.file == now) return r.manifest;
       }
     }
+    auto json = sys::read_file_at(deploys_fd_, rel);
+    if (!json) return json.error();
+    auto m = manifest_from_json(*json);
+    if (!m) return m.error();
+    auto shared = std::make_shared<const Manifest>(std::move(*m));
+    remember_manifest(rel, shared);
+    return shared;
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("load_manifest: ") + e.what());
   }
-  auto m = read_manifest(site, id);
-  if (!m) return m.error();
-  auto shared = std::make_shared<const Manifest>(std::move(*m));
-  remember_manifest(site, id, shared);
-  return shared;
+}
+
+Result<std::shared_ptr<const Manifest>> DeployStore::load_manifest(const std::string& site, const std::string& id) {
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
+  return load_manifest_file(site + "/" + id + ".manifest.json");
 }
 
 Result<CheckReport> DeployStore::check_deploy(const std::string& site, const std::string& id) {

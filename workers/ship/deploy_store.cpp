@@ -25,10 +25,6 @@ using sys::Fd;
 
 namespace {
 
-Error invalid(std::string what, std::string_view value) {
-  return make_error(Errc::validation_error, "invalid " + what + " '" + std::string(value) + "'");
-}
-
 std::string blob_rel(const std::string& hash) { return hash.substr(0, 2) + "/" + hash; }
 
 Result<int> open_dir_at(int parent, const char* name, bool create) {
@@ -141,7 +137,7 @@ bool DeployStore::touch_blob(const std::string& hash) {
 }
 
 Result<std::string> DeployStore::read_blob(const std::string& hash) const {
-  if (!is_valid_blob_hash(hash)) return invalid("blob hash", hash);
+  if (!is_valid_blob_hash(hash)) return sys::invalid_name("blob hash", hash);
   try {
     return sys::read_file_at(blobs_fd_, blob_rel(hash));
   } catch (const std::exception& e) {
@@ -150,8 +146,8 @@ Result<std::string> DeployStore::read_blob(const std::string& hash) const {
 }
 
 Result<Manifest> DeployStore::read_manifest(const std::string& site, const std::string& id) const {
-  if (!is_valid_site(site)) return invalid("site", site);
-  if (!is_valid_deployment_id(id)) return invalid("deployment id", id);
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
   try {
     auto json = sys::read_file_at(deploys_fd_, site + "/" + id + ".manifest.json");
     if (!json) return json.error();
@@ -163,10 +159,7 @@ Result<Manifest> DeployStore::read_manifest(const std::string& site, const std::
 
 bool DeployStore::has_deploy(const std::string& site, const std::string& id) const {
   if (!is_valid_site(site) || !is_valid_deployment_id(id)) return false;
-  struct stat st {};
-  std::string dir = site + "/" + id;
-  return ::faccessat(deploys_fd_, (dir + ".manifest.json").c_str(), F_OK, 0) == 0 &&
-         ::fstatat(deploys_fd_, dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+  return ::faccessat(deploys_fd_, (site + "/" + id + ".manifest.json").c_str(), F_OK, 0) == 0;
 }
 
 std::filesystem::path DeployStore::live_path(const std::string& site, const std::string& environment) const {
@@ -174,11 +167,26 @@ std::filesystem::path DeployStore::live_path(const std::string& site, const std:
 }
 
 Result<void> DeployStore::switch_live(const std::string& site, const std::string& env, const std::string& id) {
-  if (!is_valid_site(site)) return invalid("site", site);
-  if (!is_valid_environment(env)) return invalid("environment", env);
-  if (!is_valid_deployment_id(id)) return invalid("deployment id", id);
-  if (!has_deploy(site, id)) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!is_valid_environment(env)) return sys::invalid_name("environment", env);
+  if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
   try {
+    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!site_fd && errno != ENOENT) return errno_error("open deploys/", site, errno);
+    if (!site_fd) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
+    // Held until the pointer is switched, so no write_deploy takes the tree as
+    // a donor in between.
+    sys::FileLock lock;
+    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
+    if (!has_deploy(site, id)) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
+    if (!has_tree(site, id)) {
+      auto m = load_manifest(site, id);
+      if (!m) return m.error();
+      std::vector<const ManifestEntry*> sorted;
+      sorted.reserve((*m)->entries.size());
+      for (const auto& e : (*m)->entries) sorted.push_back(&e);
+      if (auto built = materialize(site_fd.get(), site, id, sorted); !built) return built.error();
+    }
     if (::mkdirat(live_fd_, site.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("mkdir live/", site, errno);
     std::string tmp = site + "/" + temp_name(env);
     std::string target = "../../deploys/" + site + "/" + id;
@@ -191,7 +199,7 @@ Result<void> DeployStore::switch_live(const std::string& site, const std::string
       ::unlinkat(live_fd_, tmp.c_str(), 0);
       return errno_error("rename", "live/" + link, err);
     }
-    std::lock_guard lock(sync_mu_);
+    std::lock_guard guard(sync_mu_);
     unsynced_dirs_.insert("live/" + site);
     return {};
   } catch (const std::exception& e) {
@@ -200,8 +208,8 @@ Result<void> DeployStore::switch_live(const std::string& site, const std::string
 }
 
 Result<std::optional<std::string>> DeployStore::live(const std::string& site, const std::string& env) const {
-  if (!is_valid_site(site)) return invalid("site", site);
-  if (!is_valid_environment(env)) return invalid("environment", env);
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!is_valid_environment(env)) return sys::invalid_name("environment", env);
   char buf[512];
   std::string link = site + "/" + env;
   ssize_t n = ::readlinkat(live_fd_, link.c_str(), buf, sizeof buf);
@@ -270,17 +278,21 @@ void DeployStore::mark_unsynced_dir(std::string dir) {
 
 Result<std::vector<std::string>> DeployStore::prune(const std::string& site, const std::vector<std::string>& ordered,
                                                    size_t keep, const std::set<std::string>& protect) {
-  if (!is_valid_site(site)) return invalid("site", site);
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
   for (const auto& id : ordered) {
-    if (!is_valid_deployment_id(id)) return invalid("deployment id", id);
+    if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
   }
   try {
+    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!site_fd && errno == ENOENT) return std::vector<std::string>{};
+    if (!site_fd) return errno_error("open deploys/", site, errno);
+    // A tree being taken as a donor must not be half removed underneath.
+    sys::FileLock lock;
+    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
+    auto pins = pinned(site);
+    if (!pins) return pins.error();  // unsure what is live: remove nothing
     std::set<std::string> keep_ids = protect;
-    for (const char* env : {"production", "staging", "preview"}) {
-      auto l = live(site, env);
-      if (!l) return l.error();  // unsure what is live: remove nothing
-      if (l->has_value()) keep_ids.insert(**l);
-    }
+    keep_ids.insert(pins->begin(), pins->end());
     std::vector<std::string> removed;
     size_t candidates = ordered.size() > keep ? ordered.size() - keep : 0;
     for (size_t i = 0; i < candidates; ++i) {
@@ -347,26 +359,32 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
   return refs;
 }
 
-// Trees and manifests a crashed write_deploy left under temporary names: they
-// would otherwise hold their blobs (st_nlink) forever.
+// Trees and manifests a crashed write_deploy left under temporary names, and
+// spares missing their other half (a crash while one was made or taken): they
+// would otherwise hold their blobs (st_nlink, references) forever.
 Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff) {
   auto site_names = site_dirs(deploys_fd);
   if (!site_names) return site_names.error();
+  const std::string_view suffix = ".manifest.json";
   for (const auto& site : *site_names) {
     Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) continue;  // removed meanwhile
     DIR* d = sys::open_dir_stream(site_fd.get());
     if (d == nullptr) return errno_error("opendir", site, errno);
-    std::vector<std::string> stale;
-    while (struct dirent* e = ::readdir(d)) {
-      struct stat st {};
-      if (std::string_view(e->d_name).substr(0, 5) == ".tmp." &&
-          ::fstatat(site_fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtim.tv_sec < cutoff) {
-        stale.emplace_back(e->d_name);
-      }
-    }
+    std::set<std::string> names;
+    while (struct dirent* e = ::readdir(d)) names.emplace(e->d_name);
     ::closedir(d);
-    for (const auto& name : stale) {
+    for (const auto& name : names) {
+      const std::string_view n = name;
+      bool stale = n.substr(0, 5) == ".tmp.";
+      if (n.substr(0, 7) == ".spare.") {
+        const bool is_manifest = n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix;
+        const std::string other = is_manifest ? std::string(n.substr(0, n.size() - suffix.size())) : name + std::string(suffix);
+        stale = names.count(other) == 0;
+      }
+      struct stat st {};
+      if (!stale || ::fstatat(site_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtim.tv_sec >= cutoff)
+        continue;
       if (auto r = sys::remove_tree_at(site_fd.get(), name); !r) return r.error();
     }
   }

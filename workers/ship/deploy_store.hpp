@@ -5,8 +5,10 @@
 //
 // Layout under root():
 //   blobs/<h0h1>/<hash>                     content-addressed files, mode 0444
-//   deploys/<site>/<deploymentId>/…          a tree of hard links to blobs
-//   deploys/<site>/<deploymentId>.manifest.json
+//   deploys/<site>/<deploymentId>.manifest.json   the deploy (complete once present)
+//   deploys/<site>/<deploymentId>/…          its tree of hard links to blobs
+//   deploys/<site>/.spare.<n>/… (+ .manifest.json)  a tree held ready for the next deploy
+//   deploys/<site>/.lock                     serializes tree moves of the site (flock)
 //   live/<site>/<environment>               symlink → ../../deploys/<site>/<deploymentId>
 // Temporary names all start with ".tmp." (never a valid site, id or
 // environment), so a crash leaves only names that gc_blobs/write_deploy ignore
@@ -15,6 +17,12 @@
 // A deploy is complete once its manifest file exists: the tree is built under a
 // temporary name and renamed into place before the manifest is written, and
 // prune removes the manifest before the tree.
+//
+// Trees are recycled: a deploy's tree exists while a live pointer names it and
+// for as long after as no later deploy needed it. A new tree is made by
+// patching a free one (no live pointer names it; the oldest first) into the
+// new manifest, so its cost follows what changed. A deploy without a tree is
+// still complete: switch_live lays it down again (rollback) from its manifest.
 //
 // Blobs are made 0444 whatever the umask; directories are 0755 less the
 // umask, so run the shipper with umask 022 for a web server of another user.
@@ -106,13 +114,24 @@ class DeployStore {
   bool touch_blob(const std::string& hash);
   Result<std::string> read_blob(const std::string& hash) const;
 
-  // Builds deploys/<site>/<id>/ from the manifest (entries in any order).
+  // Writes deploy <id> of the manifest (entries in any order): its tree, by
+  // patching a free tree of the site or else from nothing, then its manifest.
   // Every blob must exist (Errc::not_found otherwise, nothing left behind). The
-  // same manifest again is a no-op success; a different one for an existing id
-  // is Errc::duplicate. A tree without a manifest (a crash) is rebuilt.
-  Result<void> write_deploy(const std::string& site, const std::string& deploymentId, const Manifest& m);
+  // same manifest again is a no-op success (laying the tree down again if it
+  // was recycled); a different one for an existing id is Errc::duplicate. A
+  // tree without a manifest (a crash) is rebuilt. Returns manifest_hash(m).
+  // Taken by value: a caller done with its manifest moves it in, and the store
+  // keeps it (cached for the next patch or check) without a copy.
+  Result<std::string> write_deploy(const std::string& site, const std::string& deploymentId, Manifest m);
   Result<Manifest> read_manifest(const std::string& site, const std::string& deploymentId) const;
+  // The deploy is complete (its manifest exists); its tree may be recycled.
   bool has_deploy(const std::string& site, const std::string& deploymentId) const;
+  bool has_tree(const std::string& site, const std::string& deploymentId) const;
+  // Makes sure the site has a free tree for its next deploy to patch: if
+  // every tree is live, copies one (as many links as the site has files).
+  // Call after switch_live; only a site's first deploys ever need it. Returns
+  // whether a tree was made.
+  Result<bool> keep_spare_tree(const std::string& site);
 
   // Blue-green checks of a written deploy before it goes live: files present,
   // readable, of the manifest's size and hash; sitemaps well-formed in the
@@ -122,7 +141,8 @@ class DeployStore {
   Result<CheckReport> check_deploy(const std::string& site, const std::string& deploymentId);
 
   // Atomically re-points live/<site>/<environment> (symlink under a temporary
-  // name, renamed over the old one). The deploy must exist and be complete.
+  // name, renamed over the old one). The deploy must be complete; if its tree
+  // was recycled it is laid down again first (no rendering).
   Result<void> switch_live(const std::string& site, const std::string& environment, const std::string& deploymentId);
   Result<std::optional<std::string>> live(const std::string& site, const std::string& environment) const;
   std::filesystem::path live_path(const std::string& site, const std::string& environment) const;
@@ -149,10 +169,31 @@ class DeployStore {
  private:
   DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd);
   std::string temp_name(std::string_view what);
-  // read_manifest through a small cache checked against the file's inode
-  // state, so a check right after a write skips re-parsing the manifest.
+  // read_manifest through a small cache matched on the file's inode state, so
+  // a check or a patch right after a write skips re-parsing the manifest.
+  // `rel` is "<site>/<name>.manifest.json" under deploys/.
   Result<std::shared_ptr<const Manifest>> load_manifest(const std::string& site, const std::string& id);
-  void remember_manifest(const std::string& site, const std::string& id, std::shared_ptr<const Manifest> m);
+  Result<std::shared_ptr<const Manifest>> load_manifest_file(const std::string& rel);
+  void remember_manifest(const std::string& rel, std::shared_ptr<const Manifest> m);
+
+  // Trees of a site (caller holds its lock): those a live pointer names, and
+  // the free ones in the order they should be reused.
+  struct FreeTree {
+    std::string name;
+    bool spare = false;
+    int64_t mtime_ns = 0;
+  };
+  struct Trees {
+    std::vector<std::string> pinned;
+    std::vector<FreeTree> free;
+  };
+  static constexpr const char* kLockName = ".lock";
+  Result<std::set<std::string>> pinned(const std::string& site) const;
+  Result<Trees> list_trees(int site_fd, const std::string& site, const std::string& except) const;
+  // Lays down the tree of `id` (absent; caller holds the site lock) by
+  // patching a free tree, or from nothing. Returns whether it was from nothing.
+  Result<bool> materialize(int site_fd, const std::string& site, const std::string& id,
+                           const std::vector<const ManifestEntry*>& sorted);
 
   // Up to this many new blobs are fsynced one by one; more take one syncfs.
   static constexpr size_t kTargetedSyncMax = 64;
@@ -180,8 +221,7 @@ class DeployStore {
     bool operator==(const Verified&) const = default;
   };
   struct RecentManifest {
-    std::string name;  // <site>/<id>
-    Verified file;
+    Verified file;  // hard links (a spare's manifest) share it
     std::shared_ptr<const Manifest> manifest;
   };
   std::vector<RecentManifest> recent_manifests_;  // a few, newest last

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,19 @@ Result<void> remove_tree_at(int dir_fd, const std::string& name) {
   auto res = remove_children(fd.get(), name);
   if (!res) return res;
   if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return errno_error("remove", name, errno);
+  return {};
+}
+
+Error invalid_name(std::string_view what, std::string_view value) {
+  return make_error(Errc::validation_error, "invalid " + std::string(what) + " '" + std::string(value) + "'");
+}
+
+Result<void> FileLock::acquire(int dir_fd, const char* name) {
+  fd_ = Fd(::openat(dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd_) return errno_error("open", name, errno);
+  while (::flock(fd_.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return errno_error("lock", name, errno);
+  }
   return {};
 }
 

@@ -12,6 +12,8 @@ namespace pw::ship::sys {
 // errno → Error: ENOSPC/EDQUOT become Errc::unavailable with a clear reason,
 // everything else Errc::internal with strerror.
 Error errno_error(std::string_view what, std::string_view path, int err);
+// Errc::validation_error "invalid <what> '<value>'".
+Error invalid_name(std::string_view what, std::string_view value);
 
 class Fd {
  public:
@@ -28,6 +30,17 @@ class Fd {
 
  private:
   int fd_ = -1;
+};
+
+// An exclusive flock on dir_fd/name (created if absent), held until
+// destruction. flock locks belong to the open file, so it also excludes other
+// threads of this process.
+class FileLock {
+ public:
+  Result<void> acquire(int dir_fd, const char* name);
+
+ private:
+  Fd fd_;
 };
 
 // A directory stream of its own for dir_fd's directory: a dup() would share

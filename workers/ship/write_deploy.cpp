@@ -1,7 +1,8 @@
-// write_deploy: a deploy tree of hard links, built under a temporary name and
-// renamed into place, then its manifest. The hot path of a republish: one
-// mkdirat per new directory and one linkat per file, all relative to one
-// directory fd, with no stats.
+// write_deploy and the trees behind deploys: a deploy's tree of hard links is
+// built under a temporary name and renamed into place, then its manifest is
+// written. The tree is made by patching a donor (a tree no live pointer names)
+// whenever there is one, so a republish costs what changed, not the site's
+// size; only a site's first trees are laid down from nothing.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,10 +10,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <atomic>
+#include <set>
 #include <unordered_set>
 
+#include <dirent.h>
+
+#include "events/hash_chain.hpp"
 #include "workers/ship/deploy_store.hpp"
 #include "workers/ship/sys.hpp"
+#include "workers/ship/trees.hpp"
 
 namespace pw::ship {
 
@@ -21,178 +28,194 @@ using sys::Fd;
 
 namespace {
 
-// Sorted, unique, safe paths, valid hashes, and no path that is also a
-// directory of another ("a" and "a/b").
-Result<std::vector<const ManifestEntry*>> validated(const Manifest& m) {
-  std::vector<const ManifestEntry*> v;
-  v.reserve(m.entries.size());
-  for (const auto& e : m.entries) {
-    if (!is_safe_site_path(e.path)) return make_error(Errc::validation_error, "unsafe path '" + e.path + "'");
-    if (!is_valid_blob_hash(e.hash)) return make_error(Errc::validation_error, "bad hash for " + e.path);
-    v.push_back(&e);
-  }
-  auto by_path = [](const ManifestEntry* a, const ManifestEntry* b) { return a->path < b->path; };
-  if (!std::is_sorted(v.begin(), v.end(), by_path)) std::sort(v.begin(), v.end(), by_path);
-  std::unordered_set<std::string_view> files;
-  files.reserve(v.size() * 2);
-  for (const ManifestEntry* e : v) {
-    if (!files.insert(e->path).second) return make_error(Errc::validation_error, "duplicate path " + e->path);
-  }
-  for (const ManifestEntry* e : v) {
-    std::string_view p = e->path;
-    for (size_t slash = p.find('/'); slash != std::string_view::npos; slash = p.find('/', slash + 1)) {
-      if (files.count(p.substr(0, slash)) != 0) {
-        return make_error(Errc::validation_error, "path " + e->path + " is below file " + std::string(p.substr(0, slash)));
-      }
-    }
-  }
-  return v;
+constexpr std::string_view kManifestSuffix = ".manifest.json";
+constexpr std::string_view kSparePrefix = ".spare.";
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Fast canonical JSON (same bytes as manifest_to_json for UTF-8 strings,
-// which is what manifests hold); 10,000 entries should not cost a DOM.
-void append_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') { out += '\\'; out += ch; }
-    else if (c < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      switch (c) {
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: out += "\\u00"; out += hex[c >> 4]; out += hex[c & 15];
-      }
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
-
-bool plain_ascii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
-std::string fast_manifest_json(const Manifest& m, const std::vector<const ManifestEntry*>& sorted) {
-  for (const ManifestEntry* e : sorted) {
-    if (!plain_ascii(e->path) || !plain_ascii(e->key)) return manifest_to_json(m);
-  }
-  std::string out;
-  out.reserve(sorted.size() * 160 + 16);
-  out += "{\"files\":[";
-  bool first = true;
-  for (const ManifestEntry* e : sorted) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"path\":";
-    append_json_string(out, e->path);
-    out += ",\"hash\":\"";
-    out += e->hash;
-    out += "\",\"size\":";
-    out += std::to_string(e->size);
-    out += ",\"key\":";
-    append_json_string(out, e->key);
-    out += '}';
-  }
-  out += "]}";
-  return out;
-}
-
-// Links every entry into dir_fd. Returns the failing path's error.
-Result<void> link_tree(int blobs_fd, int dir_fd, const std::vector<const ManifestEntry*>& entries) {
-  std::unordered_set<std::string_view> made;
-  made.reserve(entries.size() * 2);
-  std::string buf;
-  char blob[2 + 1 + 64 + 1];
-  for (const ManifestEntry* e : entries) {
-    std::string_view p = e->path;
-    size_t last = p.rfind('/');
-    if (last != std::string_view::npos && made.count(p.substr(0, last)) == 0) {
-      // Ancestors first; each directory is created exactly once.
-      for (size_t slash = p.find('/'); slash != std::string_view::npos; slash = p.find('/', slash + 1)) {
-        std::string_view dir = p.substr(0, slash);
-        if (!made.insert(dir).second) continue;
-        buf.assign(dir);
-        if (::mkdirat(dir_fd, buf.c_str(), 0755) != 0) return errno_error("mkdir", buf, errno);
-      }
-    }
-    std::memcpy(blob, e->hash.data(), 2);
-    blob[2] = '/';
-    std::memcpy(blob + 3, e->hash.data(), 64);
-    blob[67] = '\0';
-    if (::linkat(blobs_fd, blob, dir_fd, e->path.c_str(), 0) != 0) {
-      int err = errno;
-      if (err == ENOENT && ::faccessat(blobs_fd, blob, F_OK, 0) != 0) {
-        return make_error(Errc::not_found, "blob " + e->hash + " for " + e->path + " is missing");
-      }
-      return errno_error("link", e->path, err);
-    }
-  }
-  return {};
+bool is_dir_at(int dir_fd, const std::string& name, int64_t* mtime_ns = nullptr) {
+  struct stat st {};
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) return false;
+  if (mtime_ns != nullptr) *mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return true;
 }
 
 }  // namespace
 
-Result<void> DeployStore::write_deploy(const std::string& site, const std::string& id, const Manifest& m) {
-  if (!is_valid_site(site)) return make_error(Errc::validation_error, "invalid site '" + site + "'");
-  if (!is_valid_deployment_id(id)) return make_error(Errc::validation_error, "invalid deployment id '" + id + "'");
+Result<std::set<std::string>> DeployStore::pinned(const std::string& site) const {
+  std::set<std::string> ids;
+  for (const char* env : {"production", "staging", "preview"}) {
+    auto l = live(site, env);
+    if (!l) return l.error();  // unsure what is live: treat nothing as free
+    if (l->has_value()) ids.insert(**l);
+  }
+  return ids;
+}
+
+Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::string& site, const std::string& except) const {
+  auto pins = pinned(site);
+  if (!pins) return pins.error();
+  DIR* d = sys::open_dir_stream(site_fd);
+  if (d == nullptr) return errno_error("opendir deploys/", site, errno);
+  std::set<std::string> names;
+  while (struct dirent* e = ::readdir(d)) names.emplace(e->d_name);
+  ::closedir(d);
+  Trees trees;
+  for (const auto& name : names) {
+    const bool spare = starts_with(name, kSparePrefix) && !ends_with(name, kManifestSuffix);
+    if (!spare && (!is_valid_deployment_id(name) || name == except)) continue;
+    if (names.count(name + std::string(kManifestSuffix)) == 0) continue;  // incomplete: not a tree to rely on
+    int64_t mtime = 0;
+    if (!is_dir_at(site_fd, name, &mtime)) continue;
+    if (!spare && pins->count(name) != 0) trees.pinned.push_back(name);
+    else trees.free.push_back({name, spare, mtime});
+  }
+  // Spares exist to be used; among deploy trees the oldest goes first, so
+  // the one live just before keeps its tree for an instant rollback.
+  std::sort(trees.free.begin(), trees.free.end(), [](const FreeTree& a, const FreeTree& b) {
+    return a.spare != b.spare ? a.spare : a.mtime_ns < b.mtime_ns;
+  });
+  return trees;
+}
+
+Result<bool> DeployStore::materialize(int site_fd, const std::string& site, const std::string& id,
+                                      const std::vector<const ManifestEntry*>& sorted) {
+  const std::string tmp = temp_name(id);
+  auto cleanup = [&] { (void)sys::remove_tree_at(site_fd, tmp); };
+  auto trees = list_trees(site_fd, site, id);
+  if (!trees) return trees.error();
+  bool patched = false;
+  for (const FreeTree& donor : trees->free) {
+    auto from = load_manifest_file(site + "/" + donor.name + std::string(kManifestSuffix));
+    if (!from) continue;  // unreadable: try another donor
+    if (::renameat(site_fd, donor.name.c_str(), site_fd, tmp.c_str()) != 0) return errno_error("rename", donor.name, errno);
+    // A spare's manifest describes nothing once its tree is taken; a deploy's stays its record.
+    if (donor.spare) (void)::unlinkat(site_fd, (donor.name + std::string(kManifestSuffix)).c_str(), 0);
+    Fd tmp_fd(::openat(site_fd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
+    auto p = trees::patch(blobs_fd_, tmp_fd.get(), (*from)->entries, sorted);
+    if (p) { patched = true; break; }
+    cleanup();
+    // A missing blob or a full disk fails a fresh build as well; anything else
+    // means the donor was not what its manifest says, so build from nothing.
+    if (p.error().code == Errc::not_found || p.error().code == Errc::unavailable) return p.error();
+    break;
+  }
+  if (!patched) {
+    if (::mkdirat(site_fd, tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
+    Fd tmp_fd(::openat(site_fd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
+    if (auto r = trees::link_all(blobs_fd_, tmp_fd.get(), sorted); !r) { cleanup(); return r.error(); }
+  }
+  // The tree's own mtime orders donors: this one is now the newest.
+  (void)::utimensat(site_fd, tmp.c_str(), nullptr, 0);
+  if (::renameat(site_fd, tmp.c_str(), site_fd, id.c_str()) != 0) {
+    int err = errno;
+    cleanup();
+    if (err == EEXIST || err == ENOTEMPTY) {
+      return make_error(Errc::unavailable, "deploy " + site + "/" + id + " is being written concurrently; retry");
+    }
+    return errno_error("rename", id, err);
+  }
+  mark_unsynced_dir("deploys/" + site);
+  return !patched;
+}
+
+Result<bool> DeployStore::keep_spare_tree(const std::string& site) {
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
   try {
-    auto sorted = validated(m);
+    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!site_fd && errno == ENOENT) return false;
+    if (!site_fd) return errno_error("open deploys/", site, errno);
+    sys::FileLock lock;
+    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
+    auto trees = list_trees(site_fd.get(), site, "");
+    if (!trees) return trees.error();
+    if (!trees->free.empty() || trees->pinned.empty()) return false;
+    const std::string& source = trees->pinned.front();
+    const std::string source_manifest = source + std::string(kManifestSuffix);
+    auto m = load_manifest_file(site + "/" + source_manifest);
+    if (!m) return m.error();
+    std::vector<const ManifestEntry*> sorted;
+    for (const auto& e : (*m)->entries) sorted.push_back(&e);
+    static std::atomic<uint64_t> counter{0};
+    const std::string spare =
+        std::string(kSparePrefix) + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+    const std::string tmp = temp_name("spare");
+    auto cleanup = [&] { (void)sys::remove_tree_at(site_fd.get(), tmp); };
+    if (::mkdirat(site_fd.get(), tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
+    Fd tmp_fd(::openat(site_fd.get(), tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
+    if (auto r = trees::link_all(blobs_fd_, tmp_fd.get(), sorted); !r) { cleanup(); return r.error(); }
+    // Tree first, then its manifest (a link to the source's immutable file):
+    // a spare counts only with both, and gc_blobs clears a lone half.
+    if (::renameat(site_fd.get(), tmp.c_str(), site_fd.get(), spare.c_str()) != 0) {
+      int err = errno;
+      cleanup();
+      return errno_error("rename", spare, err);
+    }
+    if (::linkat(site_fd.get(), source_manifest.c_str(), site_fd.get(), (spare + std::string(kManifestSuffix)).c_str(), 0) != 0) {
+      int err = errno;
+      (void)sys::remove_tree_at(site_fd.get(), spare);
+      return errno_error("link", spare + std::string(kManifestSuffix), err);
+    }
+    mark_unsynced_dir("deploys/" + site);
+    return true;
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("keep_spare_tree: ") + e.what());
+  }
+}
+
+bool DeployStore::has_tree(const std::string& site, const std::string& id) const {
+  if (!is_valid_site(site) || !is_valid_deployment_id(id)) return false;
+  return is_dir_at(deploys_fd_, site + "/" + id);
+}
+
+
+Result<std::string> DeployStore::write_deploy(const std::string& site, const std::string& id, Manifest m) {
+  if (!is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
+  try {
+    auto by_path = [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; };
+    if (!std::is_sorted(m.entries.begin(), m.entries.end(), by_path)) std::sort(m.entries.begin(), m.entries.end(), by_path);
+    auto sorted = trees::validated(m);
     if (!sorted) return sorted.error();
-    std::string json = fast_manifest_json(m, *sorted);
+    std::string json = manifest_to_json(m);
 
     if (::mkdirat(deploys_fd_, site.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("mkdir deploys/", site, errno);
     Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) return errno_error("open deploys/", site, errno);
-    const std::string manifest_name = id + ".manifest.json";
+    sys::FileLock lock;
+    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
+    const std::string manifest_name = id + std::string(kManifestSuffix);
 
     auto existing = sys::read_file_at(site_fd.get(), manifest_name);
     if (existing) {
-      struct stat st {};
-      bool tree = ::fstatat(site_fd.get(), id.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-      if (*existing == json && tree) return {};  // a retried build
       if (*existing != json) {
         return make_error(Errc::duplicate, "deploy " + site + "/" + id + " exists with a different manifest");
       }
-      // Manifest without its tree: someone removed the tree; rebuild it.
-      if (::unlinkat(site_fd.get(), manifest_name.c_str(), 0) != 0 && errno != ENOENT)
-        return errno_error("remove", manifest_name, errno);
-    } else if (existing.error().code != Errc::not_found) {
-      return existing.error();
+      // A retry; if the tree went to a later deploy meanwhile, lay it down again.
+      if (!is_dir_at(site_fd.get(), id)) {
+        if (auto built = materialize(site_fd.get(), site, id, *sorted); !built) return built.error();
+      }
+      return sha256_hex(json);
     }
+    if (existing.error().code != Errc::not_found) return existing.error();
     // A tree without a manifest is a crashed write: never complete, so redo it.
     if (auto r = sys::remove_tree_at(site_fd.get(), id); !r) return r.error();
 
-    const std::string tmp = temp_name(id);
-    if (::mkdirat(site_fd.get(), tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
-    auto cleanup = [&] { (void)sys::remove_tree_at(site_fd.get(), tmp); };
-    Fd tmp_fd(::openat(site_fd.get(), tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
-    if (auto r = link_tree(blobs_fd_, tmp_fd.get(), *sorted); !r) { cleanup(); return r.error(); }
-    tmp_fd = Fd();
-    if (::renameat(site_fd.get(), tmp.c_str(), site_fd.get(), id.c_str()) != 0) {
-      int err = errno;
-      cleanup();
-      if (err == EEXIST || err == ENOTEMPTY) {
-        return make_error(Errc::unavailable, "deploy " + site + "/" + id + " is being written concurrently; retry");
-      }
-      return errno_error("rename", id, err);
-    }
+    auto built = materialize(site_fd.get(), site, id, *sorted);
+    if (!built) return built.error();
     auto w = sys::write_file_atomic_at(site_fd.get(), manifest_name, temp_name(id + ".manifest"), json, 0644);
     if (!w) {
       (void)sys::remove_tree_at(site_fd.get(), id);  // no manifest: drop the tree rather than leave it half-published
       return w.error();
     }
-    auto kept = std::make_shared<Manifest>();
-    kept->entries.reserve(sorted->size());
-    for (const ManifestEntry* e : *sorted) kept->entries.push_back(*e);
-    remember_manifest(site, id, std::move(kept));
-    mark_unsynced_dir("deploys/" + site);
-    return {};
+    remember_manifest(site + "/" + manifest_name, std::make_shared<const Manifest>(std::move(m)));
+    return sha256_hex(json);
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("write_deploy: ") + e.what());
   }

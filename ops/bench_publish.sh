@@ -45,7 +45,7 @@ result = {
     "pages": pw[0]["pages"], "threads": pw[0]["threads"],
     "hugo_ms_median": statistics.median(hugo_ms), "hugo_ms_runs": hugo_ms, "hugo_files": hugo_files,
     "pw_files": pw[0]["files"],
-    "cold_ms_median": med("cold_ms"),
+    "cold_ms_median": med("cold_ms"), "spare_tree_ms_median": med("spare_tree_ms"),
     "republish_ms_median": med("republish_ms_median"), "republish_ms_p95": med("republish_ms_p95"),
     "bluegreen_republish_ms_median": statistics.median(r["blue_green"]["ms_median"] for r in pw),
     "runs": pw,

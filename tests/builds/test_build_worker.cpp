@@ -239,6 +239,36 @@ TEST_F(BuildWorkerTest, RepublishingAfterOneEditRendersOnlyThatPage) {
     EXPECT_NE(e.path().filename().string().rfind(".spare.", 0), 0u) << e.path();
 }
 
+TEST_F(BuildWorkerTest, AReusedOutputWhoseBlobWasRemovedIsRenderedAgain) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d1")));
+  submit(UpdateComponentProps{page("about"), ComponentId{"t1"}, json{{"text", "Second words."}}});
+  submit(PublishPage{page("about")});
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d2")));
+  // Someone removes the about page's blob by hand.
+  const fs::path store = dir_ / "sites";
+  auto m = ship::manifest_from_json(slurp(store / "deploys" / kSub / "d2.manifest.json"));
+  ASSERT_TRUE(m.ok());
+  std::string about_hash;
+  for (const auto& e : m->entries)
+    if (e.path == "about/index.html") about_hash = e.hash;
+  ASSERT_FALSE(about_hash.empty());
+  ASSERT_TRUE(fs::remove(store / "blobs" / about_hash.substr(0, 2) / about_hash));
+  // The next deploy reuses that output and patches d1's free tree, which holds
+  // the older about page, so it must link the missing blob.
+  submit(UpdateComponentProps{page("home"), ComponentId{"h1"}, json{{"text", "Third words"}}});
+  submit(PublishPage{page("home")});
+  submit(RequestDeployment{dep("d3"), "production", "all-at-once"});
+  auto done = outcome(dep("d3"));
+  ASSERT_TRUE(done && done->type == "DeploymentSucceeded") << (done ? done->data.dump() : "no outcome");
+  EXPECT_EQ(report_of(*done)["pagesRendered"], 2) << "every page rendered again";
+  EXPECT_NE(done->data["log"].dump().find("rendered every page again"), std::string::npos) << done->data.dump();
+  EXPECT_TRUE(fs::exists(store / "blobs" / about_hash.substr(0, 2) / about_hash));
+  EXPECT_NE(slurp(live() / "about" / "index.html").find("Second words"), std::string::npos);
+}
+
 TEST_F(BuildWorkerTest, RollbackRepointsLiveWithoutRendering) {
   make_site();
   submit(RequestDeployment{dep("d1"), "production", "all-at-once"});

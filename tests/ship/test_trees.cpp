@@ -229,23 +229,30 @@ TEST_F(TreesTest, TwoStoresOnOneRootTakeTurns) {
   EXPECT_LE(trees_on_disk(), 3u);
 }
 
-TEST_F(TreesTest, GcClearsLoneSpareHalves) {
+TEST_F(TreesTest, GcClearsWhatCrashesLeave) {
   Manifest m = publish({{"index.html", "x"}});
   ASSERT_TRUE(store_->write_deploy("site", "d1", m).ok());
   ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
   const fs::path site = store_->root() / "deploys/site";
   fs::create_directories(site / ".spare.1.1");
   fs::copy_file(site / "d1.manifest.json", site / ".spare.2.2.manifest.json");
+  // A deploy tree whose manifest never came (or was pruned first), and a
+  // temporary tree of a deployment whose id reads like a manifest.
+  fs::create_directories(site / "d9" / "x");
+  fs::create_directories(site / ".tmp.manifest.json.1.1");
   struct timespec times[2];
   ::clock_gettime(CLOCK_REALTIME, &times[0]);
   times[0].tv_sec -= 7200;
   times[1] = times[0];
-  for (const char* name : {".spare.1.1", ".spare.2.2.manifest.json"})
+  for (const char* name : {".spare.1.1", ".spare.2.2.manifest.json", "d9", ".tmp.manifest.json.1.1"})
     ::utimensat(AT_FDCWD, (site / name).c_str(), times, AT_SYMLINK_NOFOLLOW);
   ASSERT_TRUE(store_->keep_spare_tree("site").ok());  // a whole spare, young
-  ASSERT_TRUE(store_->gc_blobs(std::chrono::hours(1)).ok());
+  auto gc = store_->gc_blobs(std::chrono::hours(1));
+  ASSERT_TRUE(gc.ok()) << gc.error().message;
   EXPECT_FALSE(fs::exists(site / ".spare.1.1"));
   EXPECT_FALSE(fs::exists(site / ".spare.2.2.manifest.json"));
+  EXPECT_FALSE(fs::exists(site / "d9"));
+  EXPECT_FALSE(fs::exists(site / ".tmp.manifest.json.1.1"));
   size_t spares = 0;
   for (const auto& e : fs::directory_iterator(site))
     if (e.path().filename().string().rfind(".spare.", 0) == 0) ++spares;

@@ -63,6 +63,21 @@ void SiteBuilder::remember(SiteMemo& memo, const BuildRequest& rq, std::vector<s
 }
 
 BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
+  BuildOutcome out = build_once(rq);
+  if (out.ok || !out.missing_blob) return out;
+  // A reused output's blob is gone. The memo only offers outputs of the site's
+  // latest successful deploy, which retention never prunes, so this takes a
+  // blob removed by hand; rendering everything again repairs it.
+  {
+    std::lock_guard lock(mu_);
+    memo_.erase(rq.subdomain);
+  }
+  BuildOutcome again = build_once(rq);
+  again.log.insert(again.log.begin(), "a reused output was missing (" + out.reason + "); rendered every page again");
+  return again;
+}
+
+BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   BuildOutcome out;
   const auto started = Clock::now();
   auto fail = [&](std::string reason) {
@@ -167,10 +182,7 @@ BuildOutcome SiteBuilder::build(const BuildRequest& rq) {
   const auto ship_started = Clock::now();
   auto written = store_.write_deploy(rq.subdomain, rq.deploy, ship::Manifest{std::move(entries)});
   if (!written.ok()) {
-    if (written.error().code == Errc::not_found) {
-      std::lock_guard lock(mu_);
-      memo_.erase(rq.subdomain);  // a reused blob is gone: the next build renders afresh
-    }
+    out.missing_blob = written.error().code == Errc::not_found;
     return fail("writing the deploy: " + written.error().message);
   }
   out.manifest_hash = std::move(written).value();

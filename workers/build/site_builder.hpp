@@ -37,6 +37,7 @@ struct BuildOutcome {
   std::string manifest_hash;
   domain::DeploymentReport report;
   std::vector<std::string> log;
+  bool missing_blob = false;  // the deploy named a blob that is gone (build retries once afresh)
 };
 
 // Builds of different sites may run concurrently; builds of one site must not.
@@ -68,6 +69,7 @@ class SiteBuilder {
     // against the blob store before reuse. Dropped after the first success.
     std::unordered_map<std::string, Output> from_disk;
   };
+  BuildOutcome build_once(const BuildRequest& request);
   SiteMemo& site_memo(const std::string& subdomain, const std::string& environment);
   // After a success: remembers the shipped outputs and forgets pages that
   // left the site.

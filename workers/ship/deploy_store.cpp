@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <random>
 #include <unordered_set>
 
 #include <dirent.h>
@@ -66,10 +67,20 @@ Result<std::unique_ptr<DeployStore>> DeployStore::open(const std::filesystem::pa
   }
 }
 
-std::string DeployStore::temp_name(std::string_view what) {
+std::string DeployStore::unique_suffix() {
+  // pid and counter alone repeat across restarts (in a container the pid is
+  // often 1), and a leftover of a crashed run would then block the name.
+  static const std::string process = [] {
+    std::random_device rd;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return std::to_string(::getpid()) + "." + buf;
+  }();
   static std::atomic<uint64_t> counter{0};
-  return ".tmp." + std::string(what) + "." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+  return process + "." + std::to_string(counter.fetch_add(1));
 }
+
+std::string DeployStore::temp_name(std::string_view what) { return ".tmp." + std::string(what) + "." + unique_suffix(); }
 
 Result<std::string> DeployStore::put_blob(std::string_view bytes) {
   try {
@@ -198,6 +209,10 @@ Result<void> DeployStore::switch_live(const std::string& site, const std::string
       int err = errno;
       ::unlinkat(live_fd_, tmp.c_str(), 0);
       return errno_error("rename", "live/" + link, err);
+    }
+    {
+      std::lock_guard pending(pending_mu_);
+      if (auto it = pending_.find(site); it != pending_.end() && it->second == id) pending_.erase(it);
     }
     std::lock_guard guard(sync_mu_);
     unsynced_dirs_.insert("live/" + site);
@@ -344,10 +359,13 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
       std::string_view n = e->d_name;
       // In-flight manifests (".tmp.") count too: their deploy is being published.
       if (n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix) manifests.emplace_back(n);
-      else if (n.substr(0, 5) == ".tmp." && n.find(".manifest") != std::string_view::npos) manifests.emplace_back(n);
+      else if (n.substr(0, 5) == ".tmp." && n.find(".manifest.") != std::string_view::npos) manifests.emplace_back(n);
     }
     ::closedir(d);
     for (const auto& m : manifests) {
+      struct stat st {};
+      // A temporary tree of a deployment whose id contains "manifest" is no manifest.
+      if (::fstatat(site_fd.get(), m.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
       auto json = sys::read_file_at(deploys_fd, site + "/" + m);
       if (!json && json.error().code == Errc::not_found) continue;  // pruned or renamed meanwhile
       if (!json) return json.error();
@@ -359,16 +377,20 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
   return refs;
 }
 
-// Trees and manifests a crashed write_deploy left under temporary names, and
-// spares missing their other half (a crash while one was made or taken): they
-// would otherwise hold their blobs (st_nlink, references) forever.
-Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff) {
+// Trees and manifests a crashed write_deploy left under temporary names,
+// spares missing their other half (a crash while one was made or taken), and
+// deploy trees without a manifest (a crash while one was written or pruned):
+// they would otherwise hold their blobs (st_nlink, references) forever. Under
+// each site's lock, so nothing being patched or renamed right now is touched.
+Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff, const char* lock_name) {
   auto site_names = site_dirs(deploys_fd);
   if (!site_names) return site_names.error();
   const std::string_view suffix = ".manifest.json";
   for (const auto& site : *site_names) {
     Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) continue;  // removed meanwhile
+    sys::FileLock lock;
+    if (auto r = lock.acquire(site_fd.get(), lock_name); !r) return r.error();
     DIR* d = sys::open_dir_stream(site_fd.get());
     if (d == nullptr) return errno_error("opendir", site, errno);
     std::set<std::string> names;
@@ -381,6 +403,8 @@ Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff) {
         const bool is_manifest = n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix;
         const std::string other = is_manifest ? std::string(n.substr(0, n.size() - suffix.size())) : name + std::string(suffix);
         stale = names.count(other) == 0;
+      } else if (is_valid_deployment_id(n)) {
+        stale = names.count(name + std::string(suffix)) == 0;
       }
       struct stat st {};
       if (!stale || ::fstatat(site_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtim.tv_sec >= cutoff)
@@ -398,7 +422,7 @@ Result<size_t> DeployStore::gc_blobs(std::chrono::seconds min_age) {
     struct timespec now {};
     ::clock_gettime(CLOCK_REALTIME, &now);
     const int64_t cutoff = static_cast<int64_t>(now.tv_sec) - min_age.count();
-    if (auto r = remove_stale_temps(deploys_fd_, cutoff); !r) return r.error();
+    if (auto r = remove_stale_temps(deploys_fd_, cutoff, kLockName); !r) return r.error();
     auto refs = referenced_hashes(deploys_fd_);
     if (!refs) return refs.error();
     size_t removed = 0;

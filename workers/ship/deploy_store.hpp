@@ -168,6 +168,7 @@ class DeployStore {
 
  private:
   DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd);
+  static std::string unique_suffix();  // "<pid>.<random>.<n>": unique across processes and restarts
   std::string temp_name(std::string_view what);
   // read_manifest through a small cache matched on the file's inode state, so
   // a check or a patch right after a write skips re-parsing the manifest.
@@ -188,8 +189,15 @@ class DeployStore {
     std::vector<FreeTree> free;
   };
   static constexpr const char* kLockName = ".lock";
+  // The deploy this store last wrote per site, until it goes live or the next
+  // one is written: not a donor meanwhile, so its check and switch find it.
+  // (Another process's pending deploy is not known here; taking it costs a
+  // failed check or a tree laid down again, never a wrong tree.)
+  std::mutex pending_mu_;
+  std::unordered_map<std::string, std::string> pending_;  // site → deployment id
+  bool is_pending(const std::string& site, const std::string& id);
   Result<std::set<std::string>> pinned(const std::string& site) const;
-  Result<Trees> list_trees(int site_fd, const std::string& site, const std::string& except) const;
+  Result<Trees> list_trees(int site_fd, const std::string& site, const std::string& except);
   // Lays down the tree of `id` (absent; caller holds the site lock) by
   // patching a free tree, or from nothing. Returns whether it was from nothing.
   Result<bool> materialize(int site_fd, const std::string& site, const std::string& id,

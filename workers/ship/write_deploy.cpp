@@ -55,7 +55,13 @@ Result<std::set<std::string>> DeployStore::pinned(const std::string& site) const
   return ids;
 }
 
-Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::string& site, const std::string& except) const {
+bool DeployStore::is_pending(const std::string& site, const std::string& id) {
+  std::lock_guard lock(pending_mu_);
+  auto it = pending_.find(site);
+  return it != pending_.end() && it->second == id;
+}
+
+Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::string& site, const std::string& except) {
   auto pins = pinned(site);
   if (!pins) return pins.error();
   DIR* d = sys::open_dir_stream(site_fd);
@@ -71,7 +77,7 @@ Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::strin
     int64_t mtime = 0;
     if (!is_dir_at(site_fd, name, &mtime)) continue;
     if (!spare && pins->count(name) != 0) trees.pinned.push_back(name);
-    else trees.free.push_back({name, spare, mtime});
+    else if (spare || !is_pending(site, name)) trees.free.push_back({name, spare, mtime});
   }
   // Spares exist to be used; among deploy trees the oldest goes first, so
   // the one live just before keeps its tree for an instant rollback.
@@ -91,7 +97,10 @@ Result<bool> DeployStore::materialize(int site_fd, const std::string& site, cons
   for (const FreeTree& donor : trees->free) {
     auto from = load_manifest_file(site + "/" + donor.name + std::string(kManifestSuffix));
     if (!from) continue;  // unreadable: try another donor
-    if (::renameat(site_fd, donor.name.c_str(), site_fd, tmp.c_str()) != 0) return errno_error("rename", donor.name, errno);
+    if (::renameat(site_fd, donor.name.c_str(), site_fd, tmp.c_str()) != 0) continue;  // gone meanwhile: the next one
+    // Young from now on, so no gc_blobs run takes it for a crash's leftover
+    // (it also holds the site lock, but a stale mtime should never decide).
+    (void)::utimensat(site_fd, tmp.c_str(), nullptr, 0);
     // A spare's manifest describes nothing once its tree is taken; a deploy's stays its record.
     if (donor.spare) (void)::unlinkat(site_fd, (donor.name + std::string(kManifestSuffix)).c_str(), 0);
     Fd tmp_fd(::openat(site_fd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -141,9 +150,7 @@ Result<bool> DeployStore::keep_spare_tree(const std::string& site) {
     if (!m) return m.error();
     std::vector<const ManifestEntry*> sorted;
     for (const auto& e : (*m)->entries) sorted.push_back(&e);
-    static std::atomic<uint64_t> counter{0};
-    const std::string spare =
-        std::string(kSparePrefix) + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+    const std::string spare = std::string(kSparePrefix) + unique_suffix();
     const std::string tmp = temp_name("spare");
     auto cleanup = [&] { (void)sys::remove_tree_at(site_fd.get(), tmp); };
     if (::mkdirat(site_fd.get(), tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
@@ -215,6 +222,10 @@ Result<std::string> DeployStore::write_deploy(const std::string& site, const std
       return w.error();
     }
     remember_manifest(site + "/" + manifest_name, std::make_shared<const Manifest>(std::move(m)));
+    {
+      std::lock_guard pending(pending_mu_);
+      pending_[site] = id;
+    }
     return sha256_hex(json);
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("write_deploy: ") + e.what());

@@ -93,13 +93,15 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   // What each page's version is known to use and hash to; only the others are walked.
   std::vector<PageMemo*> memo_of(n, nullptr);
   std::vector<char> same_version(n, 0);
+  std::vector<render::ComponentSet> used_by(n, 0);
   render::ComponentSet used = 0;
   for (size_t i = 0; i < n; ++i) {
     const render::PageInput& page = rq.pages[i];
     auto it = memo.pages.find(page.pageId);
     if (it != memo.pages.end()) memo_of[i] = &it->second;
     same_version[i] = memo_of[i] != nullptr && memo_of[i]->version == page.version;
-    used |= same_version[i] ? memo_of[i]->used : render::SiteRenderer::components_used(page);
+    used_by[i] = same_version[i] ? memo_of[i]->used : render::SiteRenderer::components_used(page);
+    used |= used_by[i];
   }
   const render::SiteRenderer renderer(rq.site, rq.pages, used);
   std::vector<std::string> keys(n);
@@ -112,7 +114,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   for (size_t i : unkeyed) {
     PageMemo& m = memo.pages[rq.pages[i].pageId];  // keys hold whatever this build's outcome
     m.version = rq.pages[i].version;
-    m.used = render::SiteRenderer::components_used(rq.pages[i]);
+    m.used = used_by[i];
     m.site_key = renderer.site_key();
     m.key = keys[i];
   }

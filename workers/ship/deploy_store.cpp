@@ -18,6 +18,7 @@
 
 #include "events/hash_chain.hpp"
 #include "workers/ship/sys.hpp"
+#include "workers/ship/trees.hpp"
 
 namespace pw::ship {
 
@@ -80,7 +81,9 @@ std::string DeployStore::unique_suffix() {
   return process + "." + std::to_string(counter.fetch_add(1));
 }
 
-std::string DeployStore::temp_name(std::string_view what) { return ".tmp." + std::string(what) + "." + unique_suffix(); }
+std::string DeployStore::temp_name(std::string_view what) {
+  return std::string(trees::kTempPrefix) + std::string(what) + "." + unique_suffix();
+}
 
 Result<std::string> DeployStore::put_blob(std::string_view bytes) {
   try {
@@ -168,6 +171,16 @@ Result<Manifest> DeployStore::read_manifest(const std::string& site, const std::
   }
 }
 
+Result<std::optional<DeployStore::LockedSite>> DeployStore::lock_site(const std::string& site, bool create) {
+  if (create && ::mkdirat(deploys_fd_, site.c_str(), 0755) != 0 && errno != EEXIST)
+    return errno_error("mkdir deploys/", site, errno);
+  LockedSite locked{Fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), {}};
+  if (!locked.fd && errno == ENOENT && !create) return std::optional<LockedSite>{};
+  if (!locked.fd) return errno_error("open deploys/", site, errno);
+  if (auto r = locked.lock.acquire(locked.fd.get(), trees::kLockName); !r) return r.error();
+  return std::optional<LockedSite>(std::move(locked));
+}
+
 bool DeployStore::has_deploy(const std::string& site, const std::string& id) const {
   if (!is_valid_site(site) || !is_valid_deployment_id(id)) return false;
   return ::faccessat(deploys_fd_, (site + "/" + id + ".manifest.json").c_str(), F_OK, 0) == 0;
@@ -182,21 +195,15 @@ Result<void> DeployStore::switch_live(const std::string& site, const std::string
   if (!is_valid_environment(env)) return sys::invalid_name("environment", env);
   if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
   try {
-    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!site_fd && errno != ENOENT) return errno_error("open deploys/", site, errno);
-    if (!site_fd) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
     // Held until the pointer is switched, so no write_deploy takes the tree as
     // a donor in between.
-    sys::FileLock lock;
-    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
-    if (!has_deploy(site, id)) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
+    auto locked = lock_site(site, false);
+    if (!locked) return locked.error();
+    if (!*locked || !has_deploy(site, id)) return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
     if (!has_tree(site, id)) {
       auto m = load_manifest(site, id);
       if (!m) return m.error();
-      std::vector<const ManifestEntry*> sorted;
-      sorted.reserve((*m)->entries.size());
-      for (const auto& e : (*m)->entries) sorted.push_back(&e);
-      if (auto built = materialize(site_fd.get(), site, id, sorted); !built) return built.error();
+      if (auto built = materialize((*locked)->fd.get(), site, id, trees::pointers(**m)); !built) return built.error();
     }
     if (::mkdirat(live_fd_, site.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("mkdir live/", site, errno);
     std::string tmp = site + "/" + temp_name(env);
@@ -298,12 +305,10 @@ Result<std::vector<std::string>> DeployStore::prune(const std::string& site, con
     if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
   }
   try {
-    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!site_fd && errno == ENOENT) return std::vector<std::string>{};
-    if (!site_fd) return errno_error("open deploys/", site, errno);
     // A tree being taken as a donor must not be half removed underneath.
-    sys::FileLock lock;
-    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
+    auto locked = lock_site(site, false);
+    if (!locked) return locked.error();
+    if (!*locked) return std::vector<std::string>{};
     auto pins = pinned(site);
     if (!pins) return pins.error();  // unsure what is live: remove nothing
     std::set<std::string> keep_ids = protect;
@@ -348,7 +353,6 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
   std::unordered_set<std::string> refs;
   auto site_names = site_dirs(deploys_fd);
   if (!site_names) return site_names.error();
-  const std::string suffix = ".manifest.json";
   for (const auto& site : *site_names) {
     Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) return errno_error("open deploys/", site, errno);
@@ -358,8 +362,8 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
     while (struct dirent* e = ::readdir(d)) {
       std::string_view n = e->d_name;
       // In-flight manifests (".tmp.") count too: their deploy is being published.
-      if (n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix) manifests.emplace_back(n);
-      else if (n.substr(0, 5) == ".tmp." && n.find(".manifest.") != std::string_view::npos) manifests.emplace_back(n);
+      if (n.size() > trees::kManifestSuffix.size() && n.ends_with(trees::kManifestSuffix)) manifests.emplace_back(n);
+      else if (n.starts_with(trees::kTempPrefix) && n.find(".manifest.") != std::string_view::npos) manifests.emplace_back(n);
     }
     ::closedir(d);
     for (const auto& m : manifests) {
@@ -382,15 +386,15 @@ Result<std::unordered_set<std::string>> referenced_hashes(int deploys_fd) {
 // deploy trees without a manifest (a crash while one was written or pruned):
 // they would otherwise hold their blobs (st_nlink, references) forever. Under
 // each site's lock, so nothing being patched or renamed right now is touched.
-Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff, const char* lock_name) {
+Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff) {
   auto site_names = site_dirs(deploys_fd);
   if (!site_names) return site_names.error();
-  const std::string_view suffix = ".manifest.json";
+  const std::string_view suffix = trees::kManifestSuffix;
   for (const auto& site : *site_names) {
     Fd site_fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!site_fd) continue;  // removed meanwhile
     sys::FileLock lock;
-    if (auto r = lock.acquire(site_fd.get(), lock_name); !r) return r.error();
+    if (auto r = lock.acquire(site_fd.get(), trees::kLockName); !r) return r.error();
     DIR* d = sys::open_dir_stream(site_fd.get());
     if (d == nullptr) return errno_error("opendir", site, errno);
     std::set<std::string> names;
@@ -398,9 +402,9 @@ Result<void> remove_stale_temps(int deploys_fd, int64_t cutoff, const char* lock
     ::closedir(d);
     for (const auto& name : names) {
       const std::string_view n = name;
-      bool stale = n.substr(0, 5) == ".tmp.";
-      if (n.substr(0, 7) == ".spare.") {
-        const bool is_manifest = n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix;
+      bool stale = n.starts_with(trees::kTempPrefix);
+      if (n.starts_with(trees::kSparePrefix)) {
+        const bool is_manifest = n.ends_with(suffix);
         const std::string other = is_manifest ? std::string(n.substr(0, n.size() - suffix.size())) : name + std::string(suffix);
         stale = names.count(other) == 0;
       } else if (is_valid_deployment_id(n)) {
@@ -422,7 +426,7 @@ Result<size_t> DeployStore::gc_blobs(std::chrono::seconds min_age) {
     struct timespec now {};
     ::clock_gettime(CLOCK_REALTIME, &now);
     const int64_t cutoff = static_cast<int64_t>(now.tv_sec) - min_age.count();
-    if (auto r = remove_stale_temps(deploys_fd_, cutoff, kLockName); !r) return r.error();
+    if (auto r = remove_stale_temps(deploys_fd_, cutoff); !r) return r.error();
     auto refs = referenced_hashes(deploys_fd_);
     if (!refs) return refs.error();
     size_t removed = 0;
@@ -437,7 +441,7 @@ Result<size_t> DeployStore::gc_blobs(std::chrono::seconds min_age) {
       std::vector<std::string> victims;
       while (struct dirent* e = ::readdir(d)) {
         std::string_view n = e->d_name;
-        bool temp = n.substr(0, 5) == ".tmp.";
+        bool temp = n.starts_with(trees::kTempPrefix);
         if (!temp && (!is_valid_blob_hash(n) || refs->count(std::string(n)) != 0)) continue;
         struct stat st {};
         if (::fstatat(sub_fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;

@@ -188,7 +188,11 @@ class DeployStore {
     std::vector<std::string> pinned;
     std::vector<FreeTree> free;
   };
-  static constexpr const char* kLockName = ".lock";
+  // The site's directory under deploys/, open and locked (its .lock flock):
+  // tree moves of one site are serialised across threads and processes.
+  struct LockedSite;
+  // nullopt when the site has no directory and `create` is false.
+  Result<std::optional<LockedSite>> lock_site(const std::string& site, bool create);
   // The deploy this store last wrote per site, until it goes live or the next
   // one is written: not a donor meanwhile, so its check and switch find it.
   // (Another process's pending deploy is not known here; taking it costs a

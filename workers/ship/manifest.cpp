@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/hash_chain.hpp"
+#include "events/json_scan.hpp"
 #include "workers/ship/deploy_store.hpp"
 
 namespace pw::ship {
@@ -22,28 +23,6 @@ std::vector<const ManifestEntry*> sorted_view(const Manifest& m) {
 
 // The canonical JSON written directly: the same bytes nlohmann writes for
 // ASCII paths and keys, and 10,000 entries do not cost a DOM.
-void append_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') { out += '\\'; out += ch; }
-    else if (c < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      switch (c) {
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: out += "\\u00"; out += hex[c >> 4]; out += hex[c & 15];
-      }
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
-
 bool plain_ascii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
@@ -57,13 +36,13 @@ std::string fast_manifest_json(const std::vector<const ManifestEntry*>& sorted) 
     if (!first) out += ',';
     first = false;
     out += "{\"path\":";
-    append_json_string(out, e->path);
+    json_scan::append_quoted(out, e->path);
     out += ",\"hash\":\"";
     out += e->hash;
     out += "\",\"size\":";
     out += std::to_string(e->size);
     out += ",\"key\":";
-    append_json_string(out, e->key);
+    json_scan::append_quoted(out, e->key);
     out += '}';
   }
   out += "]}";

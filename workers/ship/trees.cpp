@@ -66,6 +66,13 @@ bool has_below(const Entries& entries, std::string_view dir, PathOf path_of) {
 
 }  // namespace
 
+std::vector<const ManifestEntry*> pointers(const Manifest& m) {
+  std::vector<const ManifestEntry*> v;
+  v.reserve(m.entries.size());
+  for (const auto& e : m.entries) v.push_back(&e);
+  return v;
+}
+
 Result<std::vector<const ManifestEntry*>> validated(const Manifest& m) {
   std::vector<const ManifestEntry*> v;
   v.reserve(m.entries.size());

@@ -8,8 +8,18 @@
 
 #include "events/result.hpp"
 #include "workers/ship/deploy_store.hpp"
+#include "workers/ship/sys.hpp"
 
 namespace pw::ship::trees {
+
+// Names inside deploys/<site>/ besides deployment ids (deploy_store.hpp).
+inline constexpr std::string_view kManifestSuffix = ".manifest.json";
+inline constexpr std::string_view kSparePrefix = ".spare.";
+inline constexpr std::string_view kTempPrefix = ".tmp.";
+inline constexpr const char* kLockName = ".lock";
+
+// The entries of a manifest already sorted by path, as laid down or patched.
+std::vector<const ManifestEntry*> pointers(const Manifest& m);
 
 // The manifest's entries sorted by path, after checking that every path is
 // safe and unique, every hash valid, and no path is also a directory of
@@ -28,3 +38,10 @@ Result<size_t> patch(int blobs_fd, int dir_fd, const std::vector<ManifestEntry>&
                      const std::vector<const ManifestEntry*>& to);
 
 }  // namespace pw::ship::trees
+
+namespace pw::ship {
+struct DeployStore::LockedSite {
+  sys::Fd fd;          // deploys/<site>
+  sys::FileLock lock;  // held while this lives
+};
+}  // namespace pw::ship

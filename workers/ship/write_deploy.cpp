@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <atomic>
 #include <set>
 #include <unordered_set>
 
@@ -28,19 +27,24 @@ using sys::Fd;
 
 namespace {
 
-constexpr std::string_view kManifestSuffix = ".manifest.json";
-constexpr std::string_view kSparePrefix = ".spare.";
-
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
+using trees::kManifestSuffix;
+using trees::kSparePrefix;
 
 bool is_dir_at(int dir_fd, const std::string& name, int64_t* mtime_ns = nullptr) {
   struct stat st {};
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) return false;
   if (mtime_ns != nullptr) *mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   return true;
+}
+
+// Lays the sorted entries down in a new directory tmp under site_fd; on
+// failure nothing is left.
+Result<void> lay_down(int blobs_fd, int site_fd, const std::string& tmp, const std::vector<const ManifestEntry*>& sorted) {
+  if (::mkdirat(site_fd, tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
+  Fd tmp_fd(::openat(site_fd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Result<void> r = tmp_fd ? trees::link_all(blobs_fd, tmp_fd.get(), sorted) : errno_error("open", tmp, errno);
+  if (!r) (void)sys::remove_tree_at(site_fd, tmp);
+  return r;
 }
 
 }  // namespace
@@ -71,7 +75,7 @@ Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::strin
   ::closedir(d);
   Trees trees;
   for (const auto& name : names) {
-    const bool spare = starts_with(name, kSparePrefix) && !ends_with(name, kManifestSuffix);
+    const bool spare = name.starts_with(kSparePrefix) && !name.ends_with(kManifestSuffix);
     if (!spare && (!is_valid_deployment_id(name) || name == except)) continue;
     if (names.count(name + std::string(kManifestSuffix)) == 0) continue;  // incomplete: not a tree to rely on
     int64_t mtime = 0;
@@ -113,12 +117,8 @@ Result<bool> DeployStore::materialize(int site_fd, const std::string& site, cons
     if (p.error().code == Errc::not_found || p.error().code == Errc::unavailable) return p.error();
     break;
   }
-  if (!patched) {
-    if (::mkdirat(site_fd, tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
-    Fd tmp_fd(::openat(site_fd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
-    if (auto r = trees::link_all(blobs_fd_, tmp_fd.get(), sorted); !r) { cleanup(); return r.error(); }
-  }
+  if (!patched)
+    if (auto r = lay_down(blobs_fd_, site_fd, tmp, sorted); !r) return r.error();
   // The tree's own mtime orders donors: this one is now the newest.
   (void)::utimensat(site_fd, tmp.c_str(), nullptr, 0);
   if (::renameat(site_fd, tmp.c_str(), site_fd, id.c_str()) != 0) {
@@ -136,37 +136,30 @@ Result<bool> DeployStore::materialize(int site_fd, const std::string& site, cons
 Result<bool> DeployStore::keep_spare_tree(const std::string& site) {
   if (!is_valid_site(site)) return sys::invalid_name("site", site);
   try {
-    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!site_fd && errno == ENOENT) return false;
-    if (!site_fd) return errno_error("open deploys/", site, errno);
-    sys::FileLock lock;
-    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
-    auto trees = list_trees(site_fd.get(), site, "");
+    auto locked = lock_site(site, false);
+    if (!locked) return locked.error();
+    if (!*locked) return false;
+    const int site_fd = (*locked)->fd.get();
+    auto trees = list_trees(site_fd, site, "");
     if (!trees) return trees.error();
     if (!trees->free.empty() || trees->pinned.empty()) return false;
     const std::string& source = trees->pinned.front();
     const std::string source_manifest = source + std::string(kManifestSuffix);
     auto m = load_manifest_file(site + "/" + source_manifest);
     if (!m) return m.error();
-    std::vector<const ManifestEntry*> sorted;
-    for (const auto& e : (*m)->entries) sorted.push_back(&e);
     const std::string spare = std::string(kSparePrefix) + unique_suffix();
     const std::string tmp = temp_name("spare");
-    auto cleanup = [&] { (void)sys::remove_tree_at(site_fd.get(), tmp); };
-    if (::mkdirat(site_fd.get(), tmp.c_str(), 0755) != 0) return errno_error("mkdir", tmp, errno);
-    Fd tmp_fd(::openat(site_fd.get(), tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
-    if (auto r = trees::link_all(blobs_fd_, tmp_fd.get(), sorted); !r) { cleanup(); return r.error(); }
+    if (auto r = lay_down(blobs_fd_, site_fd, tmp, trees::pointers(**m)); !r) return r.error();
     // Tree first, then its manifest (a link to the source's immutable file):
     // a spare counts only with both, and gc_blobs clears a lone half.
-    if (::renameat(site_fd.get(), tmp.c_str(), site_fd.get(), spare.c_str()) != 0) {
+    if (::renameat(site_fd, tmp.c_str(), site_fd, spare.c_str()) != 0) {
       int err = errno;
-      cleanup();
+      (void)sys::remove_tree_at(site_fd, tmp);
       return errno_error("rename", spare, err);
     }
-    if (::linkat(site_fd.get(), source_manifest.c_str(), site_fd.get(), (spare + std::string(kManifestSuffix)).c_str(), 0) != 0) {
+    if (::linkat(site_fd, source_manifest.c_str(), site_fd, (spare + std::string(kManifestSuffix)).c_str(), 0) != 0) {
       int err = errno;
-      (void)sys::remove_tree_at(site_fd.get(), spare);
+      (void)sys::remove_tree_at(site_fd, spare);
       return errno_error("link", spare + std::string(kManifestSuffix), err);
     }
     mark_unsynced_dir("deploys/" + site);
@@ -192,11 +185,9 @@ Result<std::string> DeployStore::write_deploy(const std::string& site, const std
     if (!sorted) return sorted.error();
     std::string json = manifest_to_json(m);
 
-    if (::mkdirat(deploys_fd_, site.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("mkdir deploys/", site, errno);
-    Fd site_fd(::openat(deploys_fd_, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!site_fd) return errno_error("open deploys/", site, errno);
-    sys::FileLock lock;
-    if (auto r = lock.acquire(site_fd.get(), kLockName); !r) return r.error();
+    auto locked = lock_site(site, true);
+    if (!locked) return locked.error();
+    const Fd& site_fd = (*locked)->fd;
     const std::string manifest_name = id + std::string(kManifestSuffix);
 
     auto existing = sys::read_file_at(site_fd.get(), manifest_name);

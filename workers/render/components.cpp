@@ -86,6 +86,22 @@ std::string anchor_id(const nlohmann::json& props, ComponentContext& ctx) {
   return a;
 }
 
+Error too_large(const ComponentContext& ctx) {
+  return make_error(Errc::payload_too_large, "rendered HTML is over the limit of " + std::to_string(ctx.max_bytes) +
+                                                 " bytes per page");
+}
+
+// The component's Markdown as HTML, or "" with ctx.failed set.
+std::string markdown(const Component& c, std::string_view source, ComponentContext& ctx) {
+  auto html = markdown_to_html(source);
+  if (html.ok()) {
+    ctx.bytes += html->size();
+    return std::move(html).value();
+  }
+  ctx.failed = make_error(html.error().code, c.type + " component " + c.id.value + ": " + html.error().message);
+  return {};
+}
+
 // The values of a type's opening template, and the HTML between it and the
 // closing markup (children, columns, Markdown).
 struct Parts {
@@ -121,7 +137,7 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
              {"align", pick(p, "align", kAlign, "")},
              {"text", text(p, "text")}}, {}};
   }
-  if (t == "Text") return {{}, markdown_to_html(text(p, "text"))};
+  if (t == "Text") return {{}, markdown(c, text(p, "text"), ctx)};
   if (t == "Image") {
     int64_t w = integer(p, "width", 1, 100000), h = integer(p, "height", 1, 100000);
     return {{{"src", url(p, "src")},
@@ -146,7 +162,7 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
   if (t == "Card") {
     std::string body = text(p, "body");
     return {{{"image", url(p, "image")}, {"title", text(p, "title")}, {"href", url(p, "href")}},
-            body.empty() ? std::string() : markdown_to_html(body)};
+            body.empty() ? std::string() : markdown(c, body, ctx)};
   }
   if (t == "Spacer") return {{{"size", pick(p, "size", kSpacer, "medium")}}, {}};
   return {};
@@ -158,12 +174,22 @@ std::string render_components(const std::vector<Component>& list, ComponentConte
   std::string out;
   if (depth >= domain::kMaxTreeDepth) return out;
   for (const Component& c : list) {
+    if (ctx.failed) return out;
     const ComponentTemplate* tmpl = component_template(c.type);
     if (tmpl == nullptr) continue;
     // An Image without a usable src would be an <img> without src: leave it out.
     if (c.type == "Image" && (!c.props.is_object() || url(c.props, "src").empty())) continue;
     Parts parts = view(c, ctx, depth);
-    out += mstch::render(tmpl->open, parts.values);
+    if (ctx.failed) return out;
+    std::string open = mstch::render(tmpl->open, parts.values);
+    // Children and Markdown were counted as they were made; the caller checks
+    // the page's exact size, this only stops a runaway page early.
+    ctx.bytes += open.size() + tmpl->close.size();
+    if (ctx.bytes > ctx.max_bytes) {
+      ctx.failed = too_large(ctx);
+      return out;
+    }
+    out += open;
     out += parts.inner;
     out += tmpl->close;
   }

@@ -1,12 +1,15 @@
 #pragma once
 // Shared by the renderer's .cpp files only; mstch and cmark stay behind it.
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "commands/state.hpp"
+#include "events/result.hpp"
 
 namespace pw::render::detail {
 
@@ -26,13 +29,22 @@ std::string_view base_css();
 std::string_view component_css(std::string_view type);
 
 // markdown.cpp: GFM without raw HTML; unsafe link/image URLs become "#".
-std::string markdown_to_html(std::string_view markdown);
+// Text over kMaxMarkdownChars or the table limits is refused unparsed
+// (Errc::payload_too_large with the reason).
+inline constexpr size_t kMaxMarkdownChars = 20000;  // Text's schema maxLength, the largest
+Result<void> markdown_within_limits(std::string_view markdown);
+Result<std::string> markdown_to_html(std::string_view markdown);
 
 // components.cpp
 struct ComponentContext {
   const std::set<std::string>* color_tokens = nullptr;  // for Section background
   std::set<std::string> ids;                            // ids already used on the page
+  size_t max_bytes = SIZE_MAX;                          // of the page's components together
+  size_t bytes = 0;                                     // rendered so far
+  std::optional<Error> failed;                          // set: the page cannot be rendered
 };
+// Stops at the first failure (ctx.failed): a Text over the Markdown limits,
+// or output past ctx.max_bytes.
 std::string render_components(const std::vector<domain::Component>& list, ComponentContext& ctx,
                               int depth = 0);
 void collect_types(const std::vector<domain::Component>& list, uint32_t& out, int depth = 0);

@@ -54,7 +54,7 @@ std::string absolute_url(std::string_view url, const std::string& base) {
 
 Result<std::string> SiteRenderer::render_page(const PageInput& p) const {
   if (!detail::valid_slug(p.slug)) {
-    return make_error(Errc::validation_error, "invalid slug: " + p.slug);
+    return make_error(Errc::validation_error, "page " + p.pageId + ": invalid slug: " + p.slug);
   }
   Head h;
   h.slug = p.slug;
@@ -76,11 +76,21 @@ Result<std::string> SiteRenderer::render_page(const PageInput& p) const {
                        {"isPartOf", {{"@type", "WebSite"}, {"name", site_.name}, {"url", site_.baseUrl + "/"}}}};
   if (!h.description.empty()) ld["description"] = h.description;
   h.json_ld = detail::json_for_script(ld);
+  const std::string page = "page " + p.pageId + " (/" + p.slug + "): ";
   try {
-    detail::ComponentContext ctx{&color_tokens_, {}};
-    return render_layout(h, detail::render_components(p.content, ctx));
+    detail::ComponentContext ctx;
+    ctx.color_tokens = &color_tokens_;
+    ctx.max_bytes = kMaxPageHtmlBytes;
+    std::string main = detail::render_components(p.content, ctx);
+    if (ctx.failed) return make_error(ctx.failed->code, page + ctx.failed->message);
+    std::string html = render_layout(h, main);
+    if (html.size() > kMaxPageHtmlBytes)
+      return make_error(Errc::payload_too_large, page + "rendered HTML of " + std::to_string(html.size()) +
+                                                     " bytes is over the limit of " +
+                                                     std::to_string(kMaxPageHtmlBytes) + " bytes per page");
+    return html;
   } catch (const std::exception& e) {
-    return make_error(Errc::internal, std::string("rendering page failed: ") + e.what());
+    return make_error(Errc::internal, page + "rendering failed: " + e.what());
   }
 }
 

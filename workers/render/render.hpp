@@ -20,6 +20,10 @@ namespace pw::render {
 // Bumped whenever templates, CSS or rendering rules change, so every key changes.
 inline constexpr std::string_view kRendererVersion = "pw-render-1";
 
+// A page's HTML may not exceed this (API.md, "Limits"): a page over it fails
+// its deployment instead of shipping a page nobody can load.
+inline constexpr size_t kMaxPageHtmlBytes = size_t{5} << 20;
+
 struct PageInput {
   std::string pageId;
   std::string slug;  // "" = home page; else like "about" or "docs/intro"
@@ -63,6 +67,8 @@ class SiteRenderer {
   const std::string& site_key() const { return site_key_; }
   std::string page_key(const PageInput& p) const;
   static std::string page_path(std::string_view slug);
+  // Errc::payload_too_large when a Text is over the Markdown limits or the
+  // HTML over kMaxPageHtmlBytes; every error names the page (id and slug).
   Result<std::string> render_page(const PageInput& p) const;  // thread-safe
   const std::string& stylesheet_path() const { return stylesheet_path_; }
   const std::string& stylesheet() const { return stylesheet_; }

@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "events/envelope.hpp"
+#include "events/ids.hpp"
+#include "workers/ship/deploy_store.hpp"
 #include "tests/support/command_stream.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
@@ -167,6 +169,30 @@ class BuildWorkerTest : public ::testing::Test {
     submit(PublishPage{page("about")});
   }
 
+  // Appends an event straight to the site's stream, as if it had been stored
+  // before the deciders checked what it carries (the processor never sees it;
+  // the build worker folds it like any other).
+  void append_raw(const DomainEvent& e) {
+    Envelope env;
+    env.id = uuid_v4();
+    env.type = std::string(event_type(e));
+    env.schema_version = kEventSchemaVersion;
+    env.tenant_id = "tenant-" + kSub;
+    env.site_id = site().str();
+    const auto agg = aggregate_of(e);
+    env.aggregate = {std::string(agg.type), agg.id, 1};
+    env.seq = 10000 + ++raw_;
+    env.occurred_at = timestamp(3000000 + raw_);
+    env.actor = "user-1";
+    env.command_id = "raw-" + std::to_string(raw_);
+    env.correlation_id = env.command_id;
+    env.prev_hash = kGenesisHash;
+    env.data = event_data(e);
+    log::Batch b;
+    b.records.push_back({std::string(log::kEventsTopic), site().str(), encode(env), std::nullopt});
+    ASSERT_TRUE(log_->append(b).ok());
+  }
+
   fs::path live() { return dir_ / "sites" / "live" / kSub / "production"; }
   std::string live_deploy() { return fs::read_symlink(live()).filename().string(); }
 
@@ -179,6 +205,7 @@ class BuildWorkerTest : public ::testing::Test {
   std::unique_ptr<workers::CommandProcessor> processor_;
   std::unique_ptr<builds::BuildWorker> builder_;
   int n_ = 0;
+  int raw_ = 0;
 };
 
 json report_of(const Envelope& e) { return e.data.at("report"); }
@@ -403,6 +430,95 @@ TEST_F(BuildWorkerTest, ARestartedWorkerDoesNotRebuildFinishedDeployments) {
   settle();
   EXPECT_EQ(builder_->stats().builds, 0);
   EXPECT_EQ(live_deploy(), "d1");
+}
+
+}  // namespace
+}  // namespace pw::test
+
+namespace pw::test {
+namespace {
+
+// The table: a 1,000-column header over one-cell rows (16 KB of text).
+std::string thousand_column_table() {
+  std::string t = "|";
+  for (int i = 0; i < 1000; ++i) t += "h|";
+  t += "\n|";
+  for (int i = 0; i < 1000; ++i) t += "-|";
+  t += "\n";
+  for (int r = 0; r < 4000; ++r) t += "|x\n";
+  return t;
+}
+
+TEST_F(BuildWorkerTest, ATextOverTheTableLimitsFailsItsDeploymentNamingThePageAndTheWorkerGoesOn) {
+  make_site();
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  ASSERT_EQ(outcome(dep("d1"))->type, "DeploymentSucceeded");
+  append_raw(ComponentAdded{page("about"), ComponentId{"wide"}, "Text", json{{"text", thousand_column_table()}},
+                            std::nullopt, "", 1});
+  submit(UpdateComponentProps{page("about"), ComponentId{"t1"}, json{{"text", "We make more things."}}});
+  submit(PublishPage{page("about")});
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  auto failed = outcome(dep("d2"));
+  ASSERT_TRUE(failed);
+  ASSERT_EQ(failed->type, "DeploymentFailed") << failed->data.dump();
+  const std::string reason = failed->data["reason"];
+  EXPECT_NE(reason.find("page " + page("about").value + " (/about)"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("Text component wide"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("1000 columns"), std::string::npos) << reason;
+  EXPECT_NE(failed->data["log"].dump().find("1000 columns"), std::string::npos);
+  EXPECT_EQ(live_deploy(), "d1");  // untouched
+  EXPECT_EQ(builder_->stats().failures, 1);
+
+  // The worker goes on: without the table, the next deployment is built.
+  append_raw(ComponentRemoved{page("about"), ComponentId{"wide"}});
+  submit(UpdateComponentProps{page("about"), ComponentId{"t1"}, json{{"text", "We make fewer things."}}});
+  submit(PublishPage{page("about")});
+  submit(RequestDeployment{dep("d3"), "production", "all-at-once"});
+  auto next = outcome(dep("d3"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->type, "DeploymentSucceeded") << next->data.dump();
+  EXPECT_EQ(live_deploy(), "d3");
+}
+
+TEST_F(BuildWorkerTest, AStagingDeploymentIsReportedAtItsUnguessablePreviewUrl) {
+  make_site();
+  builder_.reset();
+  bool crashed = false;
+  start_builder([&] { return !std::exchange(crashed, true); });
+  submit(RequestDeployment{dep("s1"), "staging", "all-at-once"});
+  for (int i = 0; i < 3000 && !crashed; ++i) {
+    (void)processor_->run_once(5ms);
+    (void)builder_->run_once(5ms);
+  }
+  ASSERT_TRUE(crashed);
+  // Another process sharing the directory derives the same token, and the
+  // entry was written before any report.
+  auto other = ship::DeployStore::open(dir_ / "sites");
+  ASSERT_TRUE(other.ok());
+  auto token = (*other)->preview_token(kSub, "s1");
+  ASSERT_TRUE(token.ok()) << token.error().message;
+  EXPECT_TRUE(ship::is_valid_preview_token(*token)) << *token;
+  auto entry = (*other)->resolve_preview(*token);
+  ASSERT_TRUE(entry.ok() && entry->has_value());
+  EXPECT_EQ((*entry)->site, kSub);
+  EXPECT_EQ((*entry)->deploymentId, "s1");
+  EXPECT_EQ(fs::status(dir_ / "sites" / "preview.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  builder_.reset();  // redone by the next owner: the same url
+  start_builder();
+  auto done = outcome(dep("s1"));
+  ASSERT_TRUE(done);
+  ASSERT_EQ(done->type, "DeploymentSucceeded") << done->data.dump();
+  EXPECT_EQ(done->data["url"], "/previews/" + *token + "/");
+  EXPECT_EQ(done->data["url"].get<std::string>().find("acme"), std::string::npos);
+  EXPECT_FALSE(fs::exists(live()));  // production untouched
+
+  // A production deployment keeps its public address.
+  submit(RequestDeployment{dep("p1"), "production", "all-at-once"});
+  auto prod = outcome(dep("p1"));
+  ASSERT_TRUE(prod);
+  EXPECT_EQ(prod->data["url"], "/sites/acme/");
 }
 
 }  // namespace

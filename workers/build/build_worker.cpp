@@ -250,10 +250,10 @@ void BuildWorker::keep_spare_tree(const std::string& site_id) {
     ++stats_.spare_trees;
 }
 
+// Staging and preview deploys are served only at their unguessable preview url
+// (BuildOutcome::preview_url); this is production's.
 std::string BuildWorker::site_url(const SiteEntry& site, const std::string& environment) const {
-  const std::string name =
-      environment == "production" ? site.state.subdomain : site.state.subdomain + "--" + environment;
-  return replace_all(config_.public_url, "{site}", name);
+  return environment == "production" ? replace_all(config_.public_url, "{site}", site.state.subdomain) : std::string();
 }
 
 Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq) {
@@ -310,7 +310,8 @@ Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const dom
         false);
   }
   ++stats_.builds;
-  domain::DeploymentSucceeded done{rq.deploymentId, outcome.manifest_hash, site_url(site, rq.environment),
+  domain::DeploymentSucceeded done{rq.deploymentId, outcome.manifest_hash,
+                                   outcome.preview_url.empty() ? site_url(site, rq.environment) : outcome.preview_url,
                                    outcome.report, notes};
   return reported(report(env, "complete", domain::CompleteDeployment{std::move(done)}), true);
 }

@@ -141,22 +141,36 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
       to_render.push_back(i);
     }
   }
+  // Every page that cannot be rendered is named in the log (in page order), the
+  // first in the reason; nothing is shipped, so the live deploy stays as it was.
   std::mutex error_mu;
-  std::string first_error;
+  std::map<size_t, std::string> errors;
   parallel_for(to_render.size(), threads_, [&](size_t k) {
     const size_t i = to_render[k];
-    auto html = renderer.render_page(rq.pages[i]);
-    Result<std::string> hash = html.ok() ? store_.put_blob(*html) : Result<std::string>(html.error());
+    auto html = renderer.render_page(rq.pages[i]);  // its errors name the page
+    if (!html.ok()) {
+      std::lock_guard lock(error_mu);
+      errors.emplace(i, html.error().message);
+      return;
+    }
+    auto hash = store_.put_blob(*html);
     if (!hash.ok()) {
       std::lock_guard lock(error_mu);
-      if (first_error.empty())
-        first_error = "page " + rq.pages[i].pageId + ": " + hash.error().message;
+      errors.emplace(i, "page " + rq.pages[i].pageId + " (/" + rq.pages[i].slug + "): " + hash.error().message);
       return;
     }
     entries[i].hash = std::move(hash).value();
     entries[i].size = html->size();
   });
-  if (!first_error.empty()) return fail("render failed: " + first_error);
+  if (!errors.empty()) {
+    constexpr size_t kMaxLogged = 20;
+    size_t logged = 0;
+    for (auto it = std::next(errors.begin()); it != errors.end() && logged < kMaxLogged; ++it, ++logged)
+      out.log.push_back("render failed: " + it->second);
+    if (errors.size() > kMaxLogged + 1)
+      out.log.push_back("… and " + std::to_string(errors.size() - kMaxLogged - 1) + " more pages failed");
+    return fail("render failed: " + errors.begin()->second);
+  }
   for (size_t i : to_render) shipped.emplace_back(i, Output{entries[i].key, entries[i].hash, entries[i].size});
 
   std::vector<render::RenderedFile> site_files;
@@ -204,6 +218,13 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   }
 
   const auto switch_started = Clock::now();
+  // A non-production deploy is reachable only by its token, from before the
+  // outcome is reported (the sync below makes the entry durable with the pointer).
+  if (rq.environment != "production") {
+    auto token = store_.publish_preview(rq.subdomain, rq.deploy);
+    if (!token.ok()) return fail("writing the preview entry: " + token.error().message);
+    out.preview_url = "/previews/" + *token + "/";
+  }
   if (auto sw = store_.switch_live(rq.subdomain, rq.environment, rq.deploy); !sw.ok())
     return fail("switching live: " + sw.error().message);
   if (auto s = store_.sync(); !s.ok()) return fail("syncing the live pointer: " + s.error().message);

@@ -38,6 +38,9 @@ struct BuildOutcome {
   domain::DeploymentReport report;
   std::vector<std::string> log;
   bool missing_blob = false;  // the deploy named a blob that is gone (build retries once afresh)
+  // Staging and preview: where the gateway serves the deploy ("/previews/<token>/",
+  // DeployStore::preview_token), written before the outcome is returned.
+  std::string preview_url;
 };
 
 // Builds of different sites may run concurrently; builds of one site must not.

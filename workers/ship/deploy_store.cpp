@@ -38,11 +38,17 @@ Result<int> open_dir_at(int parent, const char* name, bool create) {
 
 }  // namespace
 
-DeployStore::DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd)
-    : root_(std::move(root)), root_fd_(root_fd), blobs_fd_(blobs_fd), deploys_fd_(deploys_fd), live_fd_(live_fd) {}
+DeployStore::DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd,
+                         int previews_fd)
+    : root_(std::move(root)),
+      root_fd_(root_fd),
+      blobs_fd_(blobs_fd),
+      deploys_fd_(deploys_fd),
+      live_fd_(live_fd),
+      previews_fd_(previews_fd) {}
 
 DeployStore::~DeployStore() {
-  for (int fd : {live_fd_, deploys_fd_, blobs_fd_, root_fd_}) {
+  for (int fd : {previews_fd_, live_fd_, deploys_fd_, blobs_fd_, root_fd_}) {
     if (fd >= 0) ::close(fd);
   }
 }
@@ -54,15 +60,18 @@ Result<std::unique_ptr<DeployStore>> DeployStore::open(const std::filesystem::pa
     if (ec) return make_error(Errc::internal, "create " + root.string() + ": " + ec.message());
     Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root_fd) return errno_error("open", root.string(), errno);
-    Fd fds[3];
-    const char* names[3] = {"blobs", "deploys", "live"};
-    for (int i = 0; i < 3; ++i) {
+    // Tokens are looked up by name, never listed: no read permission for others.
+    if (::mkdirat(root_fd.get(), "previews", 0711) != 0 && errno != EEXIST) return errno_error("mkdir", "previews", errno);
+    Fd fds[4];
+    const char* names[4] = {"blobs", "deploys", "live", "previews"};
+    for (int i = 0; i < 4; ++i) {
       auto fd = open_dir_at(root_fd.get(), names[i], true);
       if (!fd) return fd.error();
       fds[i] = Fd(*fd);
     }
     return std::unique_ptr<DeployStore>(new DeployStore(std::filesystem::absolute(root), root_fd.release(),
-                                                        fds[0].release(), fds[1].release(), fds[2].release()));
+                                                        fds[0].release(), fds[1].release(), fds[2].release(),
+                                                        fds[3].release()));
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("open deploy store: ") + e.what());
   }
@@ -280,7 +289,7 @@ Result<void> DeployStore::sync() {
       return errno_error("fsync blob", rel, err);
     }
   }
-  for (const std::string top : {"blobs", "deploys", "live"}) dirs.insert(top);
+  for (const std::string top : {"blobs", "deploys", "live", "previews"}) dirs.insert(top);
   for (const auto& dir : dirs) {
     Fd fd(::openat(root_fd_, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd && errno == ENOENT) continue;
@@ -329,6 +338,7 @@ Result<std::vector<std::string>> DeployStore::prune(const std::string& site, con
       if (!r) return r.error();
       removed.push_back(id);
     }
+    forget_previews(site, removed);
     return removed;
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("prune: ") + e.what());

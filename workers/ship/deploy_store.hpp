@@ -10,6 +10,8 @@
 //   deploys/<site>/.spare.<n>/… (+ .manifest.json)  a tree held ready for the next deploy
 //   deploys/<site>/.lock                     serializes tree moves of the site (flock)
 //   live/<site>/<environment>               symlink → ../../deploys/<site>/<deploymentId>
+//   previews/<token>                        symlink → ../deploys/<site>/<deploymentId> (0711 dir)
+//   preview.key                             the previews' HMAC key, 32 random bytes, 0600
 // Temporary names all start with ".tmp." (never a valid site, id or
 // environment), so a crash leaves only names that gc_blobs/write_deploy ignore
 // or clean up.
@@ -85,6 +87,29 @@ bool is_valid_site(std::string_view site);
 bool is_valid_environment(std::string_view environment);
 bool is_valid_deployment_id(std::string_view id);
 bool is_valid_blob_hash(std::string_view hash);
+bool is_valid_preview_token(std::string_view token);  // 32 lowercase hex digits
+
+// A blob opened for reading in pieces (the static host streams with it).
+class BlobFile {
+ public:
+  BlobFile(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  ~BlobFile();
+  BlobFile(const BlobFile&) = delete;
+  BlobFile& operator=(const BlobFile&) = delete;
+  uint64_t size() const { return size_; }
+  // Up to `max` bytes from `offset`; fewer only at the end of the file.
+  Result<std::string> read(uint64_t offset, size_t max) const;
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+
+// Where a preview token leads.
+struct PreviewTarget {
+  std::string site;
+  std::string deploymentId;
+};
 
 // problems are human-readable log lines, capped at kMaxProblems (+ one
 // "… more" line); ok is false whenever any problem was found.
@@ -113,6 +138,7 @@ class DeployStore {
   // rewriting (protects it from a concurrent gc_blobs). False if absent.
   bool touch_blob(const std::string& hash);
   Result<std::string> read_blob(const std::string& hash) const;
+  Result<std::unique_ptr<BlobFile>> open_blob(const std::string& hash) const;
 
   // Writes deploy <id> of the manifest (entries in any order): its tree, by
   // patching a free tree of the site or else from nothing, then its manifest.
@@ -147,6 +173,19 @@ class DeployStore {
   Result<std::optional<std::string>> live(const std::string& site, const std::string& environment) const;
   std::filesystem::path live_path(const std::string& site, const std::string& environment) const;
 
+  // Non-production deploys are served only at /previews/<token>/, never at a
+  // guessable address. The token is the first 32 hex digits (128 bits) of
+  // HMAC-SHA256(preview.key, "<site>/<deploymentId>"): every process sharing
+  // the directory derives the same one without a database, and a build redone
+  // after a crash reports the same url. preview.key is made once, on first use,
+  // by whichever process comes first (link(2), so concurrent makers agree).
+  Result<std::string> preview_token(const std::string& site, const std::string& deploymentId);
+  // Writes previews/<token> naming the complete deploy (idempotent; call sync()
+  // before reporting the url). Returns the token.
+  Result<std::string> publish_preview(const std::string& site, const std::string& deploymentId);
+  // The deploy previews/<token> names; nullopt for an unknown or malformed token.
+  Result<std::optional<PreviewTarget>> resolve_preview(std::string_view token) const;
+
   // Makes what was written since the last sync durable: call before
   // switch_live (the deploy) and after it (the rename).
   Result<void> sync();
@@ -167,7 +206,11 @@ class DeployStore {
   struct Resolution;   // a page's links resolved against its path; check.cpp
 
  private:
-  DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd);
+  DeployStore(std::filesystem::path root, int root_fd, int blobs_fd, int deploys_fd, int live_fd, int previews_fd);
+  // preview.key's bytes; absent and !create: nullopt.
+  Result<std::optional<std::string>> preview_key(bool create);
+  // Removes the previews/ entries of pruned deploys (best effort).
+  void forget_previews(const std::string& site, const std::vector<std::string>& ids);
   static std::string unique_suffix();  // "<pid>.<random>.<n>": unique across processes and restarts
   std::string temp_name(std::string_view what);
   // read_manifest through a small cache matched on the file's inode state, so
@@ -216,6 +259,9 @@ class DeployStore {
   int blobs_fd_ = -1;
   int deploys_fd_ = -1;
   int live_fd_ = -1;
+  int previews_fd_ = -1;
+  std::mutex key_mu_;
+  std::string key_;  // preview.key once read
 
   std::mutex sync_mu_;
   std::vector<std::string> unsynced_blobs_;  // "ab/abcd…" under blobs/

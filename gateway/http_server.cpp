@@ -87,6 +87,17 @@ bool contains_token_close(std::string_view value) {
   return false;
 }
 
+// A handler's Content-Length value; nullopt unless plain digits.
+std::optional<uint64_t> parse_length(std::string_view v) {
+  if (v.empty() || v.size() > 19) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+
 }  // namespace http_detail
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
@@ -183,6 +194,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response_serializer<http::empty_body>> chunk_sr_;
   std::function<std::optional<std::string>()> next_chunk_;
   std::string chunk_;
+  bool unframed_ = false;       // the stream has a Content-Length: no chunk framing
+  uint64_t unframed_left_ = 0;  // bytes of it still to come
   std::array<char, 8192> drain_{};
   bool unregistered_ = false;
 };
@@ -353,6 +366,21 @@ void Session::on_response(uint64_t exchange, HttpResponse r) {
   };
 
   const bool no_body = status < 200 || status == 204 || status == 304;
+  // A stream whose length the handler knows (its Content-Length header) is sent
+  // with that length and unframed, so ranges and downloads keep their size.
+  std::optional<uint64_t> declared;
+  if (r.next_chunk || head_)
+    for (const auto& [name, value] : r.headers)
+      if (http_detail::iequals(name, "content-length")) declared = http_detail::parse_length(value);
+  if (r.next_chunk && !no_body && !head_ && declared && *declared >= r.body.size()) {
+    http::response<http::empty_body> head;
+    fill(head);
+    head.content_length(*declared);
+    next_chunk_ = std::move(r.next_chunk);
+    unframed_left_ = *declared - r.body.size();
+    unframed_ = true;
+    return start_chunked(std::move(head), std::move(r.body));
+  }
   if (r.next_chunk && !no_body && !head_ && version_ >= 11) {
     http::response<http::empty_body> head;
     fill(head);
@@ -375,7 +403,7 @@ void Session::on_response(uint64_t exchange, HttpResponse r) {
     res_->body().clear();
     res_->prepare_payload();
   } else if (head_) {
-    res_->content_length(r.body.size());
+    res_->content_length(declared.value_or(r.body.size()));
   } else {
     res_->body() = std::move(r.body);
     res_->prepare_payload();
@@ -410,6 +438,10 @@ void Session::on_chunk_head(beast::error_code ec, size_t) {
   }
   if (!chunk_.empty()) {
     stream_.expires_after(st_.config.read_timeout);
+    if (unframed_) {
+      net::async_write(stream_, net::buffer(chunk_), beast::bind_front_handler(&Session::on_chunk, shared_from_this()));
+      return;
+    }
     net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
                      beast::bind_front_handler(&Session::on_chunk, shared_from_this()));
     return;
@@ -428,6 +460,19 @@ void Session::next_chunk() {
     return do_close();  // the client sees a truncated body (no final chunk)
   }
   stream_.expires_after(st_.config.read_timeout);
+  if (unframed_) {
+    // The declared length is all the client will read: a stream that ends
+    // early or runs over leaves the connection unusable.
+    if (c ? c->size() > unframed_left_ : unframed_left_ != 0) {
+      log_error("streamed body", "does not match its Content-Length");
+      return do_close();
+    }
+    if (!c) return on_last_chunk({}, 0);
+    unframed_left_ -= c->size();
+    chunk_ = std::move(*c);
+    net::async_write(stream_, net::buffer(chunk_), beast::bind_front_handler(&Session::on_chunk, shared_from_this()));
+    return;
+  }
   if (!c) {
     net::async_write(stream_, http::make_chunk_last(),
                      beast::bind_front_handler(&Session::on_last_chunk, shared_from_this()));
@@ -449,6 +494,7 @@ void Session::on_chunk(beast::error_code ec, size_t) {
 
 void Session::on_last_chunk(beast::error_code ec, size_t) {
   next_chunk_ = nullptr;
+  unframed_ = false;
   chunk_sr_.reset();
   chunk_head_.reset();
   chunk_.clear();

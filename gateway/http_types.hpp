@@ -38,7 +38,10 @@ struct HttpResponse {
   std::string body;
   // Set for streamed bodies (NDJSON): called repeatedly, each returned chunk is
   // sent with chunked transfer encoding after `body`; nullopt ends the body.
-  // Runs on the server's threads, so it must not block for long.
+  // With a Content-Length header (the total of `body` and every chunk), the
+  // body is sent unchunked with that length instead (files, ranges); a HEAD
+  // response reports it too. Runs on the server's threads, so it must not
+  // block for long.
   std::function<std::optional<std::string>()> next_chunk;
 
   void set_header(std::string name, std::string value) {

@@ -1,10 +1,13 @@
 #pragma once
-// The embedded static host (API.md: GET /sites/{subdomain}/{path…}, no auth):
-// serves a site's live production deploy, or another environment's under
-// /sites/{subdomain}--{environment}/ ("--" never occurs in a subdomain).
+// The embedded static host (API.md, no auth): GET /sites/{subdomain}/{path…}
+// serves a site's live production deploy; GET /previews/{token}/{path…} serves
+// the staging or preview deploy the token names (DeployStore::preview_token),
+// always with X-Robots-Tag: noindex. No other environment has a guessable
+// address.
 // Files are looked up in the deploy's manifest, never by joining paths, so no
 // request can reach outside a deploy. The live pointer is read per request,
-// so a switch or rollback shows on the next request.
+// so a switch or rollback shows on the next request. Files are streamed in
+// pieces (never read whole into memory) and single byte ranges are answered.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -23,18 +26,26 @@ namespace pw::gateway {
 
 class StaticHost {
  public:
+  // The most a response's body holds; the rest of a file follows in pieces of
+  // this size through next_chunk.
+  static constexpr size_t kChunkBytes = 64 * 1024;
+
   // nullptr when the store cannot be opened (the host then answers 404).
   static std::unique_ptr<StaticHost> open(const std::filesystem::path& sites_dir);
   ~StaticHost();
 
-  static bool handles(std::string_view target);  // "/sites/…"
-  // Blocking (file reads): run it off the I/O threads.
+  static bool handles(std::string_view target);  // "/sites/…", "/previews/…"
+  // Blocking (file reads): run it off the I/O threads. A large file's
+  // next_chunk reads one piece per call.
   HttpResponse serve(const HttpRequest& request);
 
  private:
   using Files = std::unordered_map<std::string, std::pair<std::string, uint64_t>>;  // path → hash, size
   explicit StaticHost(std::unique_ptr<ship::DeployStore> store);
   std::shared_ptr<const Files> manifest(const std::string& subdomain, const std::string& deploy);
+  // The file at `path` (decoded, relative to the deploy's root) of a deploy.
+  HttpResponse serve_file(const HttpRequest& request, const std::string& subdomain, const std::string& deploy,
+                          std::string path);
 
   std::unique_ptr<ship::DeployStore> store_;
   std::mutex mu_;

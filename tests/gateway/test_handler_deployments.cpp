@@ -61,6 +61,8 @@ class DeploymentsTest : public HandlerTest {
     return call("GET", "/sites/" + subdomain_ + path, {}, {}, std::move(headers));
   }
 
+  std::string token_for_other() const { return token(Role::admin, "t-other"); }
+
   std::string subdomain_ = "deploy-shop";
   std::string site_, home_, about_, heading_;
 };
@@ -160,6 +162,51 @@ TEST_F(DeploymentsTest, RepublishReusesUnchangedPagesAndRollbackRestoresTheEarli
                        {{"x-pagewright-after", position}});
   EXPECT_TRUE(now_live.body()["data"]["live"].get<bool>()) << now_live.response.body;
   EXPECT_FALSE(call("GET", "/v1/deployments/" + second, token(Role::viewer)).body()["data"]["live"].get<bool>());
+}
+
+TEST_F(DeploymentsTest, AStagingDeployIsServedOnlyAtItsUnguessableUrlAndNeverIndexed) {
+  make_site(subdomain_);
+  const std::string id = request_deployment({{"environment", "staging"}});
+  const json d = finished(id);
+  ASSERT_EQ(d["status"], "succeeded") << d.dump();
+  const std::string url = d["url"];
+  ASSERT_EQ(url.rfind("/previews/", 0), 0u) << url;
+  const std::string secret = url.substr(10, url.size() - 11);
+  EXPECT_EQ(secret.size(), 32u);  // 128 bits, hex
+  EXPECT_EQ(url.find(subdomain_), std::string::npos);
+
+  auto home = call("GET", url);
+  ASSERT_EQ(home.response.status, 200) << home.response.body;
+  EXPECT_NE(home.response.body.find("Hello from the first deploy"), std::string::npos);
+  EXPECT_EQ(home.header("X-Robots-Tag"), "noindex");
+  auto about = call("GET", url + "about");
+  EXPECT_EQ(about.response.status, 301);
+  EXPECT_EQ(about.header("Location"), url + "about/");
+  auto missing = call("GET", url + "nowhere/");
+  EXPECT_EQ(missing.response.status, 404);
+  EXPECT_EQ(missing.header("X-Robots-Tag"), "noindex");
+
+  // Not at the guessable addresses, nor under a wrong token; production has no deploy yet.
+  EXPECT_EQ(get_static("--staging/").response.status, 404);
+  EXPECT_EQ(get_static("/").response.status, 404);
+  std::string wrong = secret;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  auto guessed = call("GET", "/previews/" + wrong + "/");
+  EXPECT_EQ(guessed.response.status, 404);
+  EXPECT_EQ(guessed.header("X-Robots-Tag"), "noindex");
+  EXPECT_EQ(guessed.response.body.find("Hello"), std::string::npos);
+
+  // Another tenant's next edit still becomes visible.
+  std::string position;
+  const std::string other = [&] {
+    auto created = call("POST", "/v1/sites", token_for_other(),
+                        json{{"name", "Other"}, {"subdomain", "other-shop"}}.dump());
+    EXPECT_EQ(created.response.status, 201) << created.response.body;
+    position = created.body()["data"].value("position", "");
+    return created.body()["data"].value("siteId", "");
+  }();
+  auto seen = call("GET", "/v1/sites/" + other, token(Role::viewer, "t-other"), {}, {{"x-pagewright-after", position}});
+  EXPECT_EQ(seen.response.status, 200) << seen.response.body;
 }
 
 TEST_F(DeploymentsTest, BadRequestsChangeNothing) {

@@ -137,16 +137,22 @@ TEST_F(Nginx, FollowsTheLiveSwitchAndTheRollback) {
   EXPECT_EQ(get("/").body, before);
 }
 
-TEST_F(Nginx, OtherEnvironmentsHaveTheirOwnHosts) {
+TEST_F(Nginx, OtherEnvironmentsAreNotServed) {
   builds::BuildRequest staging = fixture_request("s1");
   staging.environment = "staging";
   staging.pages[0].content[0].props["title"] = "Staged home";
   ++staging.pages[0].version;
   auto out = site_.builder->build(staging);
   ASSERT_TRUE(out.ok) << out.reason;
-  HttpReply r = get("/", {}, "staging--" + std::string(kSubdomain) + "." + std::string(kDomain));
-  EXPECT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find("Staged home"), std::string::npos);
+  ASSERT_EQ(out.preview_url.rfind("/previews/", 0), 0u);
+  // Staging has no host of its own, and its preview url is the gateway's only.
+  for (const char* env : {"staging", "preview"}) {
+    HttpReply r = get("/", {}, std::string(env) + "--" + std::string(kSubdomain) + "." + std::string(kDomain));
+    EXPECT_EQ(r.status, 404) << env;
+    EXPECT_EQ(r.body.find("Staged home"), std::string::npos) << env;
+  }
+  HttpReply preview = get(out.preview_url);
+  EXPECT_EQ(preview.body.find("Staged home"), std::string::npos);
   EXPECT_EQ(get("/").body, deployed("index.html")) << "production is untouched";
 }
 

@@ -286,7 +286,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
       if (const auto* upd = std::get_if<domain::SiteSettingsUpdated>(&*event)) {
         if (upd->name) site.name = *upd->name;
         if (upd->seo) site.seo = domain::site_seo_to_json(*upd->seo);
-        if (upd->settings) site.settings = *upd->settings;
+        domain::fold_settings(site.settings, *upd);
       }
 
       project_deployment(txn, *env, *event);

@@ -290,6 +290,63 @@ TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
   EXPECT_EQ(outcomes[5].error->code, Errc::duplicate);
 }
 
+// API.md "Limits": no event over 512 KiB. A build report may hold 200 log
+// lines of 2,000 characters each, and at four bytes a character that is up to
+// 1.6 MB; 80 such lines (640 KB, a command record Kafka still takes) are
+// refused whole (413, naming the field), nothing is appended for them, and the
+// site's next command goes on from the same version.
+TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
+  const auto uri = backend_->fresh_uri();
+  auto log = open(uri, backend_->config());
+  create_topics(*log);
+  const auto site = site_id_for_subdomain("oversize");
+  const auto dep = make_deployment_id(site, "d1");
+  std::string line;
+  for (int i = 0; i < 2000; ++i) line += "\xf0\x9f\x98\x80";  // U+1F600, four bytes
+  const std::vector<std::string> too_big(80, line), fits(60, line);
+  const std::vector<CommandRecord> commands = {
+      record(1, "oversize", d::CreateSite{site, "Oversize", "oversize"}),
+      record(2, "oversize", d::RequestDeployment{dep, "production", "all-at-once"}),
+      record(3, "oversize", d::StartDeployment{dep, "builder-1"}),
+      record(4, "oversize", d::FailDeployment{d::DeploymentFailed{dep, "failed", too_big}}),
+      record(5, "oversize", d::FailDeployment{d::DeploymentFailed{dep, "failed", fits}}),
+  };
+  submit(*log, commands);
+  run_until(*log, snap(0), commands.size());
+
+  std::vector<workers::CommandOutcome> outcomes;
+  for (const auto& [p, recs] : read_all(*log, kResults, commands.size()))
+    for (const auto& rec : recs) outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+  ASSERT_EQ(outcomes.size(), commands.size());
+  const auto& refused = outcomes[3];
+  EXPECT_FALSE(refused.accepted);
+  ASSERT_TRUE(refused.error.has_value());
+  EXPECT_EQ(refused.error->code, Errc::payload_too_large);
+  EXPECT_EQ(errc_http_status(refused.error->code), 413);
+  ASSERT_FALSE(refused.error->details.empty());
+  EXPECT_EQ(refused.error->details[0].field, "log");
+  EXPECT_NE(refused.error->details[0].message.find("524288"), std::string::npos) << refused.error->details[0].message;
+  EXPECT_TRUE(refused.events.empty());
+  EXPECT_TRUE(refused.position.empty());
+  EXPECT_EQ(refused.version, 2) << "the deployment's version, unchanged";
+
+  const auto& next = outcomes[4];
+  ASSERT_TRUE(next.accepted) << (next.error ? next.error->message : "");
+  ASSERT_EQ(next.events.size(), 1u);
+  EXPECT_EQ(next.events[0].seq, 4) << "seq 4 follows seq 3: nothing was appended in between";
+
+  const auto events = events_by_site(read_all(*log, kEvents, 4));
+  const auto& stored = events.at(site.str());
+  ASSERT_EQ(stored.size(), 4u);
+  ChainVerifier verifier;
+  for (const auto& v : stored) {
+    verifier.add(v);
+    EXPECT_LE(v.size(), size_t{512} << 10);
+  }
+  EXPECT_GT(stored.back().size(), size_t{400} << 10);
+  EXPECT_TRUE(verifier.finish().ok);
+}
+
 TEST_F(Processor, ReplacedMidStreamAppendsExactlyWhatAnUninterruptedRunDoes) {
   const auto commands = command_stream(6, 60, 13);
   const auto reference = uninterrupted_run(commands);

@@ -1,6 +1,8 @@
 // API.md "Limits" as a client meets them: text that cannot be stored is 400,
 // sizes over their limit 413, structures over theirs 422, each in the API's
 // error format, with nothing appended; and the service goes on for others.
+#include <thread>
+
 #include "tests/gateway/handler_fixture.hpp"
 
 namespace pw::gateway {
@@ -9,6 +11,7 @@ namespace {
 using test_support::HandlerTest;
 using test_support::Reply;
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 class LimitsTest : public HandlerTest {
  protected:
@@ -29,20 +32,42 @@ class LimitsTest : public HandlerTest {
     return v.body()["data"].value("events", int64_t{-1});
   }
 
-  // Another tenant's edit is accepted and becomes visible to its reads.
+  // Another tenant's edit is accepted, becomes visible to its reads, and
+  // publishes.
   void another_tenant_still_served(const std::string& subdomain) {
-    auto site = call("POST", "/v1/sites", token(Role::admin, "t-next"),
-                     json{{"name", "Next"}, {"subdomain", subdomain}}.dump());
+    const std::string t = "t-next";
+    auto site = call("POST", "/v1/sites", token(Role::admin, t), json{{"name", "Next"}, {"subdomain", subdomain}}.dump());
     ASSERT_EQ(site.response.status, 201) << site.response.body;
     const std::string id = site.body()["data"].value("siteId", "");
-    auto page = call("POST", "/v1/sites/" + id + "/pages", token(Role::editor, "t-next"), R"({"title":"Hello"})");
+    auto page = call("POST", "/v1/sites/" + id + "/pages", token(Role::editor, t), R"({"title":"Hello","slug":""})");
     ASSERT_EQ(page.response.status, 201) << page.response.body;
-    const std::string position = page.body()["data"].value("position", "");
-    auto list = call("GET", "/v1/sites/" + id + "/pages", token(Role::viewer, "t-next"), {},
-                     {{"x-pagewright-after", position}});
+    const std::string page_id = page.body()["data"].value("pageId", "");
+    auto heading = call("POST", "/v1/pages/" + page_id + "/components", token(Role::editor, t),
+                        R"({"type":"Heading","props":{"text":"Still served"}})");
+    ASSERT_EQ(heading.response.status, 201) << heading.response.body;
+    const std::string position = heading.body()["data"].value("position", "");
+    auto list = call("GET", "/v1/sites/" + id + "/pages", token(Role::viewer, t), {}, {{"x-pagewright-after", position}});
     ASSERT_EQ(list.response.status, 200) << list.response.body;
     ASSERT_EQ(list.body()["data"].size(), 1u) << list.response.body;
     EXPECT_EQ(list.body()["data"][0]["title"], "Hello");
+
+    ASSERT_EQ(call("POST", "/v1/pages/" + page_id + "/publish", token(Role::admin, t)).response.status, 200);
+    auto deploy = call("POST", "/v1/sites/" + id + "/publish", token(Role::admin, t), "{}");
+    ASSERT_EQ(deploy.response.status, 201) << deploy.response.body;
+    const std::string deployment = deploy.body()["data"].value("deploymentId", "");
+    json d = json::object();
+    for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
+      auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer, t));
+      if (r.response.status == 200) d = r.body()["data"];
+      std::this_thread::sleep_for(25ms);
+    }
+    ASSERT_EQ(d.value("status", ""), "succeeded") << d.dump();
+    auto served = call("GET", "/sites/" + subdomain + "/");
+    ASSERT_EQ(served.response.status, 200);
+    std::string html = served.response.body;
+    if (served.response.next_chunk)
+      while (auto chunk = served.response.next_chunk()) html += *chunk;
+    EXPECT_NE(html.find("Still served"), std::string::npos);
   }
 
   std::string create_page(const std::string& site, const std::string& title = "Home") {

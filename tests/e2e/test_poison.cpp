@@ -6,6 +6,8 @@
 // site still publishes; the poison is in pagewright.deadletter with its
 // positions and reasons, counted by dead_letters_total, logged once each (no
 // log storm), and `pagewright rebuild` into a fresh database completes past it.
+// An outage (Postgres refusing every write for a while) is no poison: it is
+// retried with a backoff, with one error line.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
@@ -365,6 +367,67 @@ void Poison::run() {
   if (kafka_) {
     EXPECT_EQ(stop(broker_, 30s), 0);
   }
+}
+
+// A database that refuses every write for a while, for no record's sake (a
+// trigger raising), is an outage, not poison: nothing is set aside, the
+// projector retries with a backoff (a handful of attempts, not thousands),
+// logs one error line and one on recovery, and the edit made meanwhile
+// becomes visible once the database accepts writes again.
+TEST_F(Poison, AnOutageIsRetriedWithBackoffAndFewErrorLines) {
+  const uint16_t port = start();
+  ASSERT_NE(port, 0) << "serve did not start";
+  HttpClient http("127.0.0.1", port);
+  const Tokens t = make_tokens(kSecret, db_);
+  auto site = send(http, "POST", "/v1/sites", t.admin, {{"name", "Outage"}, {"subdomain", "outage-" + db_.substr(8, 8)}}, "s");
+  ASSERT_EQ(site.status, 201) << site.body;
+  auto page = send(http, "POST", "/v1/sites/" + site.json()["data"].value("siteId", "") + "/pages", t.editor,
+                   {{"title", "Home"}}, "p");
+  ASSERT_EQ(page.status, 201) << page.body;
+  const std::string page_id = page.json()["data"].value("pageId", "");
+  ASSERT_EQ(read_after(http, "/v1/pages/" + page_id, t.viewer, page.json()["data"].value("position", "")).status, 200);
+
+  {
+    pqxx::connection c(owner_);
+    pqxx::work w(c);
+    w.exec("CREATE FUNCTION pw_outage() RETURNS trigger LANGUAGE plpgsql AS "
+           "$$BEGIN RAISE EXCEPTION 'injected outage'; END$$");
+    w.exec("CREATE TRIGGER pw_outage BEFORE INSERT ON page_events FOR EACH ROW EXECUTE FUNCTION pw_outage()");
+    w.commit();
+  }
+  auto edit = send(http, "PATCH", "/v1/pages/" + page_id, t.editor, {{"title", "During"}}, "e");
+  ASSERT_EQ(edit.status, 200) << edit.body;
+  std::this_thread::sleep_for(4s);
+  {
+    pqxx::connection c(owner_);
+    pqxx::work w(c);
+    w.exec("DROP TRIGGER pw_outage ON page_events");
+    w.commit();
+  }
+  auto read = read_after(http, "/v1/pages/" + page_id, t.viewer, edit.json()["data"].value("position", ""));
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.json()["data"].value("title", ""), "During");
+  EXPECT_EQ(metric(http.get("/metrics", "").body, "dead_letters_total{pool=\"projections\"}"), "0");
+  ASSERT_EQ(stop(serve_, 30s), 0);
+
+  size_t failed = 0, recovered = 0;
+  long attempts = -1;
+  for (const auto& line : lines_of(data_ / "serve.err")) {
+    EXPECT_EQ(line.find("set aside"), std::string::npos) << line;
+    if (line.rfind("projector: ", 0) != 0) continue;
+    if (line.find("injected outage") != std::string::npos) ++failed;
+    if (line.find("recovered after ") != std::string::npos) {
+      ++recovered;
+      attempts = std::atol(line.c_str() + line.find("recovered after ") + 16);
+    }
+  }
+  EXPECT_EQ(failed, 1u) << "one error line per 10 s of outage";
+  EXPECT_EQ(recovered, 1u);
+  // 50 ms doubling to 5 s over about 4 s of outage: 6 or 7 attempts (and a
+  // few more on a slow machine), where retrying at once would make thousands.
+  EXPECT_GE(attempts, 3);
+  EXPECT_LE(attempts, 20);
+  std::cerr << "outage: " << attempts << " failed attempts\n";
 }
 
 TEST_F(Poison, OnTheEmbeddedLogNothingStalls) {

@@ -76,7 +76,9 @@ std::string encode_dead_letter(const DeadLetter& d) {
   append_field(out, "group", d.group);
   append_field(out, "reason", tidy_reason(d.reason));
   append_field(out, "at", d.at);
-  if (is_valid_utf8(d.value))
+  if (d.value_omitted)
+    append_number(out, "valueOmitted", static_cast<int64_t>(*d.value_omitted));
+  else if (is_valid_utf8(d.value))
     append_field(out, "value", d.value);
   else
     append_field(out, "valueBase64", base64url_encode(d.value));
@@ -106,8 +108,11 @@ Result<DeadLetter> decode_dead_letter(std::string_view text) {
       out = std::move(*decoded);
       return true;
     };
-    if (!bytes("key", "keyBase64", d.key) || !bytes("value", "valueBase64", d.value))
+    if (j.contains("valueOmitted"))
+      d.value_omitted = j.at("valueOmitted").get<size_t>();
+    else if (!bytes("value", "valueBase64", d.value))
       return make_error(Errc::validation_error, "dead letter: bad base64url");
+    if (!bytes("key", "keyBase64", d.key)) return make_error(Errc::validation_error, "dead letter: bad base64url");
     return d;
   } catch (const nlohmann::json::exception& e) {
     return make_error(Errc::validation_error, std::string("dead letter: ") + e.what());
@@ -125,11 +130,20 @@ Result<void> append_dead_letter(EventLog& log, const DeadLetter& d) {
     count = log.partition_count(topic);
     if (!count.ok()) return count.error();
   }
-  Batch batch;
   std::optional<int32_t> partition;
   if (d.partition >= 0 && d.partition < *count) partition = d.partition;
-  batch.records.push_back(OutRecord{topic, d.key, encode_dead_letter(d), partition});
-  auto appended = log.append(batch);
+  auto append = [&](const DeadLetter& letter) {
+    Batch batch;
+    batch.records.push_back(OutRecord{topic, letter.key, encode_dead_letter(letter), partition});
+    return log.append(batch);
+  };
+  auto appended = append(d);
+  if (!appended.ok() && appended.error().code == Errc::payload_too_large) {
+    DeadLetter smaller = d;
+    smaller.value_omitted = d.value.size();
+    smaller.value.clear();
+    appended = append(smaller);
+  }
   if (!appended.ok()) return appended.error();
   return {};
 }

@@ -13,8 +13,11 @@
 //    "pool":"projections","group":"pagewright.projections","reason":"…",
 //    "at":"2026-12-06T07:00:00.000000Z","value":"<the original value>"}
 // with "valueBase64" (base64url, no padding) instead of "value" when the
-// original value is not valid UTF-8.
+// original value is not valid UTF-8 ("keyBase64" likewise for the key), and
+// "valueOmitted":<bytes> instead of either when the log refuses a dead letter
+// that large (the position still finds the original).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +38,8 @@ struct DeadLetter {
   std::string reason;
   std::string at;     // RFC 3339, when it was set aside
   std::string value;  // the original bytes
+  // The value was left out (too large for the log); it had this many bytes.
+  std::optional<size_t> value_omitted;
 };
 
 // A dead letter for `r`, stamped now; `reason` is cut to one line of at most
@@ -46,7 +51,8 @@ std::string encode_dead_letter(const DeadLetter& d);
 Result<DeadLetter> decode_dead_letter(std::string_view json);
 
 // Appends `d` to pagewright.deadletter (creating the topic first if a log
-// predates it). Returns once it is durable.
+// predates it), without its value if the log refuses it as too large.
+// Returns once it is durable.
 Result<void> append_dead_letter(EventLog& log, const DeadLetter& d);
 
 }  // namespace pw::log

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iostream>
 #include <limits>
 #include <optional>
 
@@ -10,6 +11,7 @@
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "events/ids.hpp"
+#include "workers/careful_apply.hpp"
 
 namespace pw::workers {
 namespace {
@@ -361,15 +363,38 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       for (const auto& rec : *recs) {
         if (rec.offset >= events_end) break;
         next = rec.offset + 1;
+        // Only processors append events, each the next link of its site's
+        // chain: anything else was put there by someone else and is no part
+        // of any site's state. It must not stop the partition either.
+        auto foreign = [&](const std::string& why) {
+          ++stats_.foreign_events;
+          std::cerr << "command processor: recovery of partition " << partition << " skips the event at offset "
+                    << rec.offset << ", which no processor wrote: " << why << "\n";
+        };
         auto env = decode(rec.value);
-        if (!env.ok()) return env.error();
+        if (!env.ok()) {
+          foreign(env.error().message);
+          continue;
+        }
         auto event = domain::event_from_json(env->type, env->schema_version, env->data);
-        if (!event.ok()) return event.error();
+        if (!event.ok()) {
+          foreign(env->type + ": " + event.error().message);
+          continue;
+        }
         auto entry = site(partition, env->site_id);
         if (!entry.ok()) return entry.error();
-        domain::apply((*entry)->state, *event);
-        (*entry)->head_hash = sha256_hex(rec.value);
-        (*entry)->dirty = true;
+        SiteEntry& e = **entry;
+        if (env->seq != e.state.version + 1 || env->prev_hash != e.head_hash) {
+          foreign("site " + env->site_id + " seq " + std::to_string(env->seq) + " is not the next link (version " +
+                  std::to_string(e.state.version) + ", head " + e.head_hash.substr(0, 12) + ")");
+          continue;
+        }
+        if (auto applied = apply_or_keep(e.state, *event); !applied.ok()) {
+          foreign(applied.error().message);
+          continue;
+        }
+        e.head_hash = sha256_hex(rec.value);
+        e.dirty = true;
       }
     }
     applied.events_next = events_end;

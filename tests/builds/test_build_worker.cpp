@@ -13,7 +13,10 @@
 #include <random>
 #include <sstream>
 
+#include "events/dead_letter.hpp"
+#include "events/encoding.hpp"
 #include "events/envelope.hpp"
+#include "events/hash_chain.hpp"
 #include "tests/support/command_stream.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
@@ -201,6 +204,80 @@ TEST_F(BuildWorkerTest, PublishingShipsThePublishedPagesAndSwitchesLive) {
   for (const char* f : {"404.html", "sitemap.xml", "robots.txt"}) EXPECT_TRUE(fs::exists(live() / f)) << f;
   const std::string robots = slurp(live() / "robots.txt");
   EXPECT_NE(robots.find("Sitemap: https://acme.example.test/sitemap.xml"), std::string::npos) << robots;
+}
+
+// Records of the site's partition that do not fold — garbage, an unknown
+// type, an event that does not fit the state although it claims the next seq,
+// one far past the next seq — are set aside in pagewright.deadletter with
+// their positions and reasons, and the real event with that next seq still
+// folds: the site publishes.
+TEST_F(BuildWorkerTest, RecordsThatDoNotFoldAreSetAsideAndTheSiteStillPublishes) {
+  make_site();
+  ASSERT_TRUE(until([&] { return events().size() == 8; }));
+  const Envelope head = events().back();
+  auto forged = [&](std::string type, json data, int64_t seq) {
+    Envelope e = head;
+    e.id = "00000000-0000-4000-8000-00000000000" + std::to_string(seq % 10);
+    e.type = std::move(type);
+    e.seq = seq;
+    e.prev_hash = sha256_hex(encode(head));
+    e.data = std::move(data);
+    return encode(e);
+  };
+  const int32_t partition = log::partition_for(site().str(), 2);
+  const std::string garbage("\xff\xfe\x00 not an event", 16);
+  const std::vector<std::string> poison = {
+      garbage, forged("PageVanished", {{"pageId", page("home").str()}}, 9),
+      forged("PageMetadataUpdated", event_data(PageMetadataUpdated{page("ghost"), "Ghost", {}, {}}), 9),
+      forged("PageMetadataUpdated", event_data(PageMetadataUpdated{page("home"), "Later", {}, {}}), 42)};
+  log::Batch batch;
+  for (const auto& v : poison) batch.records.push_back({std::string(log::kEventsTopic), site().str(), v, partition});
+  auto appended = log_->append(batch);
+  ASSERT_TRUE(appended.ok()) << appended.error().message;
+
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  auto done = outcome(dep("d1"));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->type, "DeploymentSucceeded") << done->data.dump();
+  EXPECT_EQ(find_event("DeploymentRequested", dep("d1"))->seq, 9);
+  EXPECT_TRUE(fs::exists(live() / "index.html"));
+  EXPECT_EQ(builder_->stats().dead_letters, 4);
+
+  auto reader = log_->reader({std::string(log::kDeadLetterTopic), partition}, 0);
+  ASSERT_TRUE(reader.ok());
+  std::vector<log::DeadLetter> letters;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (letters.size() < poison.size() && std::chrono::steady_clock::now() < deadline) {
+    auto got = (*reader)->read(200ms, 100);
+    ASSERT_TRUE(got.ok());
+    for (const auto& r : *got) {
+      EXPECT_EQ(r.key, site().str());
+      auto d = log::decode_dead_letter(r.value);
+      ASSERT_TRUE(d.ok()) << d.error().message;
+      letters.push_back(*d);
+    }
+  }
+  ASSERT_EQ(letters.size(), poison.size());
+  const char* reasons[] = {"", "PageVanished", "unknown page", "seq gap"};
+  for (size_t i = 0; i < poison.size(); ++i) {
+    EXPECT_EQ(letters[i].topic, log::kEventsTopic);
+    EXPECT_EQ(letters[i].partition, partition);
+    EXPECT_EQ(letters[i].offset, appended->offsets[i]);
+    EXPECT_EQ(letters[i].key, site().str());
+    EXPECT_EQ(letters[i].pool, "builds");
+    EXPECT_EQ(letters[i].group, "pagewright.builds");
+    EXPECT_EQ(letters[i].value, poison[i]);
+    EXPECT_NE(letters[i].reason.find(reasons[i]), std::string::npos) << letters[i].reason;
+    EXPECT_FALSE(letters[i].at.empty());
+  }
+  EXPECT_NE(letters[3].reason.find("event seq 42 but the build state is at 8"), std::string::npos)
+      << letters[3].reason;
+  // Undecodable bytes travel as base64url.
+  auto raw = log_->reader({std::string(log::kDeadLetterTopic), partition}, 0);
+  auto first = (*raw)->read(1s, 1);
+  ASSERT_TRUE(first.ok() && !first->empty());
+  EXPECT_NE(first->front().value.find("\"valueBase64\":\"" + base64url_encode(garbage) + "\""), std::string::npos)
+      << first->front().value;
 }
 
 TEST_F(BuildWorkerTest, RendersEachPageAtItsPublishedVersion) {

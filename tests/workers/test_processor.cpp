@@ -347,6 +347,79 @@ TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
   EXPECT_TRUE(verifier.finish().ok);
 }
 
+// Records in pagewright.events that no processor wrote (garbage, an unknown
+// type, an event that does not link to its site's head, one that links but
+// does not fit the state) are skipped by a recovery that has to read past
+// them, and the site's next command gets the next link of the real chain.
+TEST_F(Processor, RecoverySkipsEventsNoProcessorWroteAndTheSiteGoesOn) {
+  auto log = open(backend_->fresh_uri(), backend_->config());
+  create_topics(*log);
+  const auto site = site_id_for_subdomain("foreign");
+  const auto page = make_page_id(site, "home");
+  auto heading = [&](int n, const char* id) {
+    return record(n, "foreign",
+                  d::AddComponent{page, ComponentId{id}, "Heading", nlohmann::json{{"text", id}}, {}, {}, {}});
+  };
+  submit(*log, {record(1, "foreign", d::CreateSite{site, "Foreign", "foreign"}),
+                record(2, "foreign", d::CreatePage{page, "Home", "", {}}), heading(3, "h1")});
+  run_until(*log, snap(0), 3);
+
+  const int32_t partition = log::partition_for(site.str(), kPartitions);
+  auto real = read_all(*log, kEvents, 3)[partition];
+  ASSERT_EQ(real.size(), 3u);
+  auto head = decode(real.back().value);
+  ASSERT_TRUE(head.ok());
+  const std::string head_hash = sha256_hex(real.back().value);
+  auto forged = [&](std::string type, nlohmann::json data, std::string prev) {
+    Envelope e = *head;
+    e.id = "00000000-0000-4000-8000-000000000001";
+    e.type = std::move(type);
+    e.seq = head->seq + 1;
+    e.prev_hash = std::move(prev);
+    e.data = std::move(data);
+    return encode(e);
+  };
+  log::Batch foreign;
+  for (std::string value :
+       {std::string("\xff\xfe not an event"), forged("PageVanished", {{"pageId", page.str()}}, head_hash),
+        forged("PageMetadataUpdated", d::event_data(d::PageMetadataUpdated{page, "Forged", {}, {}}),
+               std::string(64, 'a')),
+        forged("ComponentRemoved", d::event_data(d::ComponentRemoved{page, ComponentId{"ghost"}}), head_hash)})
+    foreign.records.push_back({kEvents, site.str(), value, partition});
+  ASSERT_TRUE(log->append(foreign).ok());
+
+  // A processor without snapshots appends the next command's event past them
+  // (its recovery ends at the last real event)…
+  submit(*log, {heading(4, "h2")});
+  run_until(*log, snap(1), 4);
+  // …and another one without snapshots must read past them to rebuild.
+  submit(*log, {heading(5, "h3")});
+  const auto stats = run_until(*log, snap(2), 5);
+  EXPECT_EQ(stats.foreign_events, 4);
+  EXPECT_EQ(stats.recovery_failures, 0);
+
+  std::vector<std::string> chain;
+  const auto events = read_all(*log, kEvents, 9);
+  for (const auto& rec : events.at(partition)) {
+    auto env = decode(rec.value);
+    if (env.ok() && env->id != "00000000-0000-4000-8000-000000000001") chain.push_back(rec.value);
+  }
+  ASSERT_EQ(chain.size(), 5u);
+  ChainVerifier verifier;
+  for (const auto& v : chain) verifier.add(v);
+  EXPECT_TRUE(verifier.finish().ok);
+  auto last = decode(chain.back());
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->seq, 5);
+  EXPECT_EQ(last->data.value("componentId", ""), "h3");
+  std::vector<workers::CommandOutcome> outcomes;
+  const auto results = read_all(*log, kResults, 5);
+  for (const auto& rec : results.at(partition))
+    outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+  ASSERT_EQ(outcomes.size(), 5u);
+  for (const auto& o : outcomes) EXPECT_TRUE(o.accepted) << o.command_id;
+}
+
 TEST_F(Processor, ReplacedMidStreamAppendsExactlyWhatAnUninterruptedRunDoes) {
   const auto commands = command_stream(6, 60, 13);
   const auto reference = uninterrupted_run(commands);

@@ -63,7 +63,7 @@ void on(SiteState& s, const SiteCreated& e) {
 void on(SiteState& s, const SiteSettingsUpdated& e) {
   if (e.name) s.name = *e.name;
   if (e.seo) s.seo = *e.seo;
-  if (e.settings) s.settings = *e.settings;
+  fold_settings(s.settings, e);
 }
 
 void on(SiteState& s, const PageCreated& e) {
@@ -101,6 +101,7 @@ void on(SiteState& s, const ComponentAdded& e) {
     corrupt("duplicate component " + e.componentId.value);
   Component c{e.componentId, e.type, e.props, {}};
   reconcile_slots(c);
+  p.contentBytes += component_own_bytes(c.id, c.type, c.props) + (list.empty() ? 0 : 1);
   list.insert(list.begin() + e.index, std::move(c));
 }
 
@@ -108,8 +109,10 @@ void on(SiteState& s, const ComponentPropsUpdated& e) {
   PageState& p = touch_page(s, e.pageId);
   Component* c = find_component(p, e.componentId);
   if (!c) corrupt("unknown component " + e.componentId.value);
+  const size_t before = component_own_bytes(c->id, c->type, c->props);
   c->props = e.props;
   reconcile_slots(*c);
+  p.contentBytes = p.contentBytes - before + component_own_bytes(c->id, c->type, c->props);
 }
 
 void on(SiteState& s, const ComponentMoved& e) {
@@ -128,7 +131,9 @@ void on(SiteState& s, const ComponentMoved& e) {
 
   Component moving = std::move(*pos);
   from.erase(pos);
+  if (!from.empty()) --p.contentBytes;  // the comma that separated it
   auto& to = list_at(p, e.parentId, e.slot);  // `from` shifted; look it up again
+  if (!to.empty()) ++p.contentBytes;
   to.insert(to.begin() + e.index, std::move(moving));
   loc->second = ComponentLoc{e.parentId.value_or(ComponentId{}), e.slot};
 }
@@ -140,6 +145,7 @@ void on(SiteState& s, const ComponentRemoved& e) {
   auto& list = list_at(p, loc->second.parent, loc->second.slot);
   auto pos = position_of(list, e.componentId);
   unindex(p, *pos);
+  p.contentBytes -= component_bytes(*pos) + (list.size() > 1 ? 1 : 0);
   list.erase(pos);
 }
 

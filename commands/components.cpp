@@ -1,5 +1,7 @@
 #include "commands/components.hpp"
 
+#include "commands/markdown_limits.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -39,6 +41,13 @@ constexpr std::array<UrlProps, 4> kUrlProps{{
     {"Hero", {"image", "ctaHref"}},
     {"Card", {"image", "href"}},
 }};
+
+struct MarkdownProp {
+  std::string_view type;
+  std::string_view prop;
+};
+// The props the renderer turns into HTML through the Markdown parser.
+constexpr std::array<MarkdownProp, 2> kMarkdownProps{{{"Text", "text"}, {"Card", "body"}}};
 
 int type_index(std::string_view type) {
   auto it = std::find(kTypes.begin(), kTypes.end(), type);
@@ -205,6 +214,20 @@ Result<void> validate_component_props(std::string_view type, const nlohmann::jso
             Errc::unprocessable, "unsafe URL",
             {{"props." + std::string(name), "must be an http(s), relative, mailto: or tel: URL"}});
     }
+  }
+  for (const auto& m : kMarkdownProps) {
+    if (m.type != type) continue;
+    auto it = props.find(m.prop);
+    if (it == props.end() || !it->is_string()) continue;
+    const auto& text = it->get_ref<const std::string&>();
+    if (markdown_tables_within_limits(text)) continue;
+    const MarkdownTableExtent extent = markdown_table_extent(text);
+    return make_error(Errc::unprocessable, "Markdown tables too large",
+                      {{"props." + std::string(m.prop),
+                        "Markdown tables may have at most " + std::to_string(kMaxTableColumns) +
+                            " columns and " + std::to_string(kMaxTableCells) +
+                            " cells in all (this text: " + std::to_string(extent.max_columns) +
+                            " columns, " + std::to_string(extent.cells) + " cells)"}});
   }
   return {};
 }

@@ -25,7 +25,8 @@ bool has_slot(std::string_view type, const nlohmann::json& props, std::string_vi
 bool is_safe_url(std::string_view url);
 
 // UNPROCESSABLE with details {field: "props.<path>", message} when props do not
-// fit the type's schema or a URL prop is unsafe; INTERNAL if the schemas could
+// fit the type's schema, a URL prop is unsafe, or the tables of a Markdown prop
+// (Text.text, Card.body) exceed markdown_limits.hpp; INTERNAL if the schemas could
 // not be loaded. Schemas are loaded once, from $PW_SCHEMA_DIR/components if the
 // environment variable is set, else from the source tree.
 Result<void> validate_component_props(std::string_view type, const nlohmann::json& props);

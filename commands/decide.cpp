@@ -51,6 +51,11 @@ std::optional<Error> check_url(const std::string& field, const std::string& url)
 
 Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMeta& meta,
                                         const Command& command) {
+  // The gateway's body parser refuses these already; commands that do not come
+  // through HTTP (the build pool's reports, records appended to the log by
+  // hand) meet the same rule here, before anything is stored.
+  if (auto bad = find_refused_control(command_to_json(command)))
+    return detail::invalid(std::move(bad->field), refused_control_message(bad->code_point));
   // Every alternative needs its own decide_cmd overload, or this does not compile.
   return std::visit([&](const auto& c) { return detail::decide_cmd(state, meta, c); }, command);
 }

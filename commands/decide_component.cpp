@@ -54,6 +54,15 @@ std::optional<Error> check_index(int64_t index, size_t size) {
   return std::nullopt;
 }
 
+// The page's content after a change that adds `added` bytes and takes `removed`.
+std::optional<Error> check_content_bytes(const PageState& p, size_t added, size_t removed) {
+  const size_t after = p.contentBytes + added - removed;
+  if (after <= kMaxPageContentBytes) return std::nullopt;
+  return reject(Errc::payload_too_large, "props",
+                "the page's content would be " + std::to_string(after) +
+                    " bytes serialized; the limit is " + std::to_string(kMaxPageContentBytes));
+}
+
 Result<const Component*> load_component(const PageState& p, const ComponentId& id) {
   const Component* c = find_component(p, id);
   if (!c) return reject(Errc::not_found, "componentId", "component not found");
@@ -85,6 +94,9 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const AddComponent
         "parentId", "the tree would be deeper than " + std::to_string(kMaxTreeDepth) + " levels");
   int64_t index = c.index.value_or(static_cast<int64_t>(target->list->size()));
   if (auto e = check_index(index, target->list->size())) return *e;
+  const size_t comma = target->list->empty() ? 0 : 1;
+  if (auto e = check_content_bytes(p, component_own_bytes(c.componentId, c.type, props) + comma, 0))
+    return *e;
   return one(ComponentAdded{c.pageId, c.componentId, c.type, std::move(props),
                             std::move(target->parent), std::move(target->slot), index});
 }
@@ -107,6 +119,9 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateCompon
   for (const auto& [name, children] : cur.slots)
     if (!children.empty() && !has_slot(cur.type, props, name))
       return unprocessable("props.count", "slot '" + name + "' is not empty");
+  if (auto e = check_content_bytes(**page, component_own_bytes(cur.id, cur.type, props),
+                                   component_own_bytes(cur.id, cur.type, cur.props)))
+    return *e;
   return one(ComponentPropsUpdated{c.pageId, c.componentId, c.patch, std::move(props)});
 }
 

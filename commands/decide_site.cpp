@@ -30,6 +30,8 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateSiteSe
       return invalid("seo.ogImage", "must be at most 2048 characters");
   }
   if (c.settings && !c.settings->is_object()) return invalid("settings", "must be an object");
+  if (c.settings && json_depth(*c.settings) > kMaxJsonDepth)
+    return invalid("settings", "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   if (auto e = check_site(s, m)) return *e;
   if (auto e = check_version(s.version, m)) return *e;
   if (c.seo && c.seo->ogImage)
@@ -48,9 +50,17 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateSiteSe
   if (c.settings) {
     nlohmann::json settings = s.settings;
     settings.merge_patch(*c.settings);
-    if (settings != s.settings) ev.settings = std::move(settings);
+    if (settings != s.settings) {
+      const size_t bytes = settings.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+      if (bytes > kMaxSettingsBytes)
+        return reject(Errc::payload_too_large, "settings",
+                      "the settings would be " + std::to_string(bytes) +
+                          " bytes serialized; the limit is " + std::to_string(kMaxSettingsBytes));
+      // The event carries what changed, so events do not grow with the object.
+      ev.settingsPatch = merge_patch_diff(s.settings, settings);
+    }
   }
-  if (!ev.name && !ev.seo && !ev.settings) return Events{};
+  if (!ev.name && !ev.seo && !ev.settingsPatch) return Events{};
   return one(std::move(ev));
 }
 

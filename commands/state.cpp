@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "commands/components.hpp"
+
 namespace pw::domain {
 
 std::string_view page_status_name(PageStatus s) {
@@ -93,6 +95,36 @@ int component_depth(const PageState& p, const ComponentId& id) {
   return depth;
 }
 
+namespace {
+size_t quoted_bytes(std::string_view s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+}
+
+}  // namespace
+
+size_t component_bytes(const Component& c) {
+  size_t n = component_own_bytes(c.id, c.type, c.props);
+  for (const auto& [name, children] : c.slots) n += content_bytes(children) - 2;  // "[]" is in own
+  return n;
+}
+
+size_t component_own_bytes(const ComponentId& id, std::string_view type,
+                           const nlohmann::json& props) {
+  // {"id":…,"props":…,"slots":{"a":[],"b":[]},"type":…}
+  constexpr size_t kPunctuation = std::string_view(R"({"id":,"props":,"slots":{},"type":})").size();
+  size_t n = kPunctuation + quoted_bytes(id.value) + quoted_bytes(type) +
+             props.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+  const auto slots = component_slots(type, props);
+  for (size_t i = 0; i < slots.size(); ++i) n += (i ? 1 : 0) + quoted_bytes(slots[i]) + 3;  // :[]
+  return n;
+}
+
+size_t content_bytes(const std::vector<Component>& list) {
+  size_t n = 2 + (list.empty() ? 0 : list.size() - 1);
+  for (const auto& c : list) n += component_bytes(c);
+  return n;
+}
+
 int subtree_height(const Component& c) {
   int below = 0;
   for (const auto& [name, children] : c.slots)
@@ -113,6 +145,7 @@ void index_list(PageState& p, const std::vector<Component>& list, const Componen
 void rebuild_index(PageState& p) {
   p.index.clear();
   index_list(p, p.content, ComponentId{}, std::string());
+  p.contentBytes = content_bytes(p.content);
 }
 
 void rebuild_indexes(SiteState& s) {

@@ -51,6 +51,9 @@ struct PageState {
   // Derived from content (every component id → location); kept by apply and
   // rebuild_index. Part of == so tests catch a stale index.
   std::unordered_map<ComponentId, ComponentLoc> index;
+  // Derived: content_bytes(content), kept by apply and rebuild_index, so the
+  // deciders check a page's size without serializing it (also part of ==).
+  size_t contentBytes = 2;
   friend bool operator==(const PageState&, const PageState&) = default;
 };
 
@@ -107,7 +110,18 @@ int component_depth(const PageState& p, const ComponentId& id);
 // Levels in the subtree rooted at c (1 for a leaf).
 int subtree_height(const Component& c);
 
-void rebuild_index(PageState& p);
+// Sizes of compact JSON as component_to_json writes it, computed without
+// building it (API.md "Limits": a page's content ≤ kMaxPageContentBytes).
+// The whole list, e.g. a page's content: `[c1,c2,…]`.
+size_t content_bytes(const std::vector<Component>& list);
+// One component with every slot list empty (its slots as the type and props
+// define them): what adding it, or changing its props, adds to the content.
+size_t component_own_bytes(const ComponentId& id, std::string_view type,
+                           const nlohmann::json& props);
+// One component with its whole subtree.
+size_t component_bytes(const Component& c);
+
+void rebuild_index(PageState& p);  // the component index and contentBytes
 void rebuild_indexes(SiteState& s);  // pages' component indexes and the slug index
 
 // The version of an aggregate as the envelope reports it (0 if unknown).

@@ -1,5 +1,9 @@
 #include "commands/validation.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
 namespace pw::domain {
 namespace {
 
@@ -21,6 +25,79 @@ bool is_dashed_word(std::string_view s) {
 }
 
 }  // namespace
+
+bool is_refused_control(uint32_t cp) {
+  if (cp == '\t' || cp == '\n' || cp == '\r') return false;
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+std::optional<uint32_t> first_refused_control(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      if (is_refused_control(b)) return b;
+    } else if (b == 0xc2 && i + 1 < s.size()) {
+      // U+0080–U+009F are C2 80 … C2 9F; C2 only ever starts a two-byte form.
+      const auto next = static_cast<unsigned char>(s[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) return next;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string refused_control_message(uint32_t cp) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+  return std::string("must not contain control characters other than tab, CR and LF (found ") +
+         hex + ")";
+}
+
+std::optional<RefusedText> find_refused_control(const nlohmann::json& value,
+                                                std::string_view prefix) {
+  struct Item {
+    const nlohmann::json* value;
+    std::string path;
+  };
+  std::vector<Item> todo{{&value, std::string(prefix)}};
+  auto child = [](const std::string& base, std::string_view key) {
+    return base.empty() ? std::string(key) : base + "." + std::string(key);
+  };
+  while (!todo.empty()) {
+    Item item = std::move(todo.back());
+    todo.pop_back();
+    const nlohmann::json& v = *item.value;
+    if (v.is_string()) {
+      if (auto cp = first_refused_control(v.get_ref<const std::string&>()))
+        return RefusedText{std::move(item.path), *cp};
+    } else if (v.is_object()) {
+      // Reverse order on the stack, so the first offending member is reported first.
+      std::vector<Item> members;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        std::string path = child(item.path, it.key());
+        if (auto cp = first_refused_control(it.key())) return RefusedText{std::move(path), *cp};
+        members.push_back({&*it, std::move(path)});
+      }
+      for (auto m = members.rbegin(); m != members.rend(); ++m) todo.push_back(std::move(*m));
+    } else if (v.is_array()) {
+      for (size_t n = v.size(); n-- > 0;)
+        todo.push_back({&v[n], item.path + "[" + std::to_string(n) + "]"});
+    }
+  }
+  return std::nullopt;
+}
+
+int json_depth(const nlohmann::json& value) {
+  std::vector<std::pair<const nlohmann::json*, int>> todo{{&value, 0}};
+  int deepest = 0;
+  while (!todo.empty()) {
+    auto [v, depth] = todo.back();
+    todo.pop_back();
+    if (!v->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    for (const auto& child : *v) todo.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
 
 int64_t utf8_length(std::string_view s) {
   int64_t n = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "events/dead_letter.hpp"
 #include "events/kafka_mock.hpp"
 
 namespace pw::log {
@@ -29,7 +30,7 @@ int run_dev_broker(int brokers, int partitions, std::ostream& out) {
       std::cerr << "dev-broker: " << cluster.error().message << "\n";
       return 1;
     }
-    for (auto topic : {kCommandsTopic, kEventsTopic, kResultsTopic}) {
+    for (auto topic : {kCommandsTopic, kEventsTopic, kResultsTopic, kDeadLetterTopic}) {
       auto created = (*cluster)->create_topic(std::string(topic), partitions, std::min(3, brokers));
       if (!created) {
         std::cerr << "dev-broker: " << created.error().message << "\n";

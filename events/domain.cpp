@@ -188,6 +188,7 @@ json to_data(const SiteSettingsUpdated& e) {
   if (e.name) j["name"] = *e.name;
   if (e.seo) j["seo"] = site_seo_to_json(*e.seo);
   if (e.settings) j["settings"] = *e.settings;
+  if (e.settingsPatch) j["settingsPatch"] = *e.settingsPatch;
   return j;
 }
 json to_data(const PageCreated& e) {
@@ -319,7 +320,9 @@ SiteSettingsUpdated from_data(ObjectReader& r) {
   e.siteId = r.id<SiteId>("siteId");
   e.name = r.opt_str("name");
   e.seo = codec::read_site_seo(r, "seo", false);
+  // Which of the two the data may hold is the field list's business (decode).
   if (const json* s = r.opt_object("settings")) e.settings = *s;
+  if (const json* s = r.opt_object("settingsPatch")) e.settingsPatch = *s;
   return e;
 }
 template <>
@@ -432,7 +435,7 @@ std::span<const std::string_view> fields_of();
     return kFields;                                              \
   }
 PW_FIELDS(SiteCreated, "siteId", "tenantId", "name", "subdomain")
-PW_FIELDS(SiteSettingsUpdated, "siteId", "name", "seo", "settings")
+PW_FIELDS(SiteSettingsUpdated, "siteId", "name", "seo", "settingsPatch")
 PW_FIELDS(PageCreated, "pageId", "title", "slug", "description")
 PW_FIELDS(PageMetadataUpdated, "pageId", "title", "description", "seo")
 PW_FIELDS(PageSlugChanged, "pageId", "slug", "previousSlug")
@@ -450,10 +453,23 @@ PW_FIELDS(DeploymentsPruned, "siteId", "deploymentIds")
 
 #undef PW_FIELDS
 
+// The fields a type's data may hold at a schema version (the current list
+// unless the type changed shape).
 template <class T>
-Result<DomainEvent> decode(const json& data) {
+std::span<const std::string_view> fields_at(int /*version*/) {
+  return fields_of<T>();
+}
+template <>
+std::span<const std::string_view> fields_at<SiteSettingsUpdated>(int version) {
+  static constexpr std::string_view kVersion1[] = {"siteId", "name", "seo", "settings"};
+  if (version == 1) return kVersion1;
+  return fields_of<SiteSettingsUpdated>();
+}
+
+template <class T>
+Result<DomainEvent> decode(const json& data, int version) {
   std::vector<ErrorDetail> errors;
-  ObjectReader r(data, "", errors, fields_of<T>());
+  ObjectReader r(data, "", errors, fields_at<T>(version));
   T e = from_data<T>(r);
   if (!errors.empty())
     return codec::validation_error("invalid " + std::string(EventName<T>::name) + " data",
@@ -461,7 +477,7 @@ Result<DomainEvent> decode(const json& data) {
   return DomainEvent{std::move(e)};
 }
 
-using Decoder = Result<DomainEvent> (*)(const json&);
+using Decoder = Result<DomainEvent> (*)(const json&, int);
 
 template <class... Ts>
 Decoder decoder_for(std::string_view type, std::variant<Ts...>*) {
@@ -470,20 +486,42 @@ Decoder decoder_for(std::string_view type, std::variant<Ts...>*) {
   return d;
 }
 
-// Upcasters turn data of schemaVersion v into v+1. None exist yet: when an
-// event's data changes shape, bump kEventSchemaVersion and add a step here.
-Result<json> upcast(std::string_view /*type*/, int from_version, json data) {
-  for (int v = from_version; v < kEventSchemaVersion; ++v) {
-    switch (v) {
-      default:
-        return codec::validation_error(
-            "no upcaster", {{"schemaVersion", "no upcaster from version " + std::to_string(v)}});
-    }
-  }
-  return data;
+}  // namespace
+
+void fold_settings(json& settings, const SiteSettingsUpdated& e) {
+  if (e.settings) settings = *e.settings;
+  if (e.settingsPatch) settings.merge_patch(*e.settingsPatch);
 }
 
-}  // namespace
+json merge_patch_diff(const json& from, const json& to) {
+  if (!from.is_object() || !to.is_object()) return to;
+  json patch = json::object();
+  for (auto it = from.begin(); it != from.end(); ++it)
+    if (!to.contains(it.key())) patch[it.key()] = nullptr;
+  for (auto it = to.begin(); it != to.end(); ++it) {
+    auto old = from.find(it.key());
+    if (old == from.end()) {
+      patch[it.key()] = *it;
+    } else if (old->is_object() && it->is_object()) {
+      json sub = merge_patch_diff(*old, *it);
+      if (!sub.empty()) patch[it.key()] = std::move(sub);
+    } else if (*old != *it) {
+      patch[it.key()] = *it;
+    }
+  }
+  return patch;
+}
+
+int event_schema_version(std::string_view type) {
+  return type == EventName<SiteSettingsUpdated>::name ? kSiteSettingsUpdatedVersion
+                                                      : kEventSchemaVersion;
+}
+
+int event_schema_version(const DomainEvent& e) {
+  // A version-1 settings event read back keeps its shape when written again.
+  if (const auto* s = std::get_if<SiteSettingsUpdated>(&e); s && s->settings) return 1;
+  return event_schema_version(event_type(e));
+}
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return EventName<std::decay_t<decltype(ev)>>::name; }, e);
@@ -510,14 +548,13 @@ json event_data(const DomainEvent& e) {
 Result<DomainEvent> event_from_json(std::string_view type, int schemaVersion, const json& data) {
   Decoder d = decoder_for(type, static_cast<DomainEvent*>(nullptr));
   if (!d) return codec::validation_error("unknown event type", {{"type", "unknown event type"}});
-  if (schemaVersion < 1 || schemaVersion > kEventSchemaVersion)
+  if (schemaVersion < 1 || schemaVersion > event_schema_version(type))
     return codec::validation_error(
         "unsupported schema version",
         {{"schemaVersion", "unsupported version " + std::to_string(schemaVersion)}});
-  if (schemaVersion == kEventSchemaVersion) return d(data);
-  auto up = upcast(type, schemaVersion, data);
-  if (!up) return up.error();
-  return d(*up);
+  // Where a future shape change can be upcast (old data → new data without
+  // the state), the step goes here, before decoding with the current fields.
+  return d(data, schemaVersion);
 }
 
 }  // namespace pw::domain

@@ -24,9 +24,16 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
-// Schema version written with every new event. Older versions are upcast in
-// event_from_json before decoding; stored bytes are never rewritten.
+// Event data shapes are versioned per type (the envelope's schemaVersion).
+// kEventSchemaVersion is every type's first version; a type whose data changed
+// shape has a higher current version (event_schema_version). Older versions
+// still decode, by an upcaster in event_from_json or, where the old shape
+// cannot be turned into the new one without the state it was made from, by a
+// struct that holds both forms; stored bytes are never rewritten.
 inline constexpr int kEventSchemaVersion = 1;
+// SiteSettingsUpdated 2: `settingsPatch` (what changed) instead of version 1's
+// `settings` (the whole merged object, which grew every event).
+inline constexpr int kSiteSettingsUpdatedVersion = 2;
 
 struct SiteSeo {
   std::string titleTemplate;
@@ -50,14 +57,27 @@ struct SiteCreated {
   friend bool operator==(const SiteCreated&, const SiteCreated&) = default;
 };
 
-// Only the parts that changed are present; each holds the resulting value.
+// Only the parts that changed are present. name and seo hold the resulting
+// value; the settings object changes by settingsPatch, the RFC 7386 merge patch
+// from the previous settings to the new ones (schema version 2). Version-1
+// events carried the whole resulting object in `settings` instead; they still
+// decode into that member and fold by replacing (fold_settings). At most one
+// of the two is present.
 struct SiteSettingsUpdated {
   SiteId siteId;
   std::optional<std::string> name;
   std::optional<SiteSeo> seo;
-  std::optional<nlohmann::json> settings;
+  std::optional<nlohmann::json> settings;       // version 1 only
+  std::optional<nlohmann::json> settingsPatch;  // version 2
   friend bool operator==(const SiteSettingsUpdated&, const SiteSettingsUpdated&) = default;
 };
+
+// The settings object after `e`, from the settings before it.
+void fold_settings(nlohmann::json& settings, const SiteSettingsUpdated& e);
+// The smallest RFC 7386 merge patch that turns `from` into `to` (both objects
+// without null members, as every merge-patch result is): removed members are
+// null, changed non-objects are replaced, objects are diffed member by member.
+nlohmann::json merge_patch_diff(const nlohmann::json& from, const nlohmann::json& to);
 
 struct PageCreated {
   PageId pageId;
@@ -206,9 +226,15 @@ struct AggregateRef {
 };
 
 std::string_view event_type(const DomainEvent& e);  // "PageCreated", ...
+// The schema version of the data event_data writes for `e` (what the envelope
+// must carry).
+int event_schema_version(const DomainEvent& e);
+// The current version of a type (kEventSchemaVersion for unknown types).
+int event_schema_version(std::string_view type);
 AggregateRef aggregate_of(const DomainEvent& e);
 nlohmann::json event_data(const DomainEvent& e);
 // Strict: unknown fields, missing fields and wrong types are VALIDATION_ERROR.
+// Accepts every version from 1 to the type's current one.
 Result<DomainEvent> event_from_json(std::string_view type, int schemaVersion,
                                     const nlohmann::json& data);
 

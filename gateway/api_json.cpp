@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "commands/validation.hpp"
+
 namespace pw::gateway {
 
 namespace {
@@ -28,7 +30,10 @@ class BodySax {
   bool number_integer(number_integer_t v) { return put(json(v)); }
   bool number_unsigned(number_unsigned_t v) { return put(json(v)); }
   bool number_float(number_float_t v, const string_t& /*text*/) { return put(json(v)); }
-  bool string(string_t& v) { return put(json(std::move(v))); }
+  bool string(string_t& v) {
+    if (auto cp = domain::first_refused_control(v)) return refuse(value_path(), *cp);
+    return put(json(std::move(v)));
+  }
   bool binary(binary_t& v) { return put(json::binary(std::move(v))); }
 
   bool start_object(std::size_t /*elements*/) { return open(json::object()); }
@@ -38,14 +43,14 @@ class BodySax {
 
   bool key(string_t& k) {
     json& obj = *stack_.back();
+    if (auto cp = domain::first_refused_control(k)) return refuse(member_path(k), *cp);
     if (obj.contains(k)) {
-      std::string field = path();
-      field += field.empty() ? k : "." + k;
       error_ = make_error(Errc::validation_error, "request body has a duplicate key",
-                          {{std::move(field), "duplicate key"}});
+                          {{member_path(k), "duplicate key"}});
       return false;
     }
     slot_ = &obj[k];
+    key_ = k;
     return true;
   }
 
@@ -132,8 +137,30 @@ class BodySax {
     return out;
   }
 
+  std::string member_path(const std::string& k) const {
+    std::string field = path();
+    field += field.empty() ? k : "." + k;
+    return field;
+  }
+
+  // The path of the value the parser is at: the member under the last key, or
+  // the next element of the innermost array.
+  std::string value_path() const {
+    if (stack_.empty()) return "body";
+    const json& parent = *stack_.back();
+    if (parent.is_array()) return path() + "[" + std::to_string(parent.size()) + "]";
+    return member_path(key_);
+  }
+
+  bool refuse(std::string field, uint32_t code_point) {
+    error_ = make_error(Errc::validation_error, "text holds a control character",
+                        {{std::move(field), domain::refused_control_message(code_point)}});
+    return false;
+  }
+
   std::vector<json*> stack_;
   json* slot_ = nullptr;
+  std::string key_;  // the key slot_ belongs to
 };
 
 json meta(const std::string& request_id, const std::string& timestamp) {

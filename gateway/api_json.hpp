@@ -38,6 +38,10 @@ inline constexpr int kMaxDepth = 64;
 //   no input can exhaust the stack);
 // - an object holding the same key twice → validation_error, field = the path
 //   of the repeated key (e.g. "seo.title", "items[2].id");
+// - a string value or object key holding a control character other than tab,
+//   CR and LF (U+0000–U+001F, U+007F–U+009F; a \u0000 escape counts, as it
+//   decodes to NUL) → validation_error, field = its path ("title",
+//   "settings.a.b", "items[2]"; a key is named by its own path);
 // - a valid JSON value that is not an object → validation_error, field "body".
 Result<nlohmann::json> parse_body(std::string_view body);
 

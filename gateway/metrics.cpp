@@ -101,6 +101,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Time from a build's start to its report (render, ship, check, switch).")
                            .Register(*registry_)
                            .Add({}, batch_buckets());
+  dead_letters_ = &prometheus::BuildCounter()
+                       .Name("dead_letters_total")
+                       .Help("Records a pool could not apply and set aside in pagewright.deadletter, by pool.")
+                       .Register(*registry_);
+  // Present from the start, so a scrape tells "none yet" from "not reported".
+  for (const char* pool : {"projections", "builds"}) dead_letters_->Add({{"pool", pool}});
 }
 
 Metrics::~Metrics() = default;
@@ -134,6 +140,12 @@ void Metrics::observe_projection_batch(double seconds) {
 void Metrics::observe_deployment(bool succeeded, double seconds) {
   deployments_->Add({{"outcome", succeeded ? "succeeded" : "failed"}}).Increment();
   deployment_build_->Observe(sane_seconds(seconds));
+}
+
+void Metrics::add_dead_letters(std::string_view pool, std::uint64_t n) {
+  if (n == 0) return;
+  const char* label = pool == "projections" ? "projections" : pool == "builds" ? "builds" : "other";
+  dead_letters_->Add({{"pool", label}}).Increment(static_cast<double>(n));
 }
 
 std::string Metrics::render() const {

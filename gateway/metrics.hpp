@@ -12,6 +12,7 @@
 //   projection_batch_seconds                     histogram, 1 ms … 30 s
 //   deployments_total{outcome}                   counter (succeeded | failed)
 //   deployment_build_seconds                     histogram, 1 ms … 30 s
+//   dead_letters_total{pool}                     counter (projections | builds)
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
 // value. `route` is a RouteId's fixed name (or "unmatched" for 404/405s that
@@ -73,6 +74,9 @@ class Metrics {
   void observe_projection_batch(double seconds);
   // One build of the build pool, from start to its report.
   void observe_deployment(bool succeeded, double seconds);
+  // Records a pool set aside in pagewright.deadletter; `pool` is "projections"
+  // or "builds" (anything else is labelled "other").
+  void add_dead_letters(std::string_view pool, std::uint64_t n);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -94,6 +98,7 @@ class Metrics {
   prometheus::Histogram* projection_batch_;
   prometheus::Family<prometheus::Counter>* deployments_;
   prometheus::Histogram* deployment_build_;
+  prometheus::Family<prometheus::Counter>* dead_letters_;
 };
 
 }  // namespace pw::gateway

@@ -1,6 +1,7 @@
 #include "projections/projector.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <pqxx/pqxx>
 #include <stdexcept>
@@ -8,6 +9,7 @@
 
 #include "commands/deciders.hpp"
 #include "commands/state.hpp"
+#include "events/dead_letter.hpp"
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
 #include "projections/deployments.hpp"
@@ -19,11 +21,22 @@ namespace {
 using json = nlohmann::json;
 const std::string kEvents(log::kEventsTopic);
 
-// A problem inside the batch transaction; aborts it.
+// A record that cannot be applied, whatever is retried; aborts the transaction.
 struct BatchError : std::runtime_error {
-  BatchError(Errc c, const std::string& m) : std::runtime_error(m), code(c) {}
-  Errc code;
+  explicit BatchError(const std::string& m) : std::runtime_error(m) {}
 };
+
+// Postgres errors that a record's own data causes: invalid data (22, e.g.
+// \u0000 in jsonb), constraint violations (23), program limits (54, e.g. a
+// row too large), and row-level security refusing a row of another tenant
+// (42501). Anything else (the connection, serialization, a trigger, the
+// schema or role not fitting this code) may pass, or is the operator's to
+// fix: setting records aside for it would empty the read model.
+bool record_sqlstate(const std::string& state) {
+  if (state == "42501") return true;
+  const std::string_view cls = std::string_view(state).substr(0, 2);
+  return cls == "22" || cls == "23" || cls == "54";
+}
 
 std::string where(const log::Record& r) {
   return r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
@@ -183,10 +196,13 @@ Result<size_t> Projector::run_once(std::chrono::milliseconds timeout) {
     }
   }
   auto applied = apply_batch(*polled);
+  // A record that can never apply: find it, set it aside, keep the rest.
+  if (!applied.ok() && applied.error().code == Errc::unprocessable) applied = isolate(*polled);
   if (!applied.ok()) {
     ++stats_.failures;
     // Nothing of the batch is in Postgres (or, after an in-doubt commit,
-    // all of it is): re-read where the stored offsets say.
+    // all of it is; or, while isolating, a prefix): re-read where the stored
+    // offsets say.
     std::set<int32_t> ps;
     for (const auto& r : *polled) ps.insert(r.partition);
     seek_to_stored(std::vector<int32_t>(ps.begin(), ps.end()));
@@ -194,16 +210,62 @@ Result<size_t> Projector::run_once(std::chrono::milliseconds timeout) {
   return applied;
 }
 
+Result<size_t> Projector::isolate(const std::vector<log::Record>& records) {
+  size_t applied = 0;
+  for (const auto& r : records) {
+    if (!db_) {
+      if (auto c = connect(); !c.ok()) return c.error();
+    }
+    auto one = apply_batch({r});
+    if (one.ok()) {
+      applied += *one;
+      continue;
+    }
+    if (one.error().code != Errc::unprocessable) return one.error();
+    if (auto aside = set_aside(r, one.error().message); !aside.ok()) return aside.error();
+  }
+  return applied;
+}
+
+Result<void> Projector::set_aside(const log::Record& r, const std::string& reason) {
+  // The dead letter is durable before the offset passes the record: a crash
+  // in between sets it aside again (at least once), never loses it.
+  const auto letter = log::dead_letter_for(r, config_.pool, config_.group, reason);
+  if (auto appended = log::append_dead_letter(log_, letter); !appended.ok()) return appended.error();
+  try {
+    // Only the offset moves: the site's version stays where it was, so the
+    // site's later events meet a gap and are set aside too (quarantine).
+    pqxx::work txn(db_->conn);
+    txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
+    auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
+    if (row[0].as<int64_t>() <= r.offset)
+      txn.exec_prepared("pw_offset_set", config_.name, kEvents, r.partition, r.offset + 1);
+    txn.commit();
+  } catch (const pqxx::broken_connection& e) {
+    db_.reset();
+    return make_error(Errc::unavailable, std::string("projector: postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return make_error(Errc::unavailable, std::string("projector: passing a dead letter: ") + e.what());
+  }
+  ++stats_.dead_letters;
+  std::cerr << "projector " << config_.name << ": set aside " << where(r) << " in " << log::kDeadLetterTopic
+            << ": " << letter.reason << "\n";
+  return {};
+}
+
 Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
   size_t applied = 0;
   int64_t skipped = 0;
+  // Whether the statements running are a record's (a failure is then that
+  // record's, unless the server or session says it is theirs).
+  bool in_records = false;
   try {
     pqxx::work txn(db_->conn);
     // Lock this projection's offset rows of the batch's partitions: a second
     // instance of the same projection waits here, then skips what we applied.
     std::map<int32_t, int64_t> stored, next;
     for (const auto& r : records) {
-      if (r.topic != kEvents) throw BatchError(Errc::internal, "unexpected topic " + where(r));
+      if (r.topic != kEvents) throw BatchError("unexpected topic " + where(r));
       if (stored.contains(r.partition)) continue;
       txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
       auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
@@ -221,6 +283,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     // One-page site states: what domain::apply folds a page event into.
     std::unordered_map<std::string, domain::SiteState> pages;
 
+    in_records = true;
     for (const auto& rec : records) {
       if (rec.offset < stored[rec.partition]) {
         ++skipped;
@@ -228,9 +291,9 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
       }
       next[rec.partition] = std::max(next[rec.partition], rec.offset + 1);
       auto env = decode(rec.value);
-      if (!env.ok()) throw BatchError(Errc::internal, where(rec) + ": " + env.error().message);
+      if (!env.ok()) throw BatchError(where(rec) + ": " + env.error().message);
       auto event = domain::event_from_json(env->type, env->schema_version, env->data);
-      if (!event.ok()) throw BatchError(Errc::internal, where(rec) + ": " + event.error().message);
+      if (!event.ok()) throw BatchError(where(rec) + ": " + env->type + ": " + event.error().message);
       scope(env->tenant_id);
 
       auto [sit, fresh] = sites.try_emplace(env->site_id);
@@ -247,15 +310,14 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
         site.tenant = env->tenant_id;
       }
       if (site.tenant != env->tenant_id)
-        throw BatchError(Errc::internal, where(rec) + ": tenant differs from the site's");
+        throw BatchError(where(rec) + ": tenant differs from the site's");
       if (env->seq <= site.version) {  // applied before (offsets were reset or raced)
         ++skipped;
         continue;
       }
       if (env->seq != site.version + 1)
-        throw BatchError(Errc::internal, where(rec) + ": site " + env->site_id + " seq " +
-                                             std::to_string(env->seq) + " after " +
-                                             std::to_string(site.version));
+        throw BatchError(where(rec) + ": seq gap: site " + env->site_id + " event seq " +
+                         std::to_string(env->seq) + " but the read model is at " + std::to_string(site.version));
 
       auto agg = domain::aggregate_of(*event);
       const bool page_event = agg.type == "page";
@@ -264,9 +326,9 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
                         env->actor, env->command_id, rec.value);
 
       if (const auto* created = std::get_if<domain::SiteCreated>(&*event)) {
-        if (site.exists) throw BatchError(Errc::internal, where(rec) + ": site exists");
+        if (site.exists) throw BatchError(where(rec) + ": site exists");
         if (created->tenant.value != env->tenant_id)
-          throw BatchError(Errc::internal, where(rec) + ": SiteCreated tenant differs from the envelope's");
+          throw BatchError(where(rec) + ": SiteCreated tenant differs from the envelope's");
         site.seo = domain::site_seo_to_json(domain::SiteSeo{});
         txn.exec_prepared("pw_site_insert", env->tenant_id, env->site_id, created->subdomain,
                           created->name, site.seo.dump(), env->seq, env->occurred_at);
@@ -279,14 +341,14 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
         continue;
       }
       if (!site.exists)
-        throw BatchError(Errc::internal, where(rec) + ": event of unknown site " + env->site_id);
+        throw BatchError(where(rec) + ": event of unknown site " + env->site_id);
       site.version = env->seq;
       site.updated_at = env->occurred_at;
       site.dirty = true;
       if (const auto* upd = std::get_if<domain::SiteSettingsUpdated>(&*event)) {
         if (upd->name) site.name = *upd->name;
         if (upd->seo) site.seo = domain::site_seo_to_json(*upd->seo);
-        if (upd->settings) site.settings = *upd->settings;
+        domain::fold_settings(site.settings, *upd);
       }
 
       project_deployment(txn, *env, *event);
@@ -313,7 +375,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
                    {"content", parse_json(row[7])}};
             auto page = domain::page_state_from_json(j);
             if (!page.ok())
-              throw BatchError(Errc::internal, "stored page " + agg.id + ": " + page.error().message);
+              throw BatchError("stored page " + agg.id + ": " + page.error().message);
             state.pages.emplace(page_id, std::move(page).value());
             domain::rebuild_indexes(state);
           }
@@ -321,11 +383,11 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
         try {
           domain::apply(state, *event);
         } catch (const std::logic_error& e) {
-          throw BatchError(Errc::internal, where(rec) + ": " + e.what());
+          throw BatchError(where(rec) + ": " + e.what());
         }
         const domain::PageState& p = state.pages.at(page_id);
         if (p.version != env->aggregate.version)
-          throw BatchError(Errc::internal, where(rec) + ": page version " + std::to_string(p.version) +
+          throw BatchError(where(rec) + ": page version " + std::to_string(p.version) +
                                                " but the envelope says " +
                                                std::to_string(env->aggregate.version));
         json content = json::array();
@@ -346,19 +408,26 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
       txn.exec_prepared("pw_site_update", id, site.name, site.seo.dump(), site.settings.dump(),
                         site.version, site.updated_at);
     }
+    in_records = false;
     for (const auto& [p, offset] : next)
       if (offset != stored[p]) txn.exec_prepared("pw_offset_set", config_.name, kEvents, p, offset);
     txn.commit();
   } catch (const BatchError& e) {
-    return make_error(e.code, std::string("projector: ") + e.what());
+    return make_error(Errc::unprocessable, std::string("projector: ") + e.what());
   } catch (const pqxx::broken_connection& e) {
     db_.reset();
     return make_error(Errc::unavailable, std::string("projector: postgres: ") + e.what());
   } catch (const pqxx::in_doubt_error& e) {
     db_.reset();
     return make_error(Errc::unavailable, std::string("projector: commit in doubt: ") + e.what());
+  } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock
+    return make_error(Errc::unavailable, std::string("projector: postgres: ") + e.what());
+  } catch (const pqxx::sql_error& e) {
+    const bool record = in_records && record_sqlstate(e.sqlstate()) && db_->conn.is_open();
+    return make_error(record ? Errc::unprocessable : Errc::unavailable,
+                      std::string("projector: postgres refused it: ") + e.what());
   } catch (const std::exception& e) {
-    return make_error(Errc::internal, std::string("projector: ") + e.what());
+    return make_error(in_records ? Errc::unprocessable : Errc::internal, std::string("projector: ") + e.what());
   }
   ++stats_.batches;
   stats_.events += static_cast<int64_t>(applied);

@@ -13,6 +13,14 @@
 // nothing of the batch is applied and the consumer seeks back to the stored
 // offsets, so the next run_once retries the same records.
 //
+// Unless the failure is a record's own (undecodable, unknown type, invalid
+// data, refused by Postgres, a seq gap): then the batch is applied again one
+// record per transaction, and each record that fails for good is appended to
+// pagewright.deadletter before a transaction moves the stored offset past it
+// (at least once: a crash in between sets it aside again). The site's version
+// does not move, so its later events meet a gap and are set aside as well:
+// the site is quarantined while every other site goes on.
+//
 // Row-level security is forced on the tenant tables, so every write runs with
 // the tenant of its site set (with_tenant), switched within the transaction.
 #include <chrono>
@@ -32,6 +40,7 @@ struct ProjectorConfig {
   std::string group = "pagewright.projections";  // consumer group (partition ownership only)
   std::string name = "read-models";              // projection_offsets.projector
   size_t max_batch = 512;                        // records per poll = per transaction
+  std::string pool = "projections";              // names the dead letters' source
 };
 
 struct ProjectorStats {
@@ -39,6 +48,7 @@ struct ProjectorStats {
   int64_t events = 0;    // events applied
   int64_t skipped = 0;   // records already applied (below the stored offset or seq)
   int64_t failures = 0;  // transactions that failed (rolled back)
+  int64_t dead_letters = 0;  // records set aside in pagewright.deadletter
 };
 
 class Projector {
@@ -67,7 +77,14 @@ class Projector {
   // Seeks each partition to its stored offset; partitions it cannot read stay
   // in needs_seek_ and are retried by run_once (their polled records dropped).
   void seek_to_stored(const std::vector<int32_t>& partitions);
+  // Errc::unprocessable: a record of the batch can never apply; any other
+  // error may pass (Postgres away, a serialization failure).
   Result<size_t> apply_batch(const std::vector<log::Record>& records);
+  // Applies the records one per transaction, setting aside those that fail
+  // for good; stops at the first error that may pass.
+  Result<size_t> isolate(const std::vector<log::Record>& records);
+  // Appends the record's dead letter, then moves the stored offset past it.
+  Result<void> set_aside(const log::Record& r, const std::string& reason);
 
   log::EventLog& log_;
   std::string conninfo_;

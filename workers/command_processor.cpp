@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iostream>
+#include <limits>
 #include <optional>
 
 #include "commands/deciders.hpp"
+#include "commands/validation.hpp"
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "events/ids.hpp"
+#include "workers/careful_apply.hpp"
 
 namespace pw::workers {
 namespace {
@@ -35,6 +39,47 @@ std::optional<int64_t> position_offset(std::string_view position) {
   auto [p, ec] = std::from_chars(position.data() + colon + 1, end, offset);
   if (ec != std::errc{} || p != end || offset < 0) return std::nullopt;
   return offset;
+}
+
+// API.md "Limits": every event's envelope ≤ domain::kMaxEventBytes. Measured
+// before any event of the command is applied (seq and versions at their widest,
+// the rest as the append loop sets it), so a refusal leaves state and log as
+// they were.
+std::optional<Error> oversized_event(const std::vector<domain::DomainEvent>& events,
+                                     const domain::CommandMeta& meta, const std::string& correlation_id) {
+  for (const auto& event : events) {
+    Envelope env;
+    env.id = std::string(36, '0');
+    env.type = std::string(domain::event_type(event));
+    env.schema_version = domain::event_schema_version(event);
+    env.tenant_id = meta.tenant.str();
+    env.site_id = meta.siteId.str();
+    const auto ref = domain::aggregate_of(event);
+    env.aggregate = {std::string(ref.type), ref.id, std::numeric_limits<int64_t>::max()};
+    env.seq = std::numeric_limits<int64_t>::max();
+    env.occurred_at = meta.occurredAt;
+    env.actor = meta.actor.str();
+    env.command_id = meta.commandId.str();
+    env.correlation_id = correlation_id.empty() ? env.command_id : correlation_id;
+    env.causation_id = env.command_id;
+    env.prev_hash = kGenesisHash;
+    const nlohmann::json data = domain::event_data(event);
+    const size_t bytes = encode(env).size() - 2 + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+    if (bytes <= domain::kMaxEventBytes) continue;
+    std::string field = "data";  // named by its largest member, which made it too big
+    size_t largest = 0;
+    for (auto it = data.begin(); it != data.end(); ++it) {
+      const size_t n = it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+      if (n > largest) {
+        largest = n;
+        field = it.key();
+      }
+    }
+    return make_error(Errc::payload_too_large, "the command would make an event over the size limit",
+                      {{field, "the " + env.type + " event would be " + std::to_string(bytes) +
+                                   " bytes; the limit is " + std::to_string(domain::kMaxEventBytes)}});
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -318,15 +363,38 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       for (const auto& rec : *recs) {
         if (rec.offset >= events_end) break;
         next = rec.offset + 1;
+        // Only processors append events, each the next link of its site's
+        // chain: anything else was put there by someone else and is no part
+        // of any site's state. It must not stop the partition either.
+        auto foreign = [&](const std::string& why) {
+          ++stats_.foreign_events;
+          std::cerr << "command processor: recovery of partition " << partition << " skips the event at offset "
+                    << rec.offset << ", which no processor wrote: " << why << "\n";
+        };
         auto env = decode(rec.value);
-        if (!env.ok()) return env.error();
+        if (!env.ok()) {
+          foreign(env.error().message);
+          continue;
+        }
         auto event = domain::event_from_json(env->type, env->schema_version, env->data);
-        if (!event.ok()) return event.error();
+        if (!event.ok()) {
+          foreign(env->type + ": " + event.error().message);
+          continue;
+        }
         auto entry = site(partition, env->site_id);
         if (!entry.ok()) return entry.error();
-        domain::apply((*entry)->state, *event);
-        (*entry)->head_hash = sha256_hex(rec.value);
-        (*entry)->dirty = true;
+        SiteEntry& e = **entry;
+        if (env->seq != e.state.version + 1 || env->prev_hash != e.head_hash) {
+          foreign("site " + env->site_id + " seq " + std::to_string(env->seq) + " is not the next link (version " +
+                  std::to_string(e.state.version) + ", head " + e.head_hash.substr(0, 12) + ")");
+          continue;
+        }
+        if (auto applied = apply_or_keep(e.state, *event); !applied.ok()) {
+          foreign(applied.error().message);
+          continue;
+        }
+        e.head_hash = sha256_hex(rec.value);
+        e.dirty = true;
       }
     }
     applied.events_next = events_end;
@@ -421,6 +489,8 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
     const auto aggregate = domain::aggregate_of(meta, cmd->command);
     p.outcome.aggregate_id = aggregate.id;
     auto decided = domain::decide(entry.state, meta, cmd->command);
+    if (decided.ok())
+      if (auto too_big = oversized_event(*decided, meta, cmd->correlation_id)) decided = std::move(*too_big);
     if (!decided.ok()) {
       p.outcome.error = decided.error();
       p.outcome.version = domain::aggregate_version(entry.state, aggregate);
@@ -435,7 +505,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       Envelope env;
       env.id = uuid_v5(kEventIdNamespace, p.outcome.command_id + "/" + std::to_string(index++));
       env.type = std::string(domain::event_type(event));
-      env.schema_version = 1;
+      env.schema_version = domain::event_schema_version(event);
       env.tenant_id = meta.tenant.str();
       env.site_id = meta.siteId.str();
       const auto ref = domain::aggregate_of(event);

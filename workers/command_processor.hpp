@@ -8,7 +8,9 @@
 //
 // Recovery when a partition is gained: load the snapshot watermark, replay the
 // results (idempotency windows) and events (site states) from it up to what the
-// group's committed offset covers. Nothing is read from a clock or a random
+// group's committed offset covers; an event that does not decode or is not
+// the next link of its site's chain (seq, prevHash) was not written by a
+// processor and is skipped (logged, counted). Nothing is read from a clock or a random
 // source while deciding, so a restarted processor appends the same bytes an
 // uninterrupted one would have.
 #include <chrono>
@@ -47,6 +49,7 @@ struct ProcessorStats {
   int64_t snapshots = 0;
   int64_t recoveries = 0;
   int64_t recovery_failures = 0;  // retried on the next run_once
+  int64_t foreign_events = 0;     // events recovery skipped: not the next link of their site's chain
 };
 
 class CommandProcessor {

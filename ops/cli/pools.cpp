@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <thread>
 
+#include "events/dead_letter.hpp"
 #include "projections/projector.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
@@ -16,12 +19,68 @@ using namespace std::chrono_literals;
 
 void report(const char* what, const Error& e) { std::cerr << what << ": " << e.message << "\n"; }
 
+// After a failed run_once the worker waits before trying again, 50 ms
+// doubling to 5 s, so an outage (Postgres down, the log unavailable) costs
+// neither a spinning core nor a flood of retries; a success resets it.
+class Backoff {
+ public:
+  void succeeded() { delay_ = 0ms; }
+  // Waits the next delay, waking early when `stop` is raised.
+  void failed(const std::atomic<bool>& stop) {
+    delay_ = delay_ == 0ms ? kFirst : std::min(delay_ * 2, kLongest);
+    const auto until = std::chrono::steady_clock::now() + delay_;
+    while (!stop && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::min(delay_, 50ms));
+  }
+
+ private:
+  static constexpr std::chrono::milliseconds kFirst{50}, kLongest{5000};
+  std::chrono::milliseconds delay_{0};
+};
+
+// A worker's error lines: the first failure, then at most one line every
+// 10 s with how many failures it did not print, and one when it recovers.
+class ErrorLines {
+ public:
+  explicit ErrorLines(const char* what) : what_(what) {}
+  void failed(const Error& e) {
+    ++failures_;
+    const auto now = std::chrono::steady_clock::now();
+    if (printed_ != std::chrono::steady_clock::time_point{} && now - printed_ < 10s) {
+      ++unprinted_;
+      return;
+    }
+    std::cerr << what_ << ": " << e.message;
+    if (unprinted_ > 0) std::cerr << " (and " << unprinted_ << " more failures)";
+    std::cerr << "\n";
+    printed_ = now;
+    unprinted_ = 0;
+  }
+  void succeeded() {
+    if (failures_ == 0) return;
+    std::cerr << what_ << ": recovered after " << failures_ << " failed attempt(s)\n";
+    failures_ = unprinted_ = 0;
+    printed_ = {};
+  }
+
+ private:
+  const char* what_;
+  int64_t failures_ = 0;
+  int64_t unprinted_ = 0;
+  std::chrono::steady_clock::time_point printed_{};
+};
+
 }  // namespace
 
 Result<void> create_standard_topics(log::EventLog& log) {
-  return log.create_topics({{std::string(log::kCommandsTopic), log::kDefaultPartitions},
-                            {std::string(log::kEventsTopic), log::kDefaultPartitions},
-                            {std::string(log::kResultsTopic), log::kDefaultPartitions}});
+  auto made = log.create_topics({{std::string(log::kCommandsTopic), log::kDefaultPartitions},
+                                 {std::string(log::kEventsTopic), log::kDefaultPartitions},
+                                 {std::string(log::kResultsTopic), log::kDefaultPartitions}});
+  if (!made.ok()) return made;
+  // Dead letters keep their record's partition number: as many as the events
+  // have (a broker may have made those with another count).
+  auto events = log.partition_count(std::string(log::kEventsTopic));
+  if (!events.ok()) return events.error();
+  return log.create_topics({{std::string(log::kDeadLetterTopic), *events}});
 }
 
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
@@ -41,9 +100,17 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
       }
       auto& processor = **created;
       int64_t events_reported = 0;
+      Backoff backoff;
+      ErrorLines errors("command processor");
       while (!stop) {
         auto r = processor.run_once(200ms);
-        if (!r.ok()) report("command processor", r.error());
+        if (r.ok()) {
+          backoff.succeeded();
+          errors.succeeded();
+        } else {
+          errors.failed(r.error());
+          backoff.failed(stop);
+        }
         if (metrics && processor.stats().events != events_reported) {
           metrics->add_events_appended(static_cast<uint64_t>(processor.stats().events - events_reported));
           events_reported = processor.stats().events;
@@ -66,13 +133,27 @@ void start_projection_pool(log::EventLog& log, const std::string& pg, int count,
         return;
       }
       auto& projector = **created;
+      Backoff backoff;
+      ErrorLines errors("projector");
+      int64_t dead_letters_reported = 0;
       while (!stop) {
         const auto started = std::chrono::steady_clock::now();
         auto r = projector.run_once(200ms);
-        if (!r.ok()) report("projector", r.error());
         if (metrics && r.ok() && *r > 0)
           metrics->observe_projection_batch(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        if (metrics && projector.stats().dead_letters != dead_letters_reported) {
+          metrics->add_dead_letters("projections",
+                                    static_cast<uint64_t>(projector.stats().dead_letters - dead_letters_reported));
+          dead_letters_reported = projector.stats().dead_letters;
+        }
+        if (r.ok()) {
+          backoff.succeeded();
+          errors.succeeded();
+        } else {
+          errors.failed(r.error());
+          backoff.failed(stop);
+        }
       }
       projector.close();
     });
@@ -115,9 +196,22 @@ void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int c
         return;
       }
       auto& worker = **created;
+      Backoff backoff;
+      ErrorLines errors("build worker");
+      int64_t dead_letters_reported = 0;
       while (!stop) {
         auto r = worker.run_once(200ms);
-        if (!r.ok()) report("build worker", r.error());
+        if (metrics && worker.stats().dead_letters != dead_letters_reported) {
+          metrics->add_dead_letters("builds", static_cast<uint64_t>(worker.stats().dead_letters - dead_letters_reported));
+          dead_letters_reported = worker.stats().dead_letters;
+        }
+        if (r.ok()) {
+          backoff.succeeded();
+          errors.succeeded();
+        } else {
+          errors.failed(r.error());
+          backoff.failed(stop);
+        }
       }
       worker.close();
     });

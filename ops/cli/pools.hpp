@@ -49,7 +49,8 @@ void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int c
                       const std::atomic<bool>& stop, gateway::Metrics* metrics, PoolThreads& out,
                       OnWorkerFailure on_failure);
 
-// Creates the standard topics if missing (partitions: log::kDefaultPartitions).
+// Creates the standard topics if missing (partitions: log::kDefaultPartitions;
+// pagewright.deadletter: as many as pagewright.events has).
 Result<void> create_standard_topics(log::EventLog& log);
 
 }  // namespace pw::cli

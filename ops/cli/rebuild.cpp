@@ -3,9 +3,12 @@
 // empty database this is a rebuild from scratch (an auditor's or operator's
 // replay of the whole history); on a live one it only catches up. It uses a
 // consumer group of its own, so it never takes partitions from running workers.
+// A record it cannot apply is set aside as the projection pool does (a dead
+// letter with pool "rebuild") and counted in its closing line.
 #include <chrono>
 #include <iostream>
 
+#include "events/dead_letter.hpp"
 #include "events/ids.hpp"
 #include "events/log.hpp"
 #include "ops/cli/cli.hpp"
@@ -55,6 +58,7 @@ int run_rebuild(const RebuildOptions& o) {
   projections::ProjectorConfig config;
   config.group = "pagewright.rebuild." + uuid_v4();
   config.max_batch = o.batch;
+  config.pool = "rebuild";
   auto projector = projections::Projector::create(**log, o.pg, config);
   if (!projector.ok()) return fail("projector", projector.error());
 
@@ -79,7 +83,8 @@ int run_rebuild(const RebuildOptions& o) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto& stats = (*projector)->stats();
-  std::cout << "rebuilt: " << stats.events << " events applied, " << stats.skipped << " skipped, in " << seconds
+  std::cout << "rebuilt: " << stats.events << " events applied, " << stats.skipped << " skipped, "
+            << stats.dead_letters << " set aside in " << log::kDeadLetterTopic << ", in " << seconds
             << " s (" << static_cast<int64_t>(static_cast<double>(stats.events) / std::max(seconds, 1e-9))
             << " events/s)" << std::endl;
   return 0;

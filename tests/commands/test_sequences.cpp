@@ -229,7 +229,7 @@ TEST(Sequences, FoldEqualsIncrementalState) {
       ++accepted;
       for (const auto& e : *result) {
         auto back =
-            event_from_json(event_type(e), kEventSchemaVersion, json::parse(event_data(e).dump()));
+            event_from_json(event_type(e), event_schema_version(e), json::parse(event_data(e).dump()));
         ASSERT_TRUE(back.ok()) << event_type(e) << ": " << back.error().message;
         ASSERT_EQ(*back, e) << event_type(e);
         apply(state, *back);

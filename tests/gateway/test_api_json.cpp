@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -151,6 +153,75 @@ TEST(ParseBody, InvalidUtf8Refused) {
     EXPECT_NO_THROW((void)error_envelope(r.error(), "r", "t").dump());
   }
   EXPECT_TRUE(parse_body("{\"a\":\"\\ud83d\\ude00 \xf0\x9f\x98\x80\"}").ok());
+}
+
+// Storable text (API.md "Limits"): no control character but tab, CR and LF in
+// any string value or key, raw or escaped, reported at its path.
+TEST(ParseBody, ControlCharactersRefusedWithTheirPath) {
+  std::vector<std::string> refused;
+  for (int c = 0; c < 0x20; ++c)
+    if (c != '\t' && c != '\n' && c != '\r') refused.push_back(std::string(1, static_cast<char>(c)));
+  refused.push_back("\x7f");
+  for (int c = 0x80; c <= 0x9f; ++c) refused.push_back(std::string("\xc2") + static_cast<char>(c));
+  char escape[8];
+  for (const std::string& raw : refused) {
+    const auto cp = raw.size() == 1 ? static_cast<unsigned char>(raw[0]) : static_cast<unsigned char>(raw[1]);
+    std::snprintf(escape, sizeof escape, "\\u%04x", cp);
+    // Raw bytes: a JSON string may not hold raw C0 characters at all, so those
+    // are malformed JSON; raw DEL and C1 are valid JSON and refused as text.
+    if (cp >= 0x7f) {
+      expect_validation(parse_body("{\"title\":\"a" + raw + "b\"}"), "title");
+      expect_validation(parse_body("{\"a\":{\"k" + raw + "\":1}}"), "a.k" + raw);
+    } else {
+      expect_validation(parse_body("{\"title\":\"a" + raw + "b\"}"), "body");
+    }
+    // Escaped: \u0000 decodes to a real NUL, which is what cannot be stored.
+    auto r = parse_body(std::string("{\"title\":\"a") + escape + "b\"}");
+    expect_validation(r, "title");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().details[0].message.find("U+"), std::string::npos);
+    EXPECT_TRUE(is_valid_utf8(r.error().details[0].message));
+    // Keys count as strings; a key is named by its own path.
+    r = parse_body(std::string("{\"seo\":{\"x") + escape + "\":1}}");
+    ASSERT_FALSE(r.ok()) << escape;
+    EXPECT_EQ(r.error().code, Errc::validation_error);
+    EXPECT_EQ(r.error().details[0].field, "seo.x" + (cp < 0x80 ? std::string(1, static_cast<char>(cp)) : raw));
+  }
+}
+
+TEST(ParseBody, ControlCharactersNestedPathsNameTheField) {
+  expect_validation(parse_body(R"({"seo":{"description":"x\u0000"}})"), "seo.description");
+  expect_validation(parse_body(R"({"props":{"text":"\u001b[31m"}})"), "props.text");
+  expect_validation(parse_body(R"({"settings":{"a":{"b":"\u0007"}}})"), "settings.a.b");
+  expect_validation(parse_body(R"({"settings":{"list":["ok",{"x":["\u0001"]}]}})"), "settings.list[1].x[0]");
+  expect_validation(parse_body(R"({"a":"ok","settings":{"\u0000":1}})"), std::string("settings.") + '\0');
+  // The whole body is refused: nothing of it reaches a command.
+  auto r = parse_body(R"({"title":"fine","description":"x\u0000y"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().details.size(), 1u);
+}
+
+TEST(ParseBody, TabCrLfAndOtherTextAccepted) {
+  // (Raw, they are not JSON inside a string; escaped, they are text.)
+  auto r = parse_body("{\"text\":\"a\\tb\\r\\nc\\n\\td\",\"k\\t\":1}");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)["text"], "a\tb\r\nc\n\td");
+  // U+00A0 sits right after the C1 range and is text. U+202E (right-to-left
+  // override) and the other bidi controls are format characters (Cf), not
+  // control characters (Cc): they are valid text in Arabic and Hebrew
+  // content, every store takes them, and the renderer escapes them like any
+  // other character, so refusing them would refuse real writing.
+  r = parse_body("{\"title\":\"\xc2\xa0\\u00a0 \xe2\x80\xae\\u202e\\u2066x\\u2069\"}");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)["title"], "\xc2\xa0\xc2\xa0 \xe2\x80\xae\xe2\x80\xae\xe2\x81\xa6x\xe2\x81\xa9");
+}
+
+TEST(ParseBody, EscapedLoneSurrogatesRefused) {
+  for (const char* s : {R"({"a":"\ud800"})", R"({"a":"\udfff"})", R"({"a":"x\ud83dy"})",
+                        R"({"a":"\ude00\ud83d"})", R"({"\ud800":1})"}) {
+    expect_validation(parse_body(s), "body");
+  }
+  EXPECT_TRUE(parse_body(R"({"a":"\ud83d\ude00"})").ok());
 }
 
 TEST(IsValidUtf8, Basics) {

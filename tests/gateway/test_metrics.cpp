@@ -61,6 +61,7 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
       {"projection_batch_seconds", prometheus::MetricType::Histogram},
       {"deployments_total", prometheus::MetricType::Counter},
       {"deployment_build_seconds", prometheus::MetricType::Histogram},
+      {"dead_letters_total", prometheus::MetricType::Counter},
   };
   for (const auto& fam : m.registry()->Collect()) {
     auto it = want.find(fam.name);
@@ -70,6 +71,19 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
     want.erase(it);
   }
   EXPECT_TRUE(want.empty());
+}
+
+TEST(Metrics, DeadLettersAreCountedPerPoolFromZeroAndNoOtherPoolMintsASeries) {
+  Metrics m;
+  EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "projections"}}), 0.0);
+  EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "builds"}}), 0.0);
+  m.add_dead_letters("projections", 3);
+  m.add_dead_letters("builds", 1);
+  m.add_dead_letters("projections\"} 99", 1);
+  EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "projections"}}), 3.0);
+  EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "builds"}}), 1.0);
+  EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "other"}}), 1.0);
+  EXPECT_NE(m.render().find("dead_letters_total{pool=\"projections\"} 3"), std::string::npos) << m.render();
 }
 
 TEST(Metrics, UnlabelledSeriesExistBeforeTheFirstObservation) {

@@ -11,7 +11,9 @@
 
 #include "commands/deciders.hpp"
 #include "commands/state.hpp"
+#include "events/dead_letter.hpp"
 #include "events/envelope.hpp"
+#include "events/hash_chain.hpp"
 #include "projections/lag.hpp"
 #include "projections/projector.hpp"
 #include "tests/postgres/pg_test_util.hpp"
@@ -176,6 +178,95 @@ class ProjectorTest : public PgTest {
       ASSERT_TRUE(r.ok()) << r.error().message;
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the projector did not catch up";
     }
+  }
+
+  // The last event of a site in the log (its bytes).
+  log::Record head_of(const std::string& site_id) {
+    const int32_t p = log::partition_for(site_id, kPartitions);
+    log::Record head;
+    auto reader = log_->reader({kEvents, p}, 0);
+    const int64_t end = *log_->end_offset({kEvents, p});
+    for (int64_t seen = 0; seen < end;) {
+      auto got = (*reader)->read(100ms, 1000);
+      if (!got.ok() || got->empty()) break;
+      for (const auto& r : *got) {
+        ++seen;
+        if (r.key == site_id) head = r;
+      }
+    }
+    return head;
+  }
+
+  // An event that follows the site's head in every respect but its content.
+  std::string forged(const std::string& site_id, const d::DomainEvent& event, int64_t seq) {
+    const log::Record head = head_of(site_id);
+    auto env = decode(head.value);
+    EXPECT_TRUE(env.ok());
+    env->id = "00000000-0000-4000-8000-" + std::string(12, static_cast<char>('0' + seq % 10));
+    env->type = std::string(d::event_type(event));
+    env->seq = seq;
+    env->prev_hash = sha256_hex(head.value);
+    env->data = d::event_data(event);
+    return encode(*env);
+  }
+
+  // Appends records straight to pagewright.events (bypassing the processors).
+  std::vector<int64_t> append_events(const std::string& site_id, const std::vector<std::string>& values) {
+    log::Batch b;
+    for (const auto& v : values) b.records.push_back({kEvents, site_id, v, std::nullopt});
+    auto a = log_->append(b);
+    EXPECT_TRUE(a.ok()) << a.error().message;
+    return a.ok() ? a->offsets : std::vector<int64_t>{};
+  }
+
+  // More commands through a processor; the expected states and ends follow.
+  void process(const std::vector<workers::CommandRecord>& cmds) {
+    int64_t results_before = 0;
+    for (int32_t p = 0; p < kPartitions; ++p) results_before += *log_->end_offset({kResults, p});
+    ASSERT_TRUE(submit_commands(*log_, cmds).ok());
+    workers::ProcessorConfig config;
+    config.snapshot_dir = dir_ / "snapshots";
+    auto processor = workers::CommandProcessor::create(*log_, config);
+    ASSERT_TRUE(processor.ok()) << processor.error().message;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      auto r = (*processor)->run_once(20ms);
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      int64_t results = 0;
+      for (int32_t p = 0; p < kPartitions; ++p) results += *log_->end_offset({kResults, p});
+      if (results >= results_before + static_cast<int64_t>(cmds.size())) break;
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the processor did not finish";
+    }
+    (*processor)->close();
+    ASSERT_EQ((*processor)->stats().accepted, static_cast<int64_t>(cmds.size()));
+    for (const auto& c : cmds) {
+      const log::Record head = head_of(c.meta.siteId.str());
+      auto env = decode(head.value);
+      ASSERT_TRUE(env.ok());
+      auto ev = d::event_from_json(env->type, env->schema_version, env->data);
+      ASSERT_TRUE(ev.ok());
+      d::apply(expected_[env->site_id], *ev);
+      ++total_;
+    }
+    for (int32_t p = 0; p < kPartitions; ++p) end_[p] = *log_->end_offset({kEvents, p});
+  }
+
+  // Every dead letter of the events partition `p`.
+  std::vector<log::DeadLetter> dead_letters(int32_t p, size_t want) {
+    std::vector<log::DeadLetter> out;
+    auto reader = log_->reader({std::string(log::kDeadLetterTopic), p}, 0);
+    EXPECT_TRUE(reader.ok());
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+      auto got = (*reader)->read(100ms, 100);
+      if (!got.ok()) break;
+      for (const auto& r : *got) {
+        auto d = log::decode_dead_letter(r.value);
+        EXPECT_TRUE(d.ok()) << r.value;
+        if (d.ok()) out.push_back(*d);
+      }
+    }
+    return out;
   }
 
   // Everything of both tenants plus the offsets, as one string.
@@ -416,6 +507,79 @@ TEST_F(ProjectorTest, FailedTransactionAppliesNothingAndIsRetried) {
   EXPECT_EQ(p->stats().events, total_);
   EXPECT_EQ(p->stats().skipped, 0);
   expect_read_models();
+}
+
+// One poison record among good records of two sites: a well-formed event for
+// alpha that claims alpha's next seq but whose title holds U+0000, which
+// Postgres refuses (jsonb has no \u0000). The batch is applied again record
+// by record: everything else applies, the poison is one dead letter, and the
+// real event with that seq is not swallowed by it.
+TEST_F(ProjectorTest, APoisonRecordIsSetAsideAndTheRestOfItsBatchApplies) {
+  const auto alpha = site_id_for_subdomain("alpha");
+  const auto beta = site_id_for_subdomain("beta");
+  const auto home = make_page_id(alpha, "home");
+  const int64_t next = expected_[alpha.str()].version + 1;
+  const std::string poison =
+      forged(alpha.str(), d::PageMetadataUpdated{home, std::string("Bad\0title", 9), {}, {}}, next);
+  const auto at = append_events(alpha.str(), {poison});
+  ASSERT_EQ(at.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(process({command_record(101, "alpha", d::UpdatePageMetadata{home, "After", {}, {}}),
+                                   command_record(102, "beta", d::UpdatePageMetadata{make_page_id(beta, "home"),
+                                                                                     "Beta after", {}, {}})}));
+
+  auto p = projector("pagewright.projections", 512);
+  ASSERT_TRUE(p);
+  ASSERT_NO_FATAL_FAILURE(run_until_caught_up(*p));
+  EXPECT_EQ(p->stats().dead_letters, 1);
+  EXPECT_EQ(p->stats().events, total_);
+  expect_read_models();  // alpha's home is titled "After", at the real seq `next`
+
+  const int32_t partition = log::partition_for(alpha.str(), kPartitions);
+  const auto letters = dead_letters(partition, 1);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].topic, kEvents);
+  EXPECT_EQ(letters[0].partition, partition);
+  EXPECT_EQ(letters[0].offset, at[0]);
+  EXPECT_EQ(letters[0].key, alpha.str());
+  EXPECT_EQ(letters[0].pool, "projections");
+  EXPECT_EQ(letters[0].group, "pagewright.projections");
+  EXPECT_EQ(letters[0].value, poison);
+  EXPECT_NE(letters[0].reason.find("postgres refused it"), std::string::npos) << letters[0].reason;
+  EXPECT_NE(letters[0].reason.find("Unicode"), std::string::npos) << letters[0].reason;
+}
+
+// Garbage bytes, an unknown type, and a site's event past a gap: each is set
+// aside with its reason; the sites' read models stay what their real events
+// made them.
+TEST_F(ProjectorTest, UndecodableUnknownAndOutOfSequenceRecordsAreSetAsideWithTheirReasons) {
+  const auto beta = site_id_for_subdomain("beta");
+  const auto beta_home = make_page_id(beta, "home");
+  const int64_t gap = expected_[beta.str()].version + 3;
+  std::string unknown = forged(beta.str(), d::PageMetadataUpdated{beta_home, "Unknown", {}, {}}, gap - 2);
+  const std::string from = "\"type\":\"PageMetadataUpdated\"";
+  unknown.replace(unknown.find(from), from.size(), "\"type\":\"PageVanished\"");
+  const std::vector<std::string> poison = {
+      std::string("\xff\xfe garbage", 10), unknown,
+      forged(beta.str(), d::PageMetadataUpdated{beta_home, "Too late", {}, {}}, gap)};
+  const auto at = append_events(beta.str(), poison);
+  ASSERT_EQ(at.size(), 3u);
+  for (int32_t part = 0; part < kPartitions; ++part) end_[part] = *log_->end_offset({kEvents, part});
+
+  auto p = projector("pagewright.projections", 512);
+  ASSERT_TRUE(p);
+  ASSERT_NO_FATAL_FAILURE(run_until_caught_up(*p));
+  EXPECT_EQ(p->stats().dead_letters, 3);
+  expect_read_models();
+
+  const auto letters = dead_letters(log::partition_for(beta.str(), kPartitions), 3);
+  ASSERT_EQ(letters.size(), 3u);
+  const std::string reasons[] = {"projector: ", "PageVanished",
+                                 "seq gap: site " + beta.str() + " event seq " + std::to_string(gap)};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(letters[i].offset, at[i]);
+    EXPECT_EQ(letters[i].value, poison[i]);
+    EXPECT_NE(letters[i].reason.find(reasons[i]), std::string::npos) << letters[i].reason;
+  }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "events/dead_letter.hpp"
+
 namespace pw::test {
 
 std::string timestamp(int n) {
@@ -27,7 +29,8 @@ workers::CommandRecord command_record(int n, const std::string& subdomain, domai
 Result<void> create_pagewright_topics(log::EventLog& log, int32_t partitions) {
   return log.create_topics({{std::string(log::kCommandsTopic), partitions},
                             {std::string(log::kEventsTopic), partitions},
-                            {std::string(log::kResultsTopic), partitions}});
+                            {std::string(log::kResultsTopic), partitions},
+                            {std::string(log::kDeadLetterTopic), partitions}});
 }
 
 Result<void> submit_commands(log::EventLog& log, const std::vector<workers::CommandRecord>& commands) {

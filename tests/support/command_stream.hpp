@@ -17,7 +17,7 @@ std::string timestamp(int n);
 workers::CommandRecord command_record(int n, const std::string& subdomain, domain::Command command,
                                       std::string command_id = "");
 
-// Creates the three pagewright topics with `partitions` each.
+// Creates the pagewright topics (dead letters too) with `partitions` each.
 Result<void> create_pagewright_topics(log::EventLog& log, int32_t partitions);
 
 // Appends command records to pagewright.commands, keyed by site id, in batches.

@@ -290,6 +290,136 @@ TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
   EXPECT_EQ(outcomes[5].error->code, Errc::duplicate);
 }
 
+// API.md "Limits": no event over 512 KiB. A build report may hold 200 log
+// lines of 2,000 characters each, and at four bytes a character that is up to
+// 1.6 MB; 80 such lines (640 KB, a command record Kafka still takes) are
+// refused whole (413, naming the field), nothing is appended for them, and the
+// site's next command goes on from the same version.
+TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
+  const auto uri = backend_->fresh_uri();
+  auto log = open(uri, backend_->config());
+  create_topics(*log);
+  const auto site = site_id_for_subdomain("oversize");
+  const auto dep = make_deployment_id(site, "d1");
+  std::string line;
+  for (int i = 0; i < 2000; ++i) line += "\xf0\x9f\x98\x80";  // U+1F600, four bytes
+  const std::vector<std::string> too_big(80, line), fits(60, line);
+  const std::vector<CommandRecord> commands = {
+      record(1, "oversize", d::CreateSite{site, "Oversize", "oversize"}),
+      record(2, "oversize", d::RequestDeployment{dep, "production", "all-at-once"}),
+      record(3, "oversize", d::StartDeployment{dep, "builder-1"}),
+      record(4, "oversize", d::FailDeployment{d::DeploymentFailed{dep, "failed", too_big}}),
+      record(5, "oversize", d::FailDeployment{d::DeploymentFailed{dep, "failed", fits}}),
+  };
+  submit(*log, commands);
+  run_until(*log, snap(0), commands.size());
+
+  std::vector<workers::CommandOutcome> outcomes;
+  for (const auto& [p, recs] : read_all(*log, kResults, commands.size()))
+    for (const auto& rec : recs) outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+  ASSERT_EQ(outcomes.size(), commands.size());
+  const auto& refused = outcomes[3];
+  EXPECT_FALSE(refused.accepted);
+  ASSERT_TRUE(refused.error.has_value());
+  EXPECT_EQ(refused.error->code, Errc::payload_too_large);
+  EXPECT_EQ(errc_http_status(refused.error->code), 413);
+  ASSERT_FALSE(refused.error->details.empty());
+  EXPECT_EQ(refused.error->details[0].field, "log");
+  EXPECT_NE(refused.error->details[0].message.find("524288"), std::string::npos) << refused.error->details[0].message;
+  EXPECT_TRUE(refused.events.empty());
+  EXPECT_TRUE(refused.position.empty());
+  EXPECT_EQ(refused.version, 2) << "the deployment's version, unchanged";
+
+  const auto& next = outcomes[4];
+  ASSERT_TRUE(next.accepted) << (next.error ? next.error->message : "");
+  ASSERT_EQ(next.events.size(), 1u);
+  EXPECT_EQ(next.events[0].seq, 4) << "seq 4 follows seq 3: nothing was appended in between";
+
+  const auto events = events_by_site(read_all(*log, kEvents, 4));
+  const auto& stored = events.at(site.str());
+  ASSERT_EQ(stored.size(), 4u);
+  ChainVerifier verifier;
+  for (const auto& v : stored) {
+    verifier.add(v);
+    EXPECT_LE(v.size(), size_t{512} << 10);
+  }
+  EXPECT_GT(stored.back().size(), size_t{400} << 10);
+  EXPECT_TRUE(verifier.finish().ok);
+}
+
+// Records in pagewright.events that no processor wrote (garbage, an unknown
+// type, an event that does not link to its site's head, one that links but
+// does not fit the state) are skipped by a recovery that has to read past
+// them, and the site's next command gets the next link of the real chain.
+TEST_F(Processor, RecoverySkipsEventsNoProcessorWroteAndTheSiteGoesOn) {
+  auto log = open(backend_->fresh_uri(), backend_->config());
+  create_topics(*log);
+  const auto site = site_id_for_subdomain("foreign");
+  const auto page = make_page_id(site, "home");
+  auto heading = [&](int n, const char* id) {
+    return record(n, "foreign",
+                  d::AddComponent{page, ComponentId{id}, "Heading", nlohmann::json{{"text", id}}, {}, {}, {}});
+  };
+  submit(*log, {record(1, "foreign", d::CreateSite{site, "Foreign", "foreign"}),
+                record(2, "foreign", d::CreatePage{page, "Home", "", {}}), heading(3, "h1")});
+  run_until(*log, snap(0), 3);
+
+  const int32_t partition = log::partition_for(site.str(), kPartitions);
+  auto real = read_all(*log, kEvents, 3)[partition];
+  ASSERT_EQ(real.size(), 3u);
+  auto head = decode(real.back().value);
+  ASSERT_TRUE(head.ok());
+  const std::string head_hash = sha256_hex(real.back().value);
+  auto forged = [&](std::string type, nlohmann::json data, std::string prev) {
+    Envelope e = *head;
+    e.id = "00000000-0000-4000-8000-000000000001";
+    e.type = std::move(type);
+    e.seq = head->seq + 1;
+    e.prev_hash = std::move(prev);
+    e.data = std::move(data);
+    return encode(e);
+  };
+  log::Batch foreign;
+  for (std::string value :
+       {std::string("\xff\xfe not an event"), forged("PageVanished", {{"pageId", page.str()}}, head_hash),
+        forged("PageMetadataUpdated", d::event_data(d::PageMetadataUpdated{page, "Forged", {}, {}}),
+               std::string(64, 'a')),
+        forged("ComponentRemoved", d::event_data(d::ComponentRemoved{page, ComponentId{"ghost"}}), head_hash)})
+    foreign.records.push_back({kEvents, site.str(), value, partition});
+  ASSERT_TRUE(log->append(foreign).ok());
+
+  // A processor without snapshots appends the next command's event past them
+  // (its recovery ends at the last real event)…
+  submit(*log, {heading(4, "h2")});
+  run_until(*log, snap(1), 4);
+  // …and another one without snapshots must read past them to rebuild.
+  submit(*log, {heading(5, "h3")});
+  const auto stats = run_until(*log, snap(2), 5);
+  EXPECT_EQ(stats.foreign_events, 4);
+  EXPECT_EQ(stats.recovery_failures, 0);
+
+  std::vector<std::string> chain;
+  const auto events = read_all(*log, kEvents, 9);
+  for (const auto& rec : events.at(partition)) {
+    auto env = decode(rec.value);
+    if (env.ok() && env->id != "00000000-0000-4000-8000-000000000001") chain.push_back(rec.value);
+  }
+  ASSERT_EQ(chain.size(), 5u);
+  ChainVerifier verifier;
+  for (const auto& v : chain) verifier.add(v);
+  EXPECT_TRUE(verifier.finish().ok);
+  auto last = decode(chain.back());
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->seq, 5);
+  EXPECT_EQ(last->data.value("componentId", ""), "h3");
+  std::vector<workers::CommandOutcome> outcomes;
+  const auto results = read_all(*log, kResults, 5);
+  for (const auto& rec : results.at(partition))
+    outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+  ASSERT_EQ(outcomes.size(), 5u);
+  for (const auto& o : outcomes) EXPECT_TRUE(o.accepted) << o.command_id;
+}
+
 TEST_F(Processor, ReplacedMidStreamAppendsExactlyWhatAnUninterruptedRunDoes) {
   const auto commands = command_stream(6, 60, 13);
   const auto reference = uninterrupted_run(commands);

@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "commands/deciders.hpp"
+#include "events/dead_letter.hpp"
+#include "workers/careful_apply.hpp"
 #include "workers/command_record.hpp"
 
 namespace pw::builds {
@@ -35,6 +37,10 @@ render::PageInput published_copy(const domain::PageState& p, const std::string& 
   in.version = p.version;
   in.publishedAt = at;
   return in;
+}
+
+std::string where(const log::Record& r) {
+  return r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
 }
 
 }  // namespace
@@ -118,8 +124,9 @@ Result<void> BuildWorker::replay(int32_t partition) {
         Envelope env;
         domain::DomainEvent event;
         if (r.offset < from) {
-          if (auto f = fold(r, env, event); !f.ok())
-            std::cerr << "builds: " << f.error().message << "\n";
+          // A record that does not fold was set aside before the commit
+          // passed it: folding stays as it was then.
+          (void)fold(r, env, event);
           continue;
         }
         auto decoded = decode(r.value);
@@ -136,26 +143,41 @@ Result<void> BuildWorker::replay(int32_t partition) {
 Result<void> BuildWorker::fold(const log::Record& r, Envelope& env, domain::DomainEvent& event) {
   ++stats_.events;
   auto decoded = decode(r.value);
-  if (!decoded.ok())
-    return make_error(Errc::internal, "events[" + std::to_string(r.partition) + "]@" +
-                                          std::to_string(r.offset) + ": " + decoded.error().message);
+  if (!decoded.ok()) return make_error(Errc::unprocessable, decoded.error().message);
   env = std::move(decoded).value();
   auto e = domain::event_from_json(env.type, env.schema_version, env.data);
-  if (!e.ok()) return make_error(Errc::internal, env.type + ": " + e.error().message);
+  if (!e.ok()) return make_error(Errc::unprocessable, env.type + ": " + e.error().message);
   event = std::move(e).value();
-  auto [it, fresh] = sites_.try_emplace(env.site_id);
+  auto it = sites_.find(env.site_id);
+  const domain::SiteState* known = it == sites_.end() ? nullptr : &it->second.state;
+  const int64_t version = known ? known->version : 0;
+  // Only the next link of a site's stream folds. A record set aside leaves
+  // the version where it was, so the site's later events stop here too.
+  if (env.seq != version + 1)
+    return make_error(Errc::unprocessable, "seq gap: site " + env.site_id + " event seq " + std::to_string(env.seq) +
+                                               " but the build state is at " + std::to_string(version));
+  const bool creates = std::holds_alternative<domain::SiteCreated>(event);
+  if (!creates && !(known && known->exists))
+    return make_error(Errc::unprocessable, "event of unknown site " + env.site_id);
+  if (known && known->exists && known->tenant.value != env.tenant_id)
+    return make_error(Errc::unprocessable, "tenant differs from the site's");
+  if (creates && std::get<domain::SiteCreated>(event).tenant.value != env.tenant_id)
+    return make_error(Errc::unprocessable, "SiteCreated tenant differs from the envelope's");
+  if (!known) it = sites_.try_emplace(env.site_id).first;
   SiteEntry& site = it->second;
   site.partition = r.partition;
-  try {
-    domain::apply(site.state, event);
-  } catch (const std::logic_error& ex) {
-    sites_.erase(it);  // no longer what the log says: rebuilt on the next replay
-    needs_replay_.insert(r.partition);
-    return make_error(Errc::internal, std::string("builds: ") + ex.what());
-  }
+  if (auto applied = workers::apply_or_keep(site.state, event); !applied.ok()) return applied.error();
   if (const auto* p = std::get_if<domain::PagePublished>(&event))
     if (const auto* page = domain::find_page(site.state, p->pageId))
       site.published[p->pageId] = published_copy(*page, env.occurred_at);
+  return {};
+}
+
+Result<void> BuildWorker::set_aside(const log::Record& r, const Error& why) {
+  auto appended = log::append_dead_letter(log_, log::dead_letter_for(r, "builds", config_.group, why.message));
+  if (!appended.ok()) return appended.error();
+  ++stats_.dead_letters;
+  std::cerr << "builds: set aside " << where(r) << " in " << log::kDeadLetterTopic << ": " << why.message << "\n";
   return {};
 }
 
@@ -175,11 +197,17 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
   }
   log::Offsets done;
   for (const auto& r : *polled) {
-    if (needs_replay_.contains(r.partition)) continue;  // a fold failed: rebuilt next time
+    if (needs_replay_.contains(r.partition)) continue;  // an action failed: read again next time
     Envelope env;
     domain::DomainEvent event;
     if (auto f = fold(r, env, event); !f.ok()) {
-      std::cerr << f.error().message << "\n";
+      // Set aside before the group offset passes it (at least once).
+      if (auto aside = set_aside(r, f.error()); !aside.ok()) {
+        needs_replay_.insert(r.partition);
+        if (!done.empty()) (void)consumer_->commit(done);
+        return aside.error();
+      }
+      done[{kEvents, r.partition}] = r.offset + 1;
       continue;
     }
     if (auto a = act(env, event); !a.ok()) {

@@ -15,6 +15,11 @@
 //
 // It also carries out DeploymentRolledBack (re-point live, no rendering) and
 // DeploymentsPruned (delete those deploys' files).
+//
+// A record that does not fold (undecodable, unknown type, invalid, not the
+// next seq of its site) is appended to pagewright.deadletter before the group
+// offset passes it, and the worker goes on; the site's state does not move,
+// so its later events are set aside too (the site is quarantined).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -63,6 +68,7 @@ struct BuildWorkerStats {
   int64_t pruned = 0;
   int64_t blobs_collected = 0;
   int64_t spare_trees = 0;  // trees copied after a deployment for the site's next one to patch
+  int64_t dead_letters = 0;  // records set aside in pagewright.deadletter
 };
 
 class BuildWorker {
@@ -88,7 +94,11 @@ class BuildWorker {
   void on_revoked(const std::vector<log::TopicPartition>& tps);
   Result<void> replay(int32_t partition);
   // Folds one event; returns the envelope and event for acting on.
+  // Errc::unprocessable: the record does not fold (undecodable, unknown type,
+  // invalid, not the next link of its site's stream) and the state is as it was.
   Result<void> fold(const log::Record& r, Envelope& env, domain::DomainEvent& event);
+  // Appends the record's dead letter (before the group offset passes it).
+  Result<void> set_aside(const log::Record& r, const Error& why);
   Result<void> act(const Envelope& env, const domain::DomainEvent& event);
   Result<void> deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq);
   Result<void> report(const Envelope& env, const std::string& what, domain::Command command);

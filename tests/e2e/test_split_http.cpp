@@ -40,8 +40,8 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   const auto data = std::filesystem::temp_directory_path() / ("pw-split-http-" + db_);
 
   // Projection workers first: they migrate the fresh database.
-  Child p1 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
-  Child p2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
+  Child p1 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri}, {"PW_PG=" + owner_});
+  Child p2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri}, {"PW_PG=" + owner_});
   Child c1 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   Child c2 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   const std::string sites = (data / "sites").string();
@@ -54,8 +54,8 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
       std::this_thread::sleep_for(100ms);
     }
   }
-  Child gw = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri, "--pg", owner_, "--pg-reader",
-                    reader_, "--sites", sites});
+  Child gw = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri, "--sites", sites},
+                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
   const uint16_t port = read_listening_port(gw.out);
   ASSERT_NE(port, 0) << "gateway did not start listening";
 

@@ -19,6 +19,12 @@ constexpr size_t kShards = 64;
 // hair below it.
 constexpr double kEpsilon = 1e-9;
 
+// Looks keys up as string_views: no allocation for a bucket that exists.
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 Result<int64_t> positive_integer(std::string_view s, std::string_view what) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -113,8 +119,9 @@ struct alignas(64) RateLimiter::Shard {
     steady::time_point updated;
   };
   std::mutex mu;
-  std::unordered_map<std::string, Bucket> buckets;
+  std::unordered_map<std::string, Bucket, KeyHash, std::equal_to<>> buckets;
 };
+
 
 RateLimiter::RateLimiter(RateLimit limit, size_t max_keys, Clock clock)
     : limit_(limit),
@@ -149,7 +156,7 @@ RateDecision RateLimiter::take(std::string_view key) {
   bool allowed = false;
   {
     std::lock_guard lk(shard.mu);
-    auto it = shard.buckets.find(std::string(key));
+    auto it = shard.buckets.find(key);
     if (it == shard.buckets.end()) {
       if (shard.buckets.size() >= max_per_shard_) {
         // Amortised: each sweep frees at least half the shard.

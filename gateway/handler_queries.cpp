@@ -250,13 +250,6 @@ void handle_query(const ExchangePtr& ex) {
   switch (*ex->route) {
     case RouteId::healthz:
       return ex->ok(200, json{{"status", "ok"}});
-    case RouteId::metrics: {
-      HttpResponse r;
-      r.status = 200;
-      r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      r.body = ex->gw.deps().metrics.render();
-      return ex->send(std::move(r));
-    }
     case RouteId::get_command:
       return command_status(ex);
     default:

@@ -46,6 +46,12 @@ struct RefusedText {
 std::optional<RefusedText> find_refused_control(const nlohmann::json& value,
                                                 std::string_view prefix = "");
 
+// The length of value.dump() (compact; strings valid UTF-8, as every parsed
+// string is), computed without building it: the size limits are checked on
+// hot paths.
+size_t json_bytes(const nlohmann::json& value);
+size_t json_string_bytes(std::string_view s);  // with its quotes and escapes
+
 // Container levels of a JSON value (a scalar is 0, {} is 1). Iterative.
 int json_depth(const nlohmann::json& value);
 

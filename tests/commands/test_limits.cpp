@@ -3,6 +3,7 @@
 // limit passes, one over fails with its code and field).
 #include <gmock/gmock.h>
 
+#include <cstdint>
 #include <functional>
 #include <ostream>
 
@@ -246,6 +247,15 @@ TEST(Limits, EveryCcButTabCrLfIsRefused) {
   }
   EXPECT_EQ(first_refused_control("caf\xc3\xa9 \xe2\x80\xae"), std::nullopt);
   EXPECT_EQ(first_refused_control("x\xc2\x9f"), 0x9fu);
+}
+
+TEST(Limits, JsonBytesIsTheDumpedSize) {
+  const json values[] = {
+      nullptr, true, false, 0, -1, 7, INT64_MIN, INT64_MAX, UINT64_MAX, 1.5, -0.25, 1e300, 3.0,
+      "", "plain", "\"q\" \\ / \b\f\n\r\t \x01\x1f \x7f caf\xc3\xa9 \xe2\x80\xae \xf0\x9f\x98\x80",
+      json::array(), json::object(), json{{"a", {1, "x", nullptr, {{"k\n", 2.5}}}}, {"b", json::object()}},
+  };
+  for (const json& v : values) EXPECT_EQ(json_bytes(v), v.dump().size()) << v.dump();
 }
 
 TEST(Limits, ContentBytesIsTheSerializedContent) {

@@ -177,7 +177,7 @@ class SiteLogTest : public PgTest {
     std::string prev_hash = prev.empty() ? kGenesisHash : sha256_hex(prev.back());
     for (int i = 0; i < count; ++i) {
       const auto s = static_cast<int64_t>(prev.size()) + i + 1;
-      d::DomainEvent e = d::SiteSettingsUpdated{site, std::string(name_bytes, 'n'), std::nullopt, std::nullopt};
+      d::DomainEvent e = d::SiteSettingsUpdated{site, std::string(name_bytes, 'n'), std::nullopt, std::nullopt, std::nullopt};
       if (s == 1) e = d::SiteCreated{site, tenant_of(sub), "Site", sub};
       Envelope env;
       env.id = uuid_v4();

@@ -45,6 +45,56 @@ std::optional<uint32_t> first_refused_control(std::string_view s) {
   return std::nullopt;
 }
 
+std::string storable_text(std::string_view s, size_t max_chars) {
+  static constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+  std::string out;
+  out.reserve(std::min(s.size(), max_chars * 4));
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (chars == max_chars) {
+      // Room for the ellipsis: the last character kept gives way to it.
+      while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
+      if (!out.empty()) out.pop_back();
+      out += "\xe2\x80\xa6";  // …
+      return out;
+    }
+    // The length of the well-formed UTF-8 sequence at i, or 0.
+    const std::string_view rest = s.substr(i, std::min<size_t>(4, s.size() - i));
+    size_t len = 0;
+    for (size_t n = 1; n <= rest.size() && len == 0; ++n)
+      if (utf8_length(rest.substr(0, n)) == 1) len = n;
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      const std::string_view ch = s.substr(i, len);
+      if (first_refused_control(ch))
+        out += kReplacement;
+      else
+        out += ch;
+      i += len;
+    }
+    ++chars;
+  }
+  return out;
+}
+
+void fit_report_log(std::vector<std::string>& log) {
+  std::vector<std::string> kept;
+  size_t bytes = 0;
+  for (size_t i = 0; i < log.size(); ++i) {
+    std::string line = storable_text(log[i], kMaxReportLine);
+    const bool last_slot = kept.size() + 1 == kMaxReportLines && i + 1 < log.size();
+    if (last_slot || bytes + line.size() > kMaxReportLogBytes) {
+      kept.push_back(std::to_string(log.size() - i) + " more line(s) left out");
+      break;
+    }
+    bytes += line.size();
+    kept.push_back(std::move(line));
+  }
+  log = std::move(kept);
+}
+
 std::string refused_control_message(uint32_t cp) {
   char hex[16];
   std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));

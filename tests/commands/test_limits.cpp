@@ -392,3 +392,36 @@ TEST(SettingsEvents, EachVersionDecodesOnlyItsOwnShape) {
 
 }  // namespace
 }  // namespace pw::domain::test
+
+namespace pw::domain {
+namespace {
+
+TEST(ReportText, StorableTextReplacesWhatCannotBeStoredAndCutsAtTheLimit) {
+  EXPECT_EQ(storable_text("plain", 10), "plain");
+  EXPECT_EQ(storable_text(std::string("a\0b\x1b[1m\tc\n", 10), 20), "a\xef\xbf\xbd" "b\xef\xbf\xbd[1m\tc\n");
+  EXPECT_EQ(storable_text("x\xff\xc0\xafy\xc2\x85", 20), "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy\xef\xbf\xbd");
+  EXPECT_EQ(storable_text("\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 3), "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80");
+  EXPECT_EQ(storable_text("abcdef", 4), "abc\xe2\x80\xa6");
+  EXPECT_EQ(utf8_length(storable_text(std::string(5000, 'z'), kMaxReportLine)), int64_t(kMaxReportLine));
+}
+
+TEST(ReportText, AFittedLogIsWithinEveryReportLimit) {
+  std::vector<std::string> log;
+  for (int i = 0; i < 500; ++i) log.push_back(std::string("page \0\xff ", 8) + std::string(3000, 'x'));
+  fit_report_log(log);
+  ASSERT_LE(log.size(), kMaxReportLines);
+  size_t bytes = 0;
+  for (const auto& line : log) {
+    EXPECT_TRUE(valid_text(line, kMaxReportLine, true)) << line.substr(0, 40);
+    EXPECT_FALSE(first_refused_control(line).has_value());
+    bytes += line.size();
+  }
+  EXPECT_LE(bytes, kMaxReportLogBytes + 64);
+  EXPECT_NE(log.back().find("more line(s) left out"), std::string::npos) << log.back();
+  std::vector<std::string> small = {"one", "two"};
+  fit_report_log(small);
+  EXPECT_EQ(small, (std::vector<std::string>{"one", "two"}));
+}
+
+}  // namespace
+}  // namespace pw::domain

@@ -1,6 +1,7 @@
 #include "commands/components.hpp"
 
 #include "commands/markdown_limits.hpp"
+#include "commands/validation.hpp"
 
 #include <algorithm>
 #include <array>
@@ -54,8 +55,18 @@ int type_index(std::string_view type) {
   return it == kTypes.end() ? -1 : static_cast<int>(it - kTypes.begin());
 }
 
+// A top-level string prop's maxLength, checked before valijson runs: valijson
+// matches `pattern` with std::regex, whose matcher recurses once per character,
+// so a long enough string (64 KiB) exhausts the stack before maxLength is
+// reported. With the length checked first, no pattern sees a long string.
+struct MaxLength {
+  std::string prop;
+  int64_t max = 0;
+};
+
 struct Registry {
   std::array<std::unique_ptr<valijson::Schema>, kTypes.size()> schemas;
+  std::array<std::vector<MaxLength>, kTypes.size()> max_lengths;
   std::string error;  // non-empty: the library is unusable
 };
 
@@ -75,6 +86,10 @@ Registry load_registry() {
       valijson::adapters::NlohmannJsonAdapter adapter(doc);
       parser.populateSchema(adapter, *schema);
       reg.schemas[i] = std::move(schema);
+      if (doc.contains("properties") && doc["properties"].is_object())
+        for (const auto& [prop, spec] : doc["properties"].items())
+          if (spec.is_object() && spec.contains("maxLength") && spec["maxLength"].is_number_integer())
+            reg.max_lengths[i].push_back({prop, spec["maxLength"].get<int64_t>()});
     } catch (const std::exception& e) {
       reg.error = "component schema " + path.string() + ": " + e.what();
       return reg;
@@ -192,6 +207,13 @@ Result<void> validate_component_props(std::string_view type, const nlohmann::jso
   if (!reg.error.empty()) return make_error(Errc::internal, reg.error);
   const valijson::Schema& schema = *reg.schemas[static_cast<size_t>(idx)];
 
+  for (const MaxLength& m : reg.max_lengths[static_cast<size_t>(idx)]) {
+    auto it = props.find(m.prop);
+    if (it == props.end() || !it->is_string()) continue;
+    if (utf8_length(it->get_ref<const std::string&>()) > m.max)
+      return make_error(Errc::unprocessable, "props do not match the " + std::string(type) + " schema",
+                        {{"props." + m.prop, "must be at most " + std::to_string(m.max) + " characters"}});
+  }
   // Validator caches compiled regexes and is not thread-safe: one per thread.
   thread_local valijson::Validator validator;
   valijson::adapters::NlohmannJsonAdapter adapter(props);

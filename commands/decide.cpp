@@ -47,6 +47,132 @@ std::optional<Error> check_url(const std::string& field, const std::string& url)
   return std::nullopt;
 }
 
+namespace {
+
+// Every string of a command, named as command_to_json names it. Paths are
+// built only for the one reported, so the common case allocates nothing.
+class TextScan {
+ public:
+  void text(std::string_view field, const std::string& s) {
+    if (found_) return;
+    if (auto cp = first_refused_control(s)) found_ = RefusedText{std::string(field), *cp};
+  }
+  void text(std::string_view field, const std::optional<std::string>& s) {
+    if (s) text(field, *s);
+  }
+  template <class Tag>
+  void text(std::string_view field, const StrongId<Tag>& id) {
+    text(field, id.value);
+  }
+  template <class Tag>
+  void text(std::string_view field, const std::optional<StrongId<Tag>>& id) {
+    if (id) text(field, id->value);
+  }
+  void value(std::string_view field, const nlohmann::json& v) {
+    if (!found_) found_ = find_refused_control(v, field);
+  }
+  void value(std::string_view field, const std::optional<nlohmann::json>& v) {
+    if (v) value(field, *v);
+  }
+  void lines(std::string_view field, const std::vector<std::string>& v) {
+    for (size_t i = 0; i < v.size() && !found_; ++i)
+      if (auto cp = first_refused_control(v[i]))
+        found_ = RefusedText{std::string(field) + "[" + std::to_string(i) + "]", *cp};
+  }
+  std::optional<RefusedText> found() && { return std::move(found_); }
+
+ private:
+  std::optional<RefusedText> found_;
+};
+
+void scan(TextScan& t, const CreateSite& c) {
+  t.text("siteId", c.siteId);
+  t.text("name", c.name);
+  t.text("subdomain", c.subdomain);
+}
+void scan(TextScan& t, const UpdateSiteSettings& c) {
+  t.text("name", c.name);
+  if (c.seo) {
+    t.text("seo.titleTemplate", c.seo->titleTemplate);
+    t.text("seo.description", c.seo->description);
+    t.text("seo.ogImage", c.seo->ogImage);
+  }
+  t.value("settings", c.settings);
+}
+void scan(TextScan& t, const CreatePage& c) {
+  t.text("pageId", c.pageId);
+  t.text("title", c.title);
+  t.text("slug", c.slug);
+  t.text("description", c.description);
+}
+void scan(TextScan& t, const UpdatePageMetadata& c) {
+  t.text("pageId", c.pageId);
+  t.text("title", c.title);
+  t.text("description", c.description);
+  if (c.seo) {
+    t.text("seo.canonical", c.seo->canonical);
+    t.text("seo.ogImage", c.seo->ogImage);
+  }
+}
+void scan(TextScan& t, const ChangePageSlug& c) {
+  t.text("pageId", c.pageId);
+  t.text("slug", c.slug);
+}
+void scan(TextScan& t, const AddComponent& c) {
+  t.text("pageId", c.pageId);
+  t.text("componentId", c.componentId);
+  t.text("type", c.type);
+  t.value("props", c.props);
+  t.text("parentId", c.parentId);
+  t.text("slot", c.slot);
+}
+void scan(TextScan& t, const UpdateComponentProps& c) {
+  t.text("pageId", c.pageId);
+  t.text("componentId", c.componentId);
+  t.value("patch", c.patch);
+}
+void scan(TextScan& t, const MoveComponent& c) {
+  t.text("pageId", c.pageId);
+  t.text("componentId", c.componentId);
+  t.text("parentId", c.parentId);
+  t.text("slot", c.slot);
+}
+void scan(TextScan& t, const RemoveComponent& c) {
+  t.text("pageId", c.pageId);
+  t.text("componentId", c.componentId);
+}
+void scan(TextScan& t, const PublishPage& c) { t.text("pageId", c.pageId); }
+void scan(TextScan& t, const RequestDeployment& c) {
+  t.text("deploymentId", c.deploymentId);
+  t.text("environment", c.environment);
+  t.text("strategy", c.strategy);
+}
+void scan(TextScan& t, const StartDeployment& c) {
+  t.text("deploymentId", c.deploymentId);
+  t.text("worker", c.worker);
+}
+void scan(TextScan& t, const CompleteDeployment& c) {
+  t.text("deploymentId", c.outcome.deploymentId);
+  t.text("manifestHash", c.outcome.manifestHash);
+  t.text("url", c.outcome.url);
+  t.lines("log", c.outcome.log);
+}
+void scan(TextScan& t, const FailDeployment& c) {
+  t.text("deploymentId", c.outcome.deploymentId);
+  t.text("reason", c.outcome.reason);
+  t.lines("log", c.outcome.log);
+}
+void scan(TextScan& t, const RollbackDeployment& c) { t.text("deploymentId", c.deploymentId); }
+
+}  // namespace
+
+std::optional<RefusedText> find_unstorable_text(const Command& command) {
+  TextScan t;
+  // Every alternative needs its own scan overload, or this does not compile.
+  std::visit([&](const auto& c) { scan(t, c); }, command);
+  return std::move(t).found();
+}
+
 }  // namespace detail
 
 Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMeta& meta,
@@ -54,7 +180,7 @@ Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMet
   // The gateway's body parser refuses these already; commands that do not come
   // through HTTP (the build pool's reports, records appended to the log by
   // hand) meet the same rule here, before anything is stored.
-  if (auto bad = find_refused_control(command_to_json(command)))
+  if (auto bad = detail::find_unstorable_text(command))
     return detail::invalid(std::move(bad->field), refused_control_message(bad->code_point));
   // Every alternative needs its own decide_cmd overload, or this does not compile.
   return std::visit([&](const auto& c) { return detail::decide_cmd(state, meta, c); }, command);

@@ -6,6 +6,7 @@
 
 #include "commands/commands.hpp"
 #include "commands/state.hpp"
+#include "commands/validation.hpp"
 
 namespace pw::domain::detail {
 
@@ -29,6 +30,10 @@ std::optional<Error> check_page_route(const PageId& id, const CommandMeta& m);
 // check_site, then the page exists and is not deleted, then If-Match.
 Result<const PageState*> load_page(const SiteState& s, const CommandMeta& m, const PageId& id);
 std::optional<Error> check_url(const std::string& field, const std::string& url);
+// The first string of the command (values and keys of its JSON included) that
+// holds a control character other than tab, CR and LF; its field as
+// command_to_json names it ("title", "settings.a.b", "log[3]").
+std::optional<RefusedText> find_unstorable_text(const Command& command);
 
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CreateSite&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateSiteSettings&);

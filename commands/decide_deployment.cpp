@@ -11,8 +11,6 @@ namespace pw::domain::detail {
 namespace {
 
 constexpr int64_t kDefaultRetention = 10;
-constexpr size_t kMaxLogLines = 200;
-constexpr size_t kMaxLogLine = 2000;
 
 bool one_of(std::string_view v, std::span<const std::string_view> allowed) {
   return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
@@ -36,9 +34,9 @@ Result<const DeploymentState*> load_deployment(const SiteState& s, const Command
 }
 
 std::optional<Error> check_log(const std::vector<std::string>& log) {
-  if (log.size() > kMaxLogLines) return invalid("log", "at most 200 lines");
+  if (log.size() > kMaxReportLines) return invalid("log", "at most 200 lines");
   for (const auto& line : log)
-    if (!valid_text(line, kMaxLogLine, true)) return invalid("log", "lines are at most 2000 characters");
+    if (!valid_text(line, kMaxReportLine, true)) return invalid("log", "lines are at most 2000 characters");
   return std::nullopt;
 }
 
@@ -136,7 +134,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const FailDeployme
   const DeploymentFailed& out = c.outcome;
   auto d = load_deployment(s, m, out.deploymentId);
   if (!d) return d.error();
-  if (!valid_text(out.reason, kMaxLogLine)) return invalid("reason", "1 to 2000 characters");
+  if (!valid_text(out.reason, kMaxReportLine)) return invalid("reason", "1 to 2000 characters");
   if (auto e = check_log(out.log)) return *e;
   if ((*d)->status == DeploymentStatus::failed) return Events{};
   if ((*d)->status == DeploymentStatus::succeeded)

@@ -51,7 +51,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateSiteSe
     nlohmann::json settings = s.settings;
     settings.merge_patch(*c.settings);
     if (settings != s.settings) {
-      const size_t bytes = settings.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+      const size_t bytes = json_bytes(settings);
       if (bytes > kMaxSettingsBytes)
         return reject(Errc::payload_too_large, "settings",
                       "the settings would be " + std::to_string(bytes) +

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "commands/components.hpp"
+#include "commands/validation.hpp"
 
 namespace pw::domain {
 
@@ -95,12 +96,6 @@ int component_depth(const PageState& p, const ComponentId& id) {
   return depth;
 }
 
-namespace {
-size_t quoted_bytes(std::string_view s) {
-  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
-}
-
-}  // namespace
 
 size_t component_bytes(const Component& c) {
   size_t n = component_own_bytes(c.id, c.type, c.props);
@@ -112,10 +107,9 @@ size_t component_own_bytes(const ComponentId& id, std::string_view type,
                            const nlohmann::json& props) {
   // {"id":…,"props":…,"slots":{"a":[],"b":[]},"type":…}
   constexpr size_t kPunctuation = std::string_view(R"({"id":,"props":,"slots":{},"type":})").size();
-  size_t n = kPunctuation + quoted_bytes(id.value) + quoted_bytes(type) +
-             props.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+  size_t n = kPunctuation + json_string_bytes(id.value) + json_string_bytes(type) + json_bytes(props);
   const auto slots = component_slots(type, props);
-  for (size_t i = 0; i < slots.size(); ++i) n += (i ? 1 : 0) + quoted_bytes(slots[i]) + 3;  // :[]
+  for (size_t i = 0; i < slots.size(); ++i) n += (i ? 1 : 0) + json_string_bytes(slots[i]) + 3;  // :[]
   return n;
 }
 

@@ -45,6 +45,56 @@ std::optional<uint32_t> first_refused_control(std::string_view s) {
   return std::nullopt;
 }
 
+std::string storable_text(std::string_view s, size_t max_chars) {
+  static constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+  std::string out;
+  out.reserve(std::min(s.size(), max_chars * 4));
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (chars == max_chars) {
+      // Room for the ellipsis: the last character kept gives way to it.
+      while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
+      if (!out.empty()) out.pop_back();
+      out += "\xe2\x80\xa6";  // …
+      return out;
+    }
+    // The length of the well-formed UTF-8 sequence at i, or 0.
+    const std::string_view rest = s.substr(i, std::min<size_t>(4, s.size() - i));
+    size_t len = 0;
+    for (size_t n = 1; n <= rest.size() && len == 0; ++n)
+      if (utf8_length(rest.substr(0, n)) == 1) len = n;
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      const std::string_view ch = s.substr(i, len);
+      if (first_refused_control(ch))
+        out += kReplacement;
+      else
+        out += ch;
+      i += len;
+    }
+    ++chars;
+  }
+  return out;
+}
+
+void fit_report_log(std::vector<std::string>& log) {
+  std::vector<std::string> kept;
+  size_t bytes = 0;
+  for (size_t i = 0; i < log.size(); ++i) {
+    std::string line = storable_text(log[i], kMaxReportLine);
+    const bool last_slot = kept.size() + 1 == kMaxReportLines && i + 1 < log.size();
+    if (last_slot || bytes + line.size() > kMaxReportLogBytes) {
+      kept.push_back(std::to_string(log.size() - i) + " more line(s) left out");
+      break;
+    }
+    bytes += line.size();
+    kept.push_back(std::move(line));
+  }
+  log = std::move(kept);
+}
+
 std::string refused_control_message(uint32_t cp) {
   char hex[16];
   std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
@@ -52,8 +102,42 @@ std::string refused_control_message(uint32_t cp) {
          hex + ")";
 }
 
+namespace {
+// Whether any string or key below `value` holds one; no paths, so it costs a
+// walk and nothing else in the common case.
+bool holds_refused_control(const nlohmann::json& value) {
+  if (value.is_string()) return first_refused_control(value.get_ref<const std::string&>()).has_value();
+  if (!value.is_structured()) return false;
+  std::vector<const nlohmann::json*> todo{&value};
+  while (!todo.empty()) {
+    const nlohmann::json* v = todo.back();
+    todo.pop_back();
+    if (v->is_object()) {
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        if (first_refused_control(it.key())) return true;
+        if (it->is_string()) {
+          if (first_refused_control(it->get_ref<const std::string&>())) return true;
+        } else if (it->is_structured()) {
+          todo.push_back(&*it);
+        }
+      }
+    } else {
+      for (const auto& x : *v) {
+        if (x.is_string()) {
+          if (first_refused_control(x.get_ref<const std::string&>())) return true;
+        } else if (x.is_structured()) {
+          todo.push_back(&x);
+        }
+      }
+    }
+  }
+  return false;
+}
+}  // namespace
+
 std::optional<RefusedText> find_refused_control(const nlohmann::json& value,
                                                 std::string_view prefix) {
+  if (!holds_refused_control(value)) return std::nullopt;
   struct Item {
     const nlohmann::json* value;
     std::string path;
@@ -84,6 +168,55 @@ std::optional<RefusedText> find_refused_control(const nlohmann::json& value,
     }
   }
   return std::nullopt;
+}
+
+size_t json_string_bytes(std::string_view s) {
+  size_t n = 2;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t':
+        n += 2;
+        break;
+      default:
+        n += c < 0x20 ? 6 : 1;  // \u00XX
+    }
+  }
+  return n;
+}
+
+size_t json_bytes(const nlohmann::json& v) {
+  using T = nlohmann::json::value_t;
+  switch (v.type()) {
+    case T::null: return 4;
+    case T::boolean: return v.get<bool>() ? 4 : 5;
+    case T::string: return json_string_bytes(v.get_ref<const std::string&>());
+    case T::number_integer: {
+      const int64_t i = v.get<int64_t>();
+      uint64_t u = i < 0 ? 0 - static_cast<uint64_t>(i) : static_cast<uint64_t>(i);
+      size_t n = i < 0 ? 2 : 1;
+      while (u >= 10) u /= 10, ++n;
+      return n;
+    }
+    case T::number_unsigned: {
+      uint64_t u = v.get<uint64_t>();
+      size_t n = 1;
+      while (u >= 10) u /= 10, ++n;
+      return n;
+    }
+    case T::array: {
+      size_t n = 2 + (v.empty() ? 0 : v.size() - 1);
+      for (const auto& x : v) n += json_bytes(x);
+      return n;
+    }
+    case T::object: {
+      size_t n = 2 + (v.empty() ? 0 : v.size() - 1);
+      for (auto it = v.begin(); it != v.end(); ++it) n += json_string_bytes(it.key()) + 1 + json_bytes(*it);
+      return n;
+    }
+    default:  // floats (their shortest form is nlohmann's to choose), binary, discarded
+      return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+  }
 }
 
 int json_depth(const nlohmann::json& value) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pw::domain {
 
@@ -33,6 +34,20 @@ bool is_refused_control(uint32_t code_point);
 // The first refused control character in UTF-8 text, if any (bytes that are
 // not UTF-8 are someone else's error and skipped here).
 std::optional<uint32_t> first_refused_control(std::string_view s);
+// `s` made storable for a report of the system's own (a build log line, a
+// failure reason): bytes that are not UTF-8 and refused control characters
+// become U+FFFD, and text past `max_chars` code points is cut, ending in "…".
+std::string storable_text(std::string_view s, size_t max_chars);
+
+// A deployment report's log (DeploymentSucceeded/DeploymentFailed): at most
+// this many lines of at most this many characters, and the reason as one line.
+inline constexpr size_t kMaxReportLines = 200;
+inline constexpr size_t kMaxReportLine = 2000;
+inline constexpr size_t kMaxReportLogBytes = size_t{256} << 10;  // well below kMaxEventBytes
+// A report log within those limits: each line storable_text, and what does not
+// fit replaced by one "N more line(s) left out" line.
+void fit_report_log(std::vector<std::string>& log);
+
 // "must not contain control characters (found U+0000)".
 std::string refused_control_message(uint32_t code_point);
 
@@ -45,6 +60,12 @@ struct RefusedText {
 // any depth is safe.
 std::optional<RefusedText> find_refused_control(const nlohmann::json& value,
                                                 std::string_view prefix = "");
+
+// The length of value.dump() (compact; strings valid UTF-8, as every parsed
+// string is), computed without building it: the size limits are checked on
+// hot paths.
+size_t json_bytes(const nlohmann::json& value);
+size_t json_string_bytes(std::string_view s);  // with its quotes and escapes
 
 // Container levels of a JSON value (a scalar is 0, {} is 1). Iterative.
 int json_depth(const nlohmann::json& value);

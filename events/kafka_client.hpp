@@ -104,9 +104,11 @@ class KafkaReader final : public Reader {
                                                      const TopicPartition& tp, int64_t from);
   ~KafkaReader() override;
   Result<std::vector<Record>> read(std::chrono::milliseconds timeout, size_t max_records) override;
+  Result<void> seek(int64_t offset) override;
 
  private:
   Handle rk_;
+  TopicPartition tp_;
   std::optional<Error> deferred_error_;
 };
 

@@ -240,6 +240,7 @@ Result<std::unique_ptr<KafkaReader>> KafkaReader::create(const Settings& setting
   if (!rk) return rk.error();
   std::unique_ptr<KafkaReader> reader(new KafkaReader());
   reader->rk_ = std::move(*rk);
+  reader->tp_ = tp;
   rd_kafka_poll_set_consumer(reader->rk_.get());
   if (auto err = rd_kafka_assign(reader->rk_.get(), to_list(Offsets{{tp, from}}).get()))
     return kafka_error("reader assign", err);
@@ -253,6 +254,17 @@ KafkaReader::~KafkaReader() {
 Result<std::vector<Record>> KafkaReader::read(std::chrono::milliseconds timeout,
                                               size_t max_records) {
   return poll_records(rk_.get(), timeout, max_records, deferred_error_, {});
+}
+
+Result<void> KafkaReader::seek(int64_t offset) {
+  if (offset < 0) return make_error(Errc::validation_error, "reader offset is negative");
+  // Waits until the fetcher has moved, so no record from the old position is
+  // returned after this (librdkafka drops the prefetched ones by version).
+  auto list = to_list(Offsets{{tp_, offset}});
+  ErrorPtr err(rd_kafka_seek_partitions(rk_.get(), list.get(), timeout_ms(std::chrono::milliseconds(10000))));
+  if (err) return kafka_error("reader seek", err.get());
+  if (auto e = list->elems[0].err) return kafka_error("reader seek", e);
+  return {};
 }
 
 }  // namespace pw::log::kafka

@@ -240,6 +240,12 @@ class LocalReader final : public Reader {
     return out;
   }
 
+  Result<void> seek(int64_t offset) override {
+    if (offset < 0) return make_error(Errc::validation_error, "reader offset must be >= 0");
+    next_ = offset;
+    return {};
+  }
+
  private:
   std::shared_ptr<Core> core_;
   TopicPartition tp_;

@@ -12,6 +12,7 @@
 
 #include "events/backends.hpp"
 #include "events/local_keys.hpp"
+#include "events/private_files.hpp"
 
 namespace pw::log::local {
 namespace {
@@ -67,11 +68,11 @@ Result<std::shared_ptr<Core>> Core::open(const std::string& dir, const Config& c
     // Other keys belong to other backends; a shared config may carry them.
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Errc::unavailable, "cannot create " + dir + ": " + ec.message());
+  // Every tenant's drafts: private to this user.
+  if (auto made = files::make_private_dir(dir); !made) return made.error();
 
   rocksdb::DBOptions options;
+  options.env = files::private_rocksdb_env();
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.keep_log_file_num = 4;

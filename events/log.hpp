@@ -106,6 +106,12 @@ class Reader {
   // Records from the current position on, waiting up to `timeout` for the first.
   virtual Result<std::vector<Record>> read(std::chrono::milliseconds timeout,
                                            size_t max_records) = 0;
+  // Moves the position: the next read() starts at the first record at or after
+  // `offset` (on Kafka, offsets held by transaction markers or aborted records
+  // are never returned). Lets one reader visit scattered records, e.g. those an
+  // index names, without reading what lies between them. Negative offset →
+  // Errc::validation_error.
+  virtual Result<void> seek(int64_t offset) = 0;
 };
 
 struct TopicSpec {

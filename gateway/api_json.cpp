@@ -51,6 +51,7 @@ class BodySax {
     }
     slot_ = &obj[k];
     key_ = k;
+    awaiting_value_ = true;
     return true;
   }
 
@@ -66,8 +67,13 @@ class BodySax {
       if (u < 0x20 || u >= 0x7F) c = '?';
     }
     if (what.size() > 200) what.resize(200);
+    // A string that is not text (bad UTF-8, a lone surrogate, a raw control
+    // character) is named by its field, as a refused character would be; any
+    // other syntax error belongs to the body as a whole.
+    const bool bad_string = what.find("invalid string") != std::string::npos;
     error_ = make_error(Errc::validation_error, "request body is not valid JSON",
-                        {{"body", "malformed JSON at byte " + std::to_string(position) + ": " + what}});
+                        {{bad_string ? string_path() : std::string("body"),
+                          "malformed JSON at byte " + std::to_string(position) + ": " + what}});
     return false;
   }
 
@@ -91,6 +97,7 @@ class BodySax {
   }
 
   bool put(json&& v) {
+    awaiting_value_ = false;
     place(std::move(v));
     return true;
   }
@@ -101,6 +108,7 @@ class BodySax {
                           {{"body", "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels"}});
       return false;
     }
+    awaiting_value_ = false;
     stack_.push_back(place(std::move(container)));
     return true;
   }
@@ -145,6 +153,13 @@ class BodySax {
 
   // The path of the value the parser is at: the member under the last key, or
   // the next element of the innermost array.
+  // Where a string that failed to parse stands: the value after a key, an
+  // element of an array, or a key of the innermost object.
+  std::string string_path() const {
+    if (stack_.empty() || awaiting_value_ || stack_.back()->is_array()) return value_path();
+    const std::string object = path();
+    return object.empty() ? "body" : object;
+  }
   std::string value_path() const {
     if (stack_.empty()) return "body";
     const json& parent = *stack_.back();
@@ -161,6 +176,7 @@ class BodySax {
   std::vector<json*> stack_;
   json* slot_ = nullptr;
   std::string key_;  // the key slot_ belongs to
+  bool awaiting_value_ = false;  // key_ was read and its value was not yet
 };
 
 json meta(const std::string& request_id, const std::string& timestamp) {

@@ -1,5 +1,6 @@
 #include "gateway/handler.hpp"
 
+#include <cstdio>
 #include <ctime>
 #include <string_view>
 
@@ -24,19 +25,57 @@ bool usable_request_id(std::string_view id) {
 }
 
 bool is_operations_route(RouteId id) {
-  return id == RouteId::healthz || id == RouteId::readyz || id == RouteId::metrics;
+  return id == RouteId::healthz || id == RouteId::readyz;
+}
+
+std::string per_second_text(double rate) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", rate);
+  return buf;
+}
+
+// Anonymous paths, limited per client address.
+bool is_public_path(std::string_view target) {
+  return target.starts_with("/sites/") || target.starts_with("/previews/");
 }
 
 }  // namespace
 
 
-Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(deps)), options_(std::move(options)) {}
+Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(deps)), options_(std::move(options)) {
+  const auto limiter = [this](const RateLimit& limit) {
+    return std::make_unique<RateLimiter>(limit, RateLimiter::kDefaultMaxKeys, deps_.rate_clock);
+  };
+  if (options_.tenant_limit) tenant_limiter_ = limiter(*options_.tenant_limit);
+  if (options_.address_limit) address_limiter_ = limiter(*options_.address_limit);
+}
+
+bool Gateway::admit(Exchange& ex, RateScope scope) {
+  RateLimiter* limiter = scope == RateScope::tenant ? tenant_limiter_.get() : address_limiter_.get();
+  if (!limiter) return true;
+  ex.rate = limiter->take(scope == RateScope::tenant
+                              ? ex.principal.tenant.value
+                              : client_address_key(ex.request.peer, ex.request.header("x-forwarded-for"),
+                                                   options_.trusted_proxies));
+  if (ex.rate->allowed) return true;
+  deps_.metrics.count_rate_limited(scope);
+  const RateLimit& l = limiter->limit();
+  ex.fail(make_error(Errc::rate_limited, "too many requests",
+                     {{rate_scope_name(scope), "at most " + std::to_string(l.burst) + " requests at once, then " +
+                                                   per_second_text(l.per_second) + " per second"}}));
+  return false;
+}
 
 std::string Gateway::now_rfc3339() const { return format_rfc3339(deps_.clock()); }
 
 void Gateway::Exchange::send(HttpResponse response) {
   if (answered.exchange(true)) return;
   response.set_header("X-Request-Id", request_id);
+  if (rate) {
+    response.set_header("RateLimit-Limit", std::to_string(rate->limit));
+    response.set_header("RateLimit-Remaining", std::to_string(rate->remaining));
+    response.set_header("RateLimit-Reset", std::to_string(rate->reset));
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   gw.deps().metrics.observe_http(route, response.status, seconds);
   respond(std::move(response));
@@ -64,7 +103,7 @@ void Gateway::Exchange::fail(const Error& error) {
     HttpResponse r;
     r.status = status;
     r.headers.emplace_back("Content-Type", "application/json");
-    r.headers.emplace_back("Retry-After", "1");
+    r.headers.emplace_back("Retry-After", rate && !rate->allowed ? std::to_string(rate->retry_after) : "1");
     r.body = dump_json(error_envelope(error, request_id, gw.now_rfc3339()));
     send(std::move(r));
     return;
@@ -135,6 +174,7 @@ void Gateway::handle(HttpRequest request, Respond respond) {
   const auto client_id = ex->request.header("x-request-id");
   ex->request_id = client_id && usable_request_id(*client_id) ? std::string(*client_id) : uuid_v4();
 
+  if (is_public_path(ex->request.target) && !admit(*ex, RateScope::address)) return;
   if (StaticHost::handles(ex->request.target)) {
     StaticHost* host = deps_.static_host;
     if (!host) return ex->send(HttpResponse{404, {{"Content-Type", "text/plain; charset=utf-8"}}, "not found\n", {}});
@@ -167,17 +207,16 @@ void Gateway::handle(HttpRequest request, Respond respond) {
   }
   if (!is_operations_route(*ex->route)) {
     const auto auth = ex->request.header("authorization");
-    if (!auth) {
-      ex->fail(make_error(Errc::unauthenticated, "missing bearer token"));
-      return;
-    }
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(deps_.clock().time_since_epoch()).count();
-    auto principal = verify_bearer(*auth, options_.jwt_secret, now);
+    auto principal = auth ? verify_bearer(*auth, options_.jwt_secret, now)
+                          : Result<Principal>(make_error(Errc::unauthenticated, "missing bearer token"));
+    // No tenant to charge: the client's address pays for the refusal.
     if (!principal.ok()) {
-      ex->fail(principal.error());
+      if (admit(*ex, RateScope::address)) ex->fail(principal.error());
       return;
     }
     ex->principal = std::move(principal).value();
+    if (!admit(*ex, RateScope::tenant)) return;
     if (!role_allows(ex->principal.role, required_role(*ex->route))) {
       ex->fail(make_error(Errc::forbidden, std::string("this needs the role ") + role_name(required_role(*ex->route))));
       return;

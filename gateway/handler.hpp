@@ -8,7 +8,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "events/envelope.hpp"
 #include "events/log.hpp"
@@ -16,6 +18,7 @@
 #include "gateway/command_bus.hpp"
 #include "gateway/http_types.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/rate_limit.hpp"
 #include "queries/read_model.hpp"
 
 namespace pw::gateway {
@@ -25,6 +28,13 @@ struct GatewayOptions {
   std::chrono::milliseconds command_wait{5000};      // then 202 + Location
   std::chrono::milliseconds read_wait{5000};         // X-Pagewright-After, then 503
   int64_t max_events_per_request = 10000;            // GET …/events ?limit= ceiling
+  // Rate limits (API.md); nullopt: unlimited. Per tenant on /v1; per client
+  // address on /sites/… and /previews/… and on /v1 requests without a valid
+  // token. The CLI supplies the documented defaults.
+  std::optional<RateLimit> tenant_limit = std::nullopt;
+  std::optional<RateLimit> address_limit = std::nullopt;
+  // Peers whose X-Forwarded-For names the client (exact addresses).
+  std::vector<std::string> trusted_proxies = {};
 };
 
 class StaticHost;
@@ -37,6 +47,7 @@ struct GatewayDeps {
   BlockingPool& blocking;
   StaticHost* static_host = nullptr;  // GET /sites/…; absent: those answer 404
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+  RateLimiter::Clock rate_clock = {};  // the rate limits' clock; empty: steady_clock
 };
 
 class Gateway {
@@ -56,10 +67,16 @@ class Gateway {
   const GatewayOptions& options() const { return options_; }
   std::string now_rfc3339() const;
   bool draining() const { return draining_; }
+  // Takes a token from the exchange's tenant (or client address) bucket and
+  // records the decision for the RateLimit-* headers; false: refused, the 429
+  // has been sent.
+  bool admit(Exchange& ex, RateScope scope);
 
  private:
   GatewayDeps deps_;
   GatewayOptions options_;
+  std::unique_ptr<RateLimiter> tenant_limiter_;
+  std::unique_ptr<RateLimiter> address_limiter_;
   std::atomic<bool> draining_{false};
 };
 

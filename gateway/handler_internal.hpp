@@ -25,6 +25,7 @@ struct Gateway::Exchange {
   std::optional<RouteId> route;
   Match match;
   Principal principal;
+  std::optional<RateDecision> rate;  // the rate limit's decision: RateLimit-* headers
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<bool> answered{false};
 

@@ -52,37 +52,46 @@ void send_one(const ExchangePtr& ex, Result<std::optional<json>> one) {
 
 // The site is the caller's tenant's: the read model says so, or (while the
 // read model has not caught up with a brand-new site) its first event does.
-Result<bool> site_visible(const Gateway::Exchange& ex, const SiteId& site) {
+Result<bool> site_visible(const Gateway::Exchange& ex, SiteLog& site_log, const SiteId& site) {
   auto& deps = ex.gw.deps();
   auto row = deps.read_model.get_site(ex.principal.tenant, site);
   if (!row.ok()) return row.error();
   if (row->has_value()) return true;
-  auto first = read_site_events(deps.log, site, 0, 1);
+  auto first = site_log.read(ex.principal.tenant, site, 0, 1);
   if (!first.ok()) return first.error();
-  if (first->empty()) return false;
-  auto envelope = decode((*first)[0]);
+  if (first->values.empty()) return false;
+  auto envelope = decode(first->values[0]);
   return envelope.ok() && envelope->tenant_id == ex.principal.tenant.str();
 }
+
+// Where a capped page of /events stopped: the afterSeq that continues it.
+constexpr std::string_view kNextAfterSeqHeader = "X-Pagewright-Next-After-Seq";
 
 void site_events(const ExchangePtr& ex, const SiteId& site) {
   const auto q = ex->query();
   auto after = int_param(q, "afterSeq", 0, INT64_MAX / 2);
   if (!after.ok()) return ex->fail(after.error());
-  auto limit = int_param(q, "limit", 1, ex->gw.options().max_events_per_request);
+  const auto ceiling = std::min<int64_t>(ex->gw.options().max_events_per_request,
+                                         static_cast<int64_t>(kMaxEventsPerResponse));
+  auto limit = int_param(q, "limit", 1, ceiling);
   if (!limit.ok()) return ex->fail(limit.error());
-  const int64_t max = limit->value_or(kDefaultEventsLimit);
-  auto visible = site_visible(*ex, site);
+  const int64_t max = std::min(limit->value_or(kDefaultEventsLimit), ceiling);
+  SiteLog site_log(ex->gw.deps().log, ex->gw.deps().read_model);
+  auto visible = site_visible(*ex, site_log, site);
   if (!visible.ok()) return ex->fail(visible.error());
   if (!*visible) return ex->fail(not_found());
-  auto values = read_site_events(ex->gw.deps().log, site, after->value_or(0), static_cast<size_t>(max));
-  if (!values.ok()) return ex->fail(values.error());
+  auto page = site_log.read(ex->principal.tenant, site, after->value_or(0), static_cast<size_t>(max));
+  if (!page.ok()) return ex->fail(page.error());
   if (wants_ndjson(ex->request)) {
     // Each line is the exact stored record value: sha256 of a line is the
-    // event's hash. Sent in chunks so a long history never sits in one buffer.
+    // event's hash. The page is capped (records and bytes), so at most the
+    // byte budget sits in memory; it goes out in chunks.
     HttpResponse r;
     r.status = 200;
     r.headers.emplace_back("Content-Type", "application/x-ndjson");
-    auto lines = std::make_shared<std::vector<std::string>>(std::move(values).value());
+    if (page->next_after_seq)
+      r.headers.emplace_back(std::string(kNextAfterSeqHeader), std::to_string(*page->next_after_seq));
+    auto lines = std::make_shared<std::vector<std::string>>(std::move(page->values));
     auto next = std::make_shared<size_t>(0);
     r.next_chunk = [lines, next]() -> std::optional<std::string> {
       if (*next >= lines->size()) return std::nullopt;
@@ -90,30 +99,29 @@ void site_events(const ExchangePtr& ex, const SiteId& site) {
       while (*next < lines->size() && chunk.size() < kChunkBytes) {
         chunk += (*lines)[*next];
         chunk.push_back('\n');
-        (*lines)[(*next)++].clear();
+        std::string().swap((*lines)[(*next)++]);
       }
       return chunk;
     };
     return ex->send(std::move(r));
   }
   json items = json::array();
-  int64_t last_seq = 0;
-  for (const auto& v : *values) {
+  for (const auto& v : page->values) {
     auto parsed = json::parse(v, nullptr, false);
     if (parsed.is_discarded()) return ex->fail(make_error(Errc::internal, "unreadable event in the log"));
-    last_seq = parsed.value("seq", int64_t{0});
     items.push_back(std::move(parsed));
   }
   std::optional<std::string> next;
-  if (static_cast<int64_t>(values->size()) == max) next = std::to_string(last_seq);
+  if (page->next_after_seq) next = std::to_string(*page->next_after_seq);
   ex->ok_list(std::move(items), Pagination{max, next});
 }
 
 void verify(const ExchangePtr& ex, const SiteId& site) {
-  auto visible = site_visible(*ex, site);
+  SiteLog site_log(ex->gw.deps().log, ex->gw.deps().read_model);
+  auto visible = site_visible(*ex, site_log, site);
   if (!visible.ok()) return ex->fail(visible.error());
   if (!*visible) return ex->fail(not_found());
-  auto report = verify_site(ex->gw.deps().log, site);
+  auto report = site_log.verify(ex->principal.tenant, site);
   if (!report.ok()) return ex->fail(report.error());
   ex->ok(200, json{{"events", report->events},
                    {"headHash", report->head_hash},
@@ -242,13 +250,6 @@ void handle_query(const ExchangePtr& ex) {
   switch (*ex->route) {
     case RouteId::healthz:
       return ex->ok(200, json{{"status", "ok"}});
-    case RouteId::metrics: {
-      HttpResponse r;
-      r.status = 200;
-      r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      r.body = ex->gw.deps().metrics.render();
-      return ex->send(std::move(r));
-    }
     case RouteId::get_command:
       return command_status(ex);
     default:

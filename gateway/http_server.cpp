@@ -136,7 +136,8 @@ using State = HttpServer::State;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(State& st, uint64_t id, tcp::socket&& socket) : st_(st), id_(id), stream_(std::move(socket)) {}
+  Session(State& st, uint64_t id, tcp::socket&& socket, std::string peer)
+      : st_(st), id_(id), stream_(std::move(socket)), peer_(std::move(peer)) {}
   ~Session() { unregister(); }
 
   void start() {
@@ -179,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   State& st_;
   const uint64_t id_;
   beast::tcp_stream stream_;
+  const std::string peer_;  // the remote address, once per connection
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Phase phase_ = Phase::reading;
@@ -286,6 +288,7 @@ HttpRequest Session::take_request(bool with_body) {
   HttpRequest r;
   r.method = std::string(m.method_string());
   r.target = std::string(m.target());
+  r.peer = peer_;
   r.headers.reserve(static_cast<size_t>(std::distance(m.begin(), m.end())));
   for (const auto& f : m) {
     std::string name(f.name_string());
@@ -560,12 +563,14 @@ void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
+  const auto remote = socket.remote_endpoint(opt_ec);
+  std::string peer = opt_ec ? std::string() : remote.address().to_string();
   uint64_t id = 0;
   std::shared_ptr<http_detail::Session> s;
   {
     std::lock_guard lk(mu);
     id = next_session_id++;
-    s = std::make_shared<http_detail::Session>(*this, id, std::move(socket));
+    s = std::make_shared<http_detail::Session>(*this, id, std::move(socket), std::move(peer));
     open_sessions.emplace(id, s);
   }
   s->start();

@@ -20,6 +20,9 @@ struct HttpRequest {
   // Header names in lowercase, values as sent (one entry per header line).
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The client's address as the socket sees it ("127.0.0.1", "::1"); empty
+  // when unknown. Never taken from a header (see rate_limit.hpp).
+  std::string peer;
   // The server refused to read a body longer than the limit: `body` is empty
   // and the handler must answer 413 (the connection is closed afterwards).
   bool body_too_large = false;

@@ -107,6 +107,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Register(*registry_);
   // Present from the start, so a scrape tells "none yet" from "not reported".
   for (const char* pool : {"projections", "builds"}) dead_letters_->Add({{"pool", pool}});
+  rate_limited_ = &prometheus::BuildCounter()
+                       .Name("rate_limited_total")
+                       .Help("Requests refused by a rate limit (429), by the bucket's scope.")
+                       .Register(*registry_);
+  // Both series exist from the start, so a rate over them is defined at 0.
+  for (RateScope scope : {RateScope::tenant, RateScope::address})
+    rate_limited_->Add({{"scope", rate_scope_name(scope)}});
 }
 
 Metrics::~Metrics() = default;
@@ -146,6 +153,10 @@ void Metrics::add_dead_letters(std::string_view pool, std::uint64_t n) {
   if (n == 0) return;
   const char* label = pool == "projections" ? "projections" : pool == "builds" ? "builds" : "other";
   dead_letters_->Add({{"pool", label}}).Increment(static_cast<double>(n));
+}
+
+void Metrics::count_rate_limited(RateScope scope) {
+  rate_limited_->Add({{"scope", rate_scope_name(scope)}}).Increment();
 }
 
 std::string Metrics::render() const {

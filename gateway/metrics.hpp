@@ -1,6 +1,7 @@
 #pragma once
 // Prometheus metrics of a Pagewright process (DESIGN.md decision 12), served as
-// the text exposition format at `GET /metrics`.
+// the text exposition format at `GET /metrics` on the process's metrics
+// listener (`--metrics HOST:PORT`, ops/cli/observability.hpp), not the API port.
 //
 // Families (all names and help texts fixed here):
 //   http_requests_total{route,status}            counter
@@ -13,6 +14,7 @@
 //   deployments_total{outcome}                   counter (succeeded | failed)
 //   deployment_build_seconds                     histogram, 1 ms … 30 s
 //   dead_letters_total{pool}                     counter (projections | builds)
+//   rate_limited_total{scope}                    counter (tenant | address)
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
 // value. `route` is a RouteId's fixed name (or "unmatched" for 404/405s that
@@ -30,6 +32,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/rate_limit.hpp"
 #include "gateway/routes.hpp"
 
 namespace prometheus {
@@ -77,6 +80,8 @@ class Metrics {
   // Records a pool set aside in pagewright.deadletter; `pool` is "projections"
   // or "builds" (anything else is labelled "other").
   void add_dead_letters(std::string_view pool, std::uint64_t n);
+  // One request refused by a rate limit (429).
+  void count_rate_limited(RateScope scope);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -99,6 +104,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* deployments_;
   prometheus::Histogram* deployment_build_;
   prometheus::Family<prometheus::Counter>* dead_letters_;
+  prometheus::Family<prometheus::Counter>* rate_limited_;
 };
 
 }  // namespace pw::gateway

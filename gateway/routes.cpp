@@ -18,7 +18,7 @@ struct RouteDef {
 };
 
 // Indexed by RouteId.
-constexpr std::array<RouteDef, 24> kRoutes{{
+constexpr std::array<RouteDef, 23> kRoutes{{
     {RouteId::create_site, "create_site", "POST", "/v1/sites"},
     {RouteId::list_sites, "list_sites", "GET", "/v1/sites"},
     {RouteId::get_site, "get_site", "GET", "/v1/sites/{siteId}"},
@@ -46,7 +46,6 @@ constexpr std::array<RouteDef, 24> kRoutes{{
     {RouteId::get_command, "get_command", "GET", "/v1/commands/{commandId}"},
     {RouteId::healthz, "healthz", "GET", "/healthz"},
     {RouteId::readyz, "readyz", "GET", "/readyz"},
-    {RouteId::metrics, "metrics", "GET", "/metrics"},
 }};
 
 constexpr bool table_is_indexed() {

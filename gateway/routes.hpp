@@ -56,7 +56,6 @@ enum class RouteId {
   // Operations (no auth)
   healthz,         // GET    /healthz
   readyz,          // GET    /readyz
-  metrics,         // GET    /metrics
 };
 
 // A stable snake_case name ("create_site"), e.g. for logs and metrics labels.

@@ -1,14 +1,22 @@
 #include "gateway/site_log.hpp"
 
 #include <charconv>
+#include <iostream>
 #include <limits>
+#include <memory>
+#include <span>
 
 #include "events/json_scan.hpp"
+#include "queries/read_model.hpp"
 
 namespace pw::gateway {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using queries::EventPosition;
+
+constexpr size_t kReadBatch = 4096;
+constexpr std::chrono::milliseconds kReadSlice{200};
 
 Error unavailable(const std::string& what, const Error& e) {
   return make_error(Errc::unavailable, "site events: " + what + ": " + e.message);
@@ -28,71 +36,202 @@ int64_t seq_of(std::string_view value) {
   return seq;
 }
 
-// Every record value of `site` in its events partition, in log order, up to the
-// partition's end when the call began; `visit` returns false to stop.
-Result<void> scan_site(log::EventLog& log, const SiteId& site, std::chrono::milliseconds budget,
-                       const std::function<bool(std::string_view)>& visit) {
-  const auto deadline = Clock::now() + budget;
-  const std::string topic(log::kEventsTopic);
-  auto partitions = log.partition_count(topic);
-  if (!partitions.ok()) return unavailable("partitions of " + topic, partitions.error());
-  if (*partitions <= 0) return {};
-  const log::TopicPartition tp{topic, log::partition_for(site.str(), *partitions)};
-  auto end = log.end_offset(tp);
-  if (!end.ok()) return unavailable("end of " + topic, end.error());
-  if (*end <= 0) return {};
-  auto reader = log.reader(tp, 0);
-  if (!reader.ok()) return unavailable("reader of " + topic, reader.error());
-  // end_offset is one past the last visible record, so that record is the last.
-  const int64_t last = *end - 1;
-  for (;;) {
-    const auto now = Clock::now();
-    if (now >= deadline)
-      return make_error(Errc::unavailable, "site events: " + topic + "[" + std::to_string(tp.partition) +
-                                               "] not read to offset " + std::to_string(last) + " in time");
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    auto got = (*reader)->read(std::min(left, std::chrono::milliseconds(200)), 4096);
-    if (!got.ok()) return unavailable("reading " + topic, got.error());
-    for (const auto& rec : *got) {
-      if (rec.offset > last) return {};
-      if (rec.key == site.str() && !visit(rec.value)) return {};
-      if (rec.offset == last) return {};
+// One walk over a site's records in its events partition: a lazily opened
+// reader, the partition's end when the walk began, the deadline and the cost.
+class Walk {
+ public:
+  Walk(log::EventLog& log, log::TopicPartition tp, const SiteId& site, int64_t end, Clock::time_point deadline,
+       SiteLogCost& cost)
+      : log_(log), tp_(std::move(tp)), site_(site), end_(end), deadline_(deadline), cost_(cost) {}
+
+  // Reads the records `run` names (ascending offsets, close together) and
+  // hands the site's to `sink`. False when the sink stopped the walk.
+  Result<bool> indexed(std::span<const EventPosition> run, const SiteEventSink& sink) {
+    size_t k = 0;
+    // Positions the log does not reach (yet) cannot be read.
+    auto beyond = [&] {
+      while (k < run.size() && (run[k].offset >= end_ || run[k].partition != tp_.partition)) missing(run[k++]);
+    };
+    beyond();
+    if (k == run.size()) return true;
+    if (auto s = position(run[k].offset); !s) return s.error();
+    while (k < run.size()) {
+      const int64_t last = run.back().offset < end_ ? run.back().offset : end_ - 1;
+      auto got = read(static_cast<size_t>(std::min<int64_t>(last - run[k].offset + 1, kReadBatch)));
+      if (!got) return got.error();
+      for (const auto& rec : *got) {
+        while (k < run.size() && run[k].offset < rec.offset) missing(run[k++]);
+        beyond();
+        if (k == run.size()) break;
+        if (rec.offset < run[k].offset) continue;  // between two wanted records
+        if (rec.key != site_.str()) {
+          missing(run[k++]);
+          continue;
+        }
+        if (!sink(run[k++].seq, rec.value)) return false;
+      }
+      beyond();
+    }
+    return true;
+  }
+
+  // The site's records from `from` (the projection's offset) to the end,
+  // those with seq > after_seq (all when unset) to `sink`.
+  Result<bool> tail(int64_t from, std::optional<int64_t> after_seq, const SiteEventSink& sink) {
+    if (from >= end_) return true;
+    if (auto s = position(from); !s) return s.error();
+    const int64_t last = end_ - 1;
+    for (;;) {
+      auto got = read(kReadBatch);
+      if (!got) return got.error();
+      for (const auto& rec : *got) {
+        if (rec.offset > last) return true;
+        ++cost_.tail_records;
+        if (rec.key == site_.str()) {
+          const int64_t seq = seq_of(rec.value);
+          if ((!after_seq || seq > *after_seq) && !sink(seq, rec.value)) return false;
+        }
+        if (rec.offset == last) return true;
+      }
     }
   }
-}
+
+ private:
+  Result<void> position(int64_t offset) {
+    ++cost_.seeks;
+    if (!reader_) {
+      auto r = log_.reader(tp_, offset);
+      if (!r.ok()) return unavailable("reader of " + where(), r.error());
+      reader_ = std::move(r).value();
+      return {};
+    }
+    if (auto s = reader_->seek(offset); !s) return unavailable("seek in " + where(), s.error());
+    return {};
+  }
+
+  Result<std::vector<log::Record>> read(size_t max_records) {
+    const auto now = Clock::now();
+    if (now >= deadline_)
+      return make_error(Errc::unavailable, "site events: " + where() + " not read in time");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now);
+    auto got = reader_->read(std::min(left, kReadSlice), std::max<size_t>(max_records, 1));
+    if (!got.ok()) return unavailable("reading " + where(), got.error());
+    cost_.records_read += static_cast<int64_t>(got->size());
+    return got;
+  }
+
+  // Not silent: a position without its record is an index (or log) defect.
+  void missing(const EventPosition& p) {
+    ++cost_.missing;
+    std::cerr << "site log: site " << site_.str() << " seq " << p.seq << ": the read model names "
+              << tp_.topic << "[" << p.partition << "]@" << p.offset
+              << " but the log has no record of the site there\n";
+  }
+
+  std::string where() const { return tp_.topic + "[" + std::to_string(tp_.partition) + "]"; }
+
+  log::EventLog& log_;
+  log::TopicPartition tp_;
+  const SiteId& site_;
+  int64_t end_;
+  Clock::time_point deadline_;
+  SiteLogCost& cost_;
+  std::unique_ptr<log::Reader> reader_;
+};
 
 }  // namespace
 
-Result<void> for_each_site_event(log::EventLog& log, const SiteId& site, int64_t after_seq,
-                                 const std::function<bool(std::string_view)>& sink,
-                                 std::chrono::milliseconds deadline) {
-  return scan_site(log, site, deadline, [&](std::string_view value) {
-    if (seq_of(value) <= after_seq) return true;
-    return sink(value);
-  });
+SiteLog::SiteLog(log::EventLog& log, queries::ReadModel& index, SiteLogOptions options)
+    : log_(log), index_(index), options_(options) {
+  options_.index_page = std::max<int64_t>(options_.index_page, 1);
+  options_.max_gap = std::max<int64_t>(options_.max_gap, 1);
 }
 
-Result<std::vector<std::string>> read_site_events(log::EventLog& log, const SiteId& site, int64_t after_seq,
-                                                  size_t limit, std::chrono::milliseconds deadline) {
-  std::vector<std::string> out;
-  if (limit == 0) return out;
-  auto r = for_each_site_event(
-      log, site, after_seq,
-      [&](std::string_view value) {
-        out.emplace_back(value);
-        return out.size() < limit;
+Result<void> SiteLog::walk(const TenantId& tenant, const SiteId& site, std::optional<int64_t> after_seq,
+                           const SiteEventSink& sink, SiteLogCost& cost) {
+  const auto deadline = Clock::now() + options_.deadline;
+  const std::string topic(log::kEventsTopic);
+  auto partitions = log_.partition_count(topic);
+  if (!partitions.ok()) return unavailable("partitions of " + topic, partitions.error());
+  if (*partitions <= 0) return {};
+  log::TopicPartition tp{topic, log::partition_for(site.str(), *partitions)};
+  // Read before the index, so every position the index names is below it
+  // (the projector only indexes records it read) and the walk ends.
+  auto end = log_.end_offset(tp);
+  if (!end.ok()) return unavailable("end of " + topic, end.error());
+  Walk w(log_, tp, site, *end, deadline, cost);
+
+  int64_t index_after = after_seq.value_or(0);
+  for (;;) {
+    if (Clock::now() >= deadline) return make_error(Errc::unavailable, "site events: the index not read in time");
+    auto page = index_.site_event_positions(tenant, site, tp.partition, index_after, options_.index_page);
+    if (!page.ok()) {
+      if (page.error().code == Errc::internal) return page.error();
+      return unavailable("read model", page.error());
+    }
+    const auto& events = page->events;
+    cost.index_rows += static_cast<int64_t>(events.size());
+    for (size_t i = 0; i < events.size();) {
+      size_t j = i + 1;
+      while (j < events.size() && events[j].offset > events[j - 1].offset &&
+             events[j].offset - events[j - 1].offset <= options_.max_gap)
+        ++j;
+      auto more = w.indexed(std::span<const EventPosition>(events).subspan(i, j - i), sink);
+      if (!more) return more.error();
+      if (!*more) return {};
+      i = j;
+    }
+    if (static_cast<int64_t>(events.size()) < options_.index_page) {
+      auto more = w.tail(page->projected_to, after_seq, sink);
+      if (!more) return more.error();
+      return {};
+    }
+    index_after = events.back().seq;
+  }
+}
+
+Result<void> SiteLog::for_each(const TenantId& tenant, const SiteId& site, int64_t after_seq,
+                               const SiteEventSink& sink, SiteLogCost* cost) {
+  SiteLogCost local;
+  return walk(tenant, site, after_seq, sink, cost ? *cost : local);
+}
+
+Result<SiteEventsPage> SiteLog::read(const TenantId& tenant, const SiteId& site, int64_t after_seq, size_t limit,
+                                     size_t byte_budget, SiteLogCost* cost) {
+  SiteEventsPage page;
+  if (limit == 0) return page;
+  size_t bytes = 0;
+  int64_t last_seq = after_seq;
+  // The record after the last one that fits is read too (and dropped), so
+  // next_after_seq is set only when more events really follow.
+  auto r = for_each(
+      tenant, site, after_seq,
+      [&](int64_t seq, std::string_view value) {
+        const size_t need = value.size() + 1;
+        if (page.values.size() == limit || (!page.values.empty() && bytes + need > byte_budget)) {
+          page.next_after_seq = last_seq;
+          return false;
+        }
+        page.values.emplace_back(value);
+        bytes += need;
+        last_seq = seq;
+        return true;
       },
-      deadline);
+      cost);
   if (!r.ok()) return r.error();
-  return out;
+  return page;
 }
 
-Result<ChainReport> verify_site(log::EventLog& log, const SiteId& site, std::chrono::milliseconds deadline) {
+Result<ChainReport> SiteLog::verify(const TenantId& tenant, const SiteId& site, SiteLogCost* cost) {
   ChainVerifier verifier;
-  auto r = scan_site(log, site, deadline, [&](std::string_view value) {
-    verifier.add(value);
-    return true;
-  });
+  SiteLogCost local;
+  auto r = walk(
+      tenant, site, std::nullopt,
+      [&](int64_t, std::string_view value) {
+        verifier.add(value);
+        return true;
+      },
+      cost ? *cost : local);
   if (!r.ok()) return r.error();
   return verifier.finish();
 }

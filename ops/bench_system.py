@@ -111,9 +111,11 @@ def main():
 
         fresh_db("pw_bench")
         owner, reader = pg_url("owner", "pw_bench"), pg_url("reader", "pw_bench")
+        # One tenant at the full rate on purpose: no rate limit. Connection
+        # strings in the environment, as ops/run passes them.
         serve, port = start([os.path.join(BIN, "pagewright"), "serve", "--http", "127.0.0.1:0", "--data", data,
-                             "--pg", owner, "--pg-reader", reader, "--fsync", "true"], r"listening on http://[\d.]+:(\d+)",
-                            env)
+                             "--fsync", "true", "--rate-limit-tenant", "off", "--metrics", "off"],
+                            r"listening on http://[\d.]+:(\d+)", {**env, "PW_PG": owner, "PW_PG_READER": reader})
         try:
             token = sh(os.path.join(BIN, "pagewright"), "token", "--tenant", "t-bench", "--user", "u-bench",
                        "--role", "admin", "--ttl", "7200", env=env).strip()
@@ -141,11 +143,11 @@ def main():
         # Projection rebuild from the embedded log vs COPY of the rows it wrote.
         fresh_db("pw_bench_rebuild")
         out = sh(os.path.join(BIN, "pagewright"), "rebuild", "--log", "local:" + os.path.join(data, "log"),
-                 "--pg", pg_url("owner", "pw_bench_rebuild"))
+                 env={**os.environ, "PW_PG": pg_url("owner", "pw_bench_rebuild")})
         m = re.search(r"rebuilt: (\d+) events applied, \d+ skipped, in ([\d.e+-]+) s", out)
         events, rebuild_s = int(m.group(1)), float(m.group(2))
         fresh_db("pw_bench_copy")
-        sh(os.path.join(BIN, "pagewright"), "migrate", "--pg", pg_url("owner", "pw_bench_copy"))
+        sh(os.path.join(BIN, "pagewright"), "migrate", env={**os.environ, "PW_PG": pg_url("owner", "pw_bench_copy")})
         copy_s = 0.0
         for table in ("sites", "pages", "page_events"):
             rows = psql("-d", "pw_bench_rebuild", "-c", f"COPY {table} TO STDOUT")

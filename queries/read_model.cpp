@@ -246,6 +246,9 @@ void prepare_statements(pqxx::connection& c) {
                                           " FROM deployments WHERE site_id = $1 AND "
                                           "(requested_at, deployment_id) < ($2::timestamptz, $3) "
                                           "ORDER BY requested_at DESC, deployment_id DESC LIMIT $4");
+  c.prepare("pw_q_positions",
+            "SELECT seq, log_partition, log_offset FROM page_events WHERE site_id = $1 AND seq > $2 "
+            "ORDER BY seq LIMIT $3");
   c.prepare("pw_q_history",
             "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 ORDER BY seq LIMIT $2");
   c.prepare("pw_q_history_after",
@@ -505,6 +508,34 @@ Result<bool> ReadModel::wait_for_position(std::string_view position, std::chrono
         std::min<std::chrono::steady_clock::duration>(delay, deadline - now));
     delay = std::min(delay * 2, std::chrono::microseconds(10000));
   }
+}
+
+Result<SiteEventPositions> ReadModel::site_event_positions(const TenantId& tenant, const SiteId& site,
+                                                           int32_t partition, int64_t after_seq, int64_t limit) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (limit < 1 || limit > 100000) return invalid("limit", "limit must be between 1 and 100000");
+  if (!detail::is_plain_id(site.value)) return SiteEventPositions{};
+  return run<SiteEventPositions>(*pool_, config_.checkout_timeout, "site_event_positions", [&](Lease& lease)
+                                     -> Result<SiteEventPositions> {
+    // One snapshot for both reads: rows and offsets are committed together.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> t(lease.conn());
+    scope(t, tenant);
+    auto offset = t.exec_prepared("pw_q_offset", config_.projector, config_.topic, partition);
+    auto rows = t.exec_prepared("pw_q_positions", site.value, after_seq, limit);
+    t.commit();
+    SiteEventPositions out;
+    if (!offset.empty()) out.projected_to = offset[0][0].as<int64_t>();
+    out.events.reserve(rows.size());
+    for (const auto& r : rows) {
+      if (r[1].is_null() || r[2].is_null())
+        return make_error(Errc::unavailable, "the read model has no log position for seq " +
+                                                 r[0].as<std::string>() + " of site " + site.value +
+                                                 " (projected before positions were recorded): "
+                                                 "rebuild it with `pagewright rebuild`");
+      out.events.push_back({r[0].as<int64_t>(), r[1].as<int32_t>(), r[2].as<int64_t>()});
+    }
+    return out;
+  });
 }
 
 Result<void> ReadModel::ping() {

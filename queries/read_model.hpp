@@ -54,6 +54,24 @@ struct PageList {
   int64_t limit = kDefaultLimit;           // the limit that was applied
 };
 
+// Where one event of a site is in the log (pagewright.events), as the
+// projector recorded it in page_events.
+struct EventPosition {
+  int64_t seq = 0;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+// A page of a site's event positions, and where the projection stands in the
+// site's partition. The projector writes a batch's page_events rows and its
+// offsets in one transaction and both are read here in one snapshot, so every
+// record of the site below `projected_to` that the projector applied is in
+// the index, and records at or past it are not projected yet.
+struct SiteEventPositions {
+  std::vector<EventPosition> events;  // seq > after_seq, ascending, at most `limit`
+  int64_t projected_to = 0;           // the projection's next offset there (0 = none yet)
+};
+
 struct ReadModelConfig {
   // Blocking checkout waits at most this long for a free connection, then
   // fails with Errc::unavailable.
@@ -143,6 +161,16 @@ class ReadModel {
   // connection is held between polls. A malformed position → VALIDATION_ERROR
   // field "position"; database trouble → UNAVAILABLE / INTERNAL.
   Result<bool> wait_for_position(std::string_view position, std::chrono::milliseconds timeout);
+
+  // The site log's index (gateway/site_log): positions of the tenant's site's
+  // events with seq > after_seq, oldest first, at most `limit` (1..100000,
+  // else VALIDATION_ERROR "limit"), and the projection's stored next offset of
+  // `partition` (the site's partition), from one snapshot. An invisible site
+  // has no events. A row projected before positions were recorded (migration
+  // 0003) → UNAVAILABLE naming `pagewright rebuild`. Errors: VALIDATION_ERROR
+  // ("tenant", "limit"), UNAVAILABLE / INTERNAL.
+  Result<SiteEventPositions> site_event_positions(const TenantId& tenant, const SiteId& site, int32_t partition,
+                                                  int64_t after_seq, int64_t limit);
 
   // For /readyz: one trivial round trip (SELECT 1) on a pooled connection.
   Result<void> ping();

@@ -64,12 +64,12 @@ std::optional<Error> oversized_event(const std::vector<domain::DomainEvent>& eve
     env.causation_id = env.command_id;
     env.prev_hash = kGenesisHash;
     const nlohmann::json data = domain::event_data(event);
-    const size_t bytes = encode(env).size() - 2 + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+    const size_t bytes = encode(env).size() - 2 + domain::json_bytes(data);
     if (bytes <= domain::kMaxEventBytes) continue;
     std::string field = "data";  // named by its largest member, which made it too big
     size_t largest = 0;
     for (auto it = data.begin(); it != data.end(); ++it) {
-      const size_t n = it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+      const size_t n = domain::json_bytes(*it);
       if (n > largest) {
         largest = n;
         field = it.key();

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "events/private_files.hpp"
+
 namespace pw::workers {
 namespace {
 
@@ -24,10 +26,11 @@ SnapshotStore::SnapshotStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db
 SnapshotStore::~SnapshotStore() = default;
 
 Result<std::unique_ptr<SnapshotStore>> SnapshotStore::open(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Errc::unavailable, "snapshot store: " + ec.message());
+  // Folded state of every tenant's sites: private to this user.
+  if (auto made = files::make_private_dir(dir); !made)
+    return make_error(Errc::unavailable, "snapshot store: " + made.error().message);
   rocksdb::Options options;
+  options.env = files::private_rocksdb_env();
   options.create_if_missing = true;
   options.compression = rocksdb::kLZ4Compression;
   rocksdb::DB* raw = nullptr;

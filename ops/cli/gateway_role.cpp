@@ -11,6 +11,7 @@
 #include "gateway/http_server.hpp"
 #include "gateway/static_host.hpp"
 #include "ops/cli/host_port.hpp"
+#include "ops/cli/observability.hpp"
 #include "queries/read_model.hpp"
 
 namespace pw::cli {
@@ -40,6 +41,29 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
       ->envname("PW_JWT_SECRET");
   cmd.add_option("--sites", o.sites, "deploy store whose live deploys GET /sites/{subdomain}/… serves")
       ->envname("PW_SITES");
+  const auto check_limit = [](const std::string& spec) {
+    auto parsed = gateway::parse_rate_limit(spec);
+    return parsed.ok() ? std::string() : parsed.error().message;
+  };
+  cmd.add_option("--rate-limit-tenant", o.rate_limit_tenant,
+                 "requests per tenant on /v1: RATE/s|min|h[,burst=N] (burst default: 10 s of the rate), or off")
+      ->envname("PW_RATE_LIMIT_TENANT")
+      ->check(check_limit)
+      ->capture_default_str();
+  cmd.add_option("--rate-limit-address", o.rate_limit_address,
+                 "requests per client address on /sites/, /previews/ and unauthenticated /v1, as "
+                 "--rate-limit-tenant")
+      ->envname("PW_RATE_LIMIT_ADDRESS")
+      ->check(check_limit)
+      ->capture_default_str();
+  cmd.add_option("--trusted-proxy", o.trusted_proxies,
+                 "address of a reverse proxy whose X-Forwarded-For names the client (repeatable; default: none, "
+                 "the socket's address counts)")
+      ->envname("PW_TRUSTED_PROXIES")
+      ->delimiter(',');
+  cmd.add_option("--metrics", o.metrics, "HOST:PORT to serve GET /metrics and /healthz on (keep it private), or off")
+      ->envname("PW_METRICS")
+      ->capture_default_str();
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -69,7 +93,15 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
       return 1;
     }
   }
-  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, {o.jwt_secret});
+  gateway::GatewayOptions options{o.jwt_secret};
+  auto tenant_limit = gateway::parse_rate_limit(o.rate_limit_tenant);
+  if (!tenant_limit.ok()) return fail("--rate-limit-tenant", tenant_limit.error());
+  auto address_limit = gateway::parse_rate_limit(o.rate_limit_address);
+  if (!address_limit.ok()) return fail("--rate-limit-address", address_limit.error());
+  options.tenant_limit = *tenant_limit;
+  options.address_limit = *address_limit;
+  options.trusted_proxies = o.trusted_proxies;
+  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, std::move(options));
 
   gateway::HttpServerConfig config;
   config.host = address->host;
@@ -81,6 +113,17 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   if (!server.ok()) return fail("http", server.error());
   // On stdout, one line, so that scripts and tests can learn the port.
   std::cout << "pagewright: listening on http://" << address->host << ":" << (*server)->port() << std::endl;
+  // Its own listener (loopback by default): operators' numbers are not the API's.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (o.metrics != "off" && !o.metrics.empty()) {
+    auto started = MetricsEndpoint::start(o.metrics, metrics);
+    if (!started.ok()) {
+      (*server)->shutdown(std::chrono::seconds(1));
+      (*bus)->close();
+      return fail("metrics", started.error());
+    }
+    metrics_endpoint = std::move(started).value();
+  }
 
   stop.wait();
   std::cerr << "pagewright: draining" << std::endl;

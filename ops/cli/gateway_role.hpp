@@ -2,6 +2,7 @@
 // The HTTP gateway role, shared by `pagewright gateway` (against Kafka) and
 // `pagewright serve` (every role in one process).
 #include <string>
+#include <vector>
 
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
@@ -21,12 +22,21 @@ struct GatewayRoleOptions {
   std::string pg;                       // else this login, switching to pagewright_reader
   std::string jwt_secret;
   std::string sites;                    // deploy store served at /sites/…; empty: off
+  // Rate limits (gateway/rate_limit.hpp parse_rate_limit). An editor's bursts
+  // (opening a site loads tens of resources) and a team's sustained edits stay
+  // far below them; a runaway script is cut to the sustained rate within its
+  // first 300 requests.
+  std::string rate_limit_tenant = "30/s,burst=300";
+  std::string rate_limit_address = "50/s,burst=500";
+  std::vector<std::string> trusted_proxies;
+  std::string metrics = "127.0.0.1:9464";  // HOST:PORT of GET /metrics, or "off"
 };
 
-// Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret, --sites.
+// Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,
+// --sites, --rate-limit-tenant, --rate-limit-address, --trusted-proxy, --metrics.
 void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
 
-// Serves HTTP until `stop` is raised, then drains: /readyz fails, in-flight
+// Serves HTTP (and the metrics listener) until `stop` is raised, then drains: /readyz fails, in-flight
 // requests finish, the command bus closes. Prints "listening on http://HOST:PORT"
 // to stdout once accepting. Returns the process exit code.
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop);

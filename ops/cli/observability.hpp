@@ -1,7 +1,7 @@
 #pragma once
-// What a worker process shows operators: its metrics over HTTP (`--metrics
-// HOST:PORT`: GET /metrics and /healthz), and the projection lag, measured
-// every second where projections run.
+// What a process shows operators: its metrics over HTTP on a listener of
+// their own (`--metrics HOST:PORT`: GET /metrics and /healthz; never the API
+// port), and the projection lag, measured every second where projections run.
 #include <atomic>
 #include <memory>
 #include <string>

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "events/log.hpp"
+#include "events/private_files.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/gateway_role.hpp"
 #include "ops/cli/observability.hpp"
@@ -29,12 +30,28 @@ struct ServeOptions {
   GatewayRoleOptions gateway;
 };
 
+// The data directory holds every tenant's drafts (log/, snapshots/, each
+// 0700): 0700 itself, or 0711 when the published deploy store lies inside it,
+// so that a web server of another user can reach sites/ by name (and list
+// nothing).
+Result<void> make_data_dir(const std::filesystem::path& data, const std::filesystem::path& sites) {
+  if (auto made = files::make_private_dir(data); !made) return made;
+  std::error_code ec;
+  const auto inside = std::filesystem::weakly_canonical(sites, ec).lexically_relative(
+      std::filesystem::weakly_canonical(data, ec));
+  if (!ec && !inside.empty() && *inside.begin() != ".." && *inside.begin() != ".")
+    std::filesystem::permissions(data, std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                           std::filesystem::perms::others_exec,
+                                 ec);
+  if (ec) return make_error(Errc::unavailable, "cannot set the mode of " + data.string() + ": " + ec.message());
+  return {};
+}
+
 int run_serve(ServeOptions o) {
   block_stop_signals();
-  std::error_code ec;
-  std::filesystem::create_directories(o.data, ec);
-  if (ec) {
-    std::cerr << "serve: cannot create " << o.data << ": " << ec.message() << "\n";
+  if (o.gateway.sites.empty()) o.gateway.sites = (std::filesystem::path(o.data) / "sites").string();
+  if (auto made = make_data_dir(o.data, o.gateway.sites); !made) {
+    std::cerr << "serve: " << made.error().message << "\n";
     return 1;
   }
   o.gateway.pg = o.pg;
@@ -62,7 +79,6 @@ int run_serve(ServeOptions o) {
                      pools, fail);
   start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
-  if (o.gateway.sites.empty()) o.gateway.sites = (std::filesystem::path(o.data) / "sites").string();
   o.builds.sites_dir = o.gateway.sites;
   start_build_pool(**log, o.builds, o.build_threads, workers_stop, &metrics, pools, fail);
 

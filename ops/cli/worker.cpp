@@ -20,7 +20,7 @@ struct WorkerOptions {
   std::string pg;
   std::string data = "var/worker";
   int threads = 1;
-  std::string metrics;  // HOST:PORT for GET /metrics; empty: not served
+  std::string metrics;  // HOST:PORT for GET /metrics; empty or "off": not served
   std::string sites = "var/sites";
   BuildPoolOptions builds;
 };
@@ -46,7 +46,7 @@ int run_worker(const WorkerOptions& o) {
 
   gateway::Metrics metrics;
   std::unique_ptr<MetricsEndpoint> endpoint;
-  if (!o.metrics.empty()) {
+  if (!o.metrics.empty() && o.metrics != "off") {
     auto started = MetricsEndpoint::start(o.metrics, metrics);
     if (!started.ok()) {
       std::cerr << "worker: metrics: " << started.error().message << "\n";
@@ -97,7 +97,7 @@ Runner add_worker(CLI::App& app) {
       ->envname("PW_SITES")
       ->capture_default_str();
   add_build_options(*cmd, o->builds);
-  cmd->add_option("--metrics", o->metrics, "HOST:PORT to serve GET /metrics and /healthz on (default: off)")
+  cmd->add_option("--metrics", o->metrics, "HOST:PORT to serve GET /metrics and /healthz on, or off (the default)")
       ->envname("PW_METRICS");
   return [cmd, o]() -> int {
     if (!*cmd) return -1;

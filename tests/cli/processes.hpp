@@ -49,7 +49,30 @@ struct Child {
   }
 };
 
-inline Child spawn(std::vector<std::string> args) {
+// The child's environment: this process's, with `env` ("NAME=value") added or
+// replacing. Connection strings go there, never into argv (where `ps` shows
+// them). Tests run in parallel, so a child takes no fixed metrics port unless
+// asked: PW_METRICS defaults to off.
+inline std::vector<std::string> child_environment(const std::vector<std::string>& env) {
+  std::vector<std::string> out;
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  auto overridden = [&](const std::string& name) {
+    for (const auto& e : env)
+      if (name_of(e) == name) return true;
+    return false;
+  };
+  bool metrics = false;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    if (name_of(entry) == "PW_METRICS") metrics = true;
+    if (!overridden(name_of(entry))) out.push_back(entry);
+  }
+  out.insert(out.end(), env.begin(), env.end());
+  if (!metrics && !overridden("PW_METRICS")) out.push_back("PW_METRICS=off");
+  return out;
+}
+
+inline Child spawn(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
   int fds[2];
   if (::pipe(fds) != 0) return Child{};
   posix_spawn_file_actions_t actions;
@@ -59,8 +82,12 @@ inline Child spawn(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> environment = child_environment(env);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
   Child c;
-  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {

@@ -46,8 +46,8 @@ TEST_F(SplitProcesses, CommandAndProjectionWorkersFillTheReadModel) {
 
   const auto data = std::filesystem::temp_directory_path() / ("pw-split-" + std::to_string(::getpid()));
   Child commands = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
-  Child projector1 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
-  Child projector2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
+  Child projector1 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri}, {"PW_PG=" + owner_});
+  Child projector2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri}, {"PW_PG=" + owner_});
 
   // Each home page reaches version 4 (PageCreated + 3 ComponentAdded).
   pqxx::connection c(owner_);

@@ -18,7 +18,8 @@ class WorkerMetrics : public PgTest {};
 TEST_F(WorkerMetrics, ProjectionWorkerServesLagPerPartition) {
   const auto dir = std::filesystem::temp_directory_path() / ("pw-worker-metrics-" + db_);
   Child worker = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", "local:" + (dir / "log").string(),
-                        "--pg", owner_, "--metrics", "127.0.0.1:0"});
+                        "--metrics", "127.0.0.1:0"},
+                       {"PW_PG=" + owner_});
   const uint16_t port = read_listening_port(worker.out);
   ASSERT_NE(port, 0) << "the worker did not print its metrics address";
   HttpClient http("127.0.0.1", port);

@@ -97,6 +97,20 @@ TEST(Library, EverySchemaLoadsAndAcceptsItsMinimalProps) {
   }
 }
 
+// A pattern-checked prop far over its maxLength is refused by length: the
+// regex that checks the pattern would recurse once per character.
+TEST(Library, LongStringsAreRefusedBeforeTheirPatternIsMatched) {
+  for (const char* prop : {"anchor", "background"}) {
+    auto r = validate_component_props("Section", {{prop, std::string(1 << 20, 'a')}});
+    ASSERT_FALSE(r.ok()) << prop;
+    EXPECT_EQ(r.error().code, Errc::unprocessable);
+    ASSERT_EQ(r.error().details.size(), 1u);
+    EXPECT_EQ(r.error().details[0].field, std::string("props.") + prop);
+  }
+  EXPECT_TRUE(validate_component_props("Section", {{"anchor", "a" + std::string(63, 'b')}}).ok());
+  EXPECT_FALSE(validate_component_props("Section", {{"anchor", "a" + std::string(64, 'b')}}).ok());
+}
+
 TEST(Library, RichPropsValidate) {
   EXPECT_TRUE(validate_component_props(
                   "Section", {{"background", "#fafafa"}, {"padding", "large"}, {"anchor", "top"}})

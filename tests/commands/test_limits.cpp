@@ -3,6 +3,7 @@
 // limit passes, one over fails with its code and field).
 #include <gmock/gmock.h>
 
+#include <cstdint>
 #include <functional>
 #include <ostream>
 
@@ -248,6 +249,15 @@ TEST(Limits, EveryCcButTabCrLfIsRefused) {
   EXPECT_EQ(first_refused_control("x\xc2\x9f"), 0x9fu);
 }
 
+TEST(Limits, JsonBytesIsTheDumpedSize) {
+  const json values[] = {
+      nullptr, true, false, 0, -1, 7, INT64_MIN, INT64_MAX, UINT64_MAX, 1.5, -0.25, 1e300, 3.0,
+      "", "plain", "\"q\" \\ / \b\f\n\r\t \x01\x1f \x7f caf\xc3\xa9 \xe2\x80\xae \xf0\x9f\x98\x80",
+      json::array(), json::object(), json{{"a", {1, "x", nullptr, {{"k\n", 2.5}}}}, {"b", json::object()}},
+  };
+  for (const json& v : values) EXPECT_EQ(json_bytes(v), v.dump().size()) << v.dump();
+}
+
 TEST(Limits, ContentBytesIsTheSerializedContent) {
   for (const SiteState& s : {sample(), deep(32), nearly_full()}) {
     for (const auto& [id, p] : s.pages) {
@@ -382,3 +392,36 @@ TEST(SettingsEvents, EachVersionDecodesOnlyItsOwnShape) {
 
 }  // namespace
 }  // namespace pw::domain::test
+
+namespace pw::domain {
+namespace {
+
+TEST(ReportText, StorableTextReplacesWhatCannotBeStoredAndCutsAtTheLimit) {
+  EXPECT_EQ(storable_text("plain", 10), "plain");
+  EXPECT_EQ(storable_text(std::string("a\0b\x1b[1m\tc\n", 10), 20), "a\xef\xbf\xbd" "b\xef\xbf\xbd[1m\tc\n");
+  EXPECT_EQ(storable_text("x\xff\xc0\xafy\xc2\x85", 20), "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy\xef\xbf\xbd");
+  EXPECT_EQ(storable_text("\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 3), "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80");
+  EXPECT_EQ(storable_text("abcdef", 4), "abc\xe2\x80\xa6");
+  EXPECT_EQ(utf8_length(storable_text(std::string(5000, 'z'), kMaxReportLine)), int64_t(kMaxReportLine));
+}
+
+TEST(ReportText, AFittedLogIsWithinEveryReportLimit) {
+  std::vector<std::string> log;
+  for (int i = 0; i < 500; ++i) log.push_back(std::string("page \0\xff ", 8) + std::string(3000, 'x'));
+  fit_report_log(log);
+  ASSERT_LE(log.size(), kMaxReportLines);
+  size_t bytes = 0;
+  for (const auto& line : log) {
+    EXPECT_TRUE(valid_text(line, kMaxReportLine, true)) << line.substr(0, 40);
+    EXPECT_FALSE(first_refused_control(line).has_value());
+    bytes += line.size();
+  }
+  EXPECT_LE(bytes, kMaxReportLogBytes + 64);
+  EXPECT_NE(log.back().find("more line(s) left out"), std::string::npos) << log.back();
+  std::vector<std::string> small = {"one", "two"};
+  fit_report_log(small);
+  EXPECT_EQ(small, (std::vector<std::string>{"one", "two"}));
+}
+
+}  // namespace
+}  // namespace pw::domain

@@ -61,7 +61,8 @@ class Chaos : public PgTest {
   Child command_worker() {
     return spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri_, "--data", data_.string()});
   }
-  Child projection_worker() { return spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri_, "--pg", owner_}); }
+  Child projection_worker() { return spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri_}, {"PW_PG=" + owner_});
+  }
 
   std::string uri_;
   std::filesystem::path data_;
@@ -100,8 +101,10 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
            !pqxx::work(c).exec1("SELECT to_regclass('public.projection_offsets') IS NOT NULL")[0].as<bool>())
       std::this_thread::sleep_for(100ms);
   }
-  gw_ = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri_, "--pg", owner_, "--pg-reader", reader_,
-               "--http-threads", "2"});
+  // The clients send as fast as the gateway answers, as one tenant: no rate limit.
+  gw_ = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri_, "--http-threads", "2",
+               "--rate-limit-tenant", "off"},
+              {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
   const uint16_t port = read_listening_port(gw_.out);
   ASSERT_NE(port, 0);
   const Tokens tokens = make_tokens(kSecret, db_);
@@ -211,7 +214,7 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
   }
   const std::string rebuild = conninfo_with(owner_, {{"dbname", rebuild_db_}});
   const std::string live = read_model_dump(owner_, tenant);
-  Child rebuilder = spawn({PW_BINARY, "rebuild", "--log", uri_, "--pg", rebuild});
+  Child rebuilder = spawn({PW_BINARY, "rebuild", "--log", uri_}, {"PW_PG=" + rebuild});
   char line[512] = {};
   ASSERT_NE(std::fgets(line, sizeof line, rebuilder.out), nullptr) << "rebuild printed nothing";
   EXPECT_EQ(std::string(line).rfind("rebuilt: ", 0), 0u) << line;

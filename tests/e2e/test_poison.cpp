@@ -36,8 +36,9 @@ namespace fs = std::filesystem;
 
 const std::string kSecret = "poison-secret-0123456789abcdef0123456789abcdef";
 
-// spawn(), with the child's stderr appended to `err` (its log lines).
-Child spawn_logged(std::vector<std::string> args, const fs::path& err) {
+// spawn(), with the child's stderr appended to `err` (its log lines) and
+// `env` added to its environment (connection strings never go in argv).
+Child spawn_logged(std::vector<std::string> args, const fs::path& err, const std::vector<std::string>& env = {}) {
   int fds[2];
   if (::pipe(fds) != 0) return Child{};
   posix_spawn_file_actions_t actions;
@@ -48,8 +49,12 @@ Child spawn_logged(std::vector<std::string> args, const fs::path& err) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> environment = child_environment(env);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
   Child c;
-  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {
@@ -96,14 +101,16 @@ class Poison : public PgTest {
     PgTest::TearDown();
   }
 
+  std::vector<std::string> pg_env() const { return {"PW_PG=" + owner_, "PW_PG_READER=" + reader_}; }
+
   // Starts every role; returns the HTTP port (0 if something did not start).
   uint16_t start() {
     if (!kafka_) {
-      serve_ = spawn_logged({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--pg", owner_,
-                             "--pg-reader", reader_},
-                            data_ / "serve.err");
+      serve_ = spawn_logged({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--metrics",
+                             "127.0.0.1:0"},
+                            data_ / "serve.err", pg_env());
       const uint16_t port = read_listening_port(serve_.out);
-      projections_metrics_ = builds_metrics_ = port;
+      projections_metrics_ = builds_metrics_ = read_listening_port(serve_.out);
       return port;
     }
     if (broker_.pid <= 0) {
@@ -114,9 +121,9 @@ class Poison : public PgTest {
       uri_ = "kafka:" + bootstrap +
              "?consumer.session.timeout.ms=3000&consumer.heartbeat.interval.ms=500&consumer.fetch.wait.max.ms=10";
     }
-    projections_ = spawn_logged({PW_BINARY, "worker", "--pool", "projections", "--log", uri_, "--pg", owner_,
-                                 "--metrics", "127.0.0.1:0"},
-                                data_ / "projections.err");
+    projections_ = spawn_logged({PW_BINARY, "worker", "--pool", "projections", "--log", uri_, "--metrics",
+                                 "127.0.0.1:0"},
+                                data_ / "projections.err", pg_env());
     projections_metrics_ = read_listening_port(projections_.out);
     commands_ = spawn_logged({PW_BINARY, "worker", "--pool", "commands", "--log", uri_, "--data",
                               (data_ / "processors").string()},
@@ -132,9 +139,9 @@ class Poison : public PgTest {
              !pqxx::work(c).exec1("SELECT to_regclass('public.projection_offsets') IS NOT NULL")[0].as<bool>())
         std::this_thread::sleep_for(100ms);
     }
-    gw_ = spawn_logged({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri_, "--pg", owner_, "--pg-reader",
-                        reader_, "--sites", (data_ / "sites").string()},
-                       data_ / "gateway.err");
+    gw_ = spawn_logged({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri_, "--sites",
+                        (data_ / "sites").string()},
+                       data_ / "gateway.err", pg_env());
     return read_listening_port(gw_.out);
   }
 
@@ -350,9 +357,8 @@ void Poison::run() {
     pqxx::connection c(admin_);
     pqxx::nontransaction(c).exec("CREATE DATABASE " + c.quote_name(rebuild_db_));
   }
-  Child rebuilder = spawn_logged({PW_BINARY, "rebuild", "--log", kafka_ ? uri_ : "local:" + (data_ / "log").string(),
-                                  "--pg", conninfo_with(owner_, {{"dbname", rebuild_db_}})},
-                                 data_ / "rebuild.log");
+  Child rebuilder = spawn_logged({PW_BINARY, "rebuild", "--log", kafka_ ? uri_ : "local:" + (data_ / "log").string()},
+                                 data_ / "rebuild.log", {"PW_PG=" + conninfo_with(owner_, {{"dbname", rebuild_db_}})});
   char line[512] = {};
   ASSERT_NE(std::fgets(line, sizeof line, rebuilder.out), nullptr) << "rebuild printed nothing";
   EXPECT_EQ(std::string(line).rfind("rebuilt: ", 0), 0u) << line;
@@ -407,7 +413,8 @@ TEST_F(Poison, AnOutageIsRetriedWithBackoffAndFewErrorLines) {
   auto read = read_after(http, "/v1/pages/" + page_id, t.viewer, edit.json()["data"].value("position", ""));
   ASSERT_EQ(read.status, 200) << read.body;
   EXPECT_EQ(read.json()["data"].value("title", ""), "During");
-  EXPECT_EQ(metric(http.get("/metrics", "").body, "dead_letters_total{pool=\"projections\"}"), "0");
+  HttpClient operators("127.0.0.1", projections_metrics_);
+  EXPECT_EQ(metric(operators.get("/metrics", "").body, "dead_letters_total{pool=\"projections\"}"), "0");
   ASSERT_EQ(stop(serve_, 30s), 0);
 
   size_t failed = 0, recovered = 0;

@@ -40,8 +40,8 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   const auto data = std::filesystem::temp_directory_path() / ("pw-split-http-" + db_);
 
   // Projection workers first: they migrate the fresh database.
-  Child p1 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
-  Child p2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri, "--pg", owner_});
+  Child p1 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri}, {"PW_PG=" + owner_});
+  Child p2 = spawn({PW_BINARY, "worker", "--pool", "projections", "--log", uri}, {"PW_PG=" + owner_});
   Child c1 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   Child c2 = spawn({PW_BINARY, "worker", "--pool", "commands", "--log", uri, "--data", data.string()});
   const std::string sites = (data / "sites").string();
@@ -54,10 +54,13 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
       std::this_thread::sleep_for(100ms);
     }
   }
-  Child gw = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri, "--pg", owner_, "--pg-reader",
-                    reader_, "--sites", sites});
+  Child gw = spawn({PW_BINARY, "gateway", "--http", "127.0.0.1:0", "--log", uri, "--sites", sites, "--metrics",
+                    "127.0.0.1:0"},
+                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
   const uint16_t port = read_listening_port(gw.out);
   ASSERT_NE(port, 0) << "gateway did not start listening";
+  const uint16_t metrics_port = read_listening_port(gw.out);
+  ASSERT_NE(metrics_port, 0) << "gateway did not print its metrics address";
 
   HttpClient http("127.0.0.1", port);
   const Tokens tokens = make_tokens(kSecret, db_);
@@ -80,6 +83,15 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   auto page = http.request("GET", "/sites/" + subdomain + "/opening-hours/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Warm bread"), std::string::npos);
+
+  // Metrics on the gateway's own listener, not on the API port.
+  EXPECT_EQ(http.request("GET", "/metrics").status, 404);
+  HttpClient operators("127.0.0.1", metrics_port);
+  auto metrics = operators.request("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("http_requests_total{route=\"create_page\",status=\"201\"}"), std::string::npos)
+      << metrics.body.substr(0, 2000);
+  EXPECT_NE(metrics.body.find("rate_limited_total{scope=\"tenant\"} 0"), std::string::npos);
 
   EXPECT_EQ(stop(gw, 30s), 0) << "gateway did not drain and exit cleanly";
   EXPECT_EQ(stop(b1, 30s), 0);

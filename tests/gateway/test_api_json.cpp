@@ -89,7 +89,8 @@ TEST(ParseBody, EmptyAndMalformedNameTheBytePosition) {
   for (const char* s : {"{", "{\"a\":1,}", "{\"a\":1} x", "{'a':1}", "{\"a\":01}", "   ",
                         "{\"a\":1e999}", "{\"a\":\"\x01\"}", "{/*c*/}"}) {
     auto r = parse_body(s);
-    expect_validation(r, "body");
+    // A string that is not text is named by its field; other errors by "body".
+    expect_validation(r, std::string_view(s) == "{\"a\":\"\x01\"}" ? "a" : "body");
     EXPECT_NE(r.error().details[0].message.find("malformed JSON at byte "), std::string::npos)
         << s;
   }
@@ -145,9 +146,15 @@ TEST(ParseBody, DuplicateKeysRefusedWithTheirPath) {
 TEST(ParseBody, InvalidUtf8Refused) {
   for (std::string s : {std::string("{\"a\":\"\xff\"}"), std::string("{\"a\":\"\xc0\xaf\"}"),
                         std::string("{\"a\":\"\xed\xa0\x80\"}"), std::string("{\"\xe9\":1}"),
-                        std::string("{\"a\":\"\\ud800\"}"), std::string("{\"a\":\"\xf4\x90\x80\x80\"}")}) {
+                        std::string("{\"a\":\"\\ud800\"}"), std::string("{\"a\":\"\xf4\x90\x80\x80\"}"),
+                        std::string("{\"s\":{\"k\":[1,\"\xff\"]}}"), std::string("{\"s\":{\"\xff\":1}}")}) {
     auto r = parse_body(s);
-    expect_validation(r, "body");
+    // The field of the value (or, for a bad key, of its object) is named.
+    const std::string field = s == "{\"\xe9\":1}"                 ? "body"
+                              : s.rfind("{\"s\":{\"k\"", 0) == 0 ? "s.k[1]"
+                              : s.rfind("{\"s\"", 0) == 0         ? "s"
+                                                                   : "a";
+    expect_validation(r, field);
     // The detail is always safe to serialise.
     EXPECT_TRUE(is_valid_utf8(r.error().details[0].message));
     EXPECT_NO_THROW((void)error_envelope(r.error(), "r", "t").dump());
@@ -167,14 +174,10 @@ TEST(ParseBody, ControlCharactersRefusedWithTheirPath) {
   for (const std::string& raw : refused) {
     const auto cp = raw.size() == 1 ? static_cast<unsigned char>(raw[0]) : static_cast<unsigned char>(raw[1]);
     std::snprintf(escape, sizeof escape, "\\u%04x", cp);
-    // Raw bytes: a JSON string may not hold raw C0 characters at all, so those
-    // are malformed JSON; raw DEL and C1 are valid JSON and refused as text.
-    if (cp >= 0x7f) {
-      expect_validation(parse_body("{\"title\":\"a" + raw + "b\"}"), "title");
-      expect_validation(parse_body("{\"a\":{\"k" + raw + "\":1}}"), "a.k" + raw);
-    } else {
-      expect_validation(parse_body("{\"title\":\"a" + raw + "b\"}"), "body");
-    }
+    // Raw bytes: raw C0 characters make the JSON malformed and raw DEL and C1
+    // are valid JSON refused as text; either way the field is named.
+    expect_validation(parse_body("{\"title\":\"a" + raw + "b\"}"), "title");
+    if (cp >= 0x7f) expect_validation(parse_body("{\"a\":{\"k" + raw + "\":1}}"), "a.k" + raw);
     // Escaped: \u0000 decodes to a real NUL, which is what cannot be stored.
     auto r = parse_body(std::string("{\"title\":\"a") + escape + "b\"}");
     expect_validation(r, "title");
@@ -219,7 +222,7 @@ TEST(ParseBody, TabCrLfAndOtherTextAccepted) {
 TEST(ParseBody, EscapedLoneSurrogatesRefused) {
   for (const char* s : {R"({"a":"\ud800"})", R"({"a":"\udfff"})", R"({"a":"x\ud83dy"})",
                         R"({"a":"\ude00\ud83d"})", R"({"\ud800":1})"}) {
-    expect_validation(parse_body(s), "body");
+    expect_validation(parse_body(s), std::string_view(s) == R"({"\ud800":1})" ? "body" : "a");
   }
   EXPECT_TRUE(parse_body(R"({"a":"\ud83d\ude00"})").ok());
 }

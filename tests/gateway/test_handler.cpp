@@ -2,6 +2,7 @@
 // HttpResponse it answers out. Behind it run the real parts — the embedded log,
 // a command processor, a projector into a scratch Postgres database, the
 // read model as the reader role — so each test checks what a client would see.
+#include "events/hash_chain.hpp"
 #include "tests/gateway/handler_fixture.hpp"
 
 namespace pw::gateway {
@@ -121,7 +122,7 @@ TEST_F(HandlerTest, OversizedBodyIs413AndUnknownRouteIs404) {
   EXPECT_EQ(wrong.header("Allow"), "GET, POST");
 }
 
-TEST_F(HandlerTest, ReadinessFailsWhileDrainingAndMetricsCountRequests) {
+TEST_F(HandlerTest, ReadinessFailsWhileDrainingAndMetricsCountRequestsButAreNotOnTheApiPort) {
   EXPECT_EQ(call("GET", "/readyz").response.status, 200);
   gateway_->set_draining(true);
   auto draining = call("GET", "/readyz");
@@ -131,15 +132,15 @@ TEST_F(HandlerTest, ReadinessFailsWhileDrainingAndMetricsCountRequests) {
   gateway_->set_draining(false);
 
   create_site("handler-metrics");
+  // Metrics have their own listener (ops/cli --metrics): the API answers 404.
   auto metrics = call("GET", "/metrics");
-  ASSERT_EQ(metrics.response.status, 200);
-  EXPECT_NE(metrics.header("Content-Type").find("text/plain"), std::string::npos);
-  EXPECT_NE(metrics.response.body.find("http_requests_total{route=\"create_site\",status=\"201\"} 1"),
-            std::string::npos)
-      << metrics.response.body.substr(0, 3000);
-  EXPECT_NE(metrics.response.body.find("commands_total{outcome=\"accepted\",type=\"CreateSite\"} 1"),
-            std::string::npos)
-      << metrics.response.body.substr(0, 3000);
+  EXPECT_EQ(metrics.response.status, 404);
+  EXPECT_EQ(metrics.body()["error"]["code"], "NOT_FOUND");
+  const std::string rendered = metrics_.render();
+  EXPECT_NE(rendered.find("http_requests_total{route=\"create_site\",status=\"201\"} 1"), std::string::npos)
+      << rendered.substr(0, 3000);
+  EXPECT_NE(rendered.find("commands_total{outcome=\"accepted\",type=\"CreateSite\"} 1"), std::string::npos)
+      << rendered.substr(0, 3000);
 }
 
 TEST_F(HandlerTest, ProtocolErrorsUseTheErrorFormat) {
@@ -149,6 +150,68 @@ TEST_F(HandlerTest, ProtocolErrorsUseTheErrorFormat) {
   EXPECT_EQ(body["success"], false);
   EXPECT_EQ(body["error"]["code"], "VALIDATION_ERROR");
   EXPECT_EQ(body["error"]["message"], "malformed request line");
+}
+
+// GET …/events pages: ?limit= above 10,000 is refused naming "limit"; a page
+// that stops early says where to continue (JSON: pagination.nextCursor,
+// NDJSON: X-Pagewright-Next-After-Seq), and the pages join into the exact,
+// linked stream.
+TEST_F(HandlerTest, EventsArePagedWithinTheCaps) {
+  const std::string site = create_site("handler-events");
+  std::string position;
+  for (int i = 0; i < 3; ++i) {
+    auto page = call("POST", "/v1/sites/" + site + "/pages", token(Role::editor),
+                     json{{"title", "Page " + std::to_string(i)}}.dump());
+    ASSERT_EQ(page.response.status, 201) << page.response.body;
+    position = page.body()["data"].value("position", "");
+  }
+  const std::string events = "/v1/sites/" + site + "/events";
+  auto too_many = call("GET", events + "?limit=10001", token(Role::viewer));
+  ASSERT_EQ(too_many.response.status, 400) << too_many.response.body;
+  EXPECT_EQ(too_many.body()["error"]["code"], "VALIDATION_ERROR");
+  ASSERT_FALSE(too_many.body()["error"]["details"].empty());
+  EXPECT_EQ(too_many.body()["error"]["details"][0]["field"], "limit");
+
+  auto first = call("GET", events + "?limit=2", token(Role::viewer), {}, {{"x-pagewright-after", position}});
+  ASSERT_EQ(first.response.status, 200) << first.response.body;
+  EXPECT_EQ(first.body()["data"].size(), 2u);
+  EXPECT_EQ(first.body()["pagination"]["nextCursor"], "2");
+  auto rest = call("GET", events + "?afterSeq=2&limit=2", token(Role::viewer));
+  ASSERT_EQ(rest.response.status, 200) << rest.response.body;
+  ASSERT_EQ(rest.body()["data"].size(), 2u);
+  EXPECT_EQ(rest.body()["data"][1]["seq"], 4);
+  EXPECT_TRUE(rest.body()["pagination"]["nextCursor"].is_null()) << "exactly full, nothing follows";
+
+  auto lines_of = [](test_support::Reply& r) {
+    std::string body = r.response.body;
+    if (r.response.next_chunk)
+      while (auto c = r.response.next_chunk()) body += *c;
+    std::vector<std::string> lines;
+    for (size_t at = 0, nl; (nl = body.find('\n', at)) != std::string::npos; at = nl + 1)
+      lines.push_back(body.substr(at, nl - at));
+    return lines;
+  };
+  const std::vector<std::pair<std::string, std::string>> ndjson{{"accept", "application/x-ndjson"}};
+  auto head = call("GET", events + "?limit=3", token(Role::viewer), {}, ndjson);
+  ASSERT_EQ(head.response.status, 200) << head.response.body;
+  EXPECT_EQ(head.header("Content-Type"), "application/x-ndjson");
+  EXPECT_EQ(head.header("X-Pagewright-Next-After-Seq"), "3");
+  auto tail = call("GET", events + "?afterSeq=3", token(Role::viewer), {}, ndjson);
+  ASSERT_EQ(tail.response.status, 200) << tail.response.body;
+  EXPECT_EQ(tail.header("X-Pagewright-Next-After-Seq"), "");
+  auto lines = lines_of(head);
+  for (auto& l : lines_of(tail)) lines.push_back(std::move(l));
+  ASSERT_EQ(lines.size(), 4u);
+  for (size_t i = 1; i < lines.size(); ++i)
+    EXPECT_EQ(json::parse(lines[i])["prevHash"], sha256_hex(lines[i - 1])) << "line " << i;
+
+  // Another tenant's next edit still becomes visible.
+  auto other = call("POST", "/v1/sites", token(Role::admin, "t-other"),
+                    json{{"name", "Other"}, {"subdomain", "handler-events-other"}}.dump());
+  ASSERT_EQ(other.response.status, 201) << other.response.body;
+  auto seen = call("GET", "/v1/sites/" + other.body()["data"].value("siteId", ""), token(Role::viewer, "t-other"),
+                   {}, {{"x-pagewright-after", other.body()["data"].value("position", "")}});
+  EXPECT_EQ(seen.response.status, 200) << seen.response.body;
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ TEST_F(DeploymentsTest, PublishBuildsShipsAndServesTheSite) {
   EXPECT_FALSE(d["startedAt"].is_null());
   EXPECT_FALSE(d["finishedAt"].is_null());
   EXPECT_TRUE(d["durations"].contains("buildMs"));
-  const std::string metrics = call("GET", "/metrics").response.body;
+  const std::string metrics = metrics_.render();
   EXPECT_NE(metrics.find("deployments_total{outcome=\"succeeded\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("deployment_build_seconds_count 1"), std::string::npos);
 

@@ -161,5 +161,29 @@ TEST_F(LimitsTest, PageContentOver1MiBIs413) {
   another_tenant_still_served("limits-content-next");
 }
 
+// A merge patch padded with keys that remove nothing fits the 1 MiB body but
+// would make a ComponentPropsUpdated event (which carries the patch) over
+// 512 KiB: the command processor refuses it whole.
+TEST_F(LimitsTest, AnEventOver512KiBIs413AndAppendsNothing) {
+  const std::string site = create_site("limits-event");
+  const std::string page = create_page(site);
+  auto added = call("POST", "/v1/pages/" + page + "/components", token(Role::editor),
+                    R"({"type":"Text","props":{"text":"short"}})");
+  ASSERT_EQ(added.response.status, 201) << added.response.body;
+  const std::string component = added.body()["data"].value("componentId", "");
+  json patch = {{"text", "changed"}};
+  for (int i = 0; i < 45000; ++i) patch["pad" + std::to_string(100000 + i)] = nullptr;
+  const std::string body = json{{"props", patch}}.dump();
+  ASSERT_LT(body.size(), size_t{1} << 20);
+  auto r = call("PATCH", "/v1/pages/" + page + "/components/" + component, token(Role::editor), body);
+  expect_error(r, 413, "PAYLOAD_TOO_LARGE", "patch");
+  EXPECT_NE(r.body()["error"]["details"][0].value("message", "").find("524288"), std::string::npos);
+  EXPECT_EQ(events_of(site), 3) << "SiteCreated, PageCreated, ComponentAdded";
+  auto small = call("PATCH", "/v1/pages/" + page + "/components/" + component, token(Role::editor),
+                    R"({"props":{"text":"changed"}})");
+  EXPECT_EQ(small.response.status, 200) << small.response.body;
+  another_tenant_still_served("limits-event-next");
+}
+
 }  // namespace
 }  // namespace pw::gateway

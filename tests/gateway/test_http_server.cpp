@@ -230,6 +230,8 @@ TEST(HttpServer, KeepAliveThreeRequestsOneConnection) {
   EXPECT_EQ(q.header("x-custom-header"), "Abc");
   EXPECT_EQ(q.header("authorization"), "Bearer T");
   EXPECT_EQ(q.header("host"), "t");
+  // The client's address comes from the socket (rate limits count by it).
+  EXPECT_EQ(q.peer, "127.0.0.1");
   int custom = 0;
   for (const auto& [n, v] : q.headers) {
     for (char ch : n) EXPECT_FALSE(std::isupper(static_cast<unsigned char>(ch))) << n;

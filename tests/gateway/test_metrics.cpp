@@ -22,6 +22,7 @@ namespace {
 
 using pw::gateway::CommandOutcome;
 using pw::gateway::Metrics;
+using pw::gateway::RateScope;
 using pw::gateway::RouteId;
 
 // The client metric of family `name` whose labels are exactly `labels`.
@@ -62,6 +63,7 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
       {"deployments_total", prometheus::MetricType::Counter},
       {"deployment_build_seconds", prometheus::MetricType::Histogram},
       {"dead_letters_total", prometheus::MetricType::Counter},
+      {"rate_limited_total", prometheus::MetricType::Counter},
   };
   for (const auto& fam : m.registry()->Collect()) {
     auto it = want.find(fam.name);
@@ -84,6 +86,19 @@ TEST(Metrics, DeadLettersAreCountedPerPoolFromZeroAndNoOtherPoolMintsASeries) {
   EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "builds"}}), 1.0);
   EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "other"}}), 1.0);
   EXPECT_NE(m.render().find("dead_letters_total{pool=\"projections\"} 3"), std::string::npos) << m.render();
+}
+
+TEST(Metrics, RateLimitedIsCountedByScopeFromZero) {
+  Metrics m;
+  const std::string before = m.render();
+  EXPECT_NE(before.find("rate_limited_total{scope=\"tenant\"} 0"), std::string::npos) << before;
+  EXPECT_NE(before.find("rate_limited_total{scope=\"address\"} 0"), std::string::npos) << before;
+  m.count_rate_limited(RateScope::tenant);
+  m.count_rate_limited(RateScope::tenant);
+  m.count_rate_limited(RateScope::address);
+  const std::string after = m.render();
+  EXPECT_NE(after.find("rate_limited_total{scope=\"tenant\"} 2"), std::string::npos) << after;
+  EXPECT_NE(after.find("rate_limited_total{scope=\"address\"} 1"), std::string::npos) << after;
 }
 
 TEST(Metrics, UnlabelledSeriesExistBeforeTheFirstObservation) {

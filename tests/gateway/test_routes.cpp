@@ -56,9 +56,8 @@ TEST(Routes, EveryRouteMatchesWithItsParams) {
       {"GET", "/v1/commands/cmd-1", RouteId::get_command, {{"commandId", "cmd-1"}}},
       {"GET", "/healthz", RouteId::healthz, {}},
       {"GET", "/readyz", RouteId::readyz, {}},
-      {"GET", "/metrics", RouteId::metrics, {}},
   };
-  std::vector<bool> seen(24, false);
+  std::vector<bool> seen(23, false);
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.target);
     const MatchResult r = route(c.method, c.target);
@@ -76,7 +75,7 @@ TEST(Routes, EveryRouteMatchesWithItsParams) {
 
 TEST(Routes, NamesAndPatterns) {
   EXPECT_STREQ(route_name(RouteId::create_site), "create_site");
-  EXPECT_STREQ(route_name(RouteId::metrics), "metrics");
+  EXPECT_STREQ(route_name(RouteId::readyz), "readyz");
   EXPECT_STREQ(route_pattern(RouteId::move_component),
                "/v1/pages/{pageId}/components/{componentId}/move");
   EXPECT_STREQ(route_method(RouteId::remove_component), "DELETE");
@@ -118,7 +117,9 @@ TEST(Routes, MethodNotAllowedListsAllow) {
   EXPECT_EQ(route("GET", "/v1/pages/p1/components/c1/move").allow_header(), "POST");
   EXPECT_EQ(route("PUT", "/v1/sites/s1").allow_header(), "GET, PATCH");
   EXPECT_EQ(route("POST", "/healthz").allow_header(), "GET");
-  EXPECT_EQ(route("HEAD", "/metrics").allow_header(), "GET");
+  EXPECT_EQ(route("HEAD", "/readyz").allow_header(), "GET");
+  // Metrics have their own listener (--metrics), not the API port.
+  EXPECT_EQ(route("GET", "/metrics").kind, MatchResult::Kind::not_found);
   EXPECT_EQ(route("get", "/v1/sites").kind, MatchResult::Kind::method_not_allowed);  // case-sensitive
   EXPECT_EQ(route("POST", "/v1/sites/s1/audit/verify?x=1").allow_header(), "GET");
   EXPECT_FALSE(match("DELETE", "/v1/sites"));

@@ -139,6 +139,60 @@ TEST_F(LogConformance, OffsetsAreReturnedAndReadBack) {
   EXPECT_EQ(recs[0].offset, second->offsets[0]);
 }
 
+// A reader visits scattered records by seeking: forward past records it does
+// not want, back to one it read already, and to an offset a failed or other
+// batch's bookkeeping may occupy (it then gets the next record that exists).
+TEST_F(LogConformance, ReaderSeeksToScatteredOffsets) {
+  create("t.seek", 1);
+  std::vector<int64_t> offsets;
+  for (int batch = 0; batch < 5; ++batch) {
+    auto r = append({{"t.seek", "k", "v" + std::to_string(2 * batch), 0},
+                     {"t.seek", "k", "v" + std::to_string(2 * batch + 1), 0}});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    offsets.insert(offsets.end(), r->offsets.begin(), r->offsets.end());
+  }
+  auto reader = log_->reader({"t.seek", 0}, 0);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  // The first record wanted (index into offsets/values), read alone.
+  auto read_one = [&](size_t i) -> std::optional<Record> {
+    auto s = (*reader)->seek(offsets[i]);
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    const auto deadline = std::chrono::steady_clock::now() + backend_->settle();
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto got = (*reader)->read(200ms, 1);
+      EXPECT_TRUE(got.ok());
+      if (!got.ok()) return std::nullopt;
+      if (!got->empty()) return got->front();
+    }
+    return std::nullopt;
+  };
+  for (size_t i : {size_t{7}, size_t{2}, size_t{9}, size_t{0}, size_t{2}}) {
+    auto rec = read_one(i);
+    ASSERT_TRUE(rec.has_value()) << "offset " << offsets[i];
+    EXPECT_EQ(rec->offset, offsets[i]);
+    EXPECT_EQ(rec->value, "v" + std::to_string(i));
+  }
+  // After a seek, reading on continues in order from there.
+  ASSERT_TRUE((*reader)->seek(offsets[6]).ok());
+  std::vector<std::string> rest;
+  const auto deadline = std::chrono::steady_clock::now() + backend_->settle();
+  while (rest.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    auto got = (*reader)->read(200ms, 10);
+    ASSERT_TRUE(got.ok());
+    for (const auto& r : *got) rest.push_back(r.value);
+  }
+  EXPECT_EQ(rest, (std::vector<std::string>{"v6", "v7", "v8", "v9"}));
+  // Between two batches (a transaction marker on Kafka): the next record.
+  ASSERT_TRUE((*reader)->seek(offsets[1] + 1).ok());
+  auto got = (*reader)->read(backend_->settle(), 1);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->front().value, "v2");
+  auto bad = (*reader)->seek(-1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Errc::validation_error);
+}
+
 TEST_F(LogConformance, MultiTopicBatchIsVisibleTogether) {
   create("t.a", 2);
   create("t.b", 2);

@@ -323,6 +323,45 @@ TEST_F(ProjectedQueriesTest, WaitForPositionOfProjectedRecords) {
   EXPECT_GT(checked, 0);
 }
 
+// Each projected event's log position, in seq order, with the projection's
+// offset of the partition from the same snapshot; the record there is the event.
+TEST_F(ProjectedQueriesTest, EventPositionsNameTheRecordsInTheLog) {
+  const auto alpha = site_id_for_subdomain("alpha");
+  const int32_t partition = log::partition_for(alpha.str(), kPartitions);
+  auto all = rm_->site_event_positions(alpha_tenant_, alpha, partition, 0, 100);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->events.size(), 6u);
+  EXPECT_EQ(all->projected_to, end_[partition]);
+  auto reader = log_->reader({std::string(log::kEventsTopic), partition}, 0);
+  ASSERT_TRUE(reader.ok());
+  for (size_t i = 0; i < all->events.size(); ++i) {
+    const auto& e = all->events[i];
+    EXPECT_EQ(e.seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(e.partition, partition);
+    EXPECT_LT(e.offset, all->projected_to);
+    ASSERT_TRUE((*reader)->seek(e.offset).ok());
+    auto rec = (*reader)->read(1s, 1);
+    ASSERT_TRUE(rec.ok());
+    ASSERT_EQ(rec->size(), 1u);
+    EXPECT_EQ((*rec)[0].offset, e.offset);
+    EXPECT_EQ((*rec)[0].key, alpha.str());
+    EXPECT_EQ(decode((*rec)[0].value)->seq, e.seq);
+  }
+  auto page = rm_->site_event_positions(alpha_tenant_, alpha, partition, 2, 3);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events.size(), 3u);
+  EXPECT_EQ(page->events[0].seq, 3);
+  EXPECT_EQ(page->events[2].seq, 5);
+
+  // Another tenant sees no positions; bad arguments are validation errors.
+  auto foreign = rm_->site_event_positions(beta_tenant_, alpha, partition, 0, 100);
+  ASSERT_TRUE(foreign.ok());
+  EXPECT_TRUE(foreign->events.empty());
+  EXPECT_EQ(validation_field(rm_->site_event_positions(alpha_tenant_, alpha, partition, 0, 0)), "limit");
+  EXPECT_EQ(validation_field(rm_->site_event_positions(alpha_tenant_, alpha, partition, 0, 100001)), "limit");
+  EXPECT_EQ(validation_field(rm_->site_event_positions(TenantId{""}, alpha, partition, 0, 10)), "tenant");
+}
+
 // ---------------------------------------------------------------------------
 // Rows inserted by the owner (tenant set), for shapes the pipeline cannot make
 // cheaply: many rows, equal timestamps, literal wildcards, arbitrary offsets.

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands/deciders.hpp"
+#include "commands/validation.hpp"
 #include "events/dead_letter.hpp"
 #include "workers/careful_apply.hpp"
 #include "workers/command_record.hpp"
@@ -344,7 +345,17 @@ Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const dom
   return reported(report(env, "complete", domain::CompleteDeployment{std::move(done)}), true);
 }
 
+// A report is a command the deciders check like any other, and its text comes
+// from pages and errors: it is made storable and bounded here, so a report is
+// never refused and no deployment is left "building".
 Result<void> BuildWorker::report(const Envelope& env, const std::string& what, domain::Command command) {
+  if (auto* done = std::get_if<domain::CompleteDeployment>(&command)) domain::fit_report_log(done->outcome.log);
+  if (auto* failed = std::get_if<domain::FailDeployment>(&command)) {
+    failed->outcome.reason =
+        domain::storable_text(failed->outcome.reason.empty() ? "failed" : failed->outcome.reason,
+                              domain::kMaxReportLine);
+    domain::fit_report_log(failed->outcome.log);
+  }
   workers::CommandRecord record;
   const std::string deployment = env.aggregate.id;
   record.meta.commandId = CommandId{uuid_v5(kReportNamespace, deployment + "/" + what)};

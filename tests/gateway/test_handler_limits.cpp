@@ -88,7 +88,7 @@ TEST_F(LimitsTest, ControlCharactersAre400AndAppendNothing) {
                400, "VALIDATION_ERROR", "settings.a.b");
   expect_error(call("PATCH", "/v1/sites/" + site, token(Role::admin), "{\"settings\":{\"k\xc2\x85\":1}}"), 400,
                "VALIDATION_ERROR", "settings.k\xc2\x85");
-  expect_error(call("POST", pages, token(Role::editor), R"({"title":"\ud800"})"), 400, "VALIDATION_ERROR", "body");
+  expect_error(call("POST", pages, token(Role::editor), R"({"title":"\ud800"})"), 400, "VALIDATION_ERROR", "title");
   const std::string page = create_page(site);
   expect_error(call("POST", "/v1/pages/" + page + "/components", token(Role::editor),
                     R"({"type":"Text","props":{"text":"\u0000"}})"),

@@ -69,6 +69,43 @@ class ErrorLines {
   std::chrono::steady_clock::time_point printed_{};
 };
 
+// What a worker's loop does after each run_once: a success resets the
+// pacing; a failure is logged (rate-limited) and backed off.
+class Pacing {
+ public:
+  explicit Pacing(const char* what) : errors_(what) {}
+  template <class T>
+  void settle(const Result<T>& r, const std::atomic<bool>& stop) {
+    if (r.ok()) {
+      backoff_.succeeded();
+      errors_.succeeded();
+    } else {
+      errors_.failed(r.error());
+      backoff_.failed(stop);
+    }
+  }
+
+ private:
+  Backoff backoff_;
+  ErrorLines errors_;
+};
+
+// Adds to dead_letters_total what a worker has set aside since the last call.
+class DeadLetterReport {
+ public:
+  DeadLetterReport(gateway::Metrics* metrics, const char* pool) : metrics_(metrics), pool_(pool) {}
+  void update(int64_t total) {
+    if (!metrics_ || total == reported_) return;
+    metrics_->add_dead_letters(pool_, static_cast<uint64_t>(total - reported_));
+    reported_ = total;
+  }
+
+ private:
+  gateway::Metrics* metrics_;
+  const char* pool_;
+  int64_t reported_ = 0;
+};
+
 }  // namespace
 
 Result<void> create_standard_topics(log::EventLog& log) {
@@ -100,17 +137,10 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
       }
       auto& processor = **created;
       int64_t events_reported = 0;
-      Backoff backoff;
-      ErrorLines errors("command processor");
+      Pacing pacing("command processor");
       while (!stop) {
         auto r = processor.run_once(200ms);
-        if (r.ok()) {
-          backoff.succeeded();
-          errors.succeeded();
-        } else {
-          errors.failed(r.error());
-          backoff.failed(stop);
-        }
+        pacing.settle(r, stop);
         if (metrics && processor.stats().events != events_reported) {
           metrics->add_events_appended(static_cast<uint64_t>(processor.stats().events - events_reported));
           events_reported = processor.stats().events;
@@ -133,27 +163,16 @@ void start_projection_pool(log::EventLog& log, const std::string& pg, int count,
         return;
       }
       auto& projector = **created;
-      Backoff backoff;
-      ErrorLines errors("projector");
-      int64_t dead_letters_reported = 0;
+      Pacing pacing("projector");
+      DeadLetterReport dead_letters(metrics, "projections");
       while (!stop) {
         const auto started = std::chrono::steady_clock::now();
         auto r = projector.run_once(200ms);
         if (metrics && r.ok() && *r > 0)
           metrics->observe_projection_batch(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        if (metrics && projector.stats().dead_letters != dead_letters_reported) {
-          metrics->add_dead_letters("projections",
-                                    static_cast<uint64_t>(projector.stats().dead_letters - dead_letters_reported));
-          dead_letters_reported = projector.stats().dead_letters;
-        }
-        if (r.ok()) {
-          backoff.succeeded();
-          errors.succeeded();
-        } else {
-          errors.failed(r.error());
-          backoff.failed(stop);
-        }
+        dead_letters.update(projector.stats().dead_letters);
+        pacing.settle(r, stop);
       }
       projector.close();
     });
@@ -166,8 +185,9 @@ void add_build_options(CLI::App& cmd, BuildPoolOptions& o) {
                  "(\"{subdomain}\" is replaced; default http://{subdomain}.localhost)")
       ->envname("PW_SITE_BASE_URL");
   cmd.add_option("--public-url", o.public_url,
-                 "where a deploy is served, reported as the deployment's url (\"{site}\" is replaced; default "
-                 "/sites/{site}/)")
+                 "where a production deploy is served, reported as the deployment's url (\"{site}\" is "
+                 "replaced; default /sites/{site}/); staging and preview deploys are reported at their "
+                 "unguessable /previews/<token>/ url")
       ->envname("PW_PUBLIC_URL");
   cmd.add_option("--render-threads", o.render_threads, "threads rendering the pages of one build")
       ->envname("PW_RENDER_THREADS")
@@ -196,22 +216,12 @@ void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int c
         return;
       }
       auto& worker = **created;
-      Backoff backoff;
-      ErrorLines errors("build worker");
-      int64_t dead_letters_reported = 0;
+      Pacing pacing("build worker");
+      DeadLetterReport dead_letters(metrics, "builds");
       while (!stop) {
         auto r = worker.run_once(200ms);
-        if (metrics && worker.stats().dead_letters != dead_letters_reported) {
-          metrics->add_dead_letters("builds", static_cast<uint64_t>(worker.stats().dead_letters - dead_letters_reported));
-          dead_letters_reported = worker.stats().dead_letters;
-        }
-        if (r.ok()) {
-          backoff.succeeded();
-          errors.succeeded();
-        } else {
-          errors.failed(r.error());
-          backoff.failed(stop);
-        }
+        dead_letters.update(worker.stats().dead_letters);
+        pacing.settle(r, stop);
       }
       worker.close();
     });

@@ -1,6 +1,7 @@
 #pragma once
 // Child processes of the pagewright binary, for tests that run it as
 // operators do.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -72,13 +73,18 @@ inline std::vector<std::string> child_environment(const std::vector<std::string>
   return out;
 }
 
-inline Child spawn(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+// `env` is added to the child's environment (connection strings go there,
+// never in argv); a non-empty `stderr_path` collects the child's log lines.
+inline Child spawn(std::vector<std::string> args, const std::vector<std::string>& env = {},
+                   const std::string& stderr_path = {}) {
   int fds[2];
   if (::pipe(fds) != 0) return Child{};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
+  if (!stderr_path.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -36,33 +36,9 @@ namespace fs = std::filesystem;
 
 const std::string kSecret = "poison-secret-0123456789abcdef0123456789abcdef";
 
-// spawn(), with the child's stderr appended to `err` (its log lines) and
-// `env` added to its environment (connection strings never go in argv).
+// spawn(), with the child's stderr appended to `err` (its log lines).
 Child spawn_logged(std::vector<std::string> args, const fs::path& err, const std::vector<std::string>& env = {}) {
-  int fds[2];
-  if (::pipe(fds) != 0) return Child{};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> environment = child_environment(env);
-  std::vector<char*> envp;
-  for (auto& e : environment) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  Child c;
-  const int rc = posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    return Child{};
-  }
-  c.out = ::fdopen(fds[0], "r");
-  return c;
+  return spawn(std::move(args), env, err.string());
 }
 
 std::vector<std::string> lines_of(const fs::path& p) {

@@ -54,12 +54,15 @@ int64_t delimiter_cells(std::string_view line) {
   return piped || cells > 1 ? cells : 0;
 }
 
+// Lines as CommonMark ends them: at "\n", "\r\n" or a lone "\r" (a text of
+// CR-only lines is as much a table to cmark-gfm as one of LF lines).
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == '\n') {
+    if (i == text.size() || text[i] == '\n' || text[i] == '\r') {
       lines.push_back(text.substr(start, i - start));
+      if (i + 1 < text.size() && text[i] == '\r' && text[i + 1] == '\n') ++i;
       start = i + 1;
     }
   }

@@ -50,12 +50,26 @@ Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(dep
   if (options_.address_limit) address_limiter_ = limiter(*options_.address_limit);
 }
 
+namespace {
+// Every X-Forwarded-For line, joined in order as RFC 9110 combines a repeated
+// field: a proxy that adds a line of its own must not leave the client's line
+// (which the client chose) as the only one read.
+std::optional<std::string> forwarded_for(const HttpRequest& request) {
+  std::optional<std::string> joined;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "x-forwarded-for") continue;
+    joined = joined ? *joined + "," + value : value;
+  }
+  return joined;
+}
+}  // namespace
+
 bool Gateway::admit(Exchange& ex, RateScope scope) {
   RateLimiter* limiter = scope == RateScope::tenant ? tenant_limiter_.get() : address_limiter_.get();
   if (!limiter) return true;
   ex.rate = limiter->take(scope == RateScope::tenant
                               ? ex.principal.tenant.value
-                              : client_address_key(ex.request.peer, ex.request.header("x-forwarded-for"),
+                              : client_address_key(ex.request.peer, forwarded_for(ex.request),
                                                    options_.trusted_proxies));
   if (ex.rate->allowed) return true;
   deps_.metrics.count_rate_limited(scope);

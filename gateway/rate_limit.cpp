@@ -46,9 +46,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The address as counted: IPv4 as is, IPv6 by its /64, anything unparsable
-// (it comes from our own socket or a trusted proxy) as given.
-std::string address_key(std::string_view address) {
+// One spelling per address: brackets dropped, an IPv4-mapped IPv6 address as
+// its IPv4 form, IPv6 in its canonical text (by its /64 when `by_prefix`);
+// anything unparsable (it comes from our own socket or a trusted proxy) as given.
+std::string canonical_address(std::string_view address, bool by_prefix) {
   std::string a(trim(address));
   if (a.size() > 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
   in6_addr v6{};
@@ -61,16 +62,22 @@ std::string address_key(std::string_view address) {
       ::inet_ntop(AF_INET, &v4, text, sizeof text);
       return text;
     }
-    std::memset(v6.s6_addr + 8, 0, 8);
+    if (by_prefix) std::memset(v6.s6_addr + 8, 0, 8);
     ::inet_ntop(AF_INET6, &v6, text, sizeof text);
-    return std::string(text) + "/64";
+    return by_prefix ? std::string(text) + "/64" : std::string(text);
   }
   return a;
 }
 
+// The address as counted: IPv4 as is, IPv6 by its /64.
+std::string address_key(std::string_view address) { return canonical_address(address, true); }
+
+// Compared in one spelling, so a trusted "127.0.0.1" is the peer
+// "::ffff:127.0.0.1" of a dual-stack listener.
 bool is_trusted(std::string_view address, const std::vector<std::string>& trusted) {
-  const std::string_view a = trim(address);
-  return std::any_of(trusted.begin(), trusted.end(), [a](const std::string& t) { return t == a; });
+  const std::string a = canonical_address(address, false);
+  return std::any_of(trusted.begin(), trusted.end(),
+                     [&a](const std::string& t) { return canonical_address(t, false) == a; });
 }
 
 }  // namespace

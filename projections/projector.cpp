@@ -27,13 +27,13 @@ struct BatchError : std::runtime_error {
 };
 
 // Postgres errors that a record's own data causes: invalid data (22, e.g.
-// \u0000 in jsonb), constraint violations (23), program limits (54, e.g. a
-// row too large), and row-level security refusing a row of another tenant
-// (42501). Anything else (the connection, serialization, a trigger, the
-// schema or role not fitting this code) may pass, or is the operator's to
-// fix: setting records aside for it would empty the read model.
+// \u0000 in jsonb), constraint violations (23) and program limits (54, e.g. a
+// row too large). Anything else (the connection, serialization, a trigger, a
+// missing grant or row-level security refusing the role — the projector checks
+// a record's tenant itself — or the schema not fitting this code) may pass, or
+// is the operator's to fix: setting records aside for it would empty the read
+// model for good.
 bool record_sqlstate(const std::string& state) {
-  if (state == "42501") return true;
   const std::string_view cls = std::string_view(state).substr(0, 2);
   return cls == "22" || cls == "23" || cls == "54";
 }
@@ -427,8 +427,12 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     const bool record = in_records && record_sqlstate(e.sqlstate()) && db_->conn.is_open();
     return make_error(record ? Errc::unprocessable : Errc::unavailable,
                       std::string("projector: postgres refused it: ") + e.what());
-  } catch (const std::exception& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // A record's data the read model cannot hold (e.g. text that is not UTF-8).
     return make_error(in_records ? Errc::unprocessable : Errc::internal, std::string("projector: ") + e.what());
+  } catch (const std::exception& e) {
+    // Not the record's fault (memory, a library's misuse): retried with backoff.
+    return make_error(Errc::unavailable, std::string("projector: ") + e.what());
   }
   ++stats_.batches;
   stats_.events += static_cast<int64_t>(applied);

@@ -75,6 +75,28 @@ TEST(MarkdownTables, TheAmplificationAttackIsRefused) {
   EXPECT_FALSE(markdown_tables_within_limits(md));
 }
 
+// cmark-gfm ends a line at "\r" too: CR-only and CRLF texts are counted the
+// same as LF ones, and so is a mix of them.
+TEST(MarkdownTables, CarriageReturnsEndLinesAsLineFeedsDo) {
+  std::string lf = row(1000) + "\n" + delimiter(1000) + "\n";
+  for (int i = 0; i < 100; ++i) lf += "x\n";
+  std::string cr = lf, crlf, mixed = row(1000) + "\n" + delimiter(1000) + "\n";
+  for (char& c : cr)
+    if (c == '\n') c = '\r';
+  for (char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (int i = 0; i < 100; ++i) mixed += "x\r";
+  const auto expected = markdown_table_extent(lf);
+  EXPECT_EQ(expected.cells, 1000 * 101);
+  for (const std::string* text : {&cr, &crlf, &mixed}) {
+    const auto e = markdown_table_extent(*text);
+    EXPECT_EQ(e.max_columns, expected.max_columns);
+    EXPECT_EQ(e.cells, expected.cells);
+    EXPECT_FALSE(markdown_tables_within_limits(*text));
+  }
+  // A CRLF blank line still ends a table.
+  EXPECT_EQ(markdown_table_extent(row(2) + "\r\n" + delimiter(2) + "\r\n| a |\r\n\r\nafter\r\n").cells, 2 * 2);
+}
+
 TEST(MarkdownTables, EscapedPipesDoNotSplitCellsOfTheDelimiterRow) {
   // An escaped pipe inside a delimiter cell makes it no delimiter at all.
   EXPECT_EQ(markdown_table_extent("a | b\n--\\|-- | ---\n").max_columns, 0);

@@ -15,8 +15,10 @@ using namespace std::chrono_literals;
 class RateLimitTest : public HandlerTest {
  protected:
   // The fixture's gateway again, with limits and a clock that moves only when told.
-  void limit(std::optional<RateLimit> tenant, std::optional<RateLimit> address) {
+  void limit(std::optional<RateLimit> tenant, std::optional<RateLimit> address,
+             std::vector<std::string> trusted_proxies = {}) {
     GatewayOptions options{test_support::kSecret};
+    options.trusted_proxies = std::move(trusted_proxies);
     options.tenant_limit = tenant;
     options.address_limit = address;
     GatewayDeps deps{*log_, *bus_, *read_model_, metrics_, blocking_, static_host_.get()};
@@ -156,6 +158,29 @@ TEST_F(RateLimitTest, OneTenantsFloodOf4000ReadsLeavesAnotherTenantServed) {
   ASSERT_EQ(visible.response.status, 200) << visible.response.body;
   EXPECT_EQ(visible.body()["data"]["title"], "Calm");
   EXPECT_EQ(call("GET", "/v1/sites/" + flooded, flooder).response.status, 429) << "the flooder still waits";
+}
+
+// Behind a proxy that adds an X-Forwarded-For line of its own (instead of
+// appending to the client's), every line counts, in order: the client cannot
+// pick its bucket with a line it wrote. A dual-stack listener sees the IPv4
+// proxy as ::ffff:10.0.0.1, which is still the trusted 10.0.0.1.
+TEST_F(RateLimitTest, EveryForwardedForLineCountsAndTrustedProxiesMatchInAnySpelling) {
+  limit(std::nullopt, RateLimit{1, 3}, {"10.0.0.1"});
+  for (int i = 0; i < 3; ++i) {
+    auto served = call_from("::ffff:10.0.0.1", "GET", "/sites/nothing-here/", {}, {},
+                            {{"x-forwarded-for", "198.51.100." + std::to_string(i)},
+                             {"x-forwarded-for", "203.0.113.5"}});
+    EXPECT_EQ(served.response.status, 404) << i;
+    EXPECT_EQ(served.header("RateLimit-Remaining"), std::to_string(2 - i));
+  }
+  expect_refused(call_from("::ffff:10.0.0.1", "GET", "/sites/nothing-here/", {}, {},
+                           {{"x-forwarded-for", "198.51.100.99"}, {"x-forwarded-for", "203.0.113.5"}}),
+                 "address", "1", "3");
+  // Another client behind the same proxy has a bucket of its own.
+  EXPECT_EQ(call_from("::ffff:10.0.0.1", "GET", "/sites/nothing-here/", {}, {},
+                      {{"x-forwarded-for", "203.0.113.6"}})
+                .response.status,
+            404);
 }
 
 TEST_F(RateLimitTest, PublicPathsAndRequestsWithoutAValidTokenCountPerClientAddress) {

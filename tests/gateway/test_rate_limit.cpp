@@ -151,6 +151,10 @@ TEST(ClientAddress, TheSocketCountsUnlessThePeerIsATrustedProxy) {
   EXPECT_EQ(client_address_key("10.0.0.1", "1.2.3.4, 203.0.113.9", proxy), "203.0.113.9");
   EXPECT_EQ(client_address_key("10.0.0.1", "203.0.113.9, 10.0.0.1", proxy), "203.0.113.9");
   EXPECT_EQ(client_address_key("10.0.0.1", " , ", proxy), "10.0.0.1");
+  // A trusted proxy matches in any spelling of its address.
+  EXPECT_EQ(client_address_key("::ffff:10.0.0.1", "203.0.113.9", proxy), "203.0.113.9");
+  EXPECT_EQ(client_address_key("[::1]", "203.0.113.9", {"0:0:0:0:0:0:0:1"}), "203.0.113.9");
+  EXPECT_EQ(client_address_key("10.0.0.1", "203.0.113.9, ::ffff:10.0.0.1", proxy), "203.0.113.9");
 }
 
 TEST(ClientAddress, IPv6CountsByItsSlash64AndMappedIPv4AsIPv4) {

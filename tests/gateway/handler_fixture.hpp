@@ -90,9 +90,16 @@ class HandlerTest : public ::pw::test::PgTest {
   // One request through the handler; the response may come from another thread.
   Reply call(const std::string& method, const std::string& target, const std::string& bearer = {},
              const std::string& body = {}, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return call_from({}, method, target, bearer, body, std::move(headers));
+  }
+  // The same, from the client address `peer` (as the server reads it off the socket).
+  Reply call_from(const std::string& peer, const std::string& method, const std::string& target,
+                  const std::string& bearer = {}, const std::string& body = {},
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpRequest r;
     r.method = method;
     r.target = target;
+    r.peer = peer;
     r.headers = std::move(headers);
     if (!bearer.empty()) r.headers.emplace_back("authorization", "Bearer " + bearer);
     if (!body.empty()) r.headers.emplace_back("content-type", "application/json");

@@ -26,24 +26,6 @@ class RateLimitTest : public HandlerTest {
     gateway_ = std::make_unique<Gateway>(std::move(deps), std::move(options));
   }
 
-  Reply call_from(const std::string& peer, const std::string& method, const std::string& target,
-                  const std::string& bearer = {}, const std::string& body = {},
-                  std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpRequest r;
-    r.method = method;
-    r.target = target;
-    r.peer = peer;
-    r.headers = std::move(headers);
-    if (!bearer.empty()) r.headers.emplace_back("authorization", "Bearer " + bearer);
-    if (!body.empty()) r.headers.emplace_back("content-type", "application/json");
-    r.body = body;
-    auto promise = std::make_shared<std::promise<HttpResponse>>();
-    auto future = promise->get_future();
-    gateway_->handle(std::move(r), [promise](HttpResponse response) { promise->set_value(std::move(response)); });
-    EXPECT_EQ(future.wait_for(20s), std::future_status::ready) << method << " " << target << " never answered";
-    return Reply{future.get()};
-  }
-
   void expect_refused(const Reply& r, const std::string& scope, const std::string& retry_after,
                       const std::string& limit) {
     ASSERT_EQ(r.response.status, 429) << r.response.body;

@@ -39,6 +39,7 @@ struct SiteInput {
   std::string siteId, name, subdomain;
   pw::domain::SiteSeo seo;
   nlohmann::json settings = nlohmann::json::object();  // reads lang, designTokens, navigation
+  nlohmann::json designTokens = nlohmann::json::object();  // the site's token set (UpdateDesignTokens)
   std::string baseUrl;  // absolute, no trailing slash
 };
 

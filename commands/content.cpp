@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -248,6 +249,24 @@ void take_overlong(const TokenSchema& ts, json& tokens, std::vector<ErrorDetail>
     }
 }
 
+constexpr std::string_view kUnknownField = "unknown field";
+constexpr std::string_view kUnknownName = "unknown token name: names match ^[a-z][a-z0-9-]{0,40}$";
+
+// What a value at `field` must look like (schemas/design-tokens.json), for a
+// message better than "Failed to match regex".
+std::string expected_format(const std::string& field) {
+  const std::string group = field.substr(0, field.find('.'));
+  const std::string name = field.find('.') == std::string::npos ? "" : field.substr(field.find('.') + 1);
+  if (group == "theme") return "must name a built-in theme: classic, modern or dark";
+  if (group == "colors") return "must be a hex colour: #rgb, #rrggbb or #rrggbbaa";
+  if (group == "typography" && (name == "body" || name == "heading"))
+    return "must be font family names separated by commas (letters, digits, spaces, '-')";
+  if (group == "typography" && name == "scale") return "must be a number from 1 to 2 (at most 3 decimals)";
+  if (group == "typography" && name == "line-height") return "must be a number from 1 to 3 (at most 2 decimals)";
+  if (group == "typography" && name == "heading-weight") return "must be 100, 200, … or 900";
+  return "must be a length: 0, or a number with px, rem, em, %, vw, vh or ch";
+}
+
 void schema_details(const valijson::ValidationResults& results, std::vector<ErrorDetail>& out) {
   for (const auto& e : results) {
     std::string field;
@@ -262,7 +281,9 @@ void schema_details(const valijson::ValidationResults& results, std::vector<Erro
     if (message.find("'additionalProperties'") != std::string::npos) {
       std::string name = quoted_tail(message);
       field = field.empty() ? name : field + "." + name;
-      message = field.find('.') == std::string::npos ? "unknown field" : "unknown token name";
+      message = field.find('.') == std::string::npos ? kUnknownField : kUnknownName;
+    } else if (message.find("'pattern'") != std::string::npos || message.find("enum") != std::string::npos) {
+      message = expected_format(field);
     }
     if (field.empty()) field = "tokens";
     out.push_back({std::move(field), std::move(message)});
@@ -293,11 +314,17 @@ Result<void> validate_design_tokens(const json& tokens) {
     if (members.is_object() && members.size() > 1)
       for (const auto& [name, value] : members.items()) check(json{{group, {{name, value}}}});
   if (found.empty()) return {};
-  // One entry per field: the first reason given for it.
+  // One entry per field: its first reason, unless that was only valijson's
+  // "no schema took this member" for a name whose value failed its pattern.
   std::vector<ErrorDetail> details;
-  std::set<std::string> seen;
-  for (auto& d : found)
-    if (seen.insert(d.field).second) details.push_back(std::move(d));
+  std::map<std::string, size_t> at;
+  for (auto& d : found) {
+    auto [it, fresh] = at.try_emplace(d.field, details.size());
+    if (fresh)
+      details.push_back(std::move(d));
+    else if (details[it->second].message == kUnknownName && d.message != kUnknownName)
+      details[it->second].message = std::move(d.message);
+  }
   if (details.size() > kMaxContentDetails) {
     const size_t more = details.size() - kMaxContentDetails;
     details.resize(kMaxContentDetails);

@@ -390,6 +390,15 @@ TEST(Lifecycle, InvalidTokensGetOneDetailPerField) {
                           "typography.scale", "typography.line-height", "typography.weight",
                           "spacing.md", "spacing.lg", "radii." + std::string(48, 'a') + "…",
                           "shadows"));
+  for (const auto& d : r.error().details) {
+    if (d.field == "colors.primary") {
+      EXPECT_THAT(d.message, ::testing::HasSubstr("hex colour"));
+    } else if (d.field == "colors.Bad_Name") {
+      EXPECT_THAT(d.message, ::testing::HasSubstr("unknown token name"));
+    } else if (d.field == "spacing.md") {
+      EXPECT_THAT(d.message, ::testing::HasSubstr("length"));
+    }
+  }
 }
 
 TEST(Lifecycle, LongTokenValuesAreRefusedWithoutARegexRun) {

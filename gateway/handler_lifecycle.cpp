@@ -61,7 +61,7 @@ Result<Built> page_only(const Gateway::Exchange& ex, std::string_view type) {
 }
 
 const TemplateLibrary& templates(const Gateway::Exchange& ex) {
-  const auto& configured = ex.gw.options().templates;
+  const auto& configured = ex.gw.options().templates;  // set by the Gateway's constructor
   return configured ? *configured : *default_templates();
 }
 

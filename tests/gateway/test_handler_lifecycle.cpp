@@ -226,9 +226,16 @@ TEST_F(LifecycleTest, TemplatesAreSavedListedUsedAndDeleted) {
                   201);
   const std::string tid = saved.body()["data"].value("templateId", "");
   ASSERT_EQ(tid.rfind(s + ".", 0), 0u) << tid;
+  // An Idempotency-Key repeat (the body names the site) is the first outcome, the same template.
+  const Headers key = {{"idempotency-key", "save-home-1"}};
+  auto keyed = ok(as(Role::admin, "POST", "/v1/templates", {{"pageId", home}, {"name", "Keyed"}}, key), 201);
+  auto repeat = ok(as(Role::admin, "POST", "/v1/templates", {{"pageId", home}, {"name", "Keyed"}}, key), 201);
+  EXPECT_EQ(repeat.body()["data"], keyed.body()["data"]);
+  auto gone = ok(as(Role::admin, "DELETE", "/v1/templates/" + keyed.body()["data"].value("templateId", "")));
+  EXPECT_EQ(gone.body()["data"]["events"][0]["type"], "TemplateDeleted");
 
   // Listed with the built-ins; another tenant sees only the built-ins.
-  auto list = read("/v1/templates", position(saved));
+  auto list = read("/v1/templates", position(gone));
   ASSERT_EQ(list.response.status, 200) << list.response.body;
   std::vector<std::string> ids;
   const json listed_templates = list.body()["data"];

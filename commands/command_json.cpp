@@ -34,6 +34,9 @@ PW_COMMAND(StartDeployment, "deployment", "deploymentId", "worker")
 PW_COMMAND(CompleteDeployment, "deployment", "deploymentId", "manifestHash", "url", "report", "log")
 PW_COMMAND(FailDeployment, "deployment", "deploymentId", "reason", "log")
 PW_COMMAND(RollbackDeployment, "deployment", "deploymentId")
+PW_COMMAND(LabelVersion, "page", "pageId", "version", "label")
+PW_COMMAND(RestorePageVersion, "page", "pageId", "version", "title", "slug", "description", "seo",
+           "content")
 #undef PW_COMMAND
 
 template <class T>
@@ -113,6 +116,16 @@ json to_body(const StartDeployment& c) {
 json to_body(const CompleteDeployment& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const FailDeployment& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const RollbackDeployment& c) { return json{{"deploymentId", c.deploymentId.value}}; }
+
+json to_body(const LabelVersion& c) {
+  return json{{"pageId", c.pageId.value}, {"version", c.version}, {"label", c.label}};
+}
+json to_body(const RestorePageVersion& c) {
+  return json{{"pageId", c.pageId.value}, {"version", c.version},
+              {"title", c.title},         {"slug", c.slug},
+              {"description", c.description}, {"seo", page_seo_to_json(c.seo)},
+              {"content", c.content}};
+}
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -212,6 +225,23 @@ StartDeployment from_body(ObjectReader& r) {
 template <>
 RollbackDeployment from_body(ObjectReader& r) {
   return RollbackDeployment{r.id<DeploymentId>("deploymentId")};
+}
+
+template <>
+LabelVersion from_body(ObjectReader& r) {
+  return LabelVersion{r.id<PageId>("pageId"), r.i64("version"), r.str("label")};
+}
+template <>
+RestorePageVersion from_body(ObjectReader& r) {
+  RestorePageVersion c;
+  c.pageId = r.id<PageId>("pageId");
+  c.version = r.i64("version");
+  c.title = r.str("title");
+  c.slug = r.str("slug");
+  c.description = r.str("description");
+  if (auto seo = codec::read_page_seo(r, "seo", true)) c.seo = *seo;
+  if (const json* content = r.array("content")) c.content = *content;
+  return c;
 }
 
 template <class T>

@@ -163,6 +163,19 @@ void scan(TextScan& t, const FailDeployment& c) {
   t.lines("log", c.outcome.log);
 }
 void scan(TextScan& t, const RollbackDeployment& c) { t.text("deploymentId", c.deploymentId); }
+void scan(TextScan& t, const LabelVersion& c) {
+  t.text("pageId", c.pageId);
+  t.text("label", c.label);
+}
+void scan(TextScan& t, const RestorePageVersion& c) {
+  t.text("pageId", c.pageId);
+  t.text("title", c.title);
+  t.text("slug", c.slug);
+  t.text("description", c.description);
+  t.text("seo.canonical", c.seo.canonical);
+  t.text("seo.ogImage", c.seo.ogImage);
+  t.value("content", c.content);
+}
 
 }  // namespace
 

@@ -50,6 +50,8 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const StartDeployment&
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CompleteDeployment&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const FailDeployment&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RollbackDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const LabelVersion&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePageVersion&);
 
 }  // namespace pw::domain::detail
 

@@ -54,6 +54,8 @@ struct PageState {
   // Derived: content_bytes(content), kept by apply and rebuild_index, so the
   // deciders check a page's size without serializing it (also part of ==).
   size_t contentBytes = 2;
+  // Named save points (PageVersionLabelled): version → its label.
+  std::map<int64_t, std::string> labels;
   friend bool operator==(const PageState&, const PageState&) = default;
 };
 
@@ -131,6 +133,8 @@ int64_t aggregate_version(const SiteState& s, const AggregateRef& ref);
 nlohmann::json component_to_json(const Component& c);
 nlohmann::json page_state_to_json(const PageState& p);
 Result<PageState> page_state_from_json(const nlohmann::json& j);
+// A content array as component_to_json writes it (strict, as snapshots).
+Result<std::vector<Component>> content_from_json(const nlohmann::json& list);
 nlohmann::json site_state_to_json(const SiteState& s);
 Result<SiteState> site_state_from_json(const nlohmann::json& j);
 

@@ -37,6 +37,9 @@ std::vector<Command> all_commands() {
                                              {"rendered 3"}}},
       FailDeployment{DeploymentFailed{make_deployment_id(site(), "d1"), "disk full", {}}},
       RollbackDeployment{make_deployment_id(site(), "d0")},
+      LabelVersion{home(), 3, "launch"},
+      RestorePageVersion{home(), 2, "T", "s", "d", PageSeo{true, "/c", ""},
+                         json::parse(R"([{"id":"a","type":"Spacer","props":{},"slots":{}}])")},
   };
 }
 
@@ -75,6 +78,9 @@ std::vector<DomainEvent> all_events() {
       DeploymentFailed{make_deployment_id(site(), "d1"), "render failed", {"page p: boom"}},
       DeploymentRolledBack{make_deployment_id(site(), "d0"), "production", make_deployment_id(site(), "d1")},
       DeploymentsPruned{site(), {make_deployment_id(site(), "d0")}},
+      PageVersionLabelled{home(), 3, "launch"},
+      PageVersionRestored{home(), 2, "T", "s", "old", "d", PageSeo{true, "/c", ""},
+                          json::parse(R"([{"id":"a","type":"Spacer","props":{},"slots":{}}])")},
   };
 }
 

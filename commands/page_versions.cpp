@@ -15,19 +15,21 @@ using nlohmann::json;
 namespace {
 
 template <class Stop>
-Result<std::optional<PageState>> fold(const PageId& page, std::span<const TimedEvent> events, Stop stop) {
+Result<std::optional<PageAt>> fold(const PageId& page, std::span<const TimedEvent> events, Stop stop) {
   SiteState s;
+  int64_t at = 0;
   try {
     for (const auto& te : events) {
       if (stop(te, find_page(s, page))) break;
       apply(s, te.event);
+      at = te.at;
     }
   } catch (const std::logic_error& e) {
     return make_error(Errc::internal, std::string("the page's history does not fold: ") + e.what());
   }
-  const PageState* p = find_page(s, page);
-  if (!p) return std::optional<PageState>();
-  return std::optional<PageState>(*p);
+  auto it = s.pages.find(page);
+  if (it == s.pages.end()) return std::optional<PageAt>();
+  return std::optional<PageAt>(PageAt{std::move(it->second), at});
 }
 
 // Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's algorithm).
@@ -204,17 +206,16 @@ json entry_to_json(const ComponentEntry& e) {
 
 }  // namespace
 
-Result<std::optional<PageState>> page_at_version(const PageId& page, std::span<const TimedEvent> events,
-                                                 int64_t version) {
-  if (version < 1) return std::optional<PageState>();
+Result<std::optional<PageAt>> page_at_version(const PageId& page, std::span<const TimedEvent> events,
+                                              int64_t version) {
+  if (version < 1) return std::optional<PageAt>();
   auto folded = fold(page, events, [&](const TimedEvent&, const PageState* p) { return p && p->version == version; });
   if (!folded) return folded.error();
-  if (*folded && (*folded)->version != version) return std::optional<PageState>();
+  if (*folded && (*folded)->page.version != version) return std::optional<PageAt>();
   return folded;
 }
 
-Result<std::optional<PageState>> page_at_instant(const PageId& page, std::span<const TimedEvent> events,
-                                                 int64_t at) {
+Result<std::optional<PageAt>> page_at_instant(const PageId& page, std::span<const TimedEvent> events, int64_t at) {
   return fold(page, events, [&](const TimedEvent& te, const PageState*) { return te.at > at; });
 }
 

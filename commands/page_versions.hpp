@@ -24,14 +24,19 @@ struct TimedEvent {
   DomainEvent event;
 };
 
+// A page as it was, and when its last folded event happened (µs).
+struct PageAt {
+  PageState page;
+  int64_t at = 0;
+};
+
 // The page after its version `version`; nullopt if it never had that version
 // (version < 1 or past its last). `events` are the page's own events in
 // order; an event that does not fit (a corrupt history) → Errc::internal.
-Result<std::optional<PageState>> page_at_version(const PageId& page, std::span<const TimedEvent> events,
-                                                 int64_t version);
+Result<std::optional<PageAt>> page_at_version(const PageId& page, std::span<const TimedEvent> events,
+                                              int64_t version);
 // The page with every event at or before `at` (µs); nullopt before its creation.
-Result<std::optional<PageState>> page_at_instant(const PageId& page, std::span<const TimedEvent> events,
-                                                 int64_t at);
+Result<std::optional<PageAt>> page_at_instant(const PageId& page, std::span<const TimedEvent> events, int64_t at);
 
 // RFC 3339 date-time ("2026-11-22T05:30:48.123456Z", any offset, up to 9
 // fraction digits, 't'/'z' in either case) → µs since the epoch (UTC); nullopt

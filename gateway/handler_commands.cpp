@@ -288,7 +288,18 @@ nlohmann::json outcome_data(const workers::CommandOutcome& o) {
               {"events", std::move(events)}};
 }
 
+namespace {
+void submit_command(const ExchangePtr& ex);
+}  // namespace
+
 void handle_command(const ExchangePtr& ex) {
+  if (!ex->route->blocking) return submit_command(ex);
+  if (!ex->gw.deps().blocking.post([ex] { submit_command(ex); }))
+    ex->fail(make_error(Errc::unavailable, "shutting down"));
+}
+
+namespace {
+void submit_command(const ExchangePtr& ex) {
   // The command id comes first (new ids derive from it); the site is known
   // from the path except for CreateSite, whose id derives from the body.
   std::optional<SiteId> path_site;
@@ -374,5 +385,6 @@ void handle_command(const ExchangePtr& ex) {
         ex->ok(created_status, std::move(data));
       });
 }
+}  // namespace
 
 }  // namespace pw::gateway

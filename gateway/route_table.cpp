@@ -9,6 +9,12 @@ namespace {
 
 constexpr Route command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
                         BuildCommand build) {
+  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, false};
+}
+
+// A command whose building reads (the log, the read model): built on the blocking pool.
+constexpr Route reading_command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
+                                BuildCommand build) {
   return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true};
 }
 
@@ -45,6 +51,12 @@ constexpr Route kRoutes[] = {
     command("DELETE", "/v1/pages/{pageId}/components/{componentId}", "remove_component", Role::editor,
             build_remove_component),
     query("GET", "/v1/pages/{pageId}/history", "page_history", page_history),
+    query("GET", "/v1/pages/{pageId}/versions", "list_page_versions", list_page_versions),
+    command("POST", "/v1/pages/{pageId}/versions/{version}/label", "label_version", Role::editor,
+            build_label_version),
+    reading_command("POST", "/v1/pages/{pageId}/restore-version", "restore_page_version", Role::editor,
+                    build_restore_page_version),
+    query("GET", "/v1/pages/{pageId}/diff", "page_diff", page_diff),
     command("POST", "/v1/pages/{pageId}/publish", "publish_page", Role::admin, build_publish_page),
     // Deployments
     query("GET", "/v1/deployments/{deploymentId}", "get_deployment", get_deployment),

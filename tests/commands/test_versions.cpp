@@ -93,6 +93,7 @@ struct History {
   SiteState site;
   std::vector<TimedEvent> events;
   std::map<int64_t, PageState> at_version;
+  std::map<int64_t, int64_t> version_at;  // when each version was made
 };
 
 constexpr int64_t kStart = 1'700'000'000'000'000;  // µs
@@ -116,6 +117,7 @@ History random_history(uint32_t seed, int commands) {
       h.events.push_back({kStart + static_cast<int64_t>(h.events.size()) * 1'000'000, e});
       const PageState& p = h.site.pages.at(home());
       h.at_version.try_emplace(p.version, p);
+      h.version_at.try_emplace(p.version, h.events.back().at);
     }
   };
   // The home page's creation is its version 1.
@@ -129,7 +131,7 @@ History random_history(uint32_t seed, int commands) {
     if (std::uniform_int_distribution<int>(0, 19)(rng) == 0) {
       const int64_t v = std::uniform_int_distribution<int64_t>(1, h.site.pages.at(home()).version)(rng);
       auto target = page_at_version(home(), h.events, v);
-      if (target.ok() && *target) c = restore_command(**target, v);
+      if (target.ok() && *target) c = restore_command((*target)->page, v);
     }
     auto r = decide(h.site, meta(), c);
     if (r) record(*r);
@@ -147,7 +149,8 @@ TEST(Versions, FoldToEveryVersionEqualsTheStateThen) {
       ASSERT_TRUE(folded.ok()) << folded.error().message;
       ASSERT_TRUE(folded->has_value()) << "seed " << seed << " version " << v;
       // Labels are save points named later; the rest is exactly as it was.
-      PageState want = h.at_version.at(v), got = **folded;
+      PageState want = h.at_version.at(v), got = (*folded)->page;
+      EXPECT_EQ((*folded)->at, h.version_at.at(v));
       want.labels.clear();
       got.labels.clear();
       ASSERT_EQ(got, want) << "seed " << seed << " version " << v;
@@ -169,7 +172,8 @@ TEST(Versions, FoldToAnInstantTakesEveryEventUpToIt) {
     ASSERT_TRUE(folded->has_value());
     SiteState s;
     for (size_t k = 0; k <= i; ++k) apply(s, h.events[k].event);
-    EXPECT_EQ(**folded, s.pages.at(home())) << i;
+    EXPECT_EQ((*folded)->page, s.pages.at(home())) << i;
+    EXPECT_EQ((*folded)->at, h.events[i].at);
   }
   auto before = page_at_instant(home(), h.events, kStart - 1);
   ASSERT_TRUE(before.ok());
@@ -189,13 +193,14 @@ TEST(Versions, RestoreMakesContentAndMetadataThoseOfTheVersion) {
       auto target = page_at_version(home(), h.events, v);
       ASSERT_TRUE(target.ok() && target->has_value());
       SiteState s = h.site;
-      auto r = decide(s, meta(), restore_command(**target, v));
+      const PageState& then = (*target)->page;
+      auto r = decide(s, meta(), restore_command(then, v));
       ASSERT_TRUE(r.ok()) << r.error().message << " " << r.error().details[0].field;
       const int64_t before = s.pages.at(home()).version;
       for (const auto& e : *r) apply(s, e);
       const PageState& after = s.pages.at(home());
-      EXPECT_TRUE(same_content_and_page_metadata(after, **target)) << "seed " << seed << " v" << v;
-      if (same_content_and_page_metadata(now, **target)) {
+      EXPECT_TRUE(same_content_and_page_metadata(after, then)) << "seed " << seed << " v" << v;
+      if (same_content_and_page_metadata(now, then)) {
         EXPECT_TRUE(r->empty());
       } else {
         ASSERT_EQ(r->size(), 1u);  // one new version

@@ -14,15 +14,22 @@ using nlohmann::json;
 
 namespace {
 
-template <class Stop>
-Result<std::optional<PageAt>> fold(const PageId& page, std::span<const TimedEvent> events, Stop stop) {
+template <class Stop, class Applied>
+Result<std::optional<PageAt>> fold(const std::optional<PageAt>& start, const PageId& page,
+                                   std::span<const TimedEvent> events, Stop stop, Applied applied) {
   SiteState s;
   int64_t at = 0;
+  if (start) {
+    s.pages.emplace(page, start->page);
+    rebuild_indexes(s);
+    at = start->at;
+  }
   try {
     for (const auto& te : events) {
       if (stop(te, find_page(s, page))) break;
       apply(s, te.event);
       at = te.at;
+      applied(s, at);
     }
   } catch (const std::logic_error& e) {
     return make_error(Errc::internal, std::string("the page's history does not fold: ") + e.what());
@@ -208,15 +215,33 @@ json entry_to_json(const ComponentEntry& e) {
 
 Result<std::optional<PageAt>> page_at_version(const PageId& page, std::span<const TimedEvent> events,
                                               int64_t version) {
-  if (version < 1) return std::optional<PageAt>();
-  auto folded = fold(page, events, [&](const TimedEvent&, const PageState* p) { return p && p->version == version; });
+  return page_at_version_from(std::nullopt, page, events, version, 0, {});
+}
+
+Result<std::optional<PageAt>> page_at_version_from(const std::optional<PageAt>& start, const PageId& page,
+                                                   std::span<const TimedEvent> events, int64_t version, int64_t every,
+                                                   const std::function<void(const PageAt&)>& checkpoint) {
+  if (version < 1 || (start && start->page.version > version)) return std::optional<PageAt>();
+  int64_t last_checkpoint = start ? start->page.version : 0;
+  auto folded = fold(
+      start, page, events, [&](const TimedEvent&, const PageState* p) { return p && p->version == version; },
+      [&](const SiteState& s, int64_t at) {
+        if (every <= 0 || !checkpoint) return;
+        const PageState* p = find_page(s, page);
+        if (p && p->version % every == 0 && p->version != last_checkpoint) {
+          last_checkpoint = p->version;
+          checkpoint(PageAt{*p, at});
+        }
+      });
   if (!folded) return folded.error();
   if (*folded && (*folded)->page.version != version) return std::optional<PageAt>();
   return folded;
 }
 
 Result<std::optional<PageAt>> page_at_instant(const PageId& page, std::span<const TimedEvent> events, int64_t at) {
-  return fold(page, events, [&](const TimedEvent& te, const PageState*) { return te.at > at; });
+  return fold(
+      std::nullopt, page, events, [&](const TimedEvent& te, const PageState*) { return te.at > at; },
+      [](const SiteState&, int64_t) {});
 }
 
 std::optional<int64_t> parse_rfc3339_micros(std::string_view s) {

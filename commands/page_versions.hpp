@@ -5,6 +5,7 @@
 // between two page states as API.md's diff shape, which applied to the first
 // gives the second.
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -35,6 +36,13 @@ struct PageAt {
 // order; an event that does not fit (a corrupt history) → Errc::internal.
 Result<std::optional<PageAt>> page_at_version(const PageId& page, std::span<const TimedEvent> events,
                                               int64_t version);
+// The same, going on from `start` (the page at an earlier version; `events`
+// are the page's events after that version), and handing `checkpoint` the page
+// at each version on the way that is a multiple of `every` (0: none), so a
+// caller can keep them to start later folds from.
+Result<std::optional<PageAt>> page_at_version_from(const std::optional<PageAt>& start, const PageId& page,
+                                                   std::span<const TimedEvent> events, int64_t version, int64_t every,
+                                                   const std::function<void(const PageAt&)>& checkpoint);
 // The page with every event at or before `at` (µs); nullopt before its creation.
 Result<std::optional<PageAt>> page_at_instant(const PageId& page, std::span<const TimedEvent> events, int64_t at);
 

@@ -10,6 +10,7 @@
 #include "events/envelope.hpp"
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
+#include "gateway/page_checkpoints.hpp"
 #include "gateway/site_log.hpp"
 
 namespace pw::gateway {
@@ -45,12 +46,14 @@ Result<int64_t> version_value(std::string_view field, std::string_view s) {
 struct Bound {
   std::optional<int64_t> version;
   std::optional<int64_t> at;  // µs since the epoch
+  int64_t after_version = 0;  // the events after this version only
 };
 
 // The page's events from the log, up to the bound, oldest first.
 Result<std::vector<domain::TimedEvent>> page_events(const Gateway::Exchange& ex, const PageId& page, Bound bound) {
   auto& deps = ex.gw.deps();
-  auto positions = deps.read_model.page_event_positions(ex.principal.tenant, page, bound.version, bound.at);
+  auto positions =
+      deps.read_model.page_event_positions(ex.principal.tenant, page, bound.after_version, bound.version, bound.at);
   if (!positions.ok()) return positions.error();
   std::vector<domain::TimedEvent> events;
   events.reserve(positions->size());
@@ -91,14 +94,20 @@ json page_json(const domain::PageAt& at) {
               {"updatedAt", format_rfc3339(when)}};
 }
 
-// The page after version `version`, folded from its events; 404 naming
-// `field` when it never had that version.
+// The page after version `version`, folded from its events (from the
+// nearest kept checkpoint below it, keeping the ones passed on the way); 404
+// naming `field` when it never had that version.
 Result<domain::PageAt> page_version(const Gateway::Exchange& ex, const PageId& page, int64_t version,
                                     const std::string& field) {
   if (version < 1) return not_found(field, "no such version");
-  auto events = page_events(ex, page, Bound{version, std::nullopt});
+  auto& checkpoints = ex.gw.checkpoints();
+  const TenantId& tenant = ex.principal.tenant;
+  auto start = checkpoints.at_or_below(tenant, page, version);
+  if (start && start->page.version == version) return std::move(*start);
+  auto events = page_events(ex, page, Bound{version, std::nullopt, start ? start->page.version : 0});
   if (!events.ok()) return events.error();
-  auto folded = domain::page_at_version(page, *events, version);
+  auto folded = domain::page_at_version_from(start, page, *events, version, PageCheckpoints::kEvery,
+                                             [&](const domain::PageAt& at) { checkpoints.keep(tenant, at); });
   if (!folded.ok()) return folded.error();
   if (!folded->has_value()) return not_found(field, "no such version");
   return std::move(**folded);
@@ -182,16 +191,11 @@ void page_diff(const ExchangePtr& ex) {
     if (!v.ok()) return ex->fail(v.error());
     bounds[i] = *v;
   }
-  // One read of the events up to the later version serves both folds.
-  const int64_t last = std::max(bounds[0], bounds[1]);
-  auto events = page_events(*ex, *page, Bound{last, std::nullopt});
-  if (!events.ok()) return ex->fail(events.error());
   std::optional<domain::PageAt> sides[2];
   for (int i = 0; i < 2; ++i) {
-    auto folded = domain::page_at_version(*page, *events, bounds[i]);
-    if (!folded.ok()) return ex->fail(folded.error());
-    if (!folded->has_value()) return ex->fail(not_found(names[i], "no such version"));
-    sides[i] = std::move(**folded);
+    auto at = page_version(*ex, *page, bounds[i], names[i]);
+    if (!at.ok()) return ex->fail(at.error());
+    sides[i] = std::move(at).value();
   }
   json data = domain::page_diff_to_json(domain::diff_pages(sides[0]->page, sides[1]->page));
   data["from"] = bounds[0];

@@ -88,6 +88,8 @@ def main():
                     c.request("PATCH", f"/v1/pages/{random.choice(others)}", {"title": f"Other {version}"})
             result["setup_seconds"] = time.monotonic() - t0
             c.request("GET", f"/v1/pages/{page}", headers={"X-Pagewright-After": last})
+            # The first read folds the whole history and keeps its checkpoints.
+            result["cold_first_ms"] = c.timed(f"/v1/pages/{page}?version={VERSIONS}")
             current, travel = [], []
             for _ in range(50):  # warm up both paths
                 c.timed(f"/v1/pages/{page}")

@@ -257,8 +257,9 @@ void prepare_statements(pqxx::connection& c) {
             "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 AND seq > $2 "
             "ORDER BY seq LIMIT $3");
   c.prepare("pw_q_page_positions_at",
-            "SELECT seq, log_partition, log_offset FROM page_events WHERE page_id = $1 AND page_version <= $2 "
-            "AND occurred_at <= 'epoch'::timestamptz + $3 * interval '1 microsecond' ORDER BY seq");
+            "SELECT seq, log_partition, log_offset FROM page_events WHERE page_id = $1 AND page_version > $2 "
+            "AND page_version <= $3 AND occurred_at <= 'epoch'::timestamptz + $4 * interval '1 microsecond' "
+            "ORDER BY seq");
   c.prepare("pw_q_versions",
             "SELECT page_version, " + ts("occurred_at") + ", actor, type FROM page_events "
             "WHERE page_id = $1 AND type <> 'PageVersionLabelled' AND page_version < $2 "
@@ -551,6 +552,7 @@ Result<SiteEventPositions> ReadModel::site_event_positions(const TenantId& tenan
 }
 
 Result<std::vector<EventPosition>> ReadModel::page_event_positions(const TenantId& tenant, const PageId& page,
+                                                                   int64_t after_version,
                                                                    std::optional<int64_t> max_version,
                                                                    std::optional<int64_t> max_at) {
   if (auto e = check_tenant(tenant)) return *e;
@@ -560,7 +562,7 @@ Result<std::vector<EventPosition>> ReadModel::page_event_positions(const TenantI
     pqxx::read_transaction t(lease.conn());
     scope(t, tenant);
     // Exact µs arithmetic (no floating point) for an instant bound.
-    auto rows = t.exec_prepared("pw_q_page_positions_at", page.value,
+    auto rows = t.exec_prepared("pw_q_page_positions_at", page.value, after_version,
                                 max_version.value_or(std::numeric_limits<int64_t>::max()),
                                 max_at.value_or(int64_t{253402300799} * 1000000));  // 9999-12-31T23:59:59Z
     t.commit();

@@ -173,13 +173,14 @@ class ReadModel {
                                                   int64_t after_seq, int64_t limit);
 
   // Time travel: the log positions of the page's events, oldest first, that
-  // are at or below its version `max_version` and occurred at or before
-  // `max_at` (µs since the epoch); nullopt bounds = none. Labels
-  // (PageVersionLabelled) come along: they fold without moving the version.
-  // An invisible page has none. A row without a position (projected before
-  // migration 0003) → UNAVAILABLE naming `pagewright rebuild`.
+  // are above its version `after_version` (0: from its creation), at or below
+  // `max_version` and occurred at or before `max_at` (µs since the epoch);
+  // nullopt bounds = none. Labels (PageVersionLabelled) come along: they fold
+  // without moving the version. An invisible page has none. A row without a
+  // position (projected before migration 0003) → UNAVAILABLE naming
+  // `pagewright rebuild`.
   Result<std::vector<EventPosition>> page_event_positions(const TenantId& tenant, const PageId& page,
-                                                          std::optional<int64_t> max_version,
+                                                          int64_t after_version, std::optional<int64_t> max_version,
                                                           std::optional<int64_t> max_at);
 
   // GET /v1/pages/{id}/versions: newest first, one item per page version

@@ -163,6 +163,36 @@ TEST(Versions, FoldToEveryVersionEqualsTheStateThen) {
   }
 }
 
+TEST(Versions, FoldFromACheckpointEqualsTheFoldFromScratch) {
+  History h = random_history(11, 200);
+  const int64_t last = h.site.pages.at(home()).version;
+  std::map<int64_t, PageAt> checkpoints;
+  auto all = page_at_version_from(std::nullopt, home(), h.events, last, 16,
+                                  [&](const PageAt& at) { checkpoints.emplace(at.page.version, at); });
+  ASSERT_TRUE(all.ok() && all->has_value());
+  ASSERT_EQ(checkpoints.size(), static_cast<size_t>(last / 16));
+  for (const auto& [v, at] : checkpoints) {
+    EXPECT_EQ(at.page.version, v);
+    EXPECT_EQ(at.at, h.version_at.at(v));
+    // The events after the checkpoint's: those the page made after it.
+    size_t first = 0;
+    while (first < h.events.size() && h.events[first].at <= at.at) ++first;
+    for (int64_t target = v; target <= std::min(last, v + 40); ++target) {
+      auto from = page_at_version_from(at, home(), std::span(h.events).subspan(first), target, 0, {});
+      auto scratch = page_at_version(home(), h.events, target);
+      ASSERT_TRUE(from.ok() && from->has_value() && scratch.ok() && scratch->has_value()) << v << "→" << target;
+      PageState a = (*from)->page, b = (*scratch)->page;
+      a.labels.clear();
+      b.labels.clear();
+      EXPECT_EQ(a, b) << v << "→" << target;
+      EXPECT_EQ((*from)->at, (*scratch)->at);
+    }
+    auto earlier = page_at_version_from(at, home(), std::span(h.events).subspan(first), v - 1, 0, {});
+    ASSERT_TRUE(earlier.ok());
+    EXPECT_FALSE(earlier->has_value());  // a checkpoint cannot go back
+  }
+}
+
 TEST(Versions, FoldToAnInstantTakesEveryEventUpToIt) {
   History h = random_history(7, 80);
   for (size_t i = 0; i < h.events.size(); ++i) {

@@ -392,6 +392,12 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
           throw BatchError(where(rec) + ": page version " + std::to_string(p.version) +
                                                " but the envelope says " +
                                                std::to_string(env->aggregate.version));
+        // A label is a save point, not an edit: the page row (updatedAt, and
+        // so the order of page lists) stays as its last version left it.
+        if (std::holds_alternative<domain::PageVersionLabelled>(*event)) {
+          ++applied;
+          continue;
+        }
         json content = json::array();
         for (const auto& c : p.content) content.push_back(domain::component_to_json(c));
         // Written per event, in stream order, so the slug index sees the same

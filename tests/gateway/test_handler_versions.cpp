@@ -146,6 +146,7 @@ TEST_F(VersionsTest, VersionListIsNewestFirstWithLabelsAndPages) {
   EXPECT_EQ(labelled.body()["data"]["version"], 8);  // a label is not a version
   json page = get("/v1/pages/" + page_, last_);
   EXPECT_EQ(page["version"], 8);
+  EXPECT_EQ(page["updatedAt"], versions_.at(8)["updatedAt"]);  // not an edit: lists keep their order
 
   std::vector<json> items;
   std::string cursor;

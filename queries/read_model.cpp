@@ -584,7 +584,7 @@ Result<PageList> ReadModel::page_versions(const TenantId& tenant, const PageId& 
   if (auto e = check_limit(params)) return *e;
   std::optional<int64_t> below;
   if (params.cursor) {
-    below = detail::decode_seq(*params.cursor);
+    below = detail::decode_seq(*params.cursor, "versions");
     if (!below) return bad_cursor();
   }
   PageList empty;
@@ -619,7 +619,7 @@ Result<PageList> ReadModel::page_versions(const TenantId& tenant, const PageId& 
       if (auto it = labels.find(version); it != labels.end()) item["label"] = it->second;
       out.items.push_back(std::move(item));
     }
-    if (rows.size() > n) out.next_cursor = detail::encode_seq(out.items.back()["version"].get<int64_t>());
+    if (rows.size() > n) out.next_cursor = detail::encode_seq(out.items.back()["version"].get<int64_t>(), "versions");
     return out;
   });
 }

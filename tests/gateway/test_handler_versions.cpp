@@ -171,6 +171,12 @@ TEST_F(VersionsTest, VersionListIsNewestFirstWithLabelsAndPages) {
     EXPECT_EQ(items[i].contains("label"), i == 5) << items[i].dump();
   }
   EXPECT_EQ(items[5]["label"], "first draft");
+  // The history's cursor is not the version list's.
+  auto history = call("GET", "/v1/pages/" + page_ + "/history?limit=1", token(Role::viewer));
+  const std::string history_cursor = history.body()["pagination"].value("nextCursor", "");
+  ASSERT_FALSE(history_cursor.empty()) << history.response.body;
+  expect_error(call("GET", "/v1/pages/" + page_ + "/versions?cursor=" + history_cursor, token(Role::viewer)), 400,
+               "VALIDATION_ERROR", "cursor");
   // A viewer may read but not label.
   auto forbidden = call("POST", "/v1/pages/" + page_ + "/versions/2/label", token(Role::viewer), R"({"label":"x"})");
   EXPECT_EQ(forbidden.response.status, 403);

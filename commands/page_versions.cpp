@@ -26,9 +26,13 @@ Result<std::optional<PageAt>> fold(const std::optional<PageAt>& start, const Pag
   }
   try {
     for (const auto& te : events) {
-      if (stop(te, find_page(s, page))) break;
+      const PageState* before = find_page(s, page);
+      if (stop(te, before)) break;
+      const int64_t version = before ? before->version : 0;
       apply(s, te.event);
-      at = te.at;
+      // Only versions date the page: a label names a version, it is no edit.
+      const PageState* after = find_page(s, page);
+      if (after && after->version != version) at = te.at;
       applied(s, at);
     }
   } catch (const std::logic_error& e) {

@@ -25,7 +25,8 @@ struct TimedEvent {
   DomainEvent event;
 };
 
-// A page as it was, and when its last folded event happened (µs).
+// A page as it was, and when its version was made (µs): the time of the last
+// folded event that counted as a version (a later label does not date it).
 struct PageAt {
   PageState page;
   int64_t at = 0;

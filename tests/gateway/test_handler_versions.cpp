@@ -147,6 +147,7 @@ TEST_F(VersionsTest, VersionListIsNewestFirstWithLabelsAndPages) {
   json page = get("/v1/pages/" + page_, last_);
   EXPECT_EQ(page["version"], 8);
   EXPECT_EQ(page["updatedAt"], versions_.at(8)["updatedAt"]);  // not an edit: lists keep their order
+  expect_same_page(get("/v1/pages/" + page_ + "?asOf=9999-12-31T23:59:59Z"), versions_.at(8));
 
   std::vector<json> items;
   std::string cursor;

@@ -267,6 +267,32 @@ void on(SiteState& s, const DeploymentsPruned& e) {
   }
 }
 
+// A label is not an edit: the page's version stays.
+void on(SiteState& s, const PageVersionLabelled& e) {
+  auto it = s.pages.find(e.pageId);
+  if (it == s.pages.end()) corrupt("unknown page " + e.pageId.value);
+  PageState& p = it->second;
+  if (e.version < 1 || e.version > p.version) corrupt("label on unknown version");
+  std::erase_if(p.labels, [&](const auto& kv) { return kv.second == e.label; });
+  p.labels[e.version] = e.label;
+}
+
+void on(SiteState& s, const PageVersionRestored& e) {
+  PageState& p = touch_page(s, e.pageId);
+  auto content = content_from_json(e.content);
+  if (!content.ok()) corrupt("restored content: " + content.error().message);
+  if (e.slug != p.slug) {
+    if (!s.slugs.emplace(e.slug, e.pageId).second) corrupt("slug taken " + e.slug);
+    s.slugs.erase(p.slug);
+  }
+  p.slug = e.slug;
+  p.title = e.title;
+  p.description = e.description;
+  p.seo = e.seo;
+  p.content = std::move(content).value();
+  rebuild_index(p);
+}
+
 }  // namespace
 
 void apply(SiteState& state, const DomainEvent& event) {

@@ -41,6 +41,9 @@ PW_COMMAND(DuplicatePage, "page", "pageId", "sourcePageId", "title", "slug")
 PW_COMMAND(SaveTemplate, "template", "templateId", "pageId", "name", "description")
 PW_COMMAND(DeleteTemplate, "template", "templateId")
 PW_COMMAND(UpdateDesignTokens, "site", "tokens")
+PW_COMMAND(LabelVersion, "page", "pageId", "version", "label")
+PW_COMMAND(RestorePageVersion, "page", "pageId", "version", "title", "slug", "description", "seo",
+           "content")
 #undef PW_COMMAND
 
 template <class T>
@@ -142,6 +145,16 @@ json to_body(const SaveTemplate& c) {
 }
 json to_body(const DeleteTemplate& c) { return json{{"templateId", c.templateId.value}}; }
 json to_body(const UpdateDesignTokens& c) { return json{{"tokens", c.tokens}}; }
+
+json to_body(const LabelVersion& c) {
+  return json{{"pageId", c.pageId.value}, {"version", c.version}, {"label", c.label}};
+}
+json to_body(const RestorePageVersion& c) {
+  return json{{"pageId", c.pageId.value}, {"version", c.version},
+              {"title", c.title},         {"slug", c.slug},
+              {"description", c.description}, {"seo", page_seo_to_json(c.seo)},
+              {"content", c.content}};
+}
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -275,6 +288,22 @@ template <>
 UpdateDesignTokens from_body(ObjectReader& r) {
   UpdateDesignTokens c;
   if (const json* t = r.object("tokens")) c.tokens = *t;
+  return c;
+}
+template <>
+LabelVersion from_body(ObjectReader& r) {
+  return LabelVersion{r.id<PageId>("pageId"), r.i64("version"), r.str("label")};
+}
+template <>
+RestorePageVersion from_body(ObjectReader& r) {
+  RestorePageVersion c;
+  c.pageId = r.id<PageId>("pageId");
+  c.version = r.i64("version");
+  c.title = r.str("title");
+  c.slug = r.str("slug");
+  c.description = r.str("description");
+  if (auto seo = codec::read_page_seo(r, "seo", true)) c.seo = *seo;
+  if (const json* content = r.array("content")) c.content = *content;
   return c;
 }
 

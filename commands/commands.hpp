@@ -188,12 +188,37 @@ struct RollbackDeployment {
   friend bool operator==(const RollbackDeployment&, const RollbackDeployment&) = default;
 };
 
+// A named save point on an existing version of the page (≤ 100 characters,
+// unique per page); not an edit, so the page's version does not move.
+struct LabelVersion {
+  PageId pageId;
+  int64_t version = 0;
+  std::string label;
+  friend bool operator==(const LabelVersion&, const LabelVersion&) = default;
+};
+
+// The page's content and metadata become those of `version`. The decider sees
+// only the current state, so the gateway folds that version from the page's
+// events and sends its metadata and content (component_to_json) along; the
+// decider checks them like any content before they become one new version.
+struct RestorePageVersion {
+  PageId pageId;
+  int64_t version = 0;
+  std::string title;
+  std::string slug;
+  std::string description;
+  PageSeo seo;
+  nlohmann::json content = nlohmann::json::array();
+  friend bool operator==(const RestorePageVersion&, const RestorePageVersion&) = default;
+};
+
 using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
                  AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage,
                  RequestDeployment, StartDeployment, CompleteDeployment, FailDeployment,
                  RollbackDeployment, DeletePage, RestorePage, UnpublishPage, DuplicatePage,
-                 SaveTemplate, DeleteTemplate, UpdateDesignTokens>;
+                 SaveTemplate, DeleteTemplate, UpdateDesignTokens, LabelVersion,
+                 RestorePageVersion>;
 
 struct CommandMeta {
   CommandId commandId;

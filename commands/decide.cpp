@@ -195,6 +195,19 @@ void scan(TextScan& t, const SaveTemplate& c) {
 }
 void scan(TextScan& t, const DeleteTemplate& c) { t.text("templateId", c.templateId); }
 void scan(TextScan& t, const UpdateDesignTokens& c) { t.value("tokens", c.tokens); }
+void scan(TextScan& t, const LabelVersion& c) {
+  t.text("pageId", c.pageId);
+  t.text("label", c.label);
+}
+void scan(TextScan& t, const RestorePageVersion& c) {
+  t.text("pageId", c.pageId);
+  t.text("title", c.title);
+  t.text("slug", c.slug);
+  t.text("description", c.description);
+  t.text("seo.canonical", c.seo.canonical);
+  t.text("seo.ogImage", c.seo.ogImage);
+  t.value("content", c.content);
+}
 
 }  // namespace
 

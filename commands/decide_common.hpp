@@ -63,6 +63,8 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const DuplicatePage&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const SaveTemplate&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteTemplate&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateDesignTokens&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const LabelVersion&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePageVersion&);
 
 }  // namespace pw::domain::detail
 

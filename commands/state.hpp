@@ -54,6 +54,8 @@ struct PageState {
   // Derived: content_bytes(content), kept by apply and rebuild_index, so the
   // deciders check a page's size without serializing it (also part of ==).
   size_t contentBytes = 2;
+  // Named save points (PageVersionLabelled): version → its label.
+  std::map<int64_t, std::string> labels;
   friend bool operator==(const PageState&, const PageState&) = default;
 };
 

@@ -1,5 +1,7 @@
 #include "commands/state.hpp"
 
+#include <charconv>
+
 namespace pw::domain {
 using codec::ObjectReader;
 using nlohmann::json;
@@ -55,11 +57,27 @@ void read_content(ObjectReader& r, std::vector<Component>& out, std::vector<Erro
   }
 }
 
+// Snapshots from before labels have none; labels are written only when present.
+void read_labels(ObjectReader& r, const json& j, PageState& p) {
+  if (!j.is_object() || !j.contains("labels")) return;
+  const json* labels = r.object("labels");
+  if (!labels) return;
+  for (const auto& [version, label] : labels->items()) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), v);
+    if (ec != std::errc{} || end != version.data() + version.size() || v < 1 || !label.is_string()) {
+      r.fail("labels", "must map versions to labels");
+      return;
+    }
+    p.labels[v] = label.get<std::string>();
+  }
+}
+
 std::optional<PageState> read_page(const json& j, const std::string& prefix,
                                    std::vector<ErrorDetail>& errors) {
   ObjectReader r(j, prefix, errors,
                  {"pageId", "slug", "title", "description", "seo", "status", "version",
-                  "publishedVersion", "content"});
+                  "publishedVersion", "content", "labels"});
   if (!r.is_object()) return std::nullopt;
   PageState p;
   p.id = r.id<PageId>("pageId");
@@ -78,6 +96,7 @@ std::optional<PageState> read_page(const json& j, const std::string& prefix,
   read_content(r, p.content, errors, count);
   rebuild_index(p);
   if (p.index.size() != count) r.fail("content", "component ids are not unique");
+  read_labels(r, j, p);
   return p;
 }
 
@@ -195,15 +214,21 @@ Result<std::vector<Component>> content_from_json(const json& j, const std::strin
 
 json page_state_to_json(const PageState& p) {
   json content = content_to_json(p.content);
-  return json{{"pageId", p.id.value},
-              {"slug", p.slug},
-              {"title", p.title},
-              {"description", p.description},
-              {"seo", page_seo_to_json(p.seo)},
-              {"status", page_status_name(p.status)},
-              {"version", p.version},
-              {"publishedVersion", p.publishedVersion},
-              {"content", std::move(content)}};
+  json j{{"pageId", p.id.value},
+         {"slug", p.slug},
+         {"title", p.title},
+         {"description", p.description},
+         {"seo", page_seo_to_json(p.seo)},
+         {"status", page_status_name(p.status)},
+         {"version", p.version},
+         {"publishedVersion", p.publishedVersion},
+         {"content", std::move(content)}};
+  if (!p.labels.empty()) {
+    json labels = json::object();
+    for (const auto& [version, label] : p.labels) labels[std::to_string(version)] = label;
+    j["labels"] = std::move(labels);
+  }
+  return j;
 }
 
 Result<PageState> page_state_from_json(const json& j) {

@@ -182,6 +182,8 @@ PW_EVENT_NAME(PageDuplicated, "page")
 PW_EVENT_NAME(TemplateSaved, "template")
 PW_EVENT_NAME(TemplateDeleted, "template")
 PW_EVENT_NAME(DesignTokensUpdated, "site")
+PW_EVENT_NAME(PageVersionLabelled, "page")
+PW_EVENT_NAME(PageVersionRestored, "page")
 #undef PW_EVENT_NAME
 
 void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
@@ -314,6 +316,16 @@ json to_data(const DeploymentsPruned& e) {
   json ids = json::array();
   for (const auto& id : e.deploymentIds) ids.push_back(id.value);
   return json{{"siteId", e.siteId.value}, {"deploymentIds", std::move(ids)}};
+}
+
+json to_data(const PageVersionLabelled& e) {
+  return json{{"pageId", e.pageId.value}, {"version", e.version}, {"label", e.label}};
+}
+json to_data(const PageVersionRestored& e) {
+  return json{{"pageId", e.pageId.value},       {"version", e.version},
+              {"title", e.title},               {"slug", e.slug},
+              {"previousSlug", e.previousSlug}, {"description", e.description},
+              {"seo", page_seo_to_json(e.seo)}, {"content", e.content}};
 }
 
 using codec::ObjectReader;
@@ -516,6 +528,23 @@ DesignTokensUpdated from_data(ObjectReader& r) {
   if (const json* t = r.object("tokens")) e.tokens = *t;
   return e;
 }
+template <>
+PageVersionLabelled from_data(ObjectReader& r) {
+  return PageVersionLabelled{r.id<PageId>("pageId"), r.i64("version"), r.str("label")};
+}
+template <>
+PageVersionRestored from_data(ObjectReader& r) {
+  PageVersionRestored e;
+  e.pageId = r.id<PageId>("pageId");
+  e.version = r.i64("version");
+  e.title = r.str("title");
+  e.slug = r.str("slug");
+  e.previousSlug = r.str("previousSlug");
+  e.description = r.str("description");
+  if (auto seo = codec::read_page_seo(r, "seo", true)) e.seo = *seo;
+  if (const json* c = r.array("content")) e.content = *c;
+  return e;
+}
 
 // Field lists per type, for the strict unknown-field check.
 template <class T>
@@ -550,6 +579,9 @@ PW_FIELDS(PageDuplicated, "pageId", "sourcePageId", "title", "slug", "descriptio
 PW_FIELDS(TemplateSaved, "templateId", "sourcePageId", "name", "description", "content")
 PW_FIELDS(TemplateDeleted, "templateId")
 PW_FIELDS(DesignTokensUpdated, "siteId", "tokens")
+PW_FIELDS(PageVersionLabelled, "pageId", "version", "label")
+PW_FIELDS(PageVersionRestored, "pageId", "version", "title", "slug", "previousSlug", "description",
+          "seo", "content")
 
 #undef PW_FIELDS
 

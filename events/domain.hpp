@@ -280,13 +280,39 @@ struct DeploymentsPruned {
   friend bool operator==(const DeploymentsPruned&, const DeploymentsPruned&) = default;
 };
 
+// A named save point on one of the page's versions (a version has at most one
+// label; a new one replaces it). Not an edit: folding it does not count as a
+// page version, so the envelope's aggregate version is the page's current one.
+struct PageVersionLabelled {
+  PageId pageId;
+  int64_t version = 0;  // the labelled version, 1..the page's version
+  std::string label;
+  friend bool operator==(const PageVersionLabelled&, const PageVersionLabelled&) = default;
+};
+
+// The page's content and metadata become those of an earlier version, as one
+// new version. Carries the whole restored state (content as component_to_json
+// writes it), so folding needs nothing but the event; the command processor's
+// event size limit bounds it like any event.
+struct PageVersionRestored {
+  PageId pageId;
+  int64_t version = 0;  // the version restored from
+  std::string title;
+  std::string slug;
+  std::string previousSlug;  // for redirects; folding ignores it
+  std::string description;
+  PageSeo seo;
+  nlohmann::json content = nlohmann::json::array();
+  friend bool operator==(const PageVersionRestored&, const PageVersionRestored&) = default;
+};
+
 using DomainEvent =
     std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
                  PageSlugChanged, ComponentAdded, ComponentPropsUpdated, ComponentMoved,
                  ComponentRemoved, PagePublished, DeploymentRequested, DeploymentStarted,
                  DeploymentSucceeded, DeploymentFailed, DeploymentRolledBack, DeploymentsPruned,
                  PageDeleted, PageRestored, PageUnpublished, PageDuplicated, TemplateSaved,
-                 TemplateDeleted, DesignTokensUpdated>;
+                 TemplateDeleted, DesignTokensUpdated, PageVersionLabelled, PageVersionRestored>;
 
 struct AggregateRef {
   std::string_view type;  // "site" | "page" | "deployment" | "template" (static storage)

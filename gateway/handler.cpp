@@ -7,6 +7,7 @@
 
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
+#include "gateway/page_checkpoints.hpp"
 #include "gateway/static_host.hpp"
 
 namespace pw::gateway {
@@ -47,7 +48,10 @@ Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(dep
   if (options_.address_limit) address_limiter_ = limiter(*options_.address_limit);
   // Built-in templates load now, so a broken file is reported at startup.
   if (!options_.templates) options_.templates = default_templates();
+  checkpoints_ = std::make_unique<PageCheckpoints>();
 }
+
+Gateway::~Gateway() = default;
 
 namespace {
 // Every X-Forwarded-For line, joined in order as RFC 9110 combines a repeated

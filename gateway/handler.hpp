@@ -54,6 +54,8 @@ struct GatewayDeps {
   RateLimiter::Clock rate_clock = {};  // the rate limits' clock; empty: steady_clock
 };
 
+class PageCheckpoints;  // gateway/page_checkpoints.hpp
+
 class Gateway {
  public:
   Gateway(GatewayDeps deps, GatewayOptions options);
@@ -75,6 +77,9 @@ class Gateway {
   // records the decision for the RateLimit-* headers; false: refused, the 429
   // has been sent.
   bool admit(Exchange& ex, RateScope scope);
+  // Time travel's kept page states (handler_versions.cpp).
+  PageCheckpoints& checkpoints() { return *checkpoints_; }
+  ~Gateway();
 
  private:
   GatewayDeps deps_;
@@ -82,6 +87,7 @@ class Gateway {
   std::unique_ptr<RateLimiter> tenant_limiter_;
   std::unique_ptr<RateLimiter> address_limiter_;
   std::atomic<bool> draining_{false};
+  std::unique_ptr<PageCheckpoints> checkpoints_;
 };
 
 // RFC 3339 in UTC with microseconds: "2026-11-22T05:30:48.123456Z".

@@ -294,8 +294,9 @@ void run_command(const ExchangePtr& ex);
 }  // namespace
 
 void handle_command(const ExchangePtr& ex) {
-  // A route whose command is built from the read model (a template's content)
-  // builds it on the blocking pool, never on an I/O thread.
+  // A route whose command is built from what it reads (a template from the
+  // read model, a page version from the log) builds it on the blocking pool,
+  // never on an I/O thread.
   if (!ex->route->blocking) return run_command(ex);
   if (!ex->gw.deps().blocking.post([ex] { run_command(ex); }))
     ex->fail(make_error(Errc::unavailable, "shutting down"));

@@ -106,6 +106,14 @@ void command_status(const ExchangePtr& ex);
 void healthz(const ExchangePtr& ex);
 void readyz(const ExchangePtr& ex);
 
+// handler_versions.cpp (restore-version reads the page's history from the log:
+// its route is built on the blocking pool)
+Result<Built> build_label_version(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_restore_page_version(const Gateway::Exchange& ex, const std::string& command_id);
+void get_page_at(const ExchangePtr& ex);  // GET /v1/pages/{id}?version=|asOf=
+void list_page_versions(const ExchangePtr& ex);
+void page_diff(const ExchangePtr& ex);
+
 // Query parameter helpers: an integer in [min, max] or a validation error.
 Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name,
                                          int64_t min, int64_t max);

@@ -197,9 +197,7 @@ void list_pages(const ExchangePtr& ex) {
 
 void get_page(const ExchangePtr& ex) {
   const auto q = ex->query();
-  if (q.count("version") || q.count("asOf"))
-    return ex->fail(make_error(Errc::validation_error, "time travel is not available yet",
-                               {{q.count("version") ? "version" : "asOf", "not supported yet"}}));
+  if (q.count("version") || q.count("asOf")) return get_page_at(ex);
   PageId page{ex->param("pageId")};
   if (!site_of(page)) return ex->fail(not_found());
   send_one(ex, ex->gw.deps().read_model.get_page(ex->principal.tenant, page));

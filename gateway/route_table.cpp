@@ -13,9 +13,9 @@ constexpr Route command(std::string_view method, std::string_view pattern, std::
   return Route{method, pattern, name, role, RouteKind::command, build, nullptr, false};
 }
 
-// A command whose building reads the read model (blocking pool).
-constexpr Route command_reading(std::string_view method, std::string_view pattern, std::string_view name,
-                                Role role, BuildCommand build) {
+// A command whose building reads (the log, the read model): built on the blocking pool.
+constexpr Route reading_command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
+                                BuildCommand build) {
   return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true};
 }
 
@@ -39,11 +39,11 @@ constexpr Route kRoutes[] = {
     command("PATCH", "/v1/sites/{siteId}", "update_site", Role::admin, build_update_site),
     command("POST", "/v1/sites/{siteId}/publish", "publish_site", Role::admin, build_publish_site),
     query("GET", "/v1/sites/{siteId}/deployments", "list_deployments", list_deployments),
-    // Pages and their component tree
     query("GET", "/v1/sites/{siteId}/design-tokens", "get_design_tokens", get_design_tokens),
     command("PUT", "/v1/sites/{siteId}/design-tokens", "update_design_tokens", Role::admin,
             build_update_design_tokens),
-    command_reading("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
+    // Pages and their component tree
+    reading_command("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
     query("GET", "/v1/sites/{siteId}/pages", "list_pages", list_pages),
     query("GET", "/v1/pages/{pageId}", "get_page", get_page),
     command("PATCH", "/v1/pages/{pageId}", "update_page", Role::editor, build_update_page),
@@ -59,6 +59,12 @@ constexpr Route kRoutes[] = {
     command("POST", "/v1/pages/{pageId}/unpublish", "unpublish_page", Role::editor, build_unpublish_page),
     command("POST", "/v1/pages/{pageId}/duplicate", "duplicate_page", Role::editor, build_duplicate_page),
     query("GET", "/v1/pages/{pageId}/history", "page_history", page_history),
+    query("GET", "/v1/pages/{pageId}/versions", "list_page_versions", list_page_versions),
+    command("POST", "/v1/pages/{pageId}/versions/{version}/label", "label_version", Role::editor,
+            build_label_version),
+    reading_command("POST", "/v1/pages/{pageId}/restore-version", "restore_page_version", Role::editor,
+                    build_restore_page_version),
+    query("GET", "/v1/pages/{pageId}/diff", "page_diff", page_diff),
     command("POST", "/v1/pages/{pageId}/publish", "publish_page", Role::admin, build_publish_page),
     // Templates
     query("GET", "/v1/templates", "list_templates", list_templates),

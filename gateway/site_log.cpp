@@ -222,6 +222,34 @@ Result<SiteEventsPage> SiteLog::read(const TenantId& tenant, const SiteId& site,
   return page;
 }
 
+Result<void> SiteLog::for_positions(const SiteId& site, std::span<const EventPosition> positions,
+                                    const SiteEventSink& sink, SiteLogCost* cost) {
+  SiteLogCost local;
+  SiteLogCost& c = cost ? *cost : local;
+  if (positions.empty()) return {};
+  const auto deadline = Clock::now() + options_.deadline;
+  const std::string topic(log::kEventsTopic);
+  auto partitions = log_.partition_count(topic);
+  if (!partitions.ok()) return unavailable("partitions of " + topic, partitions.error());
+  if (*partitions <= 0) return {};
+  log::TopicPartition tp{topic, log::partition_for(site.str(), *partitions)};
+  auto end = log_.end_offset(tp);
+  if (!end.ok()) return unavailable("end of " + topic, end.error());
+  Walk w(log_, tp, site, *end, deadline, c);
+  c.index_rows += static_cast<int64_t>(positions.size());
+  for (size_t i = 0; i < positions.size();) {
+    size_t j = i + 1;
+    while (j < positions.size() && positions[j].offset > positions[j - 1].offset &&
+           positions[j].offset - positions[j - 1].offset <= options_.max_gap)
+      ++j;
+    auto more = w.indexed(positions.subspan(i, j - i), sink);
+    if (!more) return more.error();
+    if (!*more) return {};
+    i = j;
+  }
+  return {};
+}
+
 Result<ChainReport> SiteLog::verify(const TenantId& tenant, const SiteId& site, SiteLogCost* cost) {
   ChainVerifier verifier;
   SiteLogCost local;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +34,7 @@
 #include "events/log.hpp"
 #include "events/result.hpp"
 
-namespace pw::queries {
-class ReadModel;  // queries/read_model.hpp
-}
+#include "queries/read_model.hpp"
 
 namespace pw::gateway {
 
@@ -88,6 +87,13 @@ class SiteLog {
   // and where more follow.
   Result<SiteEventsPage> read(const TenantId& tenant, const SiteId& site, int64_t after_seq, size_t limit,
                               size_t byte_budget = kEventsByteBudget, SiteLogCost* cost = nullptr);
+
+  // The site's records at `positions` (ascending, as the read model indexed
+  // them, e.g. one page's events), in order, to `sink`. Only indexed records
+  // are read: what the projection has not reached yet is not there, as for
+  // any read (X-Pagewright-After waits for it).
+  Result<void> for_positions(const SiteId& site, std::span<const queries::EventPosition> positions,
+                             const SiteEventSink& sink, SiteLogCost* cost = nullptr);
 
   // GET /v1/sites/{id}/audit/verify: ChainVerifier over the site's whole stream
   // in the log → {events, headHash, ok, firstBadSeq}. An empty stream is ok

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 src, dst = sys.argv[1], sys.argv[2]
 system = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and sys.argv[3] else None
 publish = json.load(open(sys.argv[4])) if len(sys.argv) > 4 and sys.argv[4] else None
+travel = json.load(open(sys.argv[5])) if len(sys.argv) > 5 and sys.argv[5] else None
 data = json.load(open(src))
 rates = {}
 for b in data["benchmarks"]:
@@ -122,6 +123,29 @@ if publish:
         "",
         f"Files: Pagewright {pub['pw_files']}, Hugo {pub['hugo_files']} (a page each, 404, sitemap, "
         "robots.txt, one content-hashed stylesheet).",
+    ]
+
+if travel:
+    tt, cur = travel["travel"], travel["current"]
+    ratio = tt["p99_ms"] / cur["p99_ms"]
+    lines += [
+        "",
+        "## Time travel (ops/bench_time_travel.py)",
+        "",
+        "| benchmark | figure | baseline | baseline figure | ratio | target |",
+        "|---|---|---|---|---|---|",
+        f"| `GET /v1/pages/{{id}}?version=N`, N random of {travel['versions']}, p99 (ms) | {tt['p99_ms']:.2f} ms "
+        f"| `GET /v1/pages/{{id}}` (the current page), same run, p99 | {cur['p99_ms']:.2f} ms | {ratio:.1f}× "
+        f"| a few times{' ✔' if ratio <= 5 else ' ✘'} |",
+        f"| the same, p50 (ms) | {tt['p50_ms']:.2f} ms | current page, p50 | {cur['p50_ms']:.2f} ms "
+        f"| {tt['p50_ms'] / cur['p50_ms']:.1f}× | |",
+        f"| version {travel['versions']} (the whole history folded), p99 (ms) | {travel['travel_last']['p99_ms']:.2f} ms "
+        f"| current page, p99 | {cur['p99_ms']:.2f} ms | {travel['travel_last']['p99_ms'] / cur['p99_ms']:.1f}× | |",
+        "",
+        f"{travel['samples']} samples of each, alternating, one keep-alive connection; the page's events "
+        "interleave with three neighbours' in the site's partition. The first read of the page folded all "
+        f"{travel['versions']} events in {travel['cold_first_ms']:.1f} ms and kept a checkpoint every 50 "
+        "versions; later reads fold at most 49 events from the nearest one.",
     ]
 
 one = find("BM_LocalAppend", "fsync:1", "threads:1")

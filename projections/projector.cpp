@@ -121,8 +121,8 @@ Result<void> Projector::connect() {
               "updated_at = $6, design_tokens = $7::jsonb WHERE site_id = $1");
     c.prepare("pw_event_insert",
               "INSERT INTO page_events (tenant_id, site_id, page_id, seq, type, occurred_at, actor, "
-              "command_id, envelope, log_partition, log_offset) "
-              "VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8, $9::jsonb, $10, $11)");
+              "command_id, envelope, log_partition, log_offset, page_version) "
+              "VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8, $9::jsonb, $10, $11, NULLIF($12, 0))");
     c.prepare("pw_page_get",
               "SELECT slug, title, description, seo::text, status, version, published_version, "
               "content::text FROM pages WHERE page_id = $1");
@@ -329,7 +329,8 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
       const bool page_event = agg.type == "page";
       txn.exec_prepared("pw_event_insert", env->tenant_id, env->site_id,
                         page_event ? agg.id : std::string(), env->seq, env->type, env->occurred_at,
-                        env->actor, env->command_id, rec.value, rec.partition, rec.offset);
+                        env->actor, env->command_id, rec.value, rec.partition, rec.offset,
+                        page_event ? env->aggregate.version : int64_t{0});
 
       if (const auto* created = std::get_if<domain::SiteCreated>(&*event)) {
         if (site.exists) throw BatchError(where(rec) + ": site exists");
@@ -399,6 +400,12 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
           throw BatchError(where(rec) + ": page version " + std::to_string(p.version) +
                                                " but the envelope says " +
                                                std::to_string(env->aggregate.version));
+        // A label is a save point, not an edit: the page row (updatedAt, and
+        // so the order of page lists) stays as its last version left it.
+        if (std::holds_alternative<domain::PageVersionLabelled>(*event)) {
+          ++applied;
+          continue;
+        }
         json content = json::array();
         for (const auto& c : p.content) content.push_back(domain::component_to_json(c));
         // Written per event, in stream order, so the slug index sees the same

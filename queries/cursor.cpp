@@ -73,17 +73,17 @@ std::optional<KeysetCursor> decode_keyset(std::string_view kind, std::string_vie
   return out;
 }
 
-std::string encode_seq(int64_t seq) {
-  json j{{"k", "history"}, {"seq", seq}};
+std::string encode_seq(int64_t seq, std::string_view kind) {
+  json j{{"k", kind}, {"seq", seq}};
   return base64url_encode(j.dump());
 }
 
-std::optional<int64_t> decode_seq(std::string_view cursor) {
+std::optional<int64_t> decode_seq(std::string_view cursor, std::string_view kind) {
   auto j = decode_object(cursor);
   if (!j || j->size() != 2) return std::nullopt;
   auto k = j->find("k"), seq = j->find("seq");
   if (k == j->end() || seq == j->end()) return std::nullopt;
-  if (!k->is_string() || k->get_ref<const std::string&>() != "history") return std::nullopt;
+  if (!k->is_string() || k->get_ref<const std::string&>() != kind) return std::nullopt;
   // Integers only (1.0 and 1e3 are refused), within int64 and not negative.
   if (seq->is_number_unsigned()) {
     const auto v = seq->get<uint64_t>();

@@ -26,9 +26,10 @@ struct KeysetCursor {
 std::string encode_keyset(std::string_view kind, const KeysetCursor& c);
 std::optional<KeysetCursor> decode_keyset(std::string_view kind, std::string_view cursor);
 
-// page_history: the seq of the last returned event.
-std::string encode_seq(int64_t seq);
-std::optional<int64_t> decode_seq(std::string_view cursor);
+// page_history: the seq of the last returned event; page_versions (kind
+// "versions"): the last returned version.
+std::string encode_seq(int64_t seq, std::string_view kind = "history");
+std::optional<int64_t> decode_seq(std::string_view cursor, std::string_view kind = "history");
 
 using ::pw::base64url_decode;  // strict, canonical only (events/encoding.hpp)
 using ::pw::base64url_encode;

@@ -1,6 +1,8 @@
 #include "queries/read_model.hpp"
 
 #include <charconv>
+#include <limits>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 #include <utility>
@@ -259,6 +261,17 @@ void prepare_statements(pqxx::connection& c) {
             "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 AND seq > $2 "
             "ORDER BY seq LIMIT $3");
   prepare_template_statements(c);
+  c.prepare("pw_q_page_positions_at",
+            "SELECT seq, log_partition, log_offset FROM page_events WHERE page_id = $1 AND page_version > $2 "
+            "AND page_version <= $3 AND occurred_at <= 'epoch'::timestamptz + $4 * interval '1 microsecond' "
+            "ORDER BY seq");
+  c.prepare("pw_q_versions",
+            "SELECT page_version, " + ts("occurred_at") + ", actor, type FROM page_events "
+            "WHERE page_id = $1 AND type <> 'PageVersionLabelled' AND page_version < $2 "
+            "ORDER BY seq DESC LIMIT $3");
+  c.prepare("pw_q_version_labels",
+            "SELECT envelope->'data'->>'version', envelope->'data'->>'label' FROM page_events "
+            "WHERE page_id = $1 AND type = 'PageVersionLabelled' ORDER BY seq");
 }
 
 }  // namespace detail
@@ -539,6 +552,79 @@ Result<SiteEventPositions> ReadModel::site_event_positions(const TenantId& tenan
                                                  "rebuild it with `pagewright rebuild`");
       out.events.push_back({r[0].as<int64_t>(), r[1].as<int32_t>(), r[2].as<int64_t>()});
     }
+    return out;
+  });
+}
+
+Result<std::vector<EventPosition>> ReadModel::page_event_positions(const TenantId& tenant, const PageId& page,
+                                                                   int64_t after_version,
+                                                                   std::optional<int64_t> max_version,
+                                                                   std::optional<int64_t> max_at) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (!detail::is_plain_id(page.value)) return std::vector<EventPosition>{};
+  return run<std::vector<EventPosition>>(*pool_, config_.checkout_timeout, "page_event_positions",
+                                         [&](Lease& lease) -> Result<std::vector<EventPosition>> {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    // Exact µs arithmetic (no floating point) for an instant bound.
+    auto rows = t.exec_prepared("pw_q_page_positions_at", page.value, after_version,
+                                max_version.value_or(std::numeric_limits<int64_t>::max()),
+                                max_at.value_or(int64_t{253402300799} * 1000000));  // 9999-12-31T23:59:59Z
+    t.commit();
+    std::vector<EventPosition> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      if (r[1].is_null() || r[2].is_null())
+        return make_error(Errc::unavailable, "the read model has no log position for seq " + r[0].as<std::string>() +
+                                                 " of page " + page.value +
+                                                 ": rebuild it with `pagewright rebuild`");
+      out.push_back({r[0].as<int64_t>(), r[1].as<int32_t>(), r[2].as<int64_t>()});
+    }
+    return out;
+  });
+}
+
+Result<PageList> ReadModel::page_versions(const TenantId& tenant, const PageId& page, const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  std::optional<int64_t> below;
+  if (params.cursor) {
+    below = detail::decode_seq(*params.cursor, "versions");
+    if (!below) return bad_cursor();
+  }
+  PageList empty;
+  empty.limit = params.limit;
+  if (!detail::is_plain_id(page.value)) return empty;
+  return run<PageList>(*pool_, config_.checkout_timeout, "page_versions", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    auto rows = t.exec_prepared("pw_q_versions", page.value, below.value_or(std::numeric_limits<int64_t>::max()),
+                                params.limit + 1);
+    // A page has few labels: their current state is folded here (a label
+    // moves when given to another version; a version has at most one).
+    auto label_rows = t.exec_prepared("pw_q_version_labels", page.value);
+    t.commit();
+    std::map<int64_t, std::string> labels;
+    for (const auto& r : label_rows) {
+      const int64_t version = r[0].as<int64_t>();
+      const std::string label = r[1].as<std::string>();
+      std::erase_if(labels, [&](const auto& kv) { return kv.second == label; });
+      labels[version] = label;
+    }
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i) {
+      const auto& r = rows[static_cast<pqxx::result::size_type>(i)];
+      const int64_t version = r[0].as<int64_t>();
+      json item{{"version", version},
+                {"at", r[1].as<std::string>()},
+                {"actor", r[2].as<std::string>()},
+                {"events", json::array({r[3].as<std::string>()})}};
+      if (auto it = labels.find(version); it != labels.end()) item["label"] = it->second;
+      out.items.push_back(std::move(item));
+    }
+    if (rows.size() > n) out.next_cursor = detail::encode_seq(out.items.back()["version"].get<int64_t>(), "versions");
     return out;
   });
 }

@@ -181,6 +181,22 @@ class ReadModel {
   // One of the tenant's templates (as list_templates); nullopt when not
   // visible (absent, deleted, another tenant's, or not a template id).
   Result<std::optional<nlohmann::json>> get_template(const TenantId& tenant, const TemplateId& id);
+  // Time travel: the log positions of the page's events, oldest first, that
+  // are above its version `after_version` (0: from its creation), at or below
+  // `max_version` and occurred at or before `max_at` (µs since the epoch);
+  // nullopt bounds = none. Labels (PageVersionLabelled) come along: they fold
+  // without moving the version. An invisible page has none. A row without a
+  // position (projected before migration 0003) → UNAVAILABLE naming
+  // `pagewright rebuild`.
+  Result<std::vector<EventPosition>> page_event_positions(const TenantId& tenant, const PageId& page,
+                                                          int64_t after_version, std::optional<int64_t> max_version,
+                                                          std::optional<int64_t> max_at);
+
+  // GET /v1/pages/{id}/versions: newest first, one item per page version
+  // (each of the page's events but labels): {"version","at","actor",
+  // "events":[type],"label"?}. The cursor continues below the last version.
+  // An invisible page yields an empty list.
+  Result<PageList> page_versions(const TenantId& tenant, const PageId& page, const ListParams& params);
 
   // For /readyz: one trivial round trip (SELECT 1) on a pooled connection.
   Result<void> ping();

@@ -53,6 +53,9 @@ std::vector<Command> all_commands() {
         c.templateId = "landing";
         return c;
       }(),
+      LabelVersion{home(), 3, "launch"},
+      RestorePageVersion{home(), 2, "T", "s", "d", PageSeo{true, "/c", ""},
+                         json::parse(R"([{"id":"a","type":"Spacer","props":{},"slots":{}}])")},
   };
 }
 
@@ -107,6 +110,9 @@ std::vector<DomainEvent> all_events() {
         e.templateId = "landing";
         return e;
       }(),
+      PageVersionLabelled{home(), 3, "launch"},
+      PageVersionRestored{home(), 2, "T", "s", "old", "d", PageSeo{true, "/c", ""},
+                          json::parse(R"([{"id":"a","type":"Spacer","props":{},"slots":{}}])")},
   };
 }
 

@@ -174,6 +174,37 @@ ScenarioResult run_editing_scenario(HttpClient& http, const Tokens& t, const std
   EXPECT_EQ(v.value("events", int64_t{0}), out.site_events);
   EXPECT_EQ(v.value("headHash", ""), prev);
   out.head_hash = prev;
+
+  // Time travel, read only: the page as it was, folded from its own events in the log.
+  const std::string page_path = "/v1/pages/" + out.page_id;
+  auto first = http.get(page_path + "?version=1", t.viewer);
+  EXPECT_EQ(first.status, 200) << first.body;
+  const json v1 = first.json()["data"];
+  EXPECT_EQ(v1.value("title", ""), "Opening Hours");
+  EXPECT_EQ(v1.value("status", ""), "draft");
+  EXPECT_EQ(v1["content"], json::array());
+  auto tenth = http.get(page_path + "?version=10", t.viewer);
+  EXPECT_EQ(tenth.status, 200) << tenth.body;
+  EXPECT_EQ(tenth.json()["data"]["content"], p["content"]);
+  EXPECT_EQ(tenth.json()["data"].value("title", ""), "Hours");
+  auto as_of = http.get(page_path + "?asOf=" + v1.value("updatedAt", ""), t.viewer);
+  EXPECT_EQ(as_of.status, 200) << as_of.body;
+  EXPECT_EQ(as_of.json()["data"], v1);
+  EXPECT_EQ(http.get(page_path + "?version=11", t.viewer).status, 404);
+  EXPECT_EQ(http.get(page_path + "?asOf=yesterday", t.viewer).status, 400);
+  auto versions = http.get(page_path + "/versions?limit=3", t.viewer);
+  EXPECT_EQ(versions.status, 200) << versions.body;
+  EXPECT_EQ(versions.json()["data"].size(), 3u) << versions.body;
+  if (versions.json()["data"].size() == 3) {
+    EXPECT_EQ(versions.json()["data"][0]["version"], 10);
+    EXPECT_EQ(versions.json()["data"][0]["events"], json::array({"PagePublished"}));
+    EXPECT_EQ(versions.json()["data"][2]["events"], json::array({"ComponentRemoved"}));
+  }
+  auto diff = http.get(page_path + "/diff?from=4&to=6", t.viewer);
+  EXPECT_EQ(diff.status, 200) << diff.body;
+  const json changes = diff.json()["data"]["components"];
+  EXPECT_EQ(changes["changed"], json::array({{{"id", heading_id}, {"patch", {{"text", "Warm bread"}}}}})) << diff.body;
+  EXPECT_EQ(changes["moved"].size(), 1u) << diff.body;
   return out;
 }
 

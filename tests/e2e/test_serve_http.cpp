@@ -91,6 +91,54 @@ TEST_F(ServeHttp, EditorsEditAndReadBackAuditorsVerifyAndRestartKeepsEverything)
   EXPECT_EQ(verify.json()["data"].value("ok", false), true);
 }
 
+TEST_F(ServeHttp, VersionsAreLabelledRestoredAndTravelledToAcrossARestart) {
+  const uint16_t port = start_serve();
+  ASSERT_NE(port, 0) << "serve did not start listening";
+  HttpClient http("127.0.0.1", port);
+  const Tokens t = make_tokens(kSecret, db_);
+  const ScenarioResult r = run_editing_scenario(http, t, "versions-" + db_.substr(8, 8));
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string page = "/v1/pages/" + r.page_id;
+
+  auto label = http.send_json("POST", page + "/versions/4/label", t.editor, {{"label", "before the move"}});
+  ASSERT_EQ(label.status, 200) << label.body;
+  EXPECT_EQ(label.json()["data"].value("version", int64_t{0}), 10);  // not a new version
+  auto dup = http.send_json("POST", page + "/versions/5/label", t.editor, {{"label", "before the move"}});
+  EXPECT_EQ(dup.status, 409) << dup.body;
+  EXPECT_EQ(dup.json()["error"].value("code", ""), "DUPLICATE");
+  auto restored = http.send_json("POST", page + "/restore-version", t.editor, {{"version", 4}},
+                                 {{"X-Pagewright-After", label.json()["data"].value("position", "")}});
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_EQ(restored.json()["data"].value("version", int64_t{0}), 11);
+  const std::string position = restored.json()["data"].value("position", "");
+
+  auto now = http.get(page, t.viewer, {{"X-Pagewright-After", position}});
+  auto four = http.get(page + "?version=4", t.viewer);
+  ASSERT_EQ(now.status, 200) << now.body;
+  ASSERT_EQ(four.status, 200) << four.body;
+  for (const char* k : {"title", "slug", "description", "seo", "content"})
+    EXPECT_EQ(now.json()["data"][k], four.json()["data"][k]) << k;
+  auto versions = http.get(page + "/versions?limit=200", t.viewer);
+  ASSERT_EQ(versions.status, 200) << versions.body;
+  const json items = versions.json()["data"];
+  ASSERT_EQ(items.size(), 11u) << versions.body;
+  EXPECT_EQ(items[0]["events"], json::array({"PageVersionRestored"}));
+  EXPECT_EQ(items[7]["version"], 4);
+  EXPECT_EQ(items[7].value("label", ""), "before the move");
+
+  // After a restart (no kept checkpoints), the history folds the same.
+  ASSERT_EQ(stop(serve_, 30s), 0);
+  const uint16_t again = start_serve();
+  ASSERT_NE(again, 0);
+  HttpClient http2("127.0.0.1", again);
+  auto four_again = http2.get(page + "?version=4", t.viewer);
+  ASSERT_EQ(four_again.status, 200) << four_again.body;
+  EXPECT_EQ(four_again.json()["data"], four.json()["data"]);
+  auto diff = http2.get(page + "/diff?from=4&to=11", t.viewer);
+  ASSERT_EQ(diff.status, 200) << diff.body;
+  EXPECT_EQ(diff.json()["data"]["components"], json::parse(R"({"added":[],"removed":[],"moved":[],"changed":[]})"));
+}
+
 TEST_F(ServeHttp, PublishingShipsTheSiteWhichTheStaticHostServesAcrossARestart) {
   const uint16_t port = start_serve();
   ASSERT_NE(port, 0) << "serve did not start listening";

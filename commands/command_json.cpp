@@ -34,6 +34,9 @@ PW_COMMAND(StartDeployment, "deployment", "deploymentId", "worker")
 PW_COMMAND(CompleteDeployment, "deployment", "deploymentId", "manifestHash", "url", "report", "log")
 PW_COMMAND(FailDeployment, "deployment", "deploymentId", "reason", "log")
 PW_COMMAND(RollbackDeployment, "deployment", "deploymentId")
+PW_COMMAND(RequestPreview, "preview", "previewId", "pageIds", "ttlSeconds")
+PW_COMMAND(CompletePreview, "preview", "previewId", "manifestHash")
+PW_COMMAND(FailPreview, "preview", "previewId", "reason", "log")
 #undef PW_COMMAND
 
 template <class T>
@@ -113,6 +116,18 @@ json to_body(const StartDeployment& c) {
 json to_body(const CompleteDeployment& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const FailDeployment& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const RollbackDeployment& c) { return json{{"deploymentId", c.deploymentId.value}}; }
+json to_body(const RequestPreview& c) {
+  json j{{"previewId", c.previewId.value}};
+  if (c.pageIds) {
+    json ids = json::array();
+    for (const auto& id : *c.pageIds) ids.push_back(id.value);
+    j["pageIds"] = std::move(ids);
+  }
+  put(j, "ttlSeconds", c.ttlSeconds);
+  return j;
+}
+json to_body(const CompletePreview& c) { return event_data(DomainEvent{c.outcome}); }
+json to_body(const FailPreview& c) { return event_data(DomainEvent{c.outcome}); }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -214,6 +229,15 @@ RollbackDeployment from_body(ObjectReader& r) {
   return RollbackDeployment{r.id<DeploymentId>("deploymentId")};
 }
 
+template <>
+RequestPreview from_body(ObjectReader& r) {
+  RequestPreview c;
+  c.previewId = r.id<PreviewId>("previewId");
+  c.pageIds = codec::read_opt_page_ids(r, "pageIds");
+  c.ttlSeconds = r.opt_i64("ttlSeconds");
+  return c;
+}
+
 template <class T>
 Result<Command> decode_fields(const json& body);
 
@@ -231,6 +255,10 @@ Result<Command> decode(const json& body) {
     return decode_report<CompleteDeployment, DeploymentSucceeded>(body, "DeploymentSucceeded");
   else if constexpr (std::is_same_v<T, FailDeployment>)
     return decode_report<FailDeployment, DeploymentFailed>(body, "DeploymentFailed");
+  else if constexpr (std::is_same_v<T, CompletePreview>)
+    return decode_report<CompletePreview, PreviewReady>(body, "PreviewReady");
+  else if constexpr (std::is_same_v<T, FailPreview>)
+    return decode_report<FailPreview, PreviewFailed>(body, "PreviewFailed");
   else
     return decode_fields<T>(body);
 }
@@ -271,6 +299,10 @@ AggregateRef aggregate_of(const CommandMeta& meta, const Command& c) {
           return AggregateRef{"deployment", x.outcome.deploymentId.value};
         else if constexpr (CommandInfo<T>::aggregate == "deployment")
           return AggregateRef{"deployment", x.deploymentId.value};
+        else if constexpr (std::is_same_v<T, CompletePreview> || std::is_same_v<T, FailPreview>)
+          return AggregateRef{"preview", x.outcome.previewId.value};
+        else if constexpr (CommandInfo<T>::aggregate == "preview")
+          return AggregateRef{"preview", x.previewId.value};
         else
           return AggregateRef{"site", meta.siteId.value};
       },

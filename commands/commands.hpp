@@ -136,11 +136,31 @@ struct RollbackDeployment {
   friend bool operator==(const RollbackDeployment&, const RollbackDeployment&) = default;
 };
 
+// Previews. RequestPreview comes from editors over HTTP (ttlSeconds from the
+// gateway's configuration, never from the body); Complete/FailPreview only
+// from the build pool.
+struct RequestPreview {
+  PreviewId previewId;
+  std::optional<std::vector<PageId>> pageIds;  // absent: every page's draft
+  std::optional<int64_t> ttlSeconds;           // absent: kPreviewTtlSeconds
+  friend bool operator==(const RequestPreview&, const RequestPreview&) = default;
+};
+
+struct CompletePreview {
+  PreviewReady outcome;
+  friend bool operator==(const CompletePreview&, const CompletePreview&) = default;
+};
+
+struct FailPreview {
+  PreviewFailed outcome;
+  friend bool operator==(const FailPreview&, const FailPreview&) = default;
+};
+
 using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
                  AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage,
                  RequestDeployment, StartDeployment, CompleteDeployment, FailDeployment,
-                 RollbackDeployment>;
+                 RollbackDeployment, RequestPreview, CompletePreview, FailPreview>;
 
 struct CommandMeta {
   CommandId commandId;

@@ -163,6 +163,20 @@ void scan(TextScan& t, const FailDeployment& c) {
   t.lines("log", c.outcome.log);
 }
 void scan(TextScan& t, const RollbackDeployment& c) { t.text("deploymentId", c.deploymentId); }
+void scan(TextScan& t, const RequestPreview& c) {
+  t.text("previewId", c.previewId);
+  if (c.pageIds)
+    for (size_t i = 0; i < c.pageIds->size(); ++i) t.text("pageIds[" + std::to_string(i) + "]", (*c.pageIds)[i]);
+}
+void scan(TextScan& t, const CompletePreview& c) {
+  t.text("previewId", c.outcome.previewId);
+  t.text("manifestHash", c.outcome.manifestHash);
+}
+void scan(TextScan& t, const FailPreview& c) {
+  t.text("previewId", c.outcome.previewId);
+  t.text("reason", c.outcome.reason);
+  t.lines("log", c.outcome.log);
+}
 
 }  // namespace
 

@@ -50,6 +50,9 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const StartDeployment&
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CompleteDeployment&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const FailDeployment&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RollbackDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestPreview&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const CompletePreview&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const FailPreview&);
 
 }  // namespace pw::domain::detail
 

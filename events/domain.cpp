@@ -107,6 +107,15 @@ const json* ObjectReader::array(std::string_view key) {
   return v;
 }
 
+const json* ObjectReader::opt_array(std::string_view key) {
+  const json* v = get(key, false);
+  if (v && !v->is_array()) {
+    fail(key, "must be an array");
+    return nullptr;
+  }
+  return v;
+}
+
 Error validation_error(std::string message, std::vector<ErrorDetail> details) {
   return make_error(Errc::validation_error, std::move(message), std::move(details));
 }
@@ -116,6 +125,20 @@ std::optional<SiteSeo> read_site_seo(ObjectReader& r, std::string_view key, bool
   if (!j) return std::nullopt;
   ObjectReader s(*j, r.field(key) + ".", r.errors(), {"titleTemplate", "description", "ogImage"});
   return SiteSeo{s.str("titleTemplate"), s.str("description"), s.str("ogImage")};
+}
+
+std::optional<std::vector<PageId>> read_opt_page_ids(ObjectReader& r, std::string_view key) {
+  const json* a = r.opt_array(key);
+  if (!a) return std::nullopt;
+  std::vector<PageId> ids;
+  for (size_t i = 0; i < a->size(); ++i) {
+    if (!(*a)[i].is_string()) {
+      r.fail(std::string(key) + "[" + std::to_string(i) + "]", "must be a string");
+      continue;
+    }
+    ids.emplace_back((*a)[i].get<std::string>());
+  }
+  return ids;
 }
 
 std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required) {
@@ -166,6 +189,9 @@ PW_EVENT_NAME(DeploymentSucceeded, "deployment")
 PW_EVENT_NAME(DeploymentFailed, "deployment")
 PW_EVENT_NAME(DeploymentRolledBack, "deployment")
 PW_EVENT_NAME(DeploymentsPruned, "site")
+PW_EVENT_NAME(PreviewRequested, "preview")
+PW_EVENT_NAME(PreviewReady, "preview")
+PW_EVENT_NAME(PreviewFailed, "preview")
 #undef PW_EVENT_NAME
 
 void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
@@ -276,6 +302,22 @@ json to_data(const DeploymentsPruned& e) {
   json ids = json::array();
   for (const auto& id : e.deploymentIds) ids.push_back(id.value);
   return json{{"siteId", e.siteId.value}, {"deploymentIds", std::move(ids)}};
+}
+
+json to_data(const PreviewRequested& e) {
+  json j{{"previewId", e.previewId.value}, {"expiresAt", e.expiresAt}};
+  if (e.pageIds) {
+    json ids = json::array();
+    for (const auto& id : *e.pageIds) ids.push_back(id.value);
+    j["pageIds"] = std::move(ids);
+  }
+  return j;
+}
+json to_data(const PreviewReady& e) {
+  return json{{"previewId", e.previewId.value}, {"manifestHash", e.manifestHash}};
+}
+json to_data(const PreviewFailed& e) {
+  return json{{"previewId", e.previewId.value}, {"reason", e.reason}, {"log", strings_to_json(e.log)}};
 }
 
 using codec::ObjectReader;
@@ -425,6 +467,27 @@ DeploymentsPruned from_data(ObjectReader& r) {
   return e;
 }
 
+template <>
+PreviewRequested from_data(ObjectReader& r) {
+  PreviewRequested e;
+  e.previewId = r.id<PreviewId>("previewId");
+  e.pageIds = codec::read_opt_page_ids(r, "pageIds");
+  e.expiresAt = r.str("expiresAt");
+  return e;
+}
+template <>
+PreviewReady from_data(ObjectReader& r) {
+  return PreviewReady{r.id<PreviewId>("previewId"), r.str("manifestHash")};
+}
+template <>
+PreviewFailed from_data(ObjectReader& r) {
+  PreviewFailed e;
+  e.previewId = r.id<PreviewId>("previewId");
+  e.reason = r.str("reason");
+  e.log = read_strings(r, "log");
+  return e;
+}
+
 // Field lists per type, for the strict unknown-field check.
 template <class T>
 std::span<const std::string_view> fields_of();
@@ -450,6 +513,9 @@ PW_FIELDS(DeploymentSucceeded, "deploymentId", "manifestHash", "url", "report", 
 PW_FIELDS(DeploymentFailed, "deploymentId", "reason", "log")
 PW_FIELDS(DeploymentRolledBack, "deploymentId", "environment", "previousDeploymentId")
 PW_FIELDS(DeploymentsPruned, "siteId", "deploymentIds")
+PW_FIELDS(PreviewRequested, "previewId", "pageIds", "expiresAt")
+PW_FIELDS(PreviewReady, "previewId", "manifestHash")
+PW_FIELDS(PreviewFailed, "previewId", "reason", "log")
 
 #undef PW_FIELDS
 
@@ -535,6 +601,8 @@ AggregateRef aggregate_of(const DomainEvent& e) {
           return AggregateRef{"site", ev.siteId.value};
         else if constexpr (EventName<T>::aggregate == "deployment")
           return AggregateRef{"deployment", ev.deploymentId.value};
+        else if constexpr (EventName<T>::aggregate == "preview")
+          return AggregateRef{"preview", ev.previewId.value};
         else
           return AggregateRef{"page", ev.pageId.value};
       },

@@ -126,4 +126,10 @@ std::optional<SiteId> site_of(const DeploymentId& deployment) {
   return site_prefix(deployment.value);
 }
 
+PreviewId make_preview_id(const SiteId& site, std::string_view suffix) {
+  return PreviewId{site.value + "." + std::string(suffix)};
+}
+
+std::optional<SiteId> site_of(const PreviewId& preview) { return site_prefix(preview.value); }
+
 }  // namespace pw

@@ -24,10 +24,6 @@ bool usable_request_id(std::string_view id) {
   return true;
 }
 
-bool is_operations_route(RouteId id) {
-  return id == RouteId::healthz || id == RouteId::readyz;
-}
-
 std::string per_second_text(double rate) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", rate);
@@ -91,7 +87,8 @@ void Gateway::Exchange::send(HttpResponse response) {
     response.set_header("RateLimit-Reset", std::to_string(rate->reset));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  gw.deps().metrics.observe_http(route, response.status, seconds);
+  gw.deps().metrics.observe_http(route ? std::optional<std::string_view>(route->name) : std::nullopt,
+                                  response.status, seconds);
   respond(std::move(response));
 }
 
@@ -129,26 +126,6 @@ std::map<std::string, std::string> Gateway::Exchange::query() const {
   const auto q = request.target.find('?');
   if (q == std::string::npos) return {};
   return parse_query(std::string_view(request.target).substr(q + 1));
-}
-
-Role required_role(RouteId id) {
-  switch (id) {
-    case RouteId::create_site:
-    case RouteId::update_site:
-    case RouteId::publish_site:
-    case RouteId::rollback_deployment:
-    case RouteId::publish_page:
-      return Role::admin;
-    case RouteId::create_page:
-    case RouteId::update_page:
-    case RouteId::add_component:
-    case RouteId::update_component:
-    case RouteId::move_component:
-    case RouteId::remove_component:
-      return Role::editor;
-    default:
-      return Role::viewer;
-  }
 }
 
 Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name, int64_t min,
@@ -213,13 +190,13 @@ void Gateway::handle(HttpRequest request, Respond respond) {
     return;
   }
   ex->match = *routed.match;
-  ex->route = ex->match.id;
+  ex->route = ex->match.route;
   if (ex->request.body_too_large) {
     ex->fail(make_error(Errc::payload_too_large, "request body exceeds 1 MiB",
                         {{"body", "at most " + std::to_string(kMaxBodyBytes) + " bytes"}}));
     return;
   }
-  if (!is_operations_route(*ex->route)) {
+  if (ex->route->kind != RouteKind::operations) {
     const auto auth = ex->request.header("authorization");
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(deps_.clock().time_since_epoch()).count();
     auto principal = auth ? verify_bearer(*auth, options_.jwt_secret, now)
@@ -231,12 +208,12 @@ void Gateway::handle(HttpRequest request, Respond respond) {
     }
     ex->principal = std::move(principal).value();
     if (!admit(*ex, RateScope::tenant)) return;
-    if (!role_allows(ex->principal.role, required_role(*ex->route))) {
-      ex->fail(make_error(Errc::forbidden, std::string("this needs the role ") + role_name(required_role(*ex->route))));
+    if (!role_allows(ex->principal.role, ex->route->least_role)) {
+      ex->fail(make_error(Errc::forbidden, std::string("this needs the role ") + role_name(ex->route->least_role)));
       return;
     }
   }
-  if (is_command_route(*ex->route))
+  if (ex->route->kind == RouteKind::command)
     handle_command(ex);
   else
     handle_query(ex);

@@ -17,14 +17,6 @@ using nlohmann::json;
 constexpr std::string_view kIdempotencyNamespace = "6d1f3a52-8c1e-4f7a-9b0e-2f51c7d4a9e3";
 constexpr size_t kMaxIdempotencyKey = 128;
 
-struct Built {
-  domain::Command command;
-  SiteId site;
-  int created_status = 200;          // 201 for creations
-  const char* created_field = nullptr;  // "siteId" | "pageId" | "componentId"
-  std::string created_id;
-};
-
 Error invalid(std::string field, std::string message) {
   return make_error(Errc::validation_error, "invalid request", {{std::move(field), std::move(message)}});
 }
@@ -66,172 +58,190 @@ Result<json> body_object(const Gateway::Exchange& ex, std::initializer_list<std:
 
 Result<domain::Command> from_json(std::string_view type, const json& j) { return domain::command_from_json(type, j); }
 
-// Builds the command of a write route. `command_id` is already fixed.
-Result<Built> build(const Gateway::Exchange& ex, const std::string& command_id) {
-  Built b;
-  switch (*ex.route) {
-    case RouteId::create_site: {
-      auto body = body_object(ex, {"name", "subdomain"}, false);
-      if (!body.ok()) return body.error();
-      if (!body->contains("subdomain")) return invalid("subdomain", "required");
-      if (!(*body)["subdomain"].is_string()) return invalid("subdomain", "must be a string");
-      b.site = site_id_for_subdomain((*body)["subdomain"].get<std::string>());
-      (*body)["siteId"] = b.site.str();
-      auto c = from_json("CreateSite", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      b.created_status = 201;
-      b.created_field = "siteId";
-      b.created_id = b.site.str();
-      return b;
-    }
-    case RouteId::update_site: {
-      auto site = site_param(ex);
-      if (!site.ok()) return site.error();
-      b.site = *site;
-      auto body = body_object(ex, {"name", "seo", "settings"}, false);
-      if (!body.ok()) return body.error();
-      auto c = from_json("UpdateSiteSettings", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    case RouteId::create_page: {
-      auto site = site_param(ex);
-      if (!site.ok()) return site.error();
-      b.site = *site;
-      auto body = body_object(ex, {"title", "slug", "description"}, false);
-      if (!body.ok()) return body.error();
-      const PageId page = make_page_id(b.site, derived_suffix(command_id, "page", 20));
-      (*body)["pageId"] = page.str();
-      auto c = from_json("CreatePage", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      b.created_status = 201;
-      b.created_field = "pageId";
-      b.created_id = page.str();
-      return b;
-    }
-    case RouteId::update_page: {
-      auto page = page_param(ex);
-      if (!page.ok()) return page.error();
-      b.site = *site_of(*page);
-      auto body = body_object(ex, {"title", "slug", "description", "seo"}, false);
-      if (!body.ok()) return body.error();
-      if (body->contains("slug")) {
-        // One request, one command: a slug change is its own event with its
-        // own uniqueness rule, so it is not mixed with other fields.
-        if (body->size() != 1) return invalid("slug", "change the slug in a request of its own");
-        (*body)["pageId"] = page->str();
-        auto c = from_json("ChangePageSlug", *body);
-        if (!c.ok()) return c.error();
-        b.command = std::move(c).value();
-        return b;
-      }
-      (*body)["pageId"] = page->str();
-      auto c = from_json("UpdatePageMetadata", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    case RouteId::add_component: {
-      auto page = page_param(ex);
-      if (!page.ok()) return page.error();
-      b.site = *site_of(*page);
-      auto body = body_object(ex, {"type", "props", "parentId", "slot", "index"}, false);
-      if (!body.ok()) return body.error();
-      const std::string component = "c" + derived_suffix(command_id, "component", 15);
-      (*body)["pageId"] = page->str();
-      (*body)["componentId"] = component;
-      auto c = from_json("AddComponent", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      b.created_status = 201;
-      b.created_field = "componentId";
-      b.created_id = component;
-      return b;
-    }
-    case RouteId::update_component: {
-      auto page = page_param(ex);
-      if (!page.ok()) return page.error();
-      b.site = *site_of(*page);
-      auto body = body_object(ex, {"props"}, false);
-      if (!body.ok()) return body.error();
-      if (!body->contains("props")) return invalid("props", "required");
-      if (!(*body)["props"].is_object()) return invalid("props", "must be an object (a JSON merge patch)");
-      json j = {{"pageId", page->str()}, {"componentId", ex.param("componentId")}, {"patch", (*body)["props"]}};
-      auto c = from_json("UpdateComponentProps", j);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    case RouteId::move_component: {
-      auto page = page_param(ex);
-      if (!page.ok()) return page.error();
-      b.site = *site_of(*page);
-      auto body = body_object(ex, {"parentId", "slot", "index"}, false);
-      if (!body.ok()) return body.error();
-      if (!body->contains("index")) return invalid("index", "required");
-      (*body)["pageId"] = page->str();
-      (*body)["componentId"] = ex.param("componentId");
-      auto c = from_json("MoveComponent", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    case RouteId::remove_component: {
-      auto page = page_param(ex);
-      if (!page.ok()) return page.error();
-      b.site = *site_of(*page);
-      auto body = body_object(ex, {}, true);
-      if (!body.ok()) return body.error();
-      auto c = from_json("RemoveComponent", json{{"pageId", page->str()}, {"componentId", ex.param("componentId")}});
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    case RouteId::publish_page: {
-      auto page = page_param(ex);
-      if (!page.ok()) return page.error();
-      b.site = *site_of(*page);
-      auto body = body_object(ex, {}, true);
-      if (!body.ok()) return body.error();
-      auto c = from_json("PublishPage", json{{"pageId", page->str()}});
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    case RouteId::publish_site: {
-      auto site = site_param(ex);
-      if (!site.ok()) return site.error();
-      b.site = *site;
-      auto body = body_object(ex, {"environment", "strategy"}, true);
-      if (!body.ok()) return body.error();
-      const DeploymentId deployment = make_deployment_id(b.site, derived_suffix(command_id, "deployment", 20));
-      (*body)["deploymentId"] = deployment.str();
-      auto c = from_json("RequestDeployment", *body);
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      b.created_status = 201;  // the deployment exists (queued); GET it for its progress
-      b.created_field = "deploymentId";
-      b.created_id = deployment.str();
-      return b;
-    }
-    case RouteId::rollback_deployment: {
-      auto deployment = deployment_param(ex);
-      if (!deployment.ok()) return deployment.error();
-      b.site = *site_of(*deployment);
-      auto body = body_object(ex, {}, true);
-      if (!body.ok()) return body.error();
-      auto c = from_json("RollbackDeployment", json{{"deploymentId", deployment->str()}});
-      if (!c.ok()) return c.error();
-      b.command = std::move(c).value();
-      return b;
-    }
-    default:
-      return make_error(Errc::internal, "not a command route");
-  }
+// A command on an existing page: the page from the path, its site the command's.
+Result<PageId> page_command(const Gateway::Exchange& ex, Built& b) {
+  auto page = page_param(ex);
+  if (!page.ok()) return page.error();
+  b.site = *site_of(*page);
+  return page;
 }
+
+// A command of the page's command type whose only data is the page id.
+Result<Built> page_only(const Gateway::Exchange& ex, std::string_view type) {
+  Built b;
+  auto page = page_command(ex, b);
+  if (!page.ok()) return page.error();
+  auto body = body_object(ex, {}, true);
+  if (!body.ok()) return body.error();
+  auto c = from_json(type, json{{"pageId", page->str()}});
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+}  // namespace
+
+Result<Built> build_create_site(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto body = body_object(ex, {"name", "subdomain"}, false);
+  if (!body.ok()) return body.error();
+  if (!body->contains("subdomain")) return invalid("subdomain", "required");
+  if (!(*body)["subdomain"].is_string()) return invalid("subdomain", "must be a string");
+  b.site = site_id_for_subdomain((*body)["subdomain"].get<std::string>());
+  (*body)["siteId"] = b.site.str();
+  auto c = from_json("CreateSite", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  b.created_status = 201;
+  b.created_field = "siteId";
+  b.created_id = b.site.str();
+  return b;
+}
+
+Result<Built> build_update_site(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto site = site_param(ex);
+  if (!site.ok()) return site.error();
+  b.site = *site;
+  auto body = body_object(ex, {"name", "seo", "settings"}, false);
+  if (!body.ok()) return body.error();
+  auto c = from_json("UpdateSiteSettings", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+Result<Built> build_create_page(const Gateway::Exchange& ex, const std::string& command_id) {
+  Built b;
+  auto site = site_param(ex);
+  if (!site.ok()) return site.error();
+  b.site = *site;
+  auto body = body_object(ex, {"title", "slug", "description"}, false);
+  if (!body.ok()) return body.error();
+  const PageId page = make_page_id(b.site, derived_suffix(command_id, "page", 20));
+  (*body)["pageId"] = page.str();
+  auto c = from_json("CreatePage", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  b.created_status = 201;
+  b.created_field = "pageId";
+  b.created_id = page.str();
+  return b;
+}
+
+Result<Built> build_update_page(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto page = page_command(ex, b);
+  if (!page.ok()) return page.error();
+  auto body = body_object(ex, {"title", "slug", "description", "seo"}, false);
+  if (!body.ok()) return body.error();
+  // One request, one command: a slug change is its own event with its own
+  // uniqueness rule, so it is not mixed with other fields.
+  const bool slug = body->contains("slug");
+  if (slug && body->size() != 1) return invalid("slug", "change the slug in a request of its own");
+  (*body)["pageId"] = page->str();
+  auto c = from_json(slug ? "ChangePageSlug" : "UpdatePageMetadata", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+Result<Built> build_add_component(const Gateway::Exchange& ex, const std::string& command_id) {
+  Built b;
+  auto page = page_command(ex, b);
+  if (!page.ok()) return page.error();
+  auto body = body_object(ex, {"type", "props", "parentId", "slot", "index"}, false);
+  if (!body.ok()) return body.error();
+  const std::string component = "c" + derived_suffix(command_id, "component", 15);
+  (*body)["pageId"] = page->str();
+  (*body)["componentId"] = component;
+  auto c = from_json("AddComponent", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  b.created_status = 201;
+  b.created_field = "componentId";
+  b.created_id = component;
+  return b;
+}
+
+Result<Built> build_update_component(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto page = page_command(ex, b);
+  if (!page.ok()) return page.error();
+  auto body = body_object(ex, {"props"}, false);
+  if (!body.ok()) return body.error();
+  if (!body->contains("props")) return invalid("props", "required");
+  if (!(*body)["props"].is_object()) return invalid("props", "must be an object (a JSON merge patch)");
+  json j = {{"pageId", page->str()}, {"componentId", ex.param("componentId")}, {"patch", (*body)["props"]}};
+  auto c = from_json("UpdateComponentProps", j);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+Result<Built> build_move_component(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto page = page_command(ex, b);
+  if (!page.ok()) return page.error();
+  auto body = body_object(ex, {"parentId", "slot", "index"}, false);
+  if (!body.ok()) return body.error();
+  if (!body->contains("index")) return invalid("index", "required");
+  (*body)["pageId"] = page->str();
+  (*body)["componentId"] = ex.param("componentId");
+  auto c = from_json("MoveComponent", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+Result<Built> build_remove_component(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto page = page_command(ex, b);
+  if (!page.ok()) return page.error();
+  auto body = body_object(ex, {}, true);
+  if (!body.ok()) return body.error();
+  auto c = from_json("RemoveComponent", json{{"pageId", page->str()}, {"componentId", ex.param("componentId")}});
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+Result<Built> build_publish_page(const Gateway::Exchange& ex, const std::string&) {
+  return page_only(ex, "PublishPage");
+}
+
+Result<Built> build_publish_site(const Gateway::Exchange& ex, const std::string& command_id) {
+  Built b;
+  auto site = site_param(ex);
+  if (!site.ok()) return site.error();
+  b.site = *site;
+  auto body = body_object(ex, {"environment", "strategy"}, true);
+  if (!body.ok()) return body.error();
+  const DeploymentId deployment = make_deployment_id(b.site, derived_suffix(command_id, "deployment", 20));
+  (*body)["deploymentId"] = deployment.str();
+  auto c = from_json("RequestDeployment", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  b.created_status = 201;  // the deployment exists (queued); GET it for its progress
+  b.created_field = "deploymentId";
+  b.created_id = deployment.str();
+  return b;
+}
+
+Result<Built> build_rollback_deployment(const Gateway::Exchange& ex, const std::string&) {
+  Built b;
+  auto deployment = deployment_param(ex);
+  if (!deployment.ok()) return deployment.error();
+  b.site = *site_of(*deployment);
+  auto body = body_object(ex, {}, true);
+  if (!body.ok()) return body.error();
+  auto c = from_json("RollbackDeployment", json{{"deploymentId", deployment->str()}});
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  return b;
+}
+
+namespace {
 
 // If-Match: "<version>" (a strong entity tag holding the version number).
 Result<std::optional<int64_t>> expected_version(const HttpRequest& request) {
@@ -278,25 +288,6 @@ nlohmann::json outcome_data(const workers::CommandOutcome& o) {
               {"events", std::move(events)}};
 }
 
-bool is_command_route(RouteId id) {
-  switch (id) {
-    case RouteId::create_site:
-    case RouteId::update_site:
-    case RouteId::create_page:
-    case RouteId::update_page:
-    case RouteId::add_component:
-    case RouteId::update_component:
-    case RouteId::move_component:
-    case RouteId::remove_component:
-    case RouteId::publish_page:
-    case RouteId::publish_site:
-    case RouteId::rollback_deployment:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void handle_command(const ExchangePtr& ex) {
   // The command id comes first (new ids derive from it); the site is known
   // from the path except for CreateSite, whose id derives from the body.
@@ -323,7 +314,7 @@ void handle_command(const ExchangePtr& ex) {
     // CreateSite: the key is scoped by the subdomain's site id, computed in build().
     command_id = uuid_v4();
   }
-  auto built = build(*ex, *command_id);
+  auto built = ex->route->build(*ex, *command_id);
   if (!built.ok()) return ex->fail(built.error());
   if (!path_site && ex->request.header("idempotency-key")) {
     auto id = command_id_for(*ex, built->site);

@@ -67,7 +67,7 @@ Result<bool> site_visible(const Gateway::Exchange& ex, SiteLog& site_log, const 
 // Where a capped page of /events stopped: the afterSeq that continues it.
 constexpr std::string_view kNextAfterSeqHeader = "X-Pagewright-Next-After-Seq";
 
-void site_events(const ExchangePtr& ex, const SiteId& site) {
+void stream_site_events(const ExchangePtr& ex, const SiteId& site) {
   const auto q = ex->query();
   auto after = int_param(q, "afterSeq", 0, INT64_MAX / 2);
   if (!after.ok()) return ex->fail(after.error());
@@ -129,6 +129,120 @@ void verify(const ExchangePtr& ex, const SiteId& site) {
                    {"firstBadSeq", report->first_bad_seq ? json(*report->first_bad_seq) : json(nullptr)}});
 }
 
+// The site in the path, or 404.
+Result<SiteId> site_in_path(const Gateway::Exchange& ex) {
+  const std::string& id = ex.param("siteId");
+  if (!is_uuid(id)) return not_found();
+  return SiteId{id};
+}
+
+// The caller's tenant has that site (else 404).
+Result<SiteId> visible_site(const Gateway::Exchange& ex) {
+  auto id = site_in_path(ex);
+  if (!id.ok()) return id;
+  auto site = ex.gw.deps().read_model.get_site(ex.principal.tenant, *id);
+  if (!site.ok()) return site.error();
+  if (!site->has_value()) return not_found();
+  return id;
+}
+
+// X-Pagewright-After: wait (bounded) until the read model includes that position.
+Result<bool> caught_up(const Gateway::Exchange& ex) {
+  const auto after = ex.request.header("x-pagewright-after");
+  if (!after) return true;
+  auto reached = ex.gw.deps().read_model.wait_for_position(*after, ex.gw.options().read_wait);
+  if (!reached.ok()) return reached.error();
+  if (!*reached)
+    return make_error(Errc::unavailable, "the read model has not reached that position yet",
+                      {{"X-Pagewright-After", std::string(*after)}});
+  return true;
+}
+
+// Runs on the blocking pool.
+void run_query(const ExchangePtr& ex) {
+  if (auto ready = caught_up(*ex); !ready.ok()) return ex->fail(ready.error());
+  ex->route->serve(ex);
+}
+
+}  // namespace
+
+void list_sites(const ExchangePtr& ex) {
+  auto p = list_params(ex->query());
+  if (!p.ok()) return ex->fail(p.error());
+  send_list(ex, ex->gw.deps().read_model.list_sites(ex->principal.tenant, *p));
+}
+
+void get_site(const ExchangePtr& ex) {
+  auto site = site_in_path(*ex);
+  if (!site.ok()) return ex->fail(site.error());
+  send_one(ex, ex->gw.deps().read_model.get_site(ex->principal.tenant, *site));
+}
+
+void list_pages(const ExchangePtr& ex) {
+  const auto q = ex->query();
+  auto p = list_params(q);
+  if (!p.ok()) return ex->fail(p.error());
+  std::optional<std::string> status, text;
+  if (auto it = q.find("status"); it != q.end()) {
+    if (it->second != "draft" && it->second != "published" && it->second != "deleted")
+      return ex->fail(make_error(Errc::validation_error, "invalid query parameter",
+                                 {{"status", "must be draft, published or deleted"}}));
+    status = it->second;
+  }
+  if (auto it = q.find("q"); it != q.end() && !it->second.empty()) text = it->second;
+  auto site = visible_site(*ex);
+  if (!site.ok()) return ex->fail(site.error());
+  send_list(ex, ex->gw.deps().read_model.list_pages(ex->principal.tenant, *site, status, text, *p));
+}
+
+void get_page(const ExchangePtr& ex) {
+  const auto q = ex->query();
+  if (q.count("version") || q.count("asOf"))
+    return ex->fail(make_error(Errc::validation_error, "time travel is not available yet",
+                               {{q.count("version") ? "version" : "asOf", "not supported yet"}}));
+  PageId page{ex->param("pageId")};
+  if (!site_of(page)) return ex->fail(not_found());
+  send_one(ex, ex->gw.deps().read_model.get_page(ex->principal.tenant, page));
+}
+
+void page_history(const ExchangePtr& ex) {
+  auto& read_model = ex->gw.deps().read_model;
+  PageId page{ex->param("pageId")};
+  if (!site_of(page)) return ex->fail(not_found());
+  auto p = list_params(ex->query());
+  if (!p.ok()) return ex->fail(p.error());
+  auto exists = read_model.get_page(ex->principal.tenant, page);
+  if (!exists.ok()) return ex->fail(exists.error());
+  if (!exists->has_value()) return ex->fail(not_found());
+  send_list(ex, read_model.page_history(ex->principal.tenant, page, *p));
+}
+
+void list_deployments(const ExchangePtr& ex) {
+  auto p = list_params(ex->query());
+  if (!p.ok()) return ex->fail(p.error());
+  auto site = visible_site(*ex);
+  if (!site.ok()) return ex->fail(site.error());
+  send_list(ex, ex->gw.deps().read_model.list_deployments(ex->principal.tenant, *site, *p));
+}
+
+void get_deployment(const ExchangePtr& ex) {
+  DeploymentId deployment{ex->param("deploymentId")};
+  if (!site_of(deployment)) return ex->fail(not_found());
+  send_one(ex, ex->gw.deps().read_model.get_deployment(ex->principal.tenant, deployment));
+}
+
+void site_events(const ExchangePtr& ex) {
+  auto site = site_in_path(*ex);
+  if (!site.ok()) return ex->fail(site.error());
+  stream_site_events(ex, *site);
+}
+
+void verify_audit(const ExchangePtr& ex) {
+  auto site = site_in_path(*ex);
+  if (!site.ok()) return ex->fail(site.error());
+  verify(ex, *site);
+}
+
 void command_status(const ExchangePtr& ex) {
   const auto status = ex->gw.deps().bus.status(ex->param("commandId"), ex->principal.tenant);
   if (!status) return ex->fail(not_found());
@@ -146,7 +260,7 @@ void command_status(const ExchangePtr& ex) {
   ex->ok(200, std::move(data));
 }
 
-void ready(const ExchangePtr& ex) {
+void readyz(const ExchangePtr& ex) {
   auto& deps = ex->gw.deps();
   std::vector<ErrorDetail> problems;
   if (ex->gw.draining()) problems.push_back({"process", "draining"});
@@ -157,104 +271,10 @@ void ready(const ExchangePtr& ex) {
   ex->ok(200, json{{"status", "ready"}});
 }
 
-// Runs on the blocking pool.
-void run_query(const ExchangePtr& ex) {
-  auto& deps = ex->gw.deps();
-  const TenantId& tenant = ex->principal.tenant;
-  if (const auto after = ex->request.header("x-pagewright-after")) {
-    auto caught_up = deps.read_model.wait_for_position(*after, ex->gw.options().read_wait);
-    if (!caught_up.ok()) return ex->fail(caught_up.error());
-    if (!*caught_up)
-      return ex->fail(make_error(Errc::unavailable, "the read model has not reached that position yet",
-                                 {{"X-Pagewright-After", std::string(*after)}}));
-  }
-  const auto q = ex->query();
-  switch (*ex->route) {
-    case RouteId::list_sites: {
-      auto p = list_params(q);
-      if (!p.ok()) return ex->fail(p.error());
-      return send_list(ex, deps.read_model.list_sites(tenant, *p));
-    }
-    case RouteId::get_site: {
-      const std::string& id = ex->param("siteId");
-      if (!is_uuid(id)) return ex->fail(not_found());
-      return send_one(ex, deps.read_model.get_site(tenant, SiteId{id}));
-    }
-    case RouteId::list_pages: {
-      const std::string& id = ex->param("siteId");
-      if (!is_uuid(id)) return ex->fail(not_found());
-      auto p = list_params(q);
-      if (!p.ok()) return ex->fail(p.error());
-      std::optional<std::string> status, text;
-      if (auto it = q.find("status"); it != q.end()) {
-        if (it->second != "draft" && it->second != "published" && it->second != "deleted")
-          return ex->fail(make_error(Errc::validation_error, "invalid query parameter",
-                                     {{"status", "must be draft, published or deleted"}}));
-        status = it->second;
-      }
-      if (auto it = q.find("q"); it != q.end() && !it->second.empty()) text = it->second;
-      auto site = deps.read_model.get_site(tenant, SiteId{id});
-      if (!site.ok()) return ex->fail(site.error());
-      if (!site->has_value()) return ex->fail(not_found());
-      return send_list(ex, deps.read_model.list_pages(tenant, SiteId{id}, status, text, *p));
-    }
-    case RouteId::get_page: {
-      if (q.count("version") || q.count("asOf"))
-        return ex->fail(make_error(Errc::validation_error, "time travel is not available yet",
-                                   {{q.count("version") ? "version" : "asOf", "not supported yet"}}));
-      PageId page{ex->param("pageId")};
-      if (!site_of(page)) return ex->fail(not_found());
-      return send_one(ex, deps.read_model.get_page(tenant, page));
-    }
-    case RouteId::page_history: {
-      PageId page{ex->param("pageId")};
-      if (!site_of(page)) return ex->fail(not_found());
-      auto p = list_params(q);
-      if (!p.ok()) return ex->fail(p.error());
-      auto exists = deps.read_model.get_page(tenant, page);
-      if (!exists.ok()) return ex->fail(exists.error());
-      if (!exists->has_value()) return ex->fail(not_found());
-      return send_list(ex, deps.read_model.page_history(tenant, page, *p));
-    }
-    case RouteId::list_deployments: {
-      const std::string& id = ex->param("siteId");
-      if (!is_uuid(id)) return ex->fail(not_found());
-      auto p = list_params(q);
-      if (!p.ok()) return ex->fail(p.error());
-      auto site = deps.read_model.get_site(tenant, SiteId{id});
-      if (!site.ok()) return ex->fail(site.error());
-      if (!site->has_value()) return ex->fail(not_found());
-      return send_list(ex, deps.read_model.list_deployments(tenant, SiteId{id}, *p));
-    }
-    case RouteId::get_deployment: {
-      DeploymentId deployment{ex->param("deploymentId")};
-      if (!site_of(deployment)) return ex->fail(not_found());
-      return send_one(ex, deps.read_model.get_deployment(tenant, deployment));
-    }
-    case RouteId::site_events:
-    case RouteId::verify_audit: {
-      const std::string& id = ex->param("siteId");
-      if (!is_uuid(id)) return ex->fail(not_found());
-      return *ex->route == RouteId::site_events ? site_events(ex, SiteId{id}) : verify(ex, SiteId{id});
-    }
-    case RouteId::readyz:
-      return ready(ex);
-    default:
-      return ex->fail(make_error(Errc::internal, "not a query route"));
-  }
-}
-
-}  // namespace
+void healthz(const ExchangePtr& ex) { ex->ok(200, json{{"status", "ok"}}); }
 
 void handle_query(const ExchangePtr& ex) {
-  switch (*ex->route) {
-    case RouteId::healthz:
-      return ex->ok(200, json{{"status", "ok"}});
-    case RouteId::get_command:
-      return command_status(ex);
-    default:
-      break;
-  }
+  if (!ex->route->blocking) return ex->route->serve(ex);
   if (!ex->gw.deps().blocking.post([ex] { run_query(ex); }))
     ex->fail(make_error(Errc::unavailable, "shutting down"));
 }

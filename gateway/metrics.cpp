@@ -118,8 +118,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 
 Metrics::~Metrics() = default;
 
-void Metrics::observe_http(std::optional<RouteId> route, int status, double seconds) {
-  const std::string r = route ? route_name(*route) : "unmatched";
+void Metrics::observe_http(std::optional<std::string_view> route, int status, double seconds) {
+  const std::string r(route.value_or("unmatched"));
   http_requests_->Add({{"route", r}, {"status", status_label(status)}}).Increment();
   http_duration_->Add({{"route", r}}, request_buckets()).Observe(sane_seconds(seconds));
 }

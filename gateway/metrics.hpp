@@ -17,7 +17,7 @@
 //   rate_limited_total{scope}                    counter (tenant | address)
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
-// value. `route` is a RouteId's fixed name (or "unmatched" for 404/405s that
+// value. `route` is a route's fixed name (gateway/route_table.cpp) (or "unmatched" for 404/405s that
 // matched no route — never the request path); `status` is the numeric HTTP
 // status, 100…599, anything else is "invalid"; `type` is one of the known
 // command type names (anything else becomes "other", so a client-supplied type
@@ -33,7 +33,6 @@
 #include <string_view>
 
 #include "gateway/rate_limit.hpp"
-#include "gateway/routes.hpp"
 
 namespace prometheus {
 class Registry;
@@ -66,9 +65,9 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // One finished HTTP request. `route` is nullopt when the target matched no
-  // route (404/405); it is then labelled "unmatched".
-  void observe_http(std::optional<RouteId> route, int status, double seconds);
+  // One finished HTTP request. `route` is the route's name, nullopt when the
+  // target matched no route (404/405); it is then labelled "unmatched".
+  void observe_http(std::optional<std::string_view> route, int status, double seconds);
   // One handled command: `type` is a command type name ("CreatePage"); names not
   // in the fixed list are labelled "other".
   void count_command(std::string_view type, CommandOutcome outcome, double seconds);

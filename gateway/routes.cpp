@@ -5,58 +5,11 @@
 #include <utility>
 
 #include "gateway/api_json.hpp"
+#include "gateway/route_table.hpp"
 
 namespace pw::gateway {
 
 namespace {
-
-struct RouteDef {
-  RouteId id;
-  const char* name;
-  const char* method;
-  const char* pattern;
-};
-
-// Indexed by RouteId.
-constexpr std::array<RouteDef, 23> kRoutes{{
-    {RouteId::create_site, "create_site", "POST", "/v1/sites"},
-    {RouteId::list_sites, "list_sites", "GET", "/v1/sites"},
-    {RouteId::get_site, "get_site", "GET", "/v1/sites/{siteId}"},
-    {RouteId::update_site, "update_site", "PATCH", "/v1/sites/{siteId}"},
-    {RouteId::publish_site, "publish_site", "POST", "/v1/sites/{siteId}/publish"},
-    {RouteId::list_deployments, "list_deployments", "GET", "/v1/sites/{siteId}/deployments"},
-    {RouteId::create_page, "create_page", "POST", "/v1/sites/{siteId}/pages"},
-    {RouteId::list_pages, "list_pages", "GET", "/v1/sites/{siteId}/pages"},
-    {RouteId::get_page, "get_page", "GET", "/v1/pages/{pageId}"},
-    {RouteId::update_page, "update_page", "PATCH", "/v1/pages/{pageId}"},
-    {RouteId::add_component, "add_component", "POST", "/v1/pages/{pageId}/components"},
-    {RouteId::update_component, "update_component", "PATCH",
-     "/v1/pages/{pageId}/components/{componentId}"},
-    {RouteId::move_component, "move_component", "POST",
-     "/v1/pages/{pageId}/components/{componentId}/move"},
-    {RouteId::remove_component, "remove_component", "DELETE",
-     "/v1/pages/{pageId}/components/{componentId}"},
-    {RouteId::page_history, "page_history", "GET", "/v1/pages/{pageId}/history"},
-    {RouteId::publish_page, "publish_page", "POST", "/v1/pages/{pageId}/publish"},
-    {RouteId::get_deployment, "get_deployment", "GET", "/v1/deployments/{deploymentId}"},
-    {RouteId::rollback_deployment, "rollback_deployment", "POST",
-     "/v1/deployments/{deploymentId}/rollback"},
-    {RouteId::site_events, "site_events", "GET", "/v1/sites/{siteId}/events"},
-    {RouteId::verify_audit, "verify_audit", "GET", "/v1/sites/{siteId}/audit/verify"},
-    {RouteId::get_command, "get_command", "GET", "/v1/commands/{commandId}"},
-    {RouteId::healthz, "healthz", "GET", "/healthz"},
-    {RouteId::readyz, "readyz", "GET", "/readyz"},
-}};
-
-constexpr bool table_is_indexed() {
-  for (std::size_t i = 0; i < kRoutes.size(); ++i) {
-    if (static_cast<std::size_t>(kRoutes[i].id) != i) return false;
-  }
-  return true;
-}
-static_assert(table_is_indexed(), "kRoutes must list RouteId values in declaration order");
-
-const RouteDef& def(RouteId id) { return kRoutes[static_cast<std::size_t>(id)]; }
 
 std::vector<std::string_view> split_pattern(std::string_view pattern) {
   std::vector<std::string_view> out;
@@ -169,10 +122,6 @@ std::map<std::string, std::string> parse_query_impl(std::string_view query, OnBa
 
 }  // namespace
 
-const char* route_name(RouteId id) { return def(id).name; }
-const char* route_method(RouteId id) { return def(id).method; }
-const char* route_pattern(RouteId id) { return def(id).pattern; }
-
 std::string MatchResult::allow_header() const {
   std::string out;
   for (const std::string& m : allowed) {
@@ -210,12 +159,12 @@ MatchResult route(std::string_view method, std::string_view target) {
   const auto segments = split_path(path);
   if (!segments) return result;  // not_found
 
-  for (const RouteDef& r : kRoutes) {
+  for (const Route& r : route_table()) {
     std::map<std::string, std::string> params;
     if (!match_pattern(r.pattern, *segments, params)) continue;
     if (method == r.method) {
       result.kind = MatchResult::Kind::matched;
-      result.match = Match{r.id, std::move(params)};
+      result.match = Match{&r, std::move(params)};
       result.allowed.clear();
       return result;
     }

@@ -1,7 +1,8 @@
 #pragma once
-// The gateway's route table (API.md), free of any socket or HTTP library: a
-// request's method and target → which route, with its path parameters, or why
-// not (404: no such path; 405: the path exists under other methods).
+// Matching a request against the route table (route_table.hpp), free of any
+// socket or HTTP library: a request's method and target → which route, with its
+// path parameters, or why not (404: no such path; 405: the path exists under
+// other methods).
 //
 // Matching rules:
 // - `target` is an origin-form request target; everything from the first '?'
@@ -26,46 +27,10 @@
 
 namespace pw::gateway {
 
-enum class RouteId {
-  // Sites
-  create_site,     // POST   /v1/sites
-  list_sites,      // GET    /v1/sites
-  get_site,        // GET    /v1/sites/{siteId}
-  update_site,     // PATCH  /v1/sites/{siteId}
-  publish_site,    // POST   /v1/sites/{siteId}/publish           (RequestDeployment)
-  list_deployments,  // GET  /v1/sites/{siteId}/deployments
-  // Pages
-  create_page,     // POST   /v1/sites/{siteId}/pages
-  list_pages,      // GET    /v1/sites/{siteId}/pages
-  get_page,        // GET    /v1/pages/{pageId}
-  update_page,     // PATCH  /v1/pages/{pageId}
-  add_component,   // POST   /v1/pages/{pageId}/components
-  update_component,  // PATCH  /v1/pages/{pageId}/components/{componentId}
-  move_component,  // POST   /v1/pages/{pageId}/components/{componentId}/move
-  remove_component,  // DELETE /v1/pages/{pageId}/components/{componentId}
-  page_history,    // GET    /v1/pages/{pageId}/history
-  publish_page,    // POST   /v1/pages/{pageId}/publish
-  // Deployments
-  get_deployment,       // GET  /v1/deployments/{deploymentId}
-  rollback_deployment,  // POST /v1/deployments/{deploymentId}/rollback  (RollbackDeployment)
-  // Audit
-  site_events,     // GET    /v1/sites/{siteId}/events
-  verify_audit,    // GET    /v1/sites/{siteId}/audit/verify
-  // Commands
-  get_command,     // GET    /v1/commands/{commandId}
-  // Operations (no auth)
-  healthz,         // GET    /healthz
-  readyz,          // GET    /readyz
-};
-
-// A stable snake_case name ("create_site"), e.g. for logs and metrics labels.
-const char* route_name(RouteId id);
-// The route's method ("GET") and path pattern ("/v1/sites/{siteId}").
-const char* route_method(RouteId id);
-const char* route_pattern(RouteId id);
+struct Route;  // route_table.hpp
 
 struct Match {
-  RouteId id;
+  const Route* route = nullptr;  // a row of route_table()
   std::map<std::string, std::string> params;  // e.g. {"siteId": "..."}, decoded
   friend bool operator==(const Match&, const Match&) = default;
 };

@@ -23,7 +23,6 @@ namespace {
 using pw::gateway::CommandOutcome;
 using pw::gateway::Metrics;
 using pw::gateway::RateScope;
-using pw::gateway::RouteId;
 
 // The client metric of family `name` whose labels are exactly `labels`.
 std::optional<prometheus::ClientMetric> find(Metrics& m, const std::string& name,
@@ -48,7 +47,7 @@ double counter(Metrics& m, const std::string& name,
 TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
   Metrics m;
   // A labelled family is exported from its first series on: make one of each.
-  m.observe_http(RouteId::healthz, 200, 0.001);
+  m.observe_http("healthz", 200, 0.001);
   m.count_command("CreateSite", CommandOutcome::accepted, 0.001);
   m.set_projection_lag(0, 0);
   m.observe_deployment(true, 0.2);
@@ -114,11 +113,11 @@ TEST(Metrics, UnlabelledSeriesExistBeforeTheFirstObservation) {
 
 TEST(Metrics, HttpObservationsCarryRouteAndStatus) {
   Metrics m;
-  m.observe_http(RouteId::get_site, 200, 0.003);
-  m.observe_http(RouteId::get_site, 200, 0.020);
-  m.observe_http(RouteId::get_site, 404, 0.001);
+  m.observe_http("get_site", 200, 0.003);
+  m.observe_http("get_site", 200, 0.020);
+  m.observe_http("get_site", 404, 0.001);
   m.observe_http(std::nullopt, 404, 0.0001);
-  m.observe_http(RouteId::create_site, 999, 0.5);  // out of range → "invalid"
+  m.observe_http("create_site", 999, 0.5);  // out of range → "invalid"
 
   EXPECT_EQ(counter(m, "http_requests_total", {{"route", "get_site"}, {"status", "200"}}), 2.0);
   EXPECT_EQ(counter(m, "http_requests_total", {{"route", "get_site"}, {"status", "404"}}), 1.0);
@@ -201,7 +200,7 @@ TEST(Metrics, CountersAreMonotonic) {
   Metrics m;
   double last_http = 0, last_cmd = 0, last_events = 0;
   for (int i = 0; i < 50; ++i) {
-    m.observe_http(RouteId::healthz, 200, 0.0001);
+    m.observe_http("healthz", 200, 0.0001);
     m.count_command("AddComponent", CommandOutcome::accepted, 0.001);
     m.add_events_appended(static_cast<std::uint64_t>(i % 3));
     const double http = counter(m, "http_requests_total", {{"route", "healthz"}, {"status", "200"}});
@@ -226,7 +225,7 @@ TEST(Metrics, ConcurrentUpdatesSumExactly) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&m, t] {
       for (int i = 0; i < kIters; ++i) {
-        m.observe_http(i % 2 ? RouteId::get_page : RouteId::list_pages, 200, 0.001);
+        m.observe_http(i % 2 ? "get_page" : "list_pages", 200, 0.001);
         m.count_command("MoveComponent", CommandOutcome::accepted, 0.002);
         m.add_events_appended(2);
         m.observe_projection_batch(0.01);
@@ -310,7 +309,7 @@ TEST(Metrics, RenderedOutputPassesPromtool) {
     auto [code, out] = promtool_check(*promtool, m.render());
     EXPECT_EQ(code, 0) << out << "\n--- input ---\n" << m.render();
   }
-  m.observe_http(RouteId::create_page, 201, 0.004);
+  m.observe_http("create_page", 201, 0.004);
   m.observe_http(std::nullopt, 405, 0.0002);
   m.count_command("CreatePage", CommandOutcome::accepted, 0.003);
   m.count_command("nonsense", CommandOutcome::rejected, 0.001);

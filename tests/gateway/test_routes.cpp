@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "gateway/route_table.hpp"
 #include "gateway/routes.hpp"
 
 namespace {
@@ -15,76 +18,110 @@ using pw::gateway::parse_query;
 using pw::gateway::parse_query_strict;
 using pw::gateway::percent_decode;
 using pw::gateway::route;
-using pw::gateway::route_method;
-using pw::gateway::route_name;
-using pw::gateway::route_pattern;
-using pw::gateway::RouteId;
+using pw::gateway::find_route;
+using pw::gateway::Route;
+using pw::gateway::route_table;
 using Params = std::map<std::string, std::string>;
 
 struct Case {
   const char* method;
   const char* target;
-  RouteId id;
+  const char* name;
   Params params;
 };
 
 TEST(Routes, EveryRouteMatchesWithItsParams) {
   const std::vector<Case> cases = {
-      {"POST", "/v1/sites", RouteId::create_site, {}},
-      {"GET", "/v1/sites", RouteId::list_sites, {}},
-      {"GET", "/v1/sites/s1", RouteId::get_site, {{"siteId", "s1"}}},
-      {"PATCH", "/v1/sites/s1", RouteId::update_site, {{"siteId", "s1"}}},
-      {"POST", "/v1/sites/s1/publish", RouteId::publish_site, {{"siteId", "s1"}}},
-      {"GET", "/v1/sites/s1/deployments", RouteId::list_deployments, {{"siteId", "s1"}}},
-      {"GET", "/v1/deployments/d1", RouteId::get_deployment, {{"deploymentId", "d1"}}},
-      {"POST", "/v1/deployments/d1/rollback", RouteId::rollback_deployment, {{"deploymentId", "d1"}}},
-      {"POST", "/v1/sites/s1/pages", RouteId::create_page, {{"siteId", "s1"}}},
-      {"GET", "/v1/sites/s1/pages", RouteId::list_pages, {{"siteId", "s1"}}},
-      {"GET", "/v1/pages/p1", RouteId::get_page, {{"pageId", "p1"}}},
-      {"PATCH", "/v1/pages/p1", RouteId::update_page, {{"pageId", "p1"}}},
-      {"POST", "/v1/pages/p1/components", RouteId::add_component, {{"pageId", "p1"}}},
-      {"PATCH", "/v1/pages/p1/components/c1", RouteId::update_component,
+      {"POST", "/v1/sites", "create_site", {}},
+      {"GET", "/v1/sites", "list_sites", {}},
+      {"GET", "/v1/sites/s1", "get_site", {{"siteId", "s1"}}},
+      {"PATCH", "/v1/sites/s1", "update_site", {{"siteId", "s1"}}},
+      {"POST", "/v1/sites/s1/publish", "publish_site", {{"siteId", "s1"}}},
+      {"GET", "/v1/sites/s1/deployments", "list_deployments", {{"siteId", "s1"}}},
+      {"GET", "/v1/deployments/d1", "get_deployment", {{"deploymentId", "d1"}}},
+      {"POST", "/v1/deployments/d1/rollback", "rollback_deployment", {{"deploymentId", "d1"}}},
+      {"POST", "/v1/sites/s1/pages", "create_page", {{"siteId", "s1"}}},
+      {"GET", "/v1/sites/s1/pages", "list_pages", {{"siteId", "s1"}}},
+      {"GET", "/v1/pages/p1", "get_page", {{"pageId", "p1"}}},
+      {"PATCH", "/v1/pages/p1", "update_page", {{"pageId", "p1"}}},
+      {"POST", "/v1/pages/p1/components", "add_component", {{"pageId", "p1"}}},
+      {"PATCH", "/v1/pages/p1/components/c1", "update_component",
        {{"pageId", "p1"}, {"componentId", "c1"}}},
-      {"POST", "/v1/pages/p1/components/c1/move", RouteId::move_component,
+      {"POST", "/v1/pages/p1/components/c1/move", "move_component",
        {{"pageId", "p1"}, {"componentId", "c1"}}},
-      {"DELETE", "/v1/pages/p1/components/c1", RouteId::remove_component,
+      {"DELETE", "/v1/pages/p1/components/c1", "remove_component",
        {{"pageId", "p1"}, {"componentId", "c1"}}},
-      {"GET", "/v1/pages/p1/history", RouteId::page_history, {{"pageId", "p1"}}},
-      {"POST", "/v1/pages/p1/publish", RouteId::publish_page, {{"pageId", "p1"}}},
-      {"GET", "/v1/sites/s1/events", RouteId::site_events, {{"siteId", "s1"}}},
-      {"GET", "/v1/sites/s1/audit/verify", RouteId::verify_audit, {{"siteId", "s1"}}},
-      {"GET", "/v1/commands/cmd-1", RouteId::get_command, {{"commandId", "cmd-1"}}},
-      {"GET", "/healthz", RouteId::healthz, {}},
-      {"GET", "/readyz", RouteId::readyz, {}},
+      {"GET", "/v1/pages/p1/history", "page_history", {{"pageId", "p1"}}},
+      {"POST", "/v1/pages/p1/publish", "publish_page", {{"pageId", "p1"}}},
+      {"GET", "/v1/sites/s1/events", "site_events", {{"siteId", "s1"}}},
+      {"GET", "/v1/sites/s1/audit/verify", "verify_audit", {{"siteId", "s1"}}},
+      {"GET", "/v1/commands/cmd-1", "get_command", {{"commandId", "cmd-1"}}},
+      {"GET", "/healthz", "healthz", {}},
+      {"GET", "/readyz", "readyz", {}},
   };
-  std::vector<bool> seen(23, false);
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.target);
     const MatchResult r = route(c.method, c.target);
     ASSERT_EQ(r.kind, MatchResult::Kind::matched);
     ASSERT_TRUE(r.match.has_value());
-    EXPECT_EQ(r.match->id, c.id);
+    EXPECT_EQ(r.match->route->name, c.name);
     EXPECT_EQ(r.match->params, c.params);
     EXPECT_TRUE(r.allowed.empty());
-    EXPECT_EQ(match(c.method, c.target), (Match{c.id, c.params}));
-    EXPECT_STREQ(route_method(c.id), c.method);
-    seen[static_cast<std::size_t>(c.id)] = true;
+    EXPECT_EQ(match(c.method, c.target), (Match{find_route(c.name), c.params}));
+    EXPECT_EQ(r.match->route->method, c.method);
   }
-  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_TRUE(seen[i]) << route_name(RouteId(i));
+}
+
+// Every row is reachable: its own pattern, with each {param} filled in, routes
+// to it (no earlier row shadows it), and names are unique.
+TEST(Routes, EveryRowOfTheTableIsReachable) {
+  std::set<std::string_view> names;
+  for (const Route& r : route_table()) {
+    SCOPED_TRACE(std::string(r.name));
+    EXPECT_TRUE(names.insert(r.name).second) << "duplicate name";
+    const std::string target = std::regex_replace(std::string(r.pattern), std::regex("\\{[A-Za-z]+\\}"), "x1");
+    const auto m = match(r.method, target);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->route, &r);
+    EXPECT_EQ(find_route(r.name), &r);
+  }
+  EXPECT_EQ(find_route("no_such_route"), nullptr);
+}
+
+// What a row says about roles and kinds: writes need their API.md role, reads a
+// viewer, and only the operations endpoints skip authentication.
+TEST(Routes, RolesAndKinds) {
+  using pw::gateway::Role;
+  using pw::gateway::RouteKind;
+  EXPECT_EQ(find_route("create_site")->least_role, Role::admin);
+  EXPECT_EQ(find_route("publish_site")->least_role, Role::admin);
+  EXPECT_EQ(find_route("add_component")->least_role, Role::editor);
+  EXPECT_EQ(find_route("add_component")->kind, RouteKind::command);
+  EXPECT_EQ(find_route("get_page")->least_role, Role::viewer);
+  EXPECT_EQ(find_route("get_page")->kind, RouteKind::query);
+  for (const Route& r : route_table()) {
+    if (r.kind == RouteKind::command) {
+      EXPECT_NE(r.method, "GET") << r.name;
+    }
+    if (r.method == "GET") {
+      EXPECT_EQ(r.least_role, Role::viewer) << r.name;
+    }
+    if (r.kind == RouteKind::operations) {
+      EXPECT_FALSE(r.pattern.starts_with("/v1/")) << r.name;
+    }
+  }
 }
 
 TEST(Routes, NamesAndPatterns) {
-  EXPECT_STREQ(route_name(RouteId::create_site), "create_site");
-  EXPECT_STREQ(route_name(RouteId::readyz), "readyz");
-  EXPECT_STREQ(route_pattern(RouteId::move_component),
-               "/v1/pages/{pageId}/components/{componentId}/move");
-  EXPECT_STREQ(route_method(RouteId::remove_component), "DELETE");
+  EXPECT_EQ(find_route("readyz")->pattern, "/readyz");
+  EXPECT_EQ(find_route("move_component")->pattern, "/v1/pages/{pageId}/components/{componentId}/move");
+  EXPECT_EQ(find_route("remove_component")->method, "DELETE");
 }
 
 TEST(Routes, QueryIsIgnoredByMatching) {
   auto m = match("GET", "/v1/sites/s1/pages?status=draft&limit=10");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->id, RouteId::list_pages);
+  EXPECT_EQ(m->route->name, "list_pages");
   EXPECT_EQ(m->params, (Params{{"siteId", "s1"}}));
   EXPECT_TRUE(match("GET", "/healthz?"));
   EXPECT_TRUE(match("GET", "/v1/sites?x=/../y"));
@@ -93,7 +130,7 @@ TEST(Routes, QueryIsIgnoredByMatching) {
 TEST(Routes, NotFound) {
   for (const char* t : {"/", "", "v1/sites", "/v1", "/v2/sites", "/v1/site", "/v1/sites/s1/nope",
                         "/v1/pages/p1/components/c1/move/x", "/V1/sites", "/healthz/x",
-                        "/v1/audit", "/v1/sites/s1/design-tokens", "/v1/sites/s1/domains",
+                        "/v1/audit", "/v1/sites/s1/domains",
                         "/v1/deployments/d1/x", "/v1/sites/s1/deployments/x", "/sites/acme/index.html"}) {
     SCOPED_TRACE(t);
     const MatchResult r = route("GET", t);
@@ -112,7 +149,7 @@ TEST(Routes, MethodNotAllowedListsAllow) {
   EXPECT_EQ(r.allowed, (std::vector<std::string>{"GET", "POST"}));
   EXPECT_EQ(r.allow_header(), "GET, POST");
 
-  EXPECT_EQ(route("DELETE", "/v1/pages/p1").allow_header(), "GET, PATCH");  // delete is (later)
+  EXPECT_EQ(route("PUT", "/v1/pages/p1/history").allow_header(), "GET");
   EXPECT_EQ(route("GET", "/v1/pages/p1/components/c1").allow_header(), "DELETE, PATCH");
   EXPECT_EQ(route("GET", "/v1/pages/p1/components/c1/move").allow_header(), "POST");
   EXPECT_EQ(route("PUT", "/v1/sites/s1").allow_header(), "GET, PATCH");
@@ -138,7 +175,7 @@ TEST(Routes, PercentDecodedParams) {
   // Literal segments compare decoded.
   m = match("GET", "/v1/%73ites/s1");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->id, RouteId::get_site);
+  EXPECT_EQ(m->route->name, "get_site");
 }
 
 TEST(Routes, UnsafeTargetsDoNotMatch) {

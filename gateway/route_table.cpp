@@ -1,0 +1,81 @@
+#include "gateway/route_table.hpp"
+
+#include <algorithm>
+
+#include "gateway/handler_internal.hpp"
+
+namespace pw::gateway {
+namespace {
+
+constexpr Route command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
+                        BuildCommand build) {
+  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true};
+}
+
+constexpr Route query(std::string_view method, std::string_view pattern, std::string_view name, Serve serve,
+                      bool blocking = true) {
+  return Route{method, pattern, name, Role::viewer, RouteKind::query, nullptr, serve, blocking};
+}
+
+constexpr Route operations(std::string_view pattern, std::string_view name, Serve serve, bool blocking) {
+  return Route{"GET", pattern, name, Role::viewer, RouteKind::operations, nullptr, serve, blocking};
+}
+
+// API.md, in its order. Reads need a viewer; the least role of a write is
+// API.md's: editors edit pages and components, admins publish, roll back and
+// manage sites.
+constexpr Route kRoutes[] = {
+    // Sites
+    command("POST", "/v1/sites", "create_site", Role::admin, build_create_site),
+    query("GET", "/v1/sites", "list_sites", list_sites),
+    query("GET", "/v1/sites/{siteId}", "get_site", get_site),
+    command("PATCH", "/v1/sites/{siteId}", "update_site", Role::admin, build_update_site),
+    command("POST", "/v1/sites/{siteId}/publish", "publish_site", Role::admin, build_publish_site),
+    query("GET", "/v1/sites/{siteId}/deployments", "list_deployments", list_deployments),
+    // Pages and their component tree
+    command("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
+    query("GET", "/v1/sites/{siteId}/pages", "list_pages", list_pages),
+    query("GET", "/v1/pages/{pageId}", "get_page", get_page),
+    command("PATCH", "/v1/pages/{pageId}", "update_page", Role::editor, build_update_page),
+    command("POST", "/v1/pages/{pageId}/components", "add_component", Role::editor, build_add_component),
+    command("PATCH", "/v1/pages/{pageId}/components/{componentId}", "update_component", Role::editor,
+            build_update_component),
+    command("POST", "/v1/pages/{pageId}/components/{componentId}/move", "move_component", Role::editor,
+            build_move_component),
+    command("DELETE", "/v1/pages/{pageId}/components/{componentId}", "remove_component", Role::editor,
+            build_remove_component),
+    query("GET", "/v1/pages/{pageId}/history", "page_history", page_history),
+    command("POST", "/v1/pages/{pageId}/publish", "publish_page", Role::admin, build_publish_page),
+    // Deployments
+    query("GET", "/v1/deployments/{deploymentId}", "get_deployment", get_deployment),
+    command("POST", "/v1/deployments/{deploymentId}/rollback", "rollback_deployment", Role::admin,
+            build_rollback_deployment),
+    // Audit
+    query("GET", "/v1/sites/{siteId}/events", "site_events", site_events),
+    query("GET", "/v1/sites/{siteId}/audit/verify", "verify_audit", verify_audit),
+    // Commands: the bus's memory, no read model
+    query("GET", "/v1/commands/{commandId}", "get_command", command_status, /*blocking=*/false),
+    // Operations (no authentication)
+    operations("/healthz", "healthz", healthz, /*blocking=*/false),
+    operations("/readyz", "readyz", readyz, /*blocking=*/true),
+};
+
+constexpr bool rows_are_complete() {
+  for (const Route& r : kRoutes) {
+    if (r.kind == RouteKind::command && (!r.build || r.serve)) return false;
+    if (r.kind != RouteKind::command && (!r.serve || r.build)) return false;
+  }
+  return true;
+}
+static_assert(rows_are_complete(), "a command route builds a command; every other route serves");
+
+}  // namespace
+
+std::span<const Route> route_table() { return kRoutes; }
+
+const Route* find_route(std::string_view name) {
+  const auto it = std::find_if(std::begin(kRoutes), std::end(kRoutes), [&](const Route& r) { return r.name == name; });
+  return it == std::end(kRoutes) ? nullptr : &*it;
+}
+
+}  // namespace pw::gateway

@@ -1,0 +1,67 @@
+// The route table and schemas/openapi.yaml describe the same API: every row of
+// the table is documented under its path and method, and every documented
+// operation of the gateway's API is a row. The static host (/sites/…,
+// /previews/…) is documented too but is not routed by the table.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "gateway/route_table.hpp"
+
+namespace {
+
+using Operation = std::pair<std::string, std::string>;  // method (upper case), path
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+bool served_by_static_host(const std::string& path) {
+  return path.starts_with("/sites/") || path.starts_with("/previews/");
+}
+
+std::set<Operation> documented() {
+  const YAML::Node spec = YAML::LoadFile(std::string(PW_SOURCE_DIR) + "/schemas/openapi.yaml");
+  static const std::set<std::string> kMethods = {"get", "put", "post", "patch", "delete", "head", "options"};
+  std::set<Operation> out;
+  for (const auto& path : spec["paths"]) {
+    const auto p = path.first.as<std::string>();
+    if (served_by_static_host(p)) continue;
+    for (const auto& op : path.second) {
+      const auto key = op.first.as<std::string>();
+      if (kMethods.contains(key)) out.emplace(upper(key), p);
+    }
+  }
+  return out;
+}
+
+std::set<Operation> routed() {
+  std::set<Operation> out;
+  for (const auto& r : pw::gateway::route_table()) out.emplace(std::string(r.method), std::string(r.pattern));
+  return out;
+}
+
+TEST(OpenApiRoutes, EveryRouteIsDocumented) {
+  const auto docs = documented();
+  for (const auto& op : routed()) EXPECT_TRUE(docs.contains(op)) << op.first << " " << op.second << " is not in openapi.yaml";
+}
+
+TEST(OpenApiRoutes, EveryDocumentedOperationIsRouted) {
+  const auto routes = routed();
+  for (const auto& op : documented())
+    EXPECT_TRUE(routes.contains(op)) << op.first << " " << op.second << " is documented but has no route";
+}
+
+TEST(OpenApiRoutes, TheSpecIsNotEmpty) {
+  // Guards the two tests above against a spec that lost its paths.
+  EXPECT_GE(documented().size(), routed().size());
+  EXPECT_GT(routed().size(), 20u);
+}
+
+}  // namespace

@@ -35,6 +35,8 @@ struct GatewayOptions {
   std::optional<RateLimit> address_limit = std::nullopt;
   // Peers whose X-Forwarded-For names the client (exact addresses).
   std::vector<std::string> trusted_proxies = {};
+  // How long a draft preview is served (API.md: 24 h).
+  std::chrono::seconds preview_ttl{24 * 3600};
 };
 
 class StaticHost;

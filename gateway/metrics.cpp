@@ -29,10 +29,11 @@ const prometheus::Histogram::BucketBoundaries& batch_buckets() {
 
 // Every command type the gateway can issue (commands/commands.hpp, plus the
 // site-level RequestDeployment behind POST /v1/sites/{siteId}/publish).
-constexpr std::array<std::string_view, 12> kCommandTypes{
+constexpr std::array<std::string_view, 13> kCommandTypes{
     "CreateSite",   "UpdateSiteSettings",   "CreatePage",    "UpdatePageMetadata",
     "ChangePageSlug", "AddComponent",       "UpdateComponentProps", "MoveComponent",
-    "RemoveComponent", "PublishPage",       "RequestDeployment", "RollbackDeployment"};
+    "RemoveComponent", "PublishPage",       "RequestDeployment", "RollbackDeployment",
+    "RequestPreview"};
 
 // Negative, NaN or infinite durations are clock trouble, not data: record 0.
 double sane_seconds(double s) { return std::isfinite(s) && s > 0 ? s : 0.0; }

@@ -37,6 +37,10 @@ std::vector<Command> all_commands() {
                                              {"rendered 3"}}},
       FailDeployment{DeploymentFailed{make_deployment_id(site(), "d1"), "disk full", {}}},
       RollbackDeployment{make_deployment_id(site(), "d0")},
+      RequestPreview{make_preview_id(site(), "p1"), std::vector<PageId>{home(), about()}, 3600},
+      RequestPreview{make_preview_id(site(), "p2"), std::nullopt, std::nullopt},
+      CompletePreview{PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')}},
+      FailPreview{PreviewFailed{make_preview_id(site(), "p1"), "render failed", {"page p: boom"}}},
   };
 }
 
@@ -75,6 +79,10 @@ std::vector<DomainEvent> all_events() {
       DeploymentFailed{make_deployment_id(site(), "d1"), "render failed", {"page p: boom"}},
       DeploymentRolledBack{make_deployment_id(site(), "d0"), "production", make_deployment_id(site(), "d1")},
       DeploymentsPruned{site(), {make_deployment_id(site(), "d0")}},
+      PreviewRequested{make_preview_id(site(), "p1"), std::vector<PageId>{about()}, "2026-11-23T10:00:00.000000Z"},
+      PreviewRequested{make_preview_id(site(), "p2"), std::nullopt, "2026-11-23T10:00:00.000000Z"},
+      PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')},
+      PreviewFailed{make_preview_id(site(), "p1"), "expired", {}},
   };
 }
 

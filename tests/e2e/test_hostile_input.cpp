@@ -281,6 +281,7 @@ TEST_F(HostileInput, EveryStringFieldOfEveryWriteEndpoint) {
         "slot"}},
       {{"POST", site + "/publish", {{"environment", kHere}}, "environment"},
        {"POST", site + "/publish", {{"strategy", kHere}}, "strategy"}},
+      {{"POST", site + "/previews", {{"pageIds", {kHere}}}, "pageIds"}},
   };
   for (const auto& group : groups) {
     for (const Field& f : group) {

@@ -3,6 +3,7 @@
 
 #include "commands/components.hpp"
 #include "commands/deciders.hpp"
+#include "events/envelope.hpp"
 
 namespace pw::domain {
 namespace {
@@ -292,6 +293,34 @@ void on(SiteState& s, const PageVersionRestored& e) {
   p.content = std::move(content).value();
   rebuild_index(p);
 }
+
+PreviewState& touch_preview(SiteState& s, const PreviewId& id) {
+  auto it = s.previews.find(id);
+  if (it == s.previews.end()) corrupt("unknown preview " + id.value);
+  ++it->second.version;
+  return it->second;
+}
+
+void on(SiteState& s, const PreviewRequested& e) {
+  // Previews that expired more than the longest lifetime before this one
+  // expires had expired when it was requested: they are forgotten.
+  if (auto until = parse_rfc3339(e.expiresAt)) {
+    const auto horizon = *until - std::chrono::seconds(kMaxPreviewTtlSeconds);
+    std::erase_if(s.previews, [&](const auto& kv) {
+      auto at = parse_rfc3339(kv.second.expiresAt);
+      return at && *at < horizon;
+    });
+  }
+  PreviewState p;
+  p.id = e.previewId;
+  p.expiresAt = e.expiresAt;
+  p.version = 1;
+  if (!s.previews.emplace(e.previewId, std::move(p)).second) corrupt("preview exists " + e.previewId.value);
+}
+
+void on(SiteState& s, const PreviewReady& e) { touch_preview(s, e.previewId).status = PreviewStatus::ready; }
+
+void on(SiteState& s, const PreviewFailed& e) { touch_preview(s, e.previewId).status = PreviewStatus::failed; }
 
 }  // namespace
 

@@ -44,6 +44,9 @@ PW_COMMAND(UpdateDesignTokens, "site", "tokens")
 PW_COMMAND(LabelVersion, "page", "pageId", "version", "label")
 PW_COMMAND(RestorePageVersion, "page", "pageId", "version", "title", "slug", "description", "seo",
            "content")
+PW_COMMAND(RequestPreview, "preview", "previewId", "pageIds", "ttlSeconds")
+PW_COMMAND(CompletePreview, "preview", "previewId", "manifestHash")
+PW_COMMAND(FailPreview, "preview", "previewId", "reason", "log")
 #undef PW_COMMAND
 
 template <class T>
@@ -155,6 +158,18 @@ json to_body(const RestorePageVersion& c) {
               {"description", c.description}, {"seo", page_seo_to_json(c.seo)},
               {"content", c.content}};
 }
+json to_body(const RequestPreview& c) {
+  json j{{"previewId", c.previewId.value}};
+  if (c.pageIds) {
+    json ids = json::array();
+    for (const auto& id : *c.pageIds) ids.push_back(id.value);
+    j["pageIds"] = std::move(ids);
+  }
+  put(j, "ttlSeconds", c.ttlSeconds);
+  return j;
+}
+json to_body(const CompletePreview& c) { return event_data(DomainEvent{c.outcome}); }
+json to_body(const FailPreview& c) { return event_data(DomainEvent{c.outcome}); }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -306,6 +321,14 @@ RestorePageVersion from_body(ObjectReader& r) {
   if (const json* content = r.array("content")) c.content = *content;
   return c;
 }
+template <>
+RequestPreview from_body(ObjectReader& r) {
+  RequestPreview c;
+  c.previewId = r.id<PreviewId>("previewId");
+  c.pageIds = codec::read_opt_page_ids(r, "pageIds");
+  c.ttlSeconds = r.opt_i64("ttlSeconds");
+  return c;
+}
 
 template <class T>
 Result<Command> decode_fields(const json& body);
@@ -324,6 +347,10 @@ Result<Command> decode(const json& body) {
     return decode_report<CompleteDeployment, DeploymentSucceeded>(body, "DeploymentSucceeded");
   else if constexpr (std::is_same_v<T, FailDeployment>)
     return decode_report<FailDeployment, DeploymentFailed>(body, "DeploymentFailed");
+  else if constexpr (std::is_same_v<T, CompletePreview>)
+    return decode_report<CompletePreview, PreviewReady>(body, "PreviewReady");
+  else if constexpr (std::is_same_v<T, FailPreview>)
+    return decode_report<FailPreview, PreviewFailed>(body, "PreviewFailed");
   else
     return decode_fields<T>(body);
 }
@@ -366,6 +393,10 @@ AggregateRef aggregate_of(const CommandMeta& meta, const Command& c) {
           return AggregateRef{"deployment", x.deploymentId.value};
         else if constexpr (CommandInfo<T>::aggregate == "template")
           return AggregateRef{"template", x.templateId.value};
+        else if constexpr (std::is_same_v<T, CompletePreview> || std::is_same_v<T, FailPreview>)
+          return AggregateRef{"preview", x.outcome.previewId.value};
+        else if constexpr (CommandInfo<T>::aggregate == "preview")
+          return AggregateRef{"preview", x.previewId.value};
         else
           return AggregateRef{"site", meta.siteId.value};
       },

@@ -211,6 +211,25 @@ struct RestorePageVersion {
   nlohmann::json content = nlohmann::json::array();
   friend bool operator==(const RestorePageVersion&, const RestorePageVersion&) = default;
 };
+// Previews. RequestPreview comes from editors over HTTP (ttlSeconds from the
+// gateway's configuration, never from the body); Complete/FailPreview only
+// from the build pool.
+struct RequestPreview {
+  PreviewId previewId;
+  std::optional<std::vector<PageId>> pageIds;  // absent: every page's draft
+  std::optional<int64_t> ttlSeconds;           // absent: kPreviewTtlSeconds
+  friend bool operator==(const RequestPreview&, const RequestPreview&) = default;
+};
+
+struct CompletePreview {
+  PreviewReady outcome;
+  friend bool operator==(const CompletePreview&, const CompletePreview&) = default;
+};
+
+struct FailPreview {
+  PreviewFailed outcome;
+  friend bool operator==(const FailPreview&, const FailPreview&) = default;
+};
 
 using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
@@ -218,7 +237,7 @@ using Command =
                  RequestDeployment, StartDeployment, CompleteDeployment, FailDeployment,
                  RollbackDeployment, DeletePage, RestorePage, UnpublishPage, DuplicatePage,
                  SaveTemplate, DeleteTemplate, UpdateDesignTokens, LabelVersion,
-                 RestorePageVersion>;
+                 RestorePageVersion, RequestPreview, CompletePreview, FailPreview>;
 
 struct CommandMeta {
   CommandId commandId;

@@ -208,6 +208,20 @@ void scan(TextScan& t, const RestorePageVersion& c) {
   t.text("seo.ogImage", c.seo.ogImage);
   t.value("content", c.content);
 }
+void scan(TextScan& t, const RequestPreview& c) {
+  t.text("previewId", c.previewId);
+  if (c.pageIds)
+    for (size_t i = 0; i < c.pageIds->size(); ++i) t.text("pageIds[" + std::to_string(i) + "]", (*c.pageIds)[i]);
+}
+void scan(TextScan& t, const CompletePreview& c) {
+  t.text("previewId", c.outcome.previewId);
+  t.text("manifestHash", c.outcome.manifestHash);
+}
+void scan(TextScan& t, const FailPreview& c) {
+  t.text("previewId", c.outcome.previewId);
+  t.text("reason", c.outcome.reason);
+  t.lines("log", c.outcome.log);
+}
 
 }  // namespace
 

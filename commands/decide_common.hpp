@@ -65,6 +65,9 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteTemplate&)
 Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateDesignTokens&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const LabelVersion&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePageVersion&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestPreview&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const CompletePreview&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const FailPreview&);
 
 }  // namespace pw::domain::detail
 

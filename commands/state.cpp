@@ -49,6 +49,28 @@ const TemplateState* find_template(const SiteState& s, const TemplateId& id) {
   auto it = s.templates.find(id);
   return it == s.templates.end() ? nullptr : &it->second;
 }
+std::string_view preview_status_name(PreviewStatus s) {
+  switch (s) {
+    case PreviewStatus::requested:
+      return "requested";
+    case PreviewStatus::ready:
+      return "ready";
+    case PreviewStatus::failed:
+      return "failed";
+  }
+  return "requested";
+}
+
+std::optional<PreviewStatus> preview_status_from_name(std::string_view s) {
+  for (auto st : {PreviewStatus::requested, PreviewStatus::ready, PreviewStatus::failed})
+    if (preview_status_name(st) == s) return st;
+  return std::nullopt;
+}
+
+const PreviewState* find_preview(const SiteState& s, const PreviewId& id) {
+  auto it = s.previews.find(id);
+  return it == s.previews.end() ? nullptr : &it->second;
+}
 
 std::optional<PageStatus> page_status_from_name(std::string_view s) {
   if (s == "draft") return PageStatus::draft;
@@ -164,6 +186,10 @@ int64_t aggregate_version(const SiteState& s, const AggregateRef& ref) {
   if (ref.type == "deployment") {
     const DeploymentState* d = find_deployment(s, DeploymentId{ref.id});
     return d ? d->version : 0;
+  }
+  if (ref.type == "preview") {
+    const PreviewState* p = find_preview(s, PreviewId{ref.id});
+    return p ? p->version : 0;
   }
   const PageState* p = find_page(s, PageId{ref.id});
   return p ? p->version : 0;

@@ -94,6 +94,20 @@ struct TemplateState {
   bool deleted = false;
   friend bool operator==(const TemplateState&, const TemplateState&) = default;
 };
+enum class PreviewStatus { requested, ready, failed };
+std::string_view preview_status_name(PreviewStatus s);
+std::optional<PreviewStatus> preview_status_from_name(std::string_view s);
+
+// What deciding preview commands needs. A site keeps the previews that may
+// not have expired yet (apply forgets those surely expired, so the state does
+// not grow with every preview ever made).
+struct PreviewState {
+  PreviewId id;
+  PreviewStatus status = PreviewStatus::requested;
+  std::string expiresAt;
+  int64_t version = 0;  // number of this preview's events
+  friend bool operator==(const PreviewState&, const PreviewState&) = default;
+};
 
 struct SiteState {
   bool exists = false;
@@ -110,6 +124,7 @@ struct SiteState {
   std::map<std::string, EnvironmentState> environments;  // "production" → pointers
   nlohmann::json designTokens = nlohmann::json::object();  // the whole set (DesignTokensUpdated)
   std::map<TemplateId, TemplateState> templates;
+  std::map<PreviewId, PreviewState> previews;
   friend bool operator==(const SiteState&, const SiteState&) = default;
 };
 
@@ -117,6 +132,7 @@ struct SiteState {
 const PageState* find_page(const SiteState& s, const PageId& id);
 const DeploymentState* find_deployment(const SiteState& s, const DeploymentId& id);
 const TemplateState* find_template(const SiteState& s, const TemplateId& id);
+const PreviewState* find_preview(const SiteState& s, const PreviewId& id);
 const Component* find_component(const PageState& p, const ComponentId& id);
 Component* find_component(PageState& p, const ComponentId& id);
 // The list a component lives in, or the list `parent`/`slot` names (nullptr if absent).

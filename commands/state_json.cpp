@@ -179,6 +179,33 @@ void read_environments(ObjectReader& r, const json& j, SiteState& s,
   }
 }
 
+json preview_to_json(const PreviewState& p) {
+  return json{{"previewId", p.id.value},
+              {"status", preview_status_name(p.status)},
+              {"expiresAt", p.expiresAt},
+              {"version", p.version}};
+}
+
+void read_previews(ObjectReader& r, const json& j, SiteState& s, std::vector<ErrorDetail>& errors) {
+  if (!j.contains("previews")) return;  // snapshots from before previews
+  const json* list = r.array("previews");
+  if (!list) return;
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string prefix = "previews[" + std::to_string(i) + "].";
+    ObjectReader d((*list)[i], prefix, errors, {"previewId", "status", "expiresAt", "version"});
+    if (!d.is_object()) continue;
+    PreviewState st;
+    st.id = d.id<PreviewId>("previewId");
+    auto status = preview_status_from_name(d.str("status"));
+    if (!status) d.fail("status", "unknown preview status");
+    st.status = status.value_or(PreviewStatus::requested);
+    st.expiresAt = d.str("expiresAt");
+    st.version = d.i64("version");
+    PreviewId id = st.id;
+    if (!s.previews.emplace(id, std::move(st)).second) errors.push_back({prefix + "previewId", "duplicate preview id"});
+  }
+}
+
 }  // namespace
 
 json component_to_json(const Component& c) {
@@ -248,7 +275,9 @@ json site_state_to_json(const SiteState& s) {
     environments[name] = json{{"live", e.live.value}, {"previous", e.previous.value}};
   json templates = json::array();
   for (const auto& [id, t] : s.templates) templates.push_back(template_to_json(t));
-  return json{{"snapshotVersion", kSnapshotVersion},
+  json previews = json::array();
+  for (const auto& [id, p] : s.previews) previews.push_back(preview_to_json(p));
+  json out{{"snapshotVersion", kSnapshotVersion},
               {"exists", s.exists},
               {"tenantId", s.tenant.value},
               {"siteId", s.id.value},
@@ -262,6 +291,8 @@ json site_state_to_json(const SiteState& s) {
               {"environments", std::move(environments)},
               {"designTokens", s.designTokens},
               {"templates", std::move(templates)}};
+  if (!previews.empty()) out["previews"] = std::move(previews);
+  return out;
 }
 
 Result<SiteState> site_state_from_json(const json& j) {
@@ -269,7 +300,7 @@ Result<SiteState> site_state_from_json(const json& j) {
   ObjectReader r(j, "", errors,
                  {"snapshotVersion", "exists", "tenantId", "siteId", "subdomain", "name", "seo",
                   "settings", "version", "pages", "deployments", "environments", "designTokens",
-                  "templates"});
+                  "templates", "previews"});
   if (r.is_object() && r.i64("snapshotVersion") != kSnapshotVersion &&
       j.contains("snapshotVersion"))
     r.fail("snapshotVersion", "unsupported snapshot version");
@@ -297,6 +328,7 @@ Result<SiteState> site_state_from_json(const json& j) {
   if (j.is_object() && j.contains("designTokens"))  // snapshots from before design tokens
     if (const json* t = r.object("designTokens")) s.designTokens = *t;
   read_templates(r, j, s, errors);
+  read_previews(r, j, s, errors);
   rebuild_indexes(s);
   size_t live = 0;
   for (const auto& [id, page] : s.pages) live += page.status != PageStatus::deleted;

@@ -127,6 +127,20 @@ std::optional<SiteSeo> read_site_seo(ObjectReader& r, std::string_view key, bool
   return SiteSeo{s.str("titleTemplate"), s.str("description"), s.str("ogImage")};
 }
 
+std::optional<std::vector<PageId>> read_opt_page_ids(ObjectReader& r, std::string_view key) {
+  const json* a = r.opt_array(key);
+  if (!a) return std::nullopt;
+  std::vector<PageId> ids;
+  for (size_t i = 0; i < a->size(); ++i) {
+    if (!(*a)[i].is_string()) {
+      r.fail(std::string(key) + "[" + std::to_string(i) + "]", "must be a string");
+      continue;
+    }
+    ids.emplace_back((*a)[i].get<std::string>());
+  }
+  return ids;
+}
+
 std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required) {
   const json* j = required ? r.object(key) : r.opt_object(key);
   if (!j) return std::nullopt;
@@ -184,6 +198,9 @@ PW_EVENT_NAME(TemplateDeleted, "template")
 PW_EVENT_NAME(DesignTokensUpdated, "site")
 PW_EVENT_NAME(PageVersionLabelled, "page")
 PW_EVENT_NAME(PageVersionRestored, "page")
+PW_EVENT_NAME(PreviewRequested, "preview")
+PW_EVENT_NAME(PreviewReady, "preview")
+PW_EVENT_NAME(PreviewFailed, "preview")
 #undef PW_EVENT_NAME
 
 void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
@@ -326,6 +343,21 @@ json to_data(const PageVersionRestored& e) {
               {"title", e.title},               {"slug", e.slug},
               {"previousSlug", e.previousSlug}, {"description", e.description},
               {"seo", page_seo_to_json(e.seo)}, {"content", e.content}};
+}
+json to_data(const PreviewRequested& e) {
+  json j{{"previewId", e.previewId.value}, {"expiresAt", e.expiresAt}};
+  if (e.pageIds) {
+    json ids = json::array();
+    for (const auto& id : *e.pageIds) ids.push_back(id.value);
+    j["pageIds"] = std::move(ids);
+  }
+  return j;
+}
+json to_data(const PreviewReady& e) {
+  return json{{"previewId", e.previewId.value}, {"manifestHash", e.manifestHash}};
+}
+json to_data(const PreviewFailed& e) {
+  return json{{"previewId", e.previewId.value}, {"reason", e.reason}, {"log", strings_to_json(e.log)}};
 }
 
 using codec::ObjectReader;
@@ -545,6 +577,26 @@ PageVersionRestored from_data(ObjectReader& r) {
   if (const json* c = r.array("content")) e.content = *c;
   return e;
 }
+template <>
+PreviewRequested from_data(ObjectReader& r) {
+  PreviewRequested e;
+  e.previewId = r.id<PreviewId>("previewId");
+  e.pageIds = codec::read_opt_page_ids(r, "pageIds");
+  e.expiresAt = r.str("expiresAt");
+  return e;
+}
+template <>
+PreviewReady from_data(ObjectReader& r) {
+  return PreviewReady{r.id<PreviewId>("previewId"), r.str("manifestHash")};
+}
+template <>
+PreviewFailed from_data(ObjectReader& r) {
+  PreviewFailed e;
+  e.previewId = r.id<PreviewId>("previewId");
+  e.reason = r.str("reason");
+  e.log = read_strings(r, "log");
+  return e;
+}
 
 // Field lists per type, for the strict unknown-field check.
 template <class T>
@@ -582,6 +634,9 @@ PW_FIELDS(DesignTokensUpdated, "siteId", "tokens")
 PW_FIELDS(PageVersionLabelled, "pageId", "version", "label")
 PW_FIELDS(PageVersionRestored, "pageId", "version", "title", "slug", "previousSlug", "description",
           "seo", "content")
+PW_FIELDS(PreviewRequested, "previewId", "pageIds", "expiresAt")
+PW_FIELDS(PreviewReady, "previewId", "manifestHash")
+PW_FIELDS(PreviewFailed, "previewId", "reason", "log")
 
 #undef PW_FIELDS
 
@@ -680,6 +735,8 @@ AggregateRef aggregate_of(const DomainEvent& e) {
           return AggregateRef{"deployment", ev.deploymentId.value};
         else if constexpr (EventName<T>::aggregate == "template")
           return AggregateRef{"template", ev.templateId.value};
+        else if constexpr (EventName<T>::aggregate == "preview")
+          return AggregateRef{"preview", ev.previewId.value};
         else
           return AggregateRef{"page", ev.pageId.value};
       },

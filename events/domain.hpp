@@ -305,6 +305,36 @@ struct PageVersionRestored {
   nlohmann::json content = nlohmann::json::array();
   friend bool operator==(const PageVersionRestored&, const PageVersionRestored&) = default;
 };
+// Previews (aggregate "preview", id = previewId, below the site): the current
+// drafts rendered into a deploy that is served only at /previews/<token>/
+// until expiresAt, never through a live pointer. The token derives from the
+// preview id (DeployStore::draft_preview_token), so the url is known when the
+// request is accepted; the build pool reports PreviewReady or PreviewFailed.
+inline constexpr int64_t kPreviewTtlSeconds = 24 * 3600;  // API.md: default 24 h
+inline constexpr int64_t kMaxPreviewTtlSeconds = 7 * 24 * 3600;
+inline constexpr size_t kMaxPreviewPageIds = 1000;
+
+struct PreviewRequested {
+  PreviewId previewId;
+  // Absent: every page's draft. Present: these pages' drafts, and every other
+  // page as last published.
+  std::optional<std::vector<PageId>> pageIds;
+  std::string expiresAt;  // RFC 3339 UTC: the request's time plus its lifetime
+  friend bool operator==(const PreviewRequested&, const PreviewRequested&) = default;
+};
+
+struct PreviewReady {
+  PreviewId previewId;
+  std::string manifestHash;
+  friend bool operator==(const PreviewReady&, const PreviewReady&) = default;
+};
+
+struct PreviewFailed {
+  PreviewId previewId;
+  std::string reason;
+  std::vector<std::string> log;
+  friend bool operator==(const PreviewFailed&, const PreviewFailed&) = default;
+};
 
 using DomainEvent =
     std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
@@ -312,10 +342,12 @@ using DomainEvent =
                  ComponentRemoved, PagePublished, DeploymentRequested, DeploymentStarted,
                  DeploymentSucceeded, DeploymentFailed, DeploymentRolledBack, DeploymentsPruned,
                  PageDeleted, PageRestored, PageUnpublished, PageDuplicated, TemplateSaved,
-                 TemplateDeleted, DesignTokensUpdated, PageVersionLabelled, PageVersionRestored>;
+                 TemplateDeleted, DesignTokensUpdated, PageVersionLabelled, PageVersionRestored,
+                 PreviewRequested, PreviewReady, PreviewFailed>;
 
 struct AggregateRef {
-  std::string_view type;  // "site" | "page" | "deployment" | "template" (static storage)
+  // "site" | "page" | "deployment" | "template" | "preview" (static storage)
+  std::string_view type;
   std::string id;
   friend bool operator==(const AggregateRef&, const AggregateRef&) = default;
 };
@@ -397,6 +429,8 @@ Error validation_error(std::string message, std::vector<ErrorDetail> details);
 
 std::optional<SiteSeo> read_site_seo(ObjectReader& r, std::string_view key, bool required);
 std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required);
+// An optional array of page ids; a wrong element is reported as "key[i]".
+std::optional<std::vector<PageId>> read_opt_page_ids(ObjectReader& r, std::string_view key);
 
 }  // namespace codec
 }  // namespace pw::domain

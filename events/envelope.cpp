@@ -166,6 +166,21 @@ Result<Envelope> decode(std::string_view record_value) {
   return e;
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) {
+  if (!is_canonical_timestamp(s)) return std::nullopt;
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  using namespace std::chrono;
+  const year_month_day date{year{num(0, 4)}, month{static_cast<unsigned>(num(5, 2))},
+                            day{static_cast<unsigned>(num(8, 2))}};
+  if (!date.ok()) return std::nullopt;
+  return time_point_cast<system_clock::duration>(sys_days{date} + hours{num(11, 2)} + minutes{num(14, 2)} +
+                                                 seconds{num(17, 2)} + microseconds{num(20, 6)});
+}
+
 std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(us / 1000000);

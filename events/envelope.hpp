@@ -4,6 +4,7 @@
 // its exact bytes are what the hash chain covers, so encode() must stay stable:
 // an auditor recomputes sha256 over the stored bytes with ordinary tools.
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -53,5 +54,7 @@ bool is_canonical_timestamp(std::string_view s);
 // The envelope's time format: RFC 3339 in UTC with microseconds,
 // "2026-11-22T05:30:48.123456Z". Callers read the clock; deciders never do.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
+// The time a canonical timestamp names (nullopt if it is not one).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s);
 
 }  // namespace pw

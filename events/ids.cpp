@@ -133,5 +133,10 @@ TemplateId make_template_id(const SiteId& site, std::string_view suffix) {
 std::optional<SiteId> site_of(const TemplateId& template_id) {
   return site_prefix(template_id.value);
 }
+PreviewId make_preview_id(const SiteId& site, std::string_view suffix) {
+  return PreviewId{site.value + "." + std::string(suffix)};
+}
+
+std::optional<SiteId> site_of(const PreviewId& preview) { return site_prefix(preview.value); }
 
 }  // namespace pw

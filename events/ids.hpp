@@ -7,6 +7,7 @@
 //   TemplateId = "<siteId>.<suffix>" for a tenant's template (saved from a page
 //     of that site, decided by its aggregate); a built-in template's id is a
 //     plain name ("landing") and has no site
+//   PreviewId    = "<siteId>.<suffix>", the same shape
 #include <compare>
 #include <functional>
 #include <optional>
@@ -35,6 +36,7 @@ using CommandId = StrongId<struct CommandTag>;
 using EventId = StrongId<struct EventTag>;
 using DeploymentId = StrongId<struct DeploymentTag>;
 using TemplateId = StrongId<struct TemplateTag>;
+using PreviewId = StrongId<struct PreviewTag>;
 
 // RFC 4122 name-based (SHA-1, version 5) UUID in lowercase canonical form.
 std::string uuid_v5(std::string_view namespace_uuid, std::string_view name);
@@ -57,6 +59,8 @@ std::optional<SiteId> site_of(const DeploymentId& deployment);
 
 TemplateId make_template_id(const SiteId& site, std::string_view suffix);
 std::optional<SiteId> site_of(const TemplateId& template_id);
+PreviewId make_preview_id(const SiteId& site, std::string_view suffix);
+std::optional<SiteId> site_of(const PreviewId& preview);
 
 }  // namespace pw
 

@@ -39,6 +39,8 @@ struct GatewayOptions {
   std::vector<std::string> trusted_proxies = {};
   // Built-in page templates; nullptr: default_templates() (gateway/templates.hpp).
   std::shared_ptr<const TemplateLibrary> templates = nullptr;
+  // How long a draft preview is served (API.md: 24 h).
+  std::chrono::seconds preview_ttl{24 * 3600};
 };
 
 class StaticHost;

@@ -6,6 +6,7 @@
 #include "events/hash_chain.hpp"
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
+#include "gateway/static_host.hpp"
 #include "workers/command_record.hpp"
 
 namespace pw::gateway {
@@ -229,6 +230,36 @@ Result<Built> build_publish_site(const Gateway::Exchange& ex, const std::string&
   return b;
 }
 
+// The preview's url is answered at once (its token derives from the preview
+// id); it serves once the build pool has built the drafts, until expiresAt.
+Result<Built> build_request_preview(const Gateway::Exchange& ex, const std::string& command_id) {
+  Built b;
+  auto site = site_param(ex);
+  if (!site.ok()) return site.error();
+  b.site = *site;
+  auto body = body_object(ex, {"pageIds"}, true);
+  if (!body.ok()) return body.error();
+  StaticHost* host = ex.gw.deps().static_host;
+  if (host == nullptr) return make_error(Errc::unavailable, "this gateway serves no previews (no deploy store)");
+  const PreviewId preview = make_preview_id(b.site, derived_suffix(command_id, "preview", 20));
+  auto url = host->draft_preview_url(preview.str());
+  if (!url.ok()) return url.error();
+  const int64_t ttl = ex.gw.options().preview_ttl.count();
+  (*body)["previewId"] = preview.str();
+  (*body)["ttlSeconds"] = ttl;
+  auto c = from_json("RequestPreview", *body);
+  if (!c.ok()) return c.error();
+  b.command = std::move(c).value();
+  b.created_status = 201;
+  b.created_field = "previewId";
+  b.created_id = preview.str();
+  b.finish_data = [url = *url, ttl](json& data, const domain::CommandMeta& meta) {
+    data["url"] = url;
+    if (auto at = parse_rfc3339(meta.occurredAt)) data["expiresAt"] = format_rfc3339(*at + std::chrono::seconds(ttl));
+  };
+  return b;
+}
+
 Result<Built> build_rollback_deployment(const Gateway::Exchange& ex, const std::string&) {
   Built b;
   auto deployment = deployment_param(ex);
@@ -367,11 +398,14 @@ void run_command(const ExchangePtr& ex) {
   const int created_status = built->created_status;
   const char* created_field = built->created_field;
   const std::string created_id = built->created_id;
+  auto finish_data = std::move(built->finish_data);
+  const domain::CommandMeta meta = record.meta;
   const std::string id = *command_id;
 
   ex->gw.deps().bus.submit(
       std::move(record), wait,
-      [ex, type, created_status, created_field, created_id, id, async](Result<std::optional<workers::CommandOutcome>> r) {
+      [ex, type, created_status, created_field, created_id, id, async, finish_data = std::move(finish_data),
+       meta](Result<std::optional<workers::CommandOutcome>> r) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex->started).count();
         auto& metrics = ex->gw.deps().metrics;
         if (!r.ok()) {
@@ -395,6 +429,7 @@ void run_command(const ExchangePtr& ex) {
                                                          created_field == std::string_view("deploymentId")
                                                      ? outcome.aggregate_id
                                                      : created_id;
+        if (finish_data) finish_data(data, meta);
         ex->ok(created_status, std::move(data));
       });
 }

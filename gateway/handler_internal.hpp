@@ -2,6 +2,7 @@
 // Shared by the handler's translation units (handler*.cpp) only.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,8 @@ struct Built {
   int created_status = 200;             // 201 for creations
   const char* created_field = nullptr;  // "siteId" | "pageId" | "componentId" | …
   std::string created_id;
+  // Adds a route's own fields to an accepted command's data (its meta as sent).
+  std::function<void(nlohmann::json& data, const domain::CommandMeta& meta)> finish_data;
 };
 
 // handler.cpp: runs a routed, authorised request by its route's kind.
@@ -67,6 +70,7 @@ void handle_query(const ExchangePtr& ex);    // handler_queries.cpp
 Result<Built> build_create_site(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_update_site(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_publish_site(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_request_preview(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_create_page(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_update_page(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_add_component(const Gateway::Exchange& ex, const std::string& command_id);

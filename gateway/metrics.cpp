@@ -1,6 +1,9 @@
 #include "gateway/metrics.hpp"
 
 #include <array>
+#include <utility>
+#include <variant>
+#include <vector>
 #include <cmath>
 
 #include <prometheus/counter.h>
@@ -9,6 +12,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include "commands/commands.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -27,12 +32,17 @@ const prometheus::Histogram::BucketBoundaries& batch_buckets() {
   return b;
 }
 
-// Every command type the gateway can issue (commands/commands.hpp, plus the
-// site-level RequestDeployment behind POST /v1/sites/{siteId}/publish).
-constexpr std::array<std::string_view, 12> kCommandTypes{
-    "CreateSite",   "UpdateSiteSettings",   "CreatePage",    "UpdatePageMetadata",
-    "ChangePageSlug", "AddComponent",       "UpdateComponentProps", "MoveComponent",
-    "RemoveComponent", "PublishPage",       "RequestDeployment", "RollbackDeployment"};
+// Every command type (commands/commands.hpp), taken from the Command variant
+// so a new command is labelled by its name without a list to keep in step.
+template <std::size_t... I>
+std::vector<std::string_view> command_types(std::index_sequence<I...>) {
+  return {domain::command_type(domain::Command(std::in_place_index<I>))...};
+}
+
+const std::vector<std::string_view>& known_command_types() {
+  static const auto types = command_types(std::make_index_sequence<std::variant_size_v<domain::Command>>{});
+  return types;
+}
 
 // Negative, NaN or infinite durations are clock trouble, not data: record 0.
 double sane_seconds(double s) { return std::isfinite(s) && s > 0 ? s : 0.0; }
@@ -55,7 +65,7 @@ std::string Metrics::status_label(int status) {
 }
 
 std::string_view Metrics::command_type_label(std::string_view type) {
-  for (std::string_view known : kCommandTypes) {
+  for (std::string_view known : known_command_types()) {
     if (known == type) return known;
   }
   return "other";

@@ -42,6 +42,8 @@ constexpr Route kRoutes[] = {
     query("GET", "/v1/sites/{siteId}/design-tokens", "get_design_tokens", get_design_tokens),
     command("PUT", "/v1/sites/{siteId}/design-tokens", "update_design_tokens", Role::admin,
             build_update_design_tokens),
+    // Previews of the drafts
+    command("POST", "/v1/sites/{siteId}/previews", "request_preview", Role::editor, build_request_preview),
     // Pages and their component tree
     reading_command("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
     query("GET", "/v1/sites/{siteId}/pages", "list_pages", list_pages),

@@ -130,13 +130,27 @@ Result<void> stream(HttpResponse& r, std::shared_ptr<ship::BlobFile> file, uint6
 
 }  // namespace
 
-std::unique_ptr<StaticHost> StaticHost::open(const std::filesystem::path& sites_dir) {
+std::unique_ptr<StaticHost> StaticHost::open(const std::filesystem::path& sites_dir, Clock clock) {
   auto store = ship::DeployStore::open(sites_dir);
   if (!store.ok()) return nullptr;
-  return std::unique_ptr<StaticHost>(new StaticHost(std::move(store).value()));
+  if (!clock) clock = [] { return std::chrono::system_clock::now(); };
+  return std::unique_ptr<StaticHost>(new StaticHost(std::move(store).value(), std::move(clock)));
 }
 
-StaticHost::StaticHost(std::unique_ptr<ship::DeployStore> store) : store_(std::move(store)) {}
+StaticHost::StaticHost(std::unique_ptr<ship::DeployStore> store, Clock clock)
+    : store_(std::move(store)), clock_(std::move(clock)) {}
+
+Result<std::string> StaticHost::draft_preview_url(const std::string& previewId) {
+  auto token = store_->draft_preview_token(previewId);
+  if (!token.ok()) return token.error();
+  return std::string(kPreviews) + *token + "/";
+}
+
+bool StaticHost::expired(const std::string& deploy) const {
+  const auto expiry = ship::DeployStore::draft_preview_expiry(deploy);
+  if (!expiry) return false;
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count() >= *expiry;
+}
 StaticHost::~StaticHost() = default;
 
 bool StaticHost::handles(std::string_view target) {
@@ -180,7 +194,7 @@ HttpResponse StaticHost::serve(const HttpRequest& request) {
     if (preview) {
       auto found = store_->resolve_preview(name);
       if (!found.ok()) return plain(503, "the preview cannot be read\n");
-      if (!found->has_value()) return plain(404, "not found\n");
+      if (!found->has_value() || expired((*found)->deploymentId)) return plain(404, "not found\n");
       return serve_file(request, (*found)->site, (*found)->deploymentId, std::move(*decoded));
     }
     // Production only: "--" never occurs in a subdomain, so the old

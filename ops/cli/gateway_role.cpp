@@ -64,6 +64,10 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
   cmd.add_option("--metrics", o.metrics, "HOST:PORT to serve GET /metrics and /healthz on (keep it private), or off")
       ->envname("PW_METRICS")
       ->capture_default_str();
+  cmd.add_option("--preview-ttl", o.preview_ttl, "seconds a draft preview (POST /v1/sites/{siteId}/previews) is served")
+      ->envname("PW_PREVIEW_TTL")
+      ->check(CLI::Range(int64_t{1}, int64_t{7 * 24 * 3600}))
+      ->capture_default_str();
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -101,6 +105,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   options.tenant_limit = *tenant_limit;
   options.address_limit = *address_limit;
   options.trusted_proxies = o.trusted_proxies;
+  options.preview_ttl = std::chrono::seconds(o.preview_ttl);
   gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, std::move(options));
 
   gateway::HttpServerConfig config;

@@ -30,10 +30,12 @@ struct GatewayRoleOptions {
   std::string rate_limit_address = "50/s,burst=500";
   std::vector<std::string> trusted_proxies;
   std::string metrics = "127.0.0.1:9464";  // HOST:PORT of GET /metrics, or "off"
+  int64_t preview_ttl = 24 * 3600;         // seconds a draft preview is served
 };
 
 // Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,
-// --sites, --rate-limit-tenant, --rate-limit-address, --trusted-proxy, --metrics.
+// --sites, --rate-limit-tenant, --rate-limit-address, --trusted-proxy, --metrics,
+// --preview-ttl.
 void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
 
 // Serves HTTP (and the metrics listener) until `stop` is raised, then drains: /readyz fails, in-flight

@@ -56,6 +56,10 @@ std::vector<Command> all_commands() {
       LabelVersion{home(), 3, "launch"},
       RestorePageVersion{home(), 2, "T", "s", "d", PageSeo{true, "/c", ""},
                          json::parse(R"([{"id":"a","type":"Spacer","props":{},"slots":{}}])")},
+      RequestPreview{make_preview_id(site(), "p1"), std::vector<PageId>{home(), about()}, 3600},
+      RequestPreview{make_preview_id(site(), "p2"), std::nullopt, std::nullopt},
+      CompletePreview{PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')}},
+      FailPreview{PreviewFailed{make_preview_id(site(), "p1"), "render failed", {"page p: boom"}}},
   };
 }
 
@@ -113,6 +117,10 @@ std::vector<DomainEvent> all_events() {
       PageVersionLabelled{home(), 3, "launch"},
       PageVersionRestored{home(), 2, "T", "s", "old", "d", PageSeo{true, "/c", ""},
                           json::parse(R"([{"id":"a","type":"Spacer","props":{},"slots":{}}])")},
+      PreviewRequested{make_preview_id(site(), "p1"), std::vector<PageId>{about()}, "2026-11-23T10:00:00.000000Z"},
+      PreviewRequested{make_preview_id(site(), "p2"), std::nullopt, "2026-11-23T10:00:00.000000Z"},
+      PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')},
+      PreviewFailed{make_preview_id(site(), "p1"), "expired", {}},
   };
 }
 

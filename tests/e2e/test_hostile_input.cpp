@@ -292,6 +292,7 @@ TEST_F(HostileInput, EveryStringFieldOfEveryWriteEndpoint) {
        {"PUT", site + "/design-tokens", {{"colors", {{"primary", kHere}}}}, "primary"},
        {"PUT", site + "/design-tokens", {{"typography", {{"body", kHere}}}}, "body"},
        {"PUT", site + "/design-tokens", {{"theme", kHere}}, "theme"}},
+      {{"POST", site + "/previews", {{"pageIds", {kHere}}}, "pageIds"}},
   };
   for (const auto& group : groups) {
     for (const Field& f : group) {

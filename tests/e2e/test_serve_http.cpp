@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "events/envelope.hpp"
 #include "tests/cli/processes.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
@@ -248,6 +249,71 @@ TEST_F(ServeHttp, ReadYourWritesAlwaysSeesTheEditWhenTheHeaderIsSent) {
     ASSERT_EQ(read.status, 200) << read.body;
     ASSERT_EQ(read.json()["data"].value("title", ""), title) << "edit " << i;
   }
+}
+
+// A preview of the drafts through `serve --preview-ttl`: the draft shows at the
+// returned url and not on the live site, a guessed token and another tenant's
+// request are not found, the url is not found after expiresAt, and the site's
+// own next edit still shows and publishes.
+TEST_F(ServeHttp, APreviewShowsTheDraftsUntilItExpires) {
+  const uint16_t port = start_serve({"--preview-ttl", "3"});
+  ASSERT_NE(port, 0) << "serve did not start listening";
+  HttpClient http("127.0.0.1", port);
+  const Tokens tokens = make_tokens(kSecret, db_);
+  const std::string subdomain = "preview-" + db_.substr(8, 8);
+  const ScenarioResult site = run_editing_scenario(http, tokens, subdomain);
+  ASSERT_FALSE(HasFatalFailure());
+  auto deployed = http.send_json("POST", "/v1/sites/" + site.site_id + "/publish", tokens.admin, json::object());
+  ASSERT_EQ(deployed.status, 201) << deployed.body;
+  ASSERT_EQ(wait_for_deployment(http, tokens.viewer, deployed.json()["data"].value("deploymentId", ""))["status"],
+            "succeeded");
+
+  // A draft page, never published.
+  auto page = http.send_json("POST", "/v1/sites/" + site.site_id + "/pages", tokens.editor,
+                             {{"title", "Specials"}, {"slug", "specials"}});
+  ASSERT_EQ(page.status, 201) << page.body;
+  const std::string page_id = page.json()["data"].value("pageId", "");
+  auto added = http.send_json("POST", "/v1/pages/" + page_id + "/components", tokens.editor,
+                              {{"type", "Heading"}, {"props", {{"text", "Draft specials"}}}});
+  ASSERT_EQ(added.status, 201) << added.body;
+
+  EXPECT_EQ(http.send_json("POST", "/v1/sites/" + site.site_id + "/previews", tokens.other_tenant, json::object())
+                .status,
+            404);
+  auto requested = http.send_json("POST", "/v1/sites/" + site.site_id + "/previews", tokens.editor,
+                                  {{"pageIds", {page_id}}});
+  ASSERT_EQ(requested.status, 201) << requested.body;
+  const std::string url = requested.json()["data"].value("url", "");
+  ASSERT_EQ(url.rfind("/previews/", 0), 0u) << requested.body;
+  HttpReply shown;
+  for (int i = 0; i < 200; ++i) {
+    shown = http.request("GET", url + "specials/");
+    if (shown.status == 200) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_NE(shown.body.find("Draft specials"), std::string::npos);
+  EXPECT_EQ(shown.header("x-robots-tag"), "noindex");
+  EXPECT_EQ(http.request("GET", url + "opening-hours/").status, 200);  // the published rest
+  EXPECT_EQ(http.request("GET", "/sites/" + subdomain + "/specials/").status, 404);
+  std::string guess = url.substr(10, 32);
+  guess.front() = guess.front() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(http.request("GET", "/previews/" + guess + "/specials/").status, 404);
+
+  const auto expires = parse_rfc3339(requested.json()["data"].value("expiresAt", ""));
+  ASSERT_TRUE(expires);
+  while (std::chrono::system_clock::now() < *expires + 100ms) std::this_thread::sleep_for(50ms);
+  auto expired = http.request("GET", url + "specials/");
+  EXPECT_EQ(expired.status, 404);
+  EXPECT_EQ(expired.header("x-robots-tag"), "noindex");
+
+  // The site's next edit still becomes visible and publishes.
+  ASSERT_EQ(http.send_json("POST", "/v1/pages/" + page_id + "/publish", tokens.admin, json::object()).status, 200);
+  auto again = http.send_json("POST", "/v1/sites/" + site.site_id + "/publish", tokens.admin, json::object());
+  ASSERT_EQ(again.status, 201) << again.body;
+  ASSERT_EQ(wait_for_deployment(http, tokens.viewer, again.json()["data"].value("deploymentId", ""))["status"],
+            "succeeded");
+  EXPECT_NE(http.request("GET", "/sites/" + subdomain + "/specials/").body.find("Draft specials"), std::string::npos);
 }
 
 }  // namespace

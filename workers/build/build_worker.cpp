@@ -5,6 +5,7 @@
 #include "commands/deciders.hpp"
 #include "commands/validation.hpp"
 #include "events/dead_letter.hpp"
+#include "events/envelope.hpp"
 #include "workers/careful_apply.hpp"
 #include "workers/command_record.hpp"
 
@@ -56,7 +57,8 @@ BuildWorker::BuildWorker(log::EventLog& log, BuildWorkerConfig config,
     : log_(log),
       config_(std::move(config)),
       store_(std::move(store)),
-      builder_(*store_, config_.render_threads) {}
+      builder_(*store_, config_.render_threads),
+      preview_builder_(*store_, config_.render_threads) {}
 
 BuildWorker::~BuildWorker() { close(); }
 
@@ -132,7 +134,8 @@ Result<void> BuildWorker::replay(int32_t partition) {
         }
         auto decoded = decode(r.value);
         if (!decoded.ok()) continue;
-        if (decoded->type == "DeploymentSucceeded" || decoded->type == "DeploymentFailed")
+        if (decoded->type == "DeploymentSucceeded" || decoded->type == "DeploymentFailed" ||
+            decoded->type == "PreviewReady" || decoded->type == "PreviewFailed")
           finished_[decoded->aggregate.id] = partition;
       }
     }
@@ -193,6 +196,7 @@ Result<void> BuildWorker::set_aside(const log::Record& r, const Error& why) {
 
 Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
   if (!consumer_) return make_error(Errc::unavailable, "build worker is closed");
+  sweep_previews();
   auto polled = consumer_->poll(timeout, config_.max_batch);
   if (!polled.ok()) return polled.error();
   if (!needs_replay_.empty()) {
@@ -227,6 +231,10 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
       return a.error();
     }
     done[{kEvents, r.partition}] = r.offset + 1;
+    if (std::holds_alternative<domain::PreviewRequested>(event)) {
+      if (auto c = consumer_->commit(done); !c.ok()) return c.error();
+      done.clear();
+    }
     if (std::holds_alternative<domain::DeploymentRequested>(event)) {
       if (auto c = consumer_->commit(done); !c.ok()) return c.error();
       done.clear();
@@ -245,6 +253,10 @@ Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& ev
   if (const auto* rq = std::get_if<domain::DeploymentRequested>(&event)) {
     if (finished_.erase(rq->deploymentId.value)) return {};  // built before the crash
     return deploy(site, env, *rq);
+  }
+  if (const auto* rq = std::get_if<domain::PreviewRequested>(&event)) {
+    if (finished_.erase(rq->previewId.value)) return {};  // built before the crash
+    return preview(site, env, *rq);
   }
   if (const auto* rb = std::get_if<domain::DeploymentRolledBack>(&event)) {
     auto sw = store_->switch_live(site.state.subdomain, rb->environment, deploy_dir_name(rb->deploymentId));
@@ -353,6 +365,96 @@ Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const dom
                                    outcome.preview_url.empty() ? site_url(site, rq.environment) : outcome.preview_url,
                                    outcome.report, notes};
   return reported(report(env, "complete", domain::CompleteDeployment{std::move(done)}), true);
+}
+
+std::vector<render::PageInput> BuildWorker::preview_pages(const SiteEntry& site,
+                                                          const domain::PreviewRequested& rq,
+                                                          const std::string& at) const {
+  std::map<std::string, render::PageInput> by_slug;
+  if (!rq.pageIds) {
+    for (const auto& [id, page] : site.state.pages)
+      if (page.status != domain::PageStatus::deleted) by_slug[page.slug] = published_copy(page, at);
+  } else {
+    const std::set<PageId> listed(rq.pageIds->begin(), rq.pageIds->end());
+    // The rest as last published (of two claiming one slug, the later
+    // publish), then the listed drafts, which take their slugs from them.
+    for (const auto& [id, page] : site.published) {
+      if (listed.contains(id)) continue;
+      auto [it, fresh] = by_slug.try_emplace(page.slug, page);
+      if (!fresh && page.publishedAt > it->second.publishedAt) it->second = page;
+    }
+    for (const auto& id : listed)
+      if (const auto* page = domain::find_page(site.state, id); page && page->status != domain::PageStatus::deleted)
+        by_slug[page->slug] = published_copy(*page, at);
+  }
+  std::vector<render::PageInput> pages;
+  pages.reserve(by_slug.size());
+  for (auto& [slug, page] : by_slug) pages.push_back(std::move(page));
+  return pages;
+}
+
+Result<void> BuildWorker::preview(SiteEntry& site, const Envelope& env, const domain::PreviewRequested& rq) {
+  auto fail = [&](const std::string& reason, std::vector<std::string> log) {
+    ++stats_.preview_failures;
+    domain::fit_report_log(log);
+    return report(env, "fail",
+                  domain::FailPreview{domain::PreviewFailed{
+                      rq.previewId, domain::storable_text(reason.empty() ? "failed" : reason, domain::kMaxReportLine),
+                      std::move(log)}});
+  };
+  const auto expires = parse_rfc3339(rq.expiresAt);
+  if (!expires) return fail("the preview's expiresAt is not a time", {});
+  // A preview read again after it expired (a replay) is not made again.
+  if (*expires <= config_.clock()) return fail("the preview expired before it was built", {});
+  const domain::SiteState& s = site.state;
+  const auto dot = rq.previewId.value.find('.');
+  BuildRequest build;
+  build.subdomain = s.subdomain;
+  build.deploy = ship::DeployStore::draft_preview_dir(
+      dot == std::string::npos ? rq.previewId.value : rq.previewId.value.substr(dot + 1),
+      std::chrono::duration_cast<std::chrono::seconds>(expires->time_since_epoch()).count());
+  // Its memo starts from production's live outputs: the pages whose drafts
+  // are as published are reused, not rendered.
+  build.environment = "production";
+  build.draft_preview_id = rq.previewId.value;
+  build.site.siteId = s.id.value;
+  build.site.name = s.name;
+  build.site.subdomain = s.subdomain;
+  build.site.seo = s.seo;
+  build.site.settings = s.settings;
+  const auto base = s.settings.find("baseUrl");
+  build.site.baseUrl = base != s.settings.end() && base->is_string() && is_http_url(base->get<std::string>())
+                           ? base->get<std::string>()
+                           : replace_all(config_.base_url, "{subdomain}", s.subdomain);
+  while (!build.site.baseUrl.empty() && build.site.baseUrl.back() == '/') build.site.baseUrl.pop_back();
+  build.pages = preview_pages(site, rq, env.occurred_at);
+
+  BuildOutcome outcome = preview_builder_.build(build);
+  if (!outcome.ok) return fail(outcome.reason, std::move(outcome.log));
+  ++stats_.previews;
+  return report(env, "ready", domain::CompletePreview{domain::PreviewReady{rq.previewId, outcome.manifest_hash}});
+}
+
+void BuildWorker::sweep_previews() {
+  const auto now = std::chrono::steady_clock::now();
+  if (last_sweep_ != std::chrono::steady_clock::time_point{} && now - last_sweep_ < config_.preview_sweep_interval)
+    return;
+  last_sweep_ = now;
+  // Best effort, like blob collection: an expired preview is already
+  // unreachable (the static host reads its expiry), so a late sweep costs disk only.
+  auto removed = store_->collect_expired_previews(config_.clock());
+  if (!removed.ok()) {
+    std::cerr << "builds: collecting expired previews: " << removed.error().message << "\n";
+    return;
+  }
+  stats_.previews_collected += static_cast<int64_t>(*removed);
+  if (*removed == 0) return;
+  if (last_gc_ != std::chrono::steady_clock::time_point{} && now - last_gc_ < config_.gc_interval) return;
+  last_gc_ = now;
+  if (auto collected = store_->gc_blobs(config_.blob_min_age); collected.ok())
+    stats_.blobs_collected += static_cast<int64_t>(*collected);
+  else
+    std::cerr << "builds: blob collection: " << collected.error().message << "\n";
 }
 
 // A report is a command the deciders check like any other, and its text comes

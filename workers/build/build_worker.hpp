@@ -14,7 +14,10 @@
 // only time).
 //
 // It also carries out DeploymentRolledBack (re-point live, no rendering) and
-// DeploymentsPruned (delete those deploys' files).
+// DeploymentsPruned (delete those deploys' files), builds draft previews
+// (PreviewRequested → the drafts shipped as a deploy no live pointer names,
+// reported by CompletePreview or FailPreview), and every
+// preview_sweep_interval deletes the previews that have expired.
 //
 // A record that does not fold (undecodable, unknown type, invalid, not the
 // next seq of its site) is appended to pagewright.deadletter before the group
@@ -55,6 +58,9 @@ struct BuildWorkerConfig {
   std::chrono::seconds blob_min_age{3600};
   // Called after each build's report (for metrics): success, seconds taken.
   std::function<void(bool, double)> on_build;
+  // What time it is for previews' expiry (tests move it).
+  std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+  std::chrono::seconds preview_sweep_interval{60};
   // Tests only: called after a build has shipped and before its report is
   // appended; returning true makes the worker stop there as if it crashed.
   std::function<bool()> crash_before_report;
@@ -69,6 +75,9 @@ struct BuildWorkerStats {
   int64_t blobs_collected = 0;
   int64_t spare_trees = 0;  // trees copied after a deployment for the site's next one to patch
   int64_t dead_letters = 0;  // records set aside in pagewright.deadletter
+  int64_t previews = 0;             // draft previews built
+  int64_t preview_failures = 0;     // draft previews reported failed
+  int64_t previews_collected = 0;   // expired previews deleted
 };
 
 class BuildWorker {
@@ -107,11 +116,22 @@ class BuildWorker {
   // After a deployment is reported and committed, off its path: a free tree
   // for the site's next deploy to patch (DeployStore::keep_spare_tree).
   void keep_spare_tree(const std::string& site_id);
+  // Builds a PreviewRequested's drafts and reports the outcome.
+  Result<void> preview(SiteEntry& site, const Envelope& env, const domain::PreviewRequested& rq);
+  // The pages a preview shows, by slug: drafts (all, or the listed ones) and
+  // the rest as last published.
+  std::vector<render::PageInput> preview_pages(const SiteEntry& site, const domain::PreviewRequested& rq,
+                                               const std::string& at) const;
+  // Every preview_sweep_interval: deletes expired previews, then unreferenced blobs.
+  void sweep_previews();
 
   log::EventLog& log_;
   BuildWorkerConfig config_;
   std::unique_ptr<ship::DeployStore> store_;
   SiteBuilder builder_;
+  // Previews have their own memo: their outputs never stand in for a
+  // deployment's, and expired ones are collected.
+  SiteBuilder preview_builder_;
   std::unique_ptr<log::Consumer> consumer_;
   std::unordered_map<std::string, SiteEntry> sites_;
   std::set<int32_t> needs_replay_;
@@ -119,6 +139,7 @@ class BuildWorker {
   std::unordered_map<std::string, int32_t> finished_;
   BuildWorkerStats stats_;
   std::chrono::steady_clock::time_point last_gc_{};
+  std::chrono::steady_clock::time_point last_sweep_{};
 };
 
 // The deploy directory of a deployment: its id's part after the site id.

@@ -218,6 +218,13 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   }
 
   const auto switch_started = Clock::now();
+  if (!rq.draft_preview_id.empty()) {
+    auto token = store_.publish_draft_preview(rq.subdomain, rq.draft_preview_id, rq.deploy);
+    if (!token.ok()) return fail("writing the preview entry: " + token.error().message);
+    if (auto s = store_.sync(); !s.ok()) return fail("syncing the preview entry: " + s.error().message);
+    out.preview_url = "/previews/" + *token + "/";
+    return finish(out, memo, rq, std::move(shipped), started, switch_started);
+  }
   // A non-production deploy is reachable only by its token, from before the
   // outcome is reported (the sync below makes the entry durable with the pointer).
   if (rq.environment != "production") {
@@ -228,8 +235,14 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   if (auto sw = store_.switch_live(rq.subdomain, rq.environment, rq.deploy); !sw.ok())
     return fail("switching live: " + sw.error().message);
   if (auto s = store_.sync(); !s.ok()) return fail("syncing the live pointer: " + s.error().message);
-  out.report.shipMs += ms_since(switch_started);
+  return finish(out, memo, rq, std::move(shipped), started, switch_started);
+}
 
+BuildOutcome SiteBuilder::finish(BuildOutcome& out, SiteMemo& memo, const BuildRequest& rq,
+                                 std::vector<std::pair<size_t, Output>> shipped,
+                                 std::chrono::steady_clock::time_point started,
+                                 std::chrono::steady_clock::time_point switch_started) {
+  out.report.shipMs += ms_since(switch_started);
   remember(memo, rq, std::move(shipped));
   out.ok = true;
   out.report.totalMs = ms_since(started);
@@ -237,7 +250,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
                     std::to_string(out.report.pagesReused) + " pages; " +
                     std::to_string(out.report.files) + " files, " + std::to_string(out.report.bytes) +
                     " bytes");
-  return out;
+  return std::move(out);
 }
 
 }  // namespace pw::builds

@@ -7,6 +7,7 @@
 // everything the HTML depends on, render::SiteRenderer::page_key). A page whose
 // key is that of its last shipped output is reused by hash, not rendered; after
 // a restart the live deploy's manifest provides the outputs.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -27,6 +28,9 @@ struct BuildRequest {
   std::string deploy;        // the deploy's directory name (the deployment id's suffix)
   std::string environment;   // production | staging | preview
   bool blue_green = false;   // check the deploy before switching
+  // Set for a draft preview: the deploy is reachable only at its token
+  // (DeployStore::publish_draft_preview) and no live pointer moves.
+  std::string draft_preview_id;
   render::SiteInput site;
   std::vector<render::PageInput> pages;
 };
@@ -38,8 +42,8 @@ struct BuildOutcome {
   domain::DeploymentReport report;
   std::vector<std::string> log;
   bool missing_blob = false;  // the deploy named a blob that is gone (build retries once afresh)
-  // Staging and preview: where the gateway serves the deploy ("/previews/<token>/",
-  // DeployStore::preview_token), written before the outcome is returned.
+  // Staging, preview and draft previews: where the gateway serves the deploy
+  // ("/previews/<token>/"), written before the outcome is returned.
   std::string preview_url;
 };
 
@@ -77,6 +81,10 @@ class SiteBuilder {
   // After a success: remembers the shipped outputs and forgets pages that
   // left the site.
   void remember(SiteMemo& memo, const BuildRequest& rq, std::vector<std::pair<size_t, Output>> outputs);
+  // The success of a build whose deploy is reachable: remembers its outputs and logs the totals.
+  BuildOutcome finish(BuildOutcome& out, SiteMemo& memo, const BuildRequest& rq,
+                      std::vector<std::pair<size_t, Output>> shipped, std::chrono::steady_clock::time_point started,
+                      std::chrono::steady_clock::time_point switch_started);
 
   ship::DeployStore& store_;
   unsigned threads_;

@@ -11,6 +11,7 @@
 //   deploys/<site>/.lock                     serializes tree moves of the site (flock)
 //   live/<site>/<environment>               symlink → ../../deploys/<site>/<deploymentId>
 //   previews/<token>                        symlink → ../deploys/<site>/<deploymentId> (0711 dir)
+//   deploys/<site>/preview-<expiry>-<id>…   a draft preview's deploy (draft_preview_dir)
 //   preview.key                             the previews' HMAC key, 32 random bytes, 0600
 // Temporary names all start with ".tmp." (never a valid site, id or
 // environment), so a crash leaves only names that gc_blobs/write_deploy ignore
@@ -185,6 +186,26 @@ class DeployStore {
   Result<std::string> publish_preview(const std::string& site, const std::string& deploymentId);
   // The deploy previews/<token> names; nullopt for an unknown or malformed token.
   Result<std::optional<PreviewTarget>> resolve_preview(std::string_view token) const;
+
+  // Draft previews (POST /v1/sites/{siteId}/previews) are deploys named
+  // draft_preview_dir(suffix, expiry): the name carries when the preview
+  // expires, so the static host and the sweeper need nothing beside it. No live
+  // pointer ever names one; previews/<token> does, with the token the first 32
+  // hex digits of HMAC-SHA256(preview.key, "draft/<previewId>") — known from
+  // the preview id alone, so the gateway answers the url before the build.
+  static std::string draft_preview_dir(std::string_view suffix, int64_t expires_unix);
+  // The expiry (Unix seconds) a draft preview's deploy name carries; nullopt
+  // for any other deploy.
+  static std::optional<int64_t> draft_preview_expiry(std::string_view deploy);
+  Result<std::string> draft_preview_token(std::string_view previewId);
+  // Writes previews/<token> naming the complete deploy `dir` (idempotent; call
+  // sync() before reporting it ready). Returns the token.
+  Result<std::string> publish_draft_preview(const std::string& site, std::string_view previewId,
+                                            const std::string& dir);
+  // Removes every draft preview expired at `now` that a previews/ entry names:
+  // the deploy (manifest first), then the entry. Blobs stay for gc_blobs, which
+  // keeps those another deploy references. Returns how many were removed.
+  Result<size_t> collect_expired_previews(std::chrono::system_clock::time_point now);
 
   // Makes what was written since the last sync durable: call before
   // switch_live (the deploy) and after it (the rename).

@@ -32,6 +32,7 @@ constexpr Route kRoutes[] = {
     command("PATCH", "/v1/sites/{siteId}", "update_site", Role::admin, build_update_site),
     command("POST", "/v1/sites/{siteId}/publish", "publish_site", Role::admin, build_publish_site),
     query("GET", "/v1/sites/{siteId}/deployments", "list_deployments", list_deployments),
+    query("GET", "/v1/themes", "list_themes", list_themes, /*blocking=*/false),
     // Pages and their component tree
     command("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
     query("GET", "/v1/sites/{siteId}/pages", "list_pages", list_pages),

@@ -66,6 +66,14 @@ void on(SiteState& s, const SiteSettingsUpdated& e) {
   fold_settings(s.settings, e);
 }
 
+// A content array an event carries (the decider checked it).
+std::vector<Component> event_content(const nlohmann::json& content, const PageId& page) {
+  if (content.empty()) return {};
+  auto parsed = content_from_json(content);
+  if (!parsed) corrupt("content of " + page.value + ": " + parsed.error().message);
+  return std::move(parsed).value();
+}
+
 void on(SiteState& s, const PageCreated& e) {
   PageState p;
   p.id = e.pageId;
@@ -73,6 +81,8 @@ void on(SiteState& s, const PageCreated& e) {
   p.title = e.title;
   p.description = e.description;
   p.version = 1;
+  p.content = event_content(e.content, e.pageId);
+  rebuild_index(p);
   if (s.pages.contains(e.pageId)) corrupt("page exists " + e.pageId.value);
   if (!s.slugs.emplace(e.slug, e.pageId).second) corrupt("slug taken " + e.slug);
   s.pages.emplace(e.pageId, std::move(p));
@@ -154,6 +164,59 @@ void on(SiteState& s, const PagePublished& e) {
   p.status = PageStatus::published;
   p.publishedVersion = e.version;
 }
+
+void on(SiteState& s, const PageDeleted& e) {
+  PageState& p = touch_page(s, e.pageId);
+  if (p.status == PageStatus::deleted) corrupt("page already deleted " + e.pageId.value);
+  if (auto it = s.slugs.find(p.slug); it != s.slugs.end() && it->second == p.id) s.slugs.erase(it);
+  p.status = PageStatus::deleted;
+  p.publishedVersion = 0;
+}
+
+void on(SiteState& s, const PageRestored& e) {
+  PageState& p = touch_page(s, e.pageId);
+  if (p.status != PageStatus::deleted) corrupt("page not deleted " + e.pageId.value);
+  if (!s.slugs.emplace(e.slug, e.pageId).second) corrupt("slug taken " + e.slug);
+  p.slug = e.slug;
+  p.status = PageStatus::draft;
+}
+
+void on(SiteState& s, const PageUnpublished& e) {
+  PageState& p = touch_page(s, e.pageId);
+  if (p.status != PageStatus::published) corrupt("page not published " + e.pageId.value);
+  p.status = PageStatus::draft;
+  p.publishedVersion = 0;
+}
+
+void on(SiteState& s, const PageDuplicated& e) {
+  PageState p;
+  p.id = e.pageId;
+  p.slug = e.slug;
+  p.title = e.title;
+  p.description = e.description;
+  p.seo = e.seo;
+  p.version = 1;
+  p.content = event_content(e.content, e.pageId);
+  rebuild_index(p);
+  if (s.pages.contains(e.pageId)) corrupt("page exists " + e.pageId.value);
+  if (!s.slugs.emplace(e.slug, e.pageId).second) corrupt("slug taken " + e.slug);
+  s.pages.emplace(e.pageId, std::move(p));
+}
+
+void on(SiteState& s, const TemplateSaved& e) {
+  TemplateState t{e.templateId, e.sourcePageId, e.name, e.description, e.content, 1, false};
+  if (!s.templates.emplace(e.templateId, std::move(t)).second)
+    corrupt("template exists " + e.templateId.value);
+}
+
+void on(SiteState& s, const TemplateDeleted& e) {
+  auto it = s.templates.find(e.templateId);
+  if (it == s.templates.end() || it->second.deleted) corrupt("unknown template " + e.templateId.value);
+  ++it->second.version;
+  it->second.deleted = true;
+}
+
+void on(SiteState& s, const DesignTokensUpdated& e) { s.designTokens = e.tokens; }
 
 DeploymentState& touch_deployment(SiteState& s, const DeploymentId& id) {
   auto it = s.deployments.find(id);

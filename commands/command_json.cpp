@@ -20,7 +20,7 @@ struct CommandInfo;
   };
 PW_COMMAND(CreateSite, "site", "siteId", "name", "subdomain")
 PW_COMMAND(UpdateSiteSettings, "site", "name", "seo", "settings")
-PW_COMMAND(CreatePage, "page", "pageId", "title", "slug", "description")
+PW_COMMAND(CreatePage, "page", "pageId", "title", "slug", "description", "content", "templateId")
 PW_COMMAND(UpdatePageMetadata, "page", "pageId", "title", "description", "seo")
 PW_COMMAND(ChangePageSlug, "page", "pageId", "slug")
 PW_COMMAND(AddComponent, "page", "pageId", "componentId", "type", "props", "parentId", "slot",
@@ -34,6 +34,13 @@ PW_COMMAND(StartDeployment, "deployment", "deploymentId", "worker")
 PW_COMMAND(CompleteDeployment, "deployment", "deploymentId", "manifestHash", "url", "report", "log")
 PW_COMMAND(FailDeployment, "deployment", "deploymentId", "reason", "log")
 PW_COMMAND(RollbackDeployment, "deployment", "deploymentId")
+PW_COMMAND(DeletePage, "page", "pageId")
+PW_COMMAND(RestorePage, "page", "pageId", "slug")
+PW_COMMAND(UnpublishPage, "page", "pageId")
+PW_COMMAND(DuplicatePage, "page", "pageId", "sourcePageId", "title", "slug")
+PW_COMMAND(SaveTemplate, "template", "templateId", "pageId", "name", "description")
+PW_COMMAND(DeleteTemplate, "template", "templateId")
+PW_COMMAND(UpdateDesignTokens, "site", "tokens")
 #undef PW_COMMAND
 
 template <class T>
@@ -65,6 +72,8 @@ json to_body(const CreatePage& c) {
   json j{{"pageId", c.pageId.value}, {"title", c.title}};
   put(j, "slug", c.slug);
   put(j, "description", c.description);
+  put(j, "content", c.content);
+  put(j, "templateId", c.templateId);
   return j;
 }
 json to_body(const UpdatePageMetadata& c) {
@@ -113,6 +122,26 @@ json to_body(const StartDeployment& c) {
 json to_body(const CompleteDeployment& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const FailDeployment& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const RollbackDeployment& c) { return json{{"deploymentId", c.deploymentId.value}}; }
+json to_body(const DeletePage& c) { return json{{"pageId", c.pageId.value}}; }
+json to_body(const RestorePage& c) {
+  json j{{"pageId", c.pageId.value}};
+  put(j, "slug", c.slug);
+  return j;
+}
+json to_body(const UnpublishPage& c) { return json{{"pageId", c.pageId.value}}; }
+json to_body(const DuplicatePage& c) {
+  json j{{"pageId", c.pageId.value}, {"sourcePageId", c.sourcePageId.value}};
+  put(j, "title", c.title);
+  put(j, "slug", c.slug);
+  return j;
+}
+json to_body(const SaveTemplate& c) {
+  json j{{"templateId", c.templateId.value}, {"pageId", c.pageId.value}, {"name", c.name}};
+  put(j, "description", c.description);
+  return j;
+}
+json to_body(const DeleteTemplate& c) { return json{{"templateId", c.templateId.value}}; }
+json to_body(const UpdateDesignTokens& c) { return json{{"tokens", c.tokens}}; }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -140,6 +169,8 @@ CreatePage from_body(ObjectReader& r) {
   c.title = r.str("title");
   c.slug = r.opt_str("slug");
   c.description = r.opt_str("description");
+  if (const json* content = r.opt_array("content")) c.content = *content;
+  c.templateId = r.opt_str("templateId");
   return c;
 }
 template <>
@@ -214,6 +245,39 @@ RollbackDeployment from_body(ObjectReader& r) {
   return RollbackDeployment{r.id<DeploymentId>("deploymentId")};
 }
 
+template <>
+DeletePage from_body(ObjectReader& r) {
+  return DeletePage{r.id<PageId>("pageId")};
+}
+template <>
+RestorePage from_body(ObjectReader& r) {
+  return RestorePage{r.id<PageId>("pageId"), r.opt_str("slug")};
+}
+template <>
+UnpublishPage from_body(ObjectReader& r) {
+  return UnpublishPage{r.id<PageId>("pageId")};
+}
+template <>
+DuplicatePage from_body(ObjectReader& r) {
+  return DuplicatePage{r.id<PageId>("pageId"), r.id<PageId>("sourcePageId"), r.opt_str("title"),
+                       r.opt_str("slug")};
+}
+template <>
+SaveTemplate from_body(ObjectReader& r) {
+  return SaveTemplate{r.id<TemplateId>("templateId"), r.id<PageId>("pageId"), r.str("name"),
+                      r.opt_str("description")};
+}
+template <>
+DeleteTemplate from_body(ObjectReader& r) {
+  return DeleteTemplate{r.id<TemplateId>("templateId")};
+}
+template <>
+UpdateDesignTokens from_body(ObjectReader& r) {
+  UpdateDesignTokens c;
+  if (const json* t = r.object("tokens")) c.tokens = *t;
+  return c;
+}
+
 template <class T>
 Result<Command> decode_fields(const json& body);
 
@@ -271,6 +335,8 @@ AggregateRef aggregate_of(const CommandMeta& meta, const Command& c) {
           return AggregateRef{"deployment", x.outcome.deploymentId.value};
         else if constexpr (CommandInfo<T>::aggregate == "deployment")
           return AggregateRef{"deployment", x.deploymentId.value};
+        else if constexpr (CommandInfo<T>::aggregate == "template")
+          return AggregateRef{"template", x.templateId.value};
         else
           return AggregateRef{"site", meta.siteId.value};
       },

@@ -49,6 +49,11 @@ struct CreatePage {
   std::string title;
   std::optional<std::string> slug;  // absent: derived from the title
   std::optional<std::string> description;
+  // From a template: the gateway resolves templateId and puts its content here
+  // (components {id, type, props, slots}, ids already fresh); the decider
+  // checks it like any content. templateId is recorded, never looked up.
+  std::optional<nlohmann::json> content = std::nullopt;
+  std::optional<std::string> templateId = std::nullopt;
   friend bool operator==(const CreatePage&, const CreatePage&) = default;
 };
 
@@ -104,6 +109,53 @@ struct PublishPage {
   friend bool operator==(const PublishPage&, const PublishPage&) = default;
 };
 
+// Page lifecycle (editor+).
+struct DeletePage {
+  PageId pageId;
+  friend bool operator==(const DeletePage&, const DeletePage&) = default;
+};
+
+struct RestorePage {
+  PageId pageId;
+  std::optional<std::string> slug = std::nullopt;  // absent: its slug before it was deleted
+  friend bool operator==(const RestorePage&, const RestorePage&) = default;
+};
+
+struct UnpublishPage {
+  PageId pageId;
+  friend bool operator==(const UnpublishPage&, const UnpublishPage&) = default;
+};
+
+// pageId is the new page (the gateway derives it from the command id, so a
+// repeat makes the same page); its component ids derive from it.
+struct DuplicatePage {
+  PageId pageId;
+  PageId sourcePageId;
+  std::optional<std::string> title = std::nullopt;  // absent: "<source title> (copy)"
+  std::optional<std::string> slug = std::nullopt;   // absent: "<slug>-copy", "-copy-2", …
+  friend bool operator==(const DuplicatePage&, const DuplicatePage&) = default;
+};
+
+// Templates (admin+): saved from the current content of a page of this site.
+struct SaveTemplate {
+  TemplateId templateId;
+  PageId pageId;
+  std::string name;
+  std::optional<std::string> description = std::nullopt;
+  friend bool operator==(const SaveTemplate&, const SaveTemplate&) = default;
+};
+
+struct DeleteTemplate {
+  TemplateId templateId;
+  friend bool operator==(const DeleteTemplate&, const DeleteTemplate&) = default;
+};
+
+// The site's whole token set (replaces it); schemas/design-tokens.json.
+struct UpdateDesignTokens {
+  nlohmann::json tokens = nlohmann::json::object();
+  friend bool operator==(const UpdateDesignTokens&, const UpdateDesignTokens&) = default;
+};
+
 // Deployments. RequestDeployment and RollbackDeployment come from admins over
 // HTTP; Start/Complete/FailDeployment only from the build pool (the gateway has
 // no route that makes them).
@@ -140,7 +192,8 @@ using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
                  AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage,
                  RequestDeployment, StartDeployment, CompleteDeployment, FailDeployment,
-                 RollbackDeployment>;
+                 RollbackDeployment, DeletePage, RestorePage, UnpublishPage, DuplicatePage,
+                 SaveTemplate, DeleteTemplate, UpdateDesignTokens>;
 
 struct CommandMeta {
   CommandId commandId;

@@ -32,13 +32,23 @@ std::optional<Error> check_page_route(const PageId& id, const CommandMeta& m) {
   return std::nullopt;
 }
 
+Error page_deleted_error(std::string field) {
+  return unprocessable(std::move(field), "the page is deleted; restore it first");
+}
+
+Result<const PageState*> find_any_page(const SiteState& s, const PageId& id, std::string field) {
+  const PageState* p = find_page(s, id);
+  if (!p) return reject(Errc::not_found, std::move(field), "page not found");
+  return p;
+}
+
 Result<const PageState*> load_page(const SiteState& s, const CommandMeta& m, const PageId& id) {
   if (auto e = check_site(s, m)) return *e;
-  const PageState* p = find_page(s, id);
-  if (!p || p->status == PageStatus::deleted)
-    return reject(Errc::not_found, "pageId", "page not found");
-  if (auto e = check_version(p->version, m)) return *e;
-  return p;
+  auto p = find_any_page(s, id);
+  if (!p) return p.error();
+  if ((*p)->status == PageStatus::deleted) return page_deleted_error();
+  if (auto e = check_version((*p)->version, m)) return *e;
+  return *p;
 }
 
 std::optional<Error> check_url(const std::string& field, const std::string& url) {
@@ -104,6 +114,8 @@ void scan(TextScan& t, const CreatePage& c) {
   t.text("title", c.title);
   t.text("slug", c.slug);
   t.text("description", c.description);
+  t.value("content", c.content);
+  t.text("templateId", c.templateId);
 }
 void scan(TextScan& t, const UpdatePageMetadata& c) {
   t.text("pageId", c.pageId);
@@ -163,6 +175,26 @@ void scan(TextScan& t, const FailDeployment& c) {
   t.lines("log", c.outcome.log);
 }
 void scan(TextScan& t, const RollbackDeployment& c) { t.text("deploymentId", c.deploymentId); }
+void scan(TextScan& t, const DeletePage& c) { t.text("pageId", c.pageId); }
+void scan(TextScan& t, const RestorePage& c) {
+  t.text("pageId", c.pageId);
+  t.text("slug", c.slug);
+}
+void scan(TextScan& t, const UnpublishPage& c) { t.text("pageId", c.pageId); }
+void scan(TextScan& t, const DuplicatePage& c) {
+  t.text("pageId", c.pageId);
+  t.text("sourcePageId", c.sourcePageId);
+  t.text("title", c.title);
+  t.text("slug", c.slug);
+}
+void scan(TextScan& t, const SaveTemplate& c) {
+  t.text("templateId", c.templateId);
+  t.text("pageId", c.pageId);
+  t.text("name", c.name);
+  t.text("description", c.description);
+}
+void scan(TextScan& t, const DeleteTemplate& c) { t.text("templateId", c.templateId); }
+void scan(TextScan& t, const UpdateDesignTokens& c) { t.value("tokens", c.tokens); }
 
 }  // namespace
 

@@ -27,8 +27,14 @@ std::optional<Error> check_site(const SiteState& s, const CommandMeta& m);
 std::optional<Error> check_version(int64_t current, const CommandMeta& m);
 // The page id carries the command's site id (ids route).
 std::optional<Error> check_page_route(const PageId& id, const CommandMeta& m);
-// check_site, then the page exists and is not deleted, then If-Match.
+// check_site, then the page exists (NOT_FOUND) and is not deleted
+// (UNPROCESSABLE: a deleted page takes no edits until it is restored), then
+// If-Match.
 Result<const PageState*> load_page(const SiteState& s, const CommandMeta& m, const PageId& id);
+// The page, deleted or not (NOT_FOUND when absent); no If-Match check.
+Result<const PageState*> find_any_page(const SiteState& s, const PageId& id,
+                                       std::string field = "pageId");
+Error page_deleted_error(std::string field = "pageId");
 std::optional<Error> check_url(const std::string& field, const std::string& url);
 // The first string of the command (values and keys of its JSON included) that
 // holds a control character other than tab, CR and LF; its field as
@@ -50,6 +56,13 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const StartDeployment&
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CompleteDeployment&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const FailDeployment&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RollbackDeployment&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const DeletePage&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePage&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const UnpublishPage&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const DuplicatePage&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const SaveTemplate&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteTemplate&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateDesignTokens&);
 
 }  // namespace pw::domain::detail
 

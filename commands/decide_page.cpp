@@ -1,4 +1,5 @@
 // Page commands: CreatePage, UpdatePageMetadata, ChangePageSlug, PublishPage.
+#include "commands/content.hpp"
 #include "commands/decide_common.hpp"
 #include "commands/validation.hpp"
 
@@ -54,7 +55,17 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const CreatePage& 
   } else {
     slug = derive_slug(s, c.title);
   }
-  return one(PageCreated{c.pageId, c.title, std::move(slug), c.description.value_or("")});
+  PageCreated ev{c.pageId, c.title, std::move(slug), c.description.value_or("")};
+  if (c.templateId && !valid_text(*c.templateId, kMaxTitle))
+    return invalid("templateId", "must be 1 to 300 characters");
+  ev.templateId = c.templateId;
+  if (c.content) {
+    // A template's content is checked as it would be component by component.
+    auto content = checked_content(*c.content);
+    if (!content) return content.error();
+    ev.content = content_to_json(*content);
+  }
+  return one(std::move(ev));
 }
 
 Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdatePageMetadata& c) {

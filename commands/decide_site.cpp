@@ -3,6 +3,21 @@
 #include "commands/validation.hpp"
 
 namespace pw::domain::detail {
+namespace {
+
+// Tokens have their own command, checked against their schema; kept out of
+// the free-form settings so an invalid one is refused, never stored and
+// ignored. A patch removing an old settings.designTokens (null) is allowed.
+std::optional<Error> check_no_design_tokens(const UpdateSiteSettings& c) {
+  if (!c.settings) return std::nullopt;
+  auto it = c.settings->find("designTokens");
+  if (it == c.settings->end() || it->is_null()) return std::nullopt;
+  return unprocessable("settings.designTokens",
+                       "design tokens are not settings: set them with PUT "
+                       "/v1/sites/{siteId}/design-tokens");
+}
+
+}  // namespace
 
 Decision decide_cmd(const SiteState& s, const CommandMeta& m, const CreateSite& c) {
   if (!is_valid_subdomain(c.subdomain))
@@ -36,6 +51,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateSiteSe
   if (auto e = check_version(s.version, m)) return *e;
   if (c.seo && c.seo->ogImage)
     if (auto e = check_url("seo.ogImage", *c.seo->ogImage)) return *e;
+  if (auto e = check_no_design_tokens(c)) return *e;
 
   SiteSettingsUpdated ev;
   ev.siteId = s.id;

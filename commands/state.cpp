@@ -45,6 +45,11 @@ const DeploymentState* find_deployment(const SiteState& s, const DeploymentId& i
   return it == s.deployments.end() ? nullptr : &it->second;
 }
 
+const TemplateState* find_template(const SiteState& s, const TemplateId& id) {
+  auto it = s.templates.find(id);
+  return it == s.templates.end() ? nullptr : &it->second;
+}
+
 std::optional<PageStatus> page_status_from_name(std::string_view s) {
   if (s == "draft") return PageStatus::draft;
   if (s == "published") return PageStatus::published;
@@ -152,6 +157,10 @@ void rebuild_indexes(SiteState& s) {
 
 int64_t aggregate_version(const SiteState& s, const AggregateRef& ref) {
   if (ref.type == "site") return ref.id == s.id.value ? s.version : 0;
+  if (ref.type == "template") {
+    const TemplateState* t = find_template(s, TemplateId{ref.id});
+    return t ? t->version : 0;
+  }
   if (ref.type == "deployment") {
     const DeploymentState* d = find_deployment(s, DeploymentId{ref.id});
     return d ? d->version : 0;

@@ -79,6 +79,20 @@ struct EnvironmentState {
   friend bool operator==(const EnvironmentState&, const EnvironmentState&) = default;
 };
 
+// A tenant template saved from a page of this site. Its content is kept as
+// the event carried it (components as component_to_json writes them); a page
+// made from it gets fresh ids.
+struct TemplateState {
+  TemplateId id;
+  PageId sourcePageId;
+  std::string name;
+  std::string description;
+  nlohmann::json content = nlohmann::json::array();
+  int64_t version = 0;  // number of this template's events
+  bool deleted = false;
+  friend bool operator==(const TemplateState&, const TemplateState&) = default;
+};
+
 struct SiteState {
   bool exists = false;
   TenantId tenant;
@@ -92,12 +106,15 @@ struct SiteState {
   std::unordered_map<std::string, PageId> slugs;  // derived: slug → its non-deleted page
   std::map<DeploymentId, DeploymentState> deployments;
   std::map<std::string, EnvironmentState> environments;  // "production" → pointers
+  nlohmann::json designTokens = nlohmann::json::object();  // the whole set (DesignTokensUpdated)
+  std::map<TemplateId, TemplateState> templates;
   friend bool operator==(const SiteState&, const SiteState&) = default;
 };
 
 // Lookups (nullptr when absent).
 const PageState* find_page(const SiteState& s, const PageId& id);
 const DeploymentState* find_deployment(const SiteState& s, const DeploymentId& id);
+const TemplateState* find_template(const SiteState& s, const TemplateId& id);
 const Component* find_component(const PageState& p, const ComponentId& id);
 Component* find_component(PageState& p, const ComponentId& id);
 // The list a component lives in, or the list `parent`/`slot` names (nullptr if absent).
@@ -129,6 +146,13 @@ int64_t aggregate_version(const SiteState& s, const AggregateRef& ref);
 
 // Snapshots: exact round trip (site_state_from_json(site_state_to_json(s)) == s).
 nlohmann::json component_to_json(const Component& c);
+nlohmann::json content_to_json(const std::vector<Component>& content);
+// A content array as content_to_json writes it (and as events carry it).
+// Shape only (objects, ids, types, props objects, slot arrays, depth); what
+// the types allow is validate_content's business (commands/components.hpp).
+// Details name fields below `prefix` ("content[0].slots.children[1].id").
+Result<std::vector<Component>> content_from_json(const nlohmann::json& j,
+                                                 const std::string& prefix = "content");
 nlohmann::json page_state_to_json(const PageState& p);
 Result<PageState> page_state_from_json(const nlohmann::json& j);
 nlohmann::json site_state_to_json(const SiteState& s);

@@ -81,6 +81,38 @@ std::optional<PageState> read_page(const json& j, const std::string& prefix,
   return p;
 }
 
+json template_to_json(const TemplateState& t) {
+  return json{{"templateId", t.id.value},       {"sourcePageId", t.sourcePageId.value},
+              {"name", t.name},                 {"description", t.description},
+              {"content", t.content},           {"version", t.version},
+              {"deleted", t.deleted}};
+}
+
+void read_templates(ObjectReader& r, const json& j, SiteState& s,
+                    std::vector<ErrorDetail>& errors) {
+  if (!j.contains("templates")) return;  // snapshots from before templates
+  const json* list = r.array("templates");
+  if (!list) return;
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string prefix = "templates[" + std::to_string(i) + "].";
+    ObjectReader t((*list)[i], prefix, errors,
+                   {"templateId", "sourcePageId", "name", "description", "content", "version",
+                    "deleted"});
+    if (!t.is_object()) continue;
+    TemplateState st;
+    st.id = t.id<TemplateId>("templateId");
+    st.sourcePageId = t.id<PageId>("sourcePageId");
+    st.name = t.str("name");
+    st.description = t.str("description");
+    if (const json* c = t.array("content")) st.content = *c;
+    st.version = t.i64("version");
+    st.deleted = t.boolean("deleted");
+    TemplateId id = st.id;
+    if (!s.templates.emplace(id, std::move(st)).second)
+      errors.push_back({prefix + "templateId", "duplicate template id"});
+  }
+}
+
 json deployment_to_json(const DeploymentState& d) {
   return json{{"deploymentId", d.id.value},
               {"environment", d.environment},
@@ -141,9 +173,28 @@ json component_to_json(const Component& c) {
       {"id", c.id.value}, {"type", c.type}, {"props", c.props}, {"slots", std::move(slots)}};
 }
 
+json content_to_json(const std::vector<Component>& content) {
+  json list = json::array();
+  for (const auto& c : content) list.push_back(component_to_json(c));
+  return list;
+}
+
+Result<std::vector<Component>> content_from_json(const json& j, const std::string& prefix) {
+  std::vector<ErrorDetail> errors;
+  std::vector<Component> out;
+  if (!j.is_array()) return codec::validation_error("invalid content", {{prefix, "must be an array"}});
+  out.reserve(j.size());
+  size_t count = 0;
+  for (size_t i = 0; i < j.size(); ++i) {
+    auto c = component_from_json(j[i], prefix + "[" + std::to_string(i) + "]", errors, 1, count);
+    if (c) out.push_back(std::move(*c));
+  }
+  if (!errors.empty()) return codec::validation_error("invalid content", std::move(errors));
+  return out;
+}
+
 json page_state_to_json(const PageState& p) {
-  json content = json::array();
-  for (const auto& c : p.content) content.push_back(component_to_json(c));
+  json content = content_to_json(p.content);
   return json{{"pageId", p.id.value},
               {"slug", p.slug},
               {"title", p.title},
@@ -170,6 +221,8 @@ json site_state_to_json(const SiteState& s) {
   json environments = json::object();
   for (const auto& [name, e] : s.environments)
     environments[name] = json{{"live", e.live.value}, {"previous", e.previous.value}};
+  json templates = json::array();
+  for (const auto& [id, t] : s.templates) templates.push_back(template_to_json(t));
   return json{{"snapshotVersion", kSnapshotVersion},
               {"exists", s.exists},
               {"tenantId", s.tenant.value},
@@ -181,14 +234,17 @@ json site_state_to_json(const SiteState& s) {
               {"version", s.version},
               {"pages", std::move(pages)},
               {"deployments", std::move(deployments)},
-              {"environments", std::move(environments)}};
+              {"environments", std::move(environments)},
+              {"designTokens", s.designTokens},
+              {"templates", std::move(templates)}};
 }
 
 Result<SiteState> site_state_from_json(const json& j) {
   std::vector<ErrorDetail> errors;
   ObjectReader r(j, "", errors,
                  {"snapshotVersion", "exists", "tenantId", "siteId", "subdomain", "name", "seo",
-                  "settings", "version", "pages", "deployments", "environments"});
+                  "settings", "version", "pages", "deployments", "environments", "designTokens",
+                  "templates"});
   if (r.is_object() && r.i64("snapshotVersion") != kSnapshotVersion &&
       j.contains("snapshotVersion"))
     r.fail("snapshotVersion", "unsupported snapshot version");
@@ -213,6 +269,9 @@ Result<SiteState> site_state_from_json(const json& j) {
   }
   read_deployments(r, j, s, errors);
   read_environments(r, j, s, errors);
+  if (j.is_object() && j.contains("designTokens"))  // snapshots from before design tokens
+    if (const json* t = r.object("designTokens")) s.designTokens = *t;
+  read_templates(r, j, s, errors);
   rebuild_indexes(s);
   size_t live = 0;
   for (const auto& [id, page] : s.pages) live += page.status != PageStatus::deleted;

@@ -107,6 +107,15 @@ const json* ObjectReader::array(std::string_view key) {
   return v;
 }
 
+const json* ObjectReader::opt_array(std::string_view key) {
+  const json* v = get(key, false);
+  if (v && !v->is_array()) {
+    fail(key, "must be an array");
+    return nullptr;
+  }
+  return v;
+}
+
 Error validation_error(std::string message, std::vector<ErrorDetail> details) {
   return make_error(Errc::validation_error, std::move(message), std::move(details));
 }
@@ -166,6 +175,13 @@ PW_EVENT_NAME(DeploymentSucceeded, "deployment")
 PW_EVENT_NAME(DeploymentFailed, "deployment")
 PW_EVENT_NAME(DeploymentRolledBack, "deployment")
 PW_EVENT_NAME(DeploymentsPruned, "site")
+PW_EVENT_NAME(PageDeleted, "page")
+PW_EVENT_NAME(PageRestored, "page")
+PW_EVENT_NAME(PageUnpublished, "page")
+PW_EVENT_NAME(PageDuplicated, "page")
+PW_EVENT_NAME(TemplateSaved, "template")
+PW_EVENT_NAME(TemplateDeleted, "template")
+PW_EVENT_NAME(DesignTokensUpdated, "site")
 #undef PW_EVENT_NAME
 
 void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
@@ -192,10 +208,13 @@ json to_data(const SiteSettingsUpdated& e) {
   return j;
 }
 json to_data(const PageCreated& e) {
-  return json{{"pageId", e.pageId.value},
-              {"title", e.title},
-              {"slug", e.slug},
-              {"description", e.description}};
+  json j{{"pageId", e.pageId.value},
+         {"title", e.title},
+         {"slug", e.slug},
+         {"description", e.description}};
+  if (!e.content.empty()) j["content"] = e.content;
+  if (e.templateId) j["templateId"] = *e.templateId;
+  return j;
 }
 json to_data(const PageMetadataUpdated& e) {
   json j{{"pageId", e.pageId.value}};
@@ -231,6 +250,25 @@ json to_data(const ComponentRemoved& e) {
 }
 json to_data(const PagePublished& e) {
   return json{{"pageId", e.pageId.value}, {"version", e.version}};
+}
+
+json to_data(const PageDeleted& e) { return json{{"pageId", e.pageId.value}}; }
+json to_data(const PageRestored& e) { return json{{"pageId", e.pageId.value}, {"slug", e.slug}}; }
+json to_data(const PageUnpublished& e) { return json{{"pageId", e.pageId.value}}; }
+json to_data(const PageDuplicated& e) {
+  return json{{"pageId", e.pageId.value},          {"sourcePageId", e.sourcePageId.value},
+              {"title", e.title},                  {"slug", e.slug},
+              {"description", e.description},      {"seo", page_seo_to_json(e.seo)},
+              {"content", e.content}};
+}
+json to_data(const TemplateSaved& e) {
+  return json{{"templateId", e.templateId.value}, {"sourcePageId", e.sourcePageId.value},
+              {"name", e.name},                   {"description", e.description},
+              {"content", e.content}};
+}
+json to_data(const TemplateDeleted& e) { return json{{"templateId", e.templateId.value}}; }
+json to_data(const DesignTokensUpdated& e) {
+  return json{{"siteId", e.siteId.value}, {"tokens", e.tokens}};
 }
 
 json strings_to_json(const std::vector<std::string>& v) {
@@ -327,7 +365,15 @@ SiteSettingsUpdated from_data(ObjectReader& r) {
 }
 template <>
 PageCreated from_data(ObjectReader& r) {
-  return PageCreated{r.id<PageId>("pageId"), r.str("title"), r.str("slug"), r.str("description")};
+  PageCreated e;
+  e.pageId = r.id<PageId>("pageId");
+  e.title = r.str("title");
+  e.slug = r.str("slug");
+  e.description = r.str("description");
+  // Version 1's field list has neither, so they are refused there as unknown.
+  if (const json* c = r.opt_array("content")) e.content = *c;
+  e.templateId = r.opt_str("templateId");
+  return e;
 }
 template <>
 PageMetadataUpdated from_data(ObjectReader& r) {
@@ -425,6 +471,52 @@ DeploymentsPruned from_data(ObjectReader& r) {
   return e;
 }
 
+template <>
+PageDeleted from_data(ObjectReader& r) {
+  return PageDeleted{r.id<PageId>("pageId")};
+}
+template <>
+PageRestored from_data(ObjectReader& r) {
+  return PageRestored{r.id<PageId>("pageId"), r.str("slug")};
+}
+template <>
+PageUnpublished from_data(ObjectReader& r) {
+  return PageUnpublished{r.id<PageId>("pageId")};
+}
+template <>
+PageDuplicated from_data(ObjectReader& r) {
+  PageDuplicated e;
+  e.pageId = r.id<PageId>("pageId");
+  e.sourcePageId = r.id<PageId>("sourcePageId");
+  e.title = r.str("title");
+  e.slug = r.str("slug");
+  e.description = r.str("description");
+  if (auto seo = codec::read_page_seo(r, "seo", true)) e.seo = *seo;
+  if (const json* c = r.array("content")) e.content = *c;
+  return e;
+}
+template <>
+TemplateSaved from_data(ObjectReader& r) {
+  TemplateSaved e;
+  e.templateId = r.id<TemplateId>("templateId");
+  e.sourcePageId = r.id<PageId>("sourcePageId");
+  e.name = r.str("name");
+  e.description = r.str("description");
+  if (const json* c = r.array("content")) e.content = *c;
+  return e;
+}
+template <>
+TemplateDeleted from_data(ObjectReader& r) {
+  return TemplateDeleted{r.id<TemplateId>("templateId")};
+}
+template <>
+DesignTokensUpdated from_data(ObjectReader& r) {
+  DesignTokensUpdated e;
+  e.siteId = r.id<SiteId>("siteId");
+  if (const json* t = r.object("tokens")) e.tokens = *t;
+  return e;
+}
+
 // Field lists per type, for the strict unknown-field check.
 template <class T>
 std::span<const std::string_view> fields_of();
@@ -436,7 +528,7 @@ std::span<const std::string_view> fields_of();
   }
 PW_FIELDS(SiteCreated, "siteId", "tenantId", "name", "subdomain")
 PW_FIELDS(SiteSettingsUpdated, "siteId", "name", "seo", "settingsPatch")
-PW_FIELDS(PageCreated, "pageId", "title", "slug", "description")
+PW_FIELDS(PageCreated, "pageId", "title", "slug", "description", "content", "templateId")
 PW_FIELDS(PageMetadataUpdated, "pageId", "title", "description", "seo")
 PW_FIELDS(PageSlugChanged, "pageId", "slug", "previousSlug")
 PW_FIELDS(ComponentAdded, "pageId", "componentId", "type", "props", "parentId", "slot", "index")
@@ -450,6 +542,14 @@ PW_FIELDS(DeploymentSucceeded, "deploymentId", "manifestHash", "url", "report", 
 PW_FIELDS(DeploymentFailed, "deploymentId", "reason", "log")
 PW_FIELDS(DeploymentRolledBack, "deploymentId", "environment", "previousDeploymentId")
 PW_FIELDS(DeploymentsPruned, "siteId", "deploymentIds")
+PW_FIELDS(PageDeleted, "pageId")
+PW_FIELDS(PageRestored, "pageId", "slug")
+PW_FIELDS(PageUnpublished, "pageId")
+PW_FIELDS(PageDuplicated, "pageId", "sourcePageId", "title", "slug", "description", "seo",
+          "content")
+PW_FIELDS(TemplateSaved, "templateId", "sourcePageId", "name", "description", "content")
+PW_FIELDS(TemplateDeleted, "templateId")
+PW_FIELDS(DesignTokensUpdated, "siteId", "tokens")
 
 #undef PW_FIELDS
 
@@ -464,6 +564,12 @@ std::span<const std::string_view> fields_at<SiteSettingsUpdated>(int version) {
   static constexpr std::string_view kVersion1[] = {"siteId", "name", "seo", "settings"};
   if (version == 1) return kVersion1;
   return fields_of<SiteSettingsUpdated>();
+}
+template <>
+std::span<const std::string_view> fields_at<PageCreated>(int version) {
+  static constexpr std::string_view kVersion1[] = {"pageId", "title", "slug", "description"};
+  if (version == 1) return kVersion1;
+  return fields_of<PageCreated>();
 }
 
 template <class T>
@@ -513,13 +619,18 @@ json merge_patch_diff(const json& from, const json& to) {
 }
 
 int event_schema_version(std::string_view type) {
-  return type == EventName<SiteSettingsUpdated>::name ? kSiteSettingsUpdatedVersion
-                                                      : kEventSchemaVersion;
+  if (type == EventName<SiteSettingsUpdated>::name) return kSiteSettingsUpdatedVersion;
+  if (type == EventName<PageCreated>::name) return kPageCreatedVersion;
+  return kEventSchemaVersion;
 }
 
 int event_schema_version(const DomainEvent& e) {
   // A version-1 settings event read back keeps its shape when written again.
   if (const auto* s = std::get_if<SiteSettingsUpdated>(&e); s && s->settings) return 1;
+  // A blank page's PageCreated is version-1 data: written as version 1, so
+  // readers that know only version 1 still read every page without content.
+  if (const auto* p = std::get_if<PageCreated>(&e); p && p->content.empty() && !p->templateId)
+    return 1;
   return event_schema_version(event_type(e));
 }
 
@@ -535,6 +646,8 @@ AggregateRef aggregate_of(const DomainEvent& e) {
           return AggregateRef{"site", ev.siteId.value};
         else if constexpr (EventName<T>::aggregate == "deployment")
           return AggregateRef{"deployment", ev.deploymentId.value};
+        else if constexpr (EventName<T>::aggregate == "template")
+          return AggregateRef{"template", ev.templateId.value};
         else
           return AggregateRef{"page", ev.pageId.value};
       },

@@ -34,6 +34,10 @@ inline constexpr int kEventSchemaVersion = 1;
 // SiteSettingsUpdated 2: `settingsPatch` (what changed) instead of version 1's
 // `settings` (the whole merged object, which grew every event).
 inline constexpr int kSiteSettingsUpdatedVersion = 2;
+// PageCreated 2: optional `content` (the components a page starts with, from a
+// template) and `templateId`. A PageCreated without them is written as
+// version 1, whose data it is exactly.
+inline constexpr int kPageCreatedVersion = 2;
 
 struct SiteSeo {
   std::string titleTemplate;
@@ -79,11 +83,16 @@ void fold_settings(nlohmann::json& settings, const SiteSettingsUpdated& e);
 // null, changed non-objects are replaced, objects are diffed member by member.
 nlohmann::json merge_patch_diff(const nlohmann::json& from, const nlohmann::json& to);
 
+// content: a JSON array of components {id, type, props, slots} as snapshots
+// write them (component_to_json), checked by the decider like any content;
+// empty for a blank page (and in every version-1 event).
 struct PageCreated {
   PageId pageId;
   std::string title;
   std::string slug;
   std::string description;
+  nlohmann::json content = nlohmann::json::array();  // version 2
+  std::optional<std::string> templateId = std::nullopt;  // version 2: where content came from
   friend bool operator==(const PageCreated&, const PageCreated&) = default;
 };
 
@@ -146,6 +155,64 @@ struct PagePublished {
   PageId pageId;
   int64_t version = 0;
   friend bool operator==(const PagePublished&, const PagePublished&) = default;
+};
+
+// Page lifecycle. A deleted page keeps its events and content (it can be
+// restored) but frees its slug and leaves the next deploy; an unpublished one
+// is a draft again and leaves the next deploy too.
+struct PageDeleted {
+  PageId pageId;
+  friend bool operator==(const PageDeleted&, const PageDeleted&) = default;
+};
+
+// Back as a draft, at `slug` (its old one, or a new one if that was taken).
+struct PageRestored {
+  PageId pageId;
+  std::string slug;
+  friend bool operator==(const PageRestored&, const PageRestored&) = default;
+};
+
+struct PageUnpublished {
+  PageId pageId;
+  friend bool operator==(const PageUnpublished&, const PageUnpublished&) = default;
+};
+
+// A new draft page (pageId) copied from sourcePageId: its own event type, so
+// history says where a page came from. content as in PageCreated, with the
+// component ids already made fresh by the decider.
+struct PageDuplicated {
+  PageId pageId;
+  PageId sourcePageId;
+  std::string title;
+  std::string slug;
+  std::string description;
+  PageSeo seo;
+  nlohmann::json content = nlohmann::json::array();
+  friend bool operator==(const PageDuplicated&, const PageDuplicated&) = default;
+};
+
+// Templates (aggregate "template", id = templateId, below the site of the page
+// they were saved from; listed tenant-wide by the read model).
+struct TemplateSaved {
+  TemplateId templateId;
+  PageId sourcePageId;
+  std::string name;
+  std::string description;
+  nlohmann::json content = nlohmann::json::array();  // as in PageCreated
+  friend bool operator==(const TemplateSaved&, const TemplateSaved&) = default;
+};
+
+struct TemplateDeleted {
+  TemplateId templateId;
+  friend bool operator==(const TemplateDeleted&, const TemplateDeleted&) = default;
+};
+
+// The site's whole design-token set (schemas/design-tokens.json); replaces
+// the previous one.
+struct DesignTokensUpdated {
+  SiteId siteId;
+  nlohmann::json tokens = nlohmann::json::object();
+  friend bool operator==(const DesignTokensUpdated&, const DesignTokensUpdated&) = default;
 };
 
 // Deployments (aggregate "deployment", id = deploymentId, below the site):
@@ -217,10 +284,12 @@ using DomainEvent =
     std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
                  PageSlugChanged, ComponentAdded, ComponentPropsUpdated, ComponentMoved,
                  ComponentRemoved, PagePublished, DeploymentRequested, DeploymentStarted,
-                 DeploymentSucceeded, DeploymentFailed, DeploymentRolledBack, DeploymentsPruned>;
+                 DeploymentSucceeded, DeploymentFailed, DeploymentRolledBack, DeploymentsPruned,
+                 PageDeleted, PageRestored, PageUnpublished, PageDuplicated, TemplateSaved,
+                 TemplateDeleted, DesignTokensUpdated>;
 
 struct AggregateRef {
-  std::string_view type;  // "site" | "page" | "deployment" (static storage)
+  std::string_view type;  // "site" | "page" | "deployment" | "template" (static storage)
   std::string id;
   friend bool operator==(const AggregateRef&, const AggregateRef&) = default;
 };
@@ -269,6 +338,7 @@ class ObjectReader {
   const nlohmann::json* object(std::string_view key);
   const nlohmann::json* opt_object(std::string_view key);
   const nlohmann::json* array(std::string_view key);
+  const nlohmann::json* opt_array(std::string_view key);
 
   template <class Id>
   Id id(std::string_view key) {

@@ -126,4 +126,12 @@ std::optional<SiteId> site_of(const DeploymentId& deployment) {
   return site_prefix(deployment.value);
 }
 
+TemplateId make_template_id(const SiteId& site, std::string_view suffix) {
+  return TemplateId{site.value + "." + std::string(suffix)};
+}
+
+std::optional<SiteId> site_of(const TemplateId& template_id) {
+  return site_prefix(template_id.value);
+}
+
 }  // namespace pw

@@ -4,6 +4,9 @@
 //   SiteId  = name-based UUID (v5) of the subdomain, e.g. "5f0c…-…"
 //   PageId  = "<siteId>.<suffix>"  (suffix: 1–32 of [a-z0-9])
 //   DeploymentId = "<siteId>.<suffix>", the same shape
+//   TemplateId = "<siteId>.<suffix>" for a tenant's template (saved from a page
+//     of that site, decided by its aggregate); a built-in template's id is a
+//     plain name ("landing") and has no site
 #include <compare>
 #include <functional>
 #include <optional>
@@ -31,6 +34,7 @@ using ComponentId = StrongId<struct ComponentTag>;
 using CommandId = StrongId<struct CommandTag>;
 using EventId = StrongId<struct EventTag>;
 using DeploymentId = StrongId<struct DeploymentTag>;
+using TemplateId = StrongId<struct TemplateTag>;
 
 // RFC 4122 name-based (SHA-1, version 5) UUID in lowercase canonical form.
 std::string uuid_v5(std::string_view namespace_uuid, std::string_view name);
@@ -50,6 +54,9 @@ std::optional<SiteId> site_of(const PageId& page);
 
 DeploymentId make_deployment_id(const SiteId& site, std::string_view suffix);
 std::optional<SiteId> site_of(const DeploymentId& deployment);
+
+TemplateId make_template_id(const SiteId& site, std::string_view suffix);
+std::optional<SiteId> site_of(const TemplateId& template_id);
 
 }  // namespace pw
 

@@ -1,4 +1,5 @@
 #include "gateway/handler.hpp"
+#include "gateway/templates.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -44,6 +45,8 @@ Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(dep
   };
   if (options_.tenant_limit) tenant_limiter_ = limiter(*options_.tenant_limit);
   if (options_.address_limit) address_limiter_ = limiter(*options_.address_limit);
+  // Built-in templates load now, so a broken file is reported at startup.
+  if (!options_.templates) options_.templates = default_templates();
 }
 
 namespace {

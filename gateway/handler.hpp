@@ -23,6 +23,8 @@
 
 namespace pw::gateway {
 
+class TemplateLibrary;  // gateway/templates.hpp
+
 struct GatewayOptions {
   std::string jwt_secret;                            // HS256 key, ≥ kMinSecretBytes
   std::chrono::milliseconds command_wait{5000};      // then 202 + Location
@@ -35,6 +37,8 @@ struct GatewayOptions {
   std::optional<RateLimit> address_limit = std::nullopt;
   // Peers whose X-Forwarded-For names the client (exact addresses).
   std::vector<std::string> trusted_proxies = {};
+  // Built-in page templates; nullptr: default_templates() (gateway/templates.hpp).
+  std::shared_ptr<const TemplateLibrary> templates = nullptr;
 };
 
 class StaticHost;

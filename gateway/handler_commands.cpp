@@ -116,10 +116,11 @@ Result<Built> build_create_page(const Gateway::Exchange& ex, const std::string& 
   auto site = site_param(ex);
   if (!site.ok()) return site.error();
   b.site = *site;
-  auto body = body_object(ex, {"title", "slug", "description"}, false);
+  auto body = body_object(ex, {"title", "slug", "description", "templateId"}, false);
   if (!body.ok()) return body.error();
   const PageId page = make_page_id(b.site, derived_suffix(command_id, "page", 20));
   (*body)["pageId"] = page.str();
+  if (auto t = resolve_template(ex, page, *body); !t.ok()) return t.error();
   auto c = from_json("CreatePage", *body);
   if (!c.ok()) return c.error();
   b.command = std::move(c).value();
@@ -288,7 +289,21 @@ nlohmann::json outcome_data(const workers::CommandOutcome& o) {
               {"events", std::move(events)}};
 }
 
+namespace {
+void run_command(const ExchangePtr& ex);
+}  // namespace
+
 void handle_command(const ExchangePtr& ex) {
+  // A route whose command is built from the read model (a template's content)
+  // builds it on the blocking pool, never on an I/O thread.
+  if (!ex->route->blocking) return run_command(ex);
+  if (!ex->gw.deps().blocking.post([ex] { run_command(ex); }))
+    ex->fail(make_error(Errc::unavailable, "shutting down"));
+}
+
+namespace {
+
+void run_command(const ExchangePtr& ex) {
   // The command id comes first (new ids derive from it); the site is known
   // from the path except for CreateSite, whose id derives from the body.
   std::optional<SiteId> path_site;
@@ -304,6 +319,10 @@ void handle_command(const ExchangePtr& ex) {
     auto d = deployment_param(*ex);
     if (!d.ok()) return ex->fail(d.error());
     path_site = *site_of(*d);
+  } else if (ex->match.params.count("templateId")) {
+    auto t = template_site(*ex);
+    if (!t.ok()) return ex->fail(t.error());
+    path_site = *t;
   }
   std::optional<std::string> command_id;
   if (path_site) {
@@ -320,6 +339,10 @@ void handle_command(const ExchangePtr& ex) {
     auto id = command_id_for(*ex, built->site);
     if (!id.ok()) return ex->fail(id.error());
     command_id = *id;
+    // Ids the command made from the provisional command id (a template's)
+    // are made again from the key's, so a repeat names the same ones.
+    built = ex->route->build(*ex, *command_id);
+    if (!built.ok()) return ex->fail(built.error());
   }
   auto version = expected_version(ex->request);
   if (!version.ok()) return ex->fail(version.error());
@@ -374,5 +397,7 @@ void handle_command(const ExchangePtr& ex) {
         ex->ok(created_status, std::move(data));
       });
 }
+
+}  // namespace
 
 }  // namespace pw::gateway

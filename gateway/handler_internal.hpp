@@ -76,6 +76,22 @@ Result<Built> build_remove_component(const Gateway::Exchange& ex, const std::str
 Result<Built> build_publish_page(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_rollback_deployment(const Gateway::Exchange& ex, const std::string& command_id);
 
+// handler_lifecycle.cpp
+Result<Built> build_delete_page(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_restore_page(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_unpublish_page(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_duplicate_page(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_save_template(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_delete_template(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_update_design_tokens(const Gateway::Exchange& ex, const std::string& command_id);
+// The site of the template in the path (a tenant's); a built-in → 422, else 404.
+Result<SiteId> template_site(const Gateway::Exchange& ex);
+// CreatePage's templateId → body["content"] (fresh ids from `page`); reads the
+// read model for a tenant's template, so its route runs on the blocking pool.
+Result<void> resolve_template(const Gateway::Exchange& ex, const PageId& page, nlohmann::json& body);
+void list_templates(const ExchangePtr& ex);
+void get_design_tokens(const ExchangePtr& ex);
+
 // handler_queries.cpp
 void list_sites(const ExchangePtr& ex);
 void get_site(const ExchangePtr& ex);

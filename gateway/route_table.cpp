@@ -7,8 +7,15 @@
 namespace pw::gateway {
 namespace {
 
+// A command built from the request alone, on the I/O thread.
 constexpr Route command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
                         BuildCommand build) {
+  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, false};
+}
+
+// A command whose building reads the read model (blocking pool).
+constexpr Route command_reading(std::string_view method, std::string_view pattern, std::string_view name,
+                                Role role, BuildCommand build) {
   return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true};
 }
 
@@ -32,9 +39,12 @@ constexpr Route kRoutes[] = {
     command("PATCH", "/v1/sites/{siteId}", "update_site", Role::admin, build_update_site),
     command("POST", "/v1/sites/{siteId}/publish", "publish_site", Role::admin, build_publish_site),
     query("GET", "/v1/sites/{siteId}/deployments", "list_deployments", list_deployments),
+    query("GET", "/v1/sites/{siteId}/design-tokens", "get_design_tokens", get_design_tokens),
+    command("PUT", "/v1/sites/{siteId}/design-tokens", "update_design_tokens", Role::admin,
+            build_update_design_tokens),
     query("GET", "/v1/themes", "list_themes", list_themes, /*blocking=*/false),
     // Pages and their component tree
-    command("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
+    command_reading("POST", "/v1/sites/{siteId}/pages", "create_page", Role::editor, build_create_page),
     query("GET", "/v1/sites/{siteId}/pages", "list_pages", list_pages),
     query("GET", "/v1/pages/{pageId}", "get_page", get_page),
     command("PATCH", "/v1/pages/{pageId}", "update_page", Role::editor, build_update_page),
@@ -45,8 +55,16 @@ constexpr Route kRoutes[] = {
             build_move_component),
     command("DELETE", "/v1/pages/{pageId}/components/{componentId}", "remove_component", Role::editor,
             build_remove_component),
+    command("DELETE", "/v1/pages/{pageId}", "delete_page", Role::editor, build_delete_page),
+    command("POST", "/v1/pages/{pageId}/restore", "restore_page", Role::editor, build_restore_page),
+    command("POST", "/v1/pages/{pageId}/unpublish", "unpublish_page", Role::editor, build_unpublish_page),
+    command("POST", "/v1/pages/{pageId}/duplicate", "duplicate_page", Role::editor, build_duplicate_page),
     query("GET", "/v1/pages/{pageId}/history", "page_history", page_history),
     command("POST", "/v1/pages/{pageId}/publish", "publish_page", Role::admin, build_publish_page),
+    // Templates
+    query("GET", "/v1/templates", "list_templates", list_templates),
+    command("POST", "/v1/templates", "save_template", Role::admin, build_save_template),
+    command("DELETE", "/v1/templates/{templateId}", "delete_template", Role::admin, build_delete_template),
     // Deployments
     query("GET", "/v1/deployments/{deploymentId}", "get_deployment", get_deployment),
     command("POST", "/v1/deployments/{deploymentId}/rollback", "rollback_deployment", Role::admin,

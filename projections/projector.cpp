@@ -14,6 +14,7 @@
 #include "events/envelope.hpp"
 #include "projections/deployments.hpp"
 #include "projections/pg.hpp"
+#include "projections/templates.hpp"
 
 namespace pw::projections {
 namespace {
@@ -50,6 +51,7 @@ struct SiteRow {
   std::string name;
   json seo = json::object();
   json settings = json::object();
+  json design_tokens = json::object();
   std::string updated_at;
   bool dirty = false;  // differs from the stored row
 };
@@ -109,13 +111,14 @@ Result<void> Projector::connect() {
               "UPDATE projection_offsets SET next_offset = $4 "
               "WHERE projector = $1 AND topic = $2 AND partition = $3");
     c.prepare("pw_site_get",
-              "SELECT version, name, seo::text, settings::text FROM sites WHERE site_id = $1");
+              "SELECT version, name, seo::text, settings::text, design_tokens::text FROM sites "
+              "WHERE site_id = $1");
     c.prepare("pw_site_insert",
               "INSERT INTO sites (tenant_id, site_id, subdomain, name, seo, version, created_at, "
               "updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7)");
     c.prepare("pw_site_update",
               "UPDATE sites SET name = $2, seo = $3::jsonb, settings = $4::jsonb, version = $5, "
-              "updated_at = $6 WHERE site_id = $1");
+              "updated_at = $6, design_tokens = $7::jsonb WHERE site_id = $1");
     c.prepare("pw_event_insert",
               "INSERT INTO page_events (tenant_id, site_id, page_id, seq, type, occurred_at, actor, "
               "command_id, envelope, log_partition, log_offset) "
@@ -132,6 +135,7 @@ Result<void> Projector::connect() {
               "version = EXCLUDED.version, published_version = EXCLUDED.published_version, "
               "content = EXCLUDED.content, updated_at = EXCLUDED.updated_at");
     prepare_deployment_statements(c);
+    prepare_template_statements(c);
     db_ = std::move(db);
     return {};
   } catch (const std::exception& e) {
@@ -307,6 +311,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
           site.name = r[0][1].as<std::string>();
           site.seo = parse_json(r[0][2]);
           site.settings = parse_json(r[0][3]);
+          site.design_tokens = parse_json(r[0][4]);
         }
         site.tenant = env->tenant_id;
       }
@@ -351,8 +356,11 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
         if (upd->seo) site.seo = domain::site_seo_to_json(*upd->seo);
         domain::fold_settings(site.settings, *upd);
       }
+      if (const auto* tokens = std::get_if<domain::DesignTokensUpdated>(&*event))
+        site.design_tokens = tokens->tokens;
 
       project_deployment(txn, *env, *event);
+      project_template(txn, *env, *event);
 
       if (page_event) {
         auto [pit, new_page] = pages.try_emplace(agg.id);
@@ -407,7 +415,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
       if (!site.dirty) continue;
       scope(site.tenant);
       txn.exec_prepared("pw_site_update", id, site.name, site.seo.dump(), site.settings.dump(),
-                        site.version, site.updated_at);
+                        site.version, site.updated_at, site.design_tokens.dump());
     }
     in_records = false;
     for (const auto& [p, offset] : next)

@@ -30,7 +30,8 @@ const std::string kSiteColumns =
     ", (SELECT coalesce(jsonb_object_agg(d.environment, jsonb_build_object('deploymentId', "
     "d.deployment_id, 'url', d.url, 'manifestHash', d.manifest_hash, 'liveSince', " +
     ts("d.live_since") +
-    ")), '{}') FROM deployments d WHERE d.site_id = sites.site_id AND d.live)::text";
+    ")), '{}') FROM deployments d WHERE d.site_id = sites.site_id AND d.live)::text"
+    ", design_tokens::text";
 const std::string kDeploymentColumns =
     "deployment_id, site_id, environment, strategy, status, version, requested_by, " +
     ts("requested_at") + ", " + ts("started_at") + ", " + ts("finished_at") +
@@ -110,7 +111,8 @@ json site_json(const pqxx::row& r) {
               {"version", r[5].as<int64_t>()},
               {"createdAt", r[6].as<std::string>()},
               {"updatedAt", r[7].as<std::string>()},
-              {"deployments", parse_column(r[8])}};
+              {"deployments", parse_column(r[8])},
+              {"designTokens", parse_column(r[9])}};
 }
 
 json nullable(const pqxx::field& f) { return f.is_null() ? json(nullptr) : json(f.as<std::string>()); }
@@ -224,6 +226,8 @@ void scope(pqxx::transaction_base& t, const TenantId& tenant) { t.exec_prepared(
 
 namespace detail {
 
+void prepare_template_statements(pqxx::connection& c);  // below, with the template queries
+
 void prepare_statements(pqxx::connection& c) {
   c.prepare("pw_q_tenant", "SELECT set_config('pagewright.tenant', $1, true)");
   c.prepare("pw_q_ping", "SELECT 1");
@@ -254,6 +258,7 @@ void prepare_statements(pqxx::connection& c) {
   c.prepare("pw_q_history_after",
             "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 AND seq > $2 "
             "ORDER BY seq LIMIT $3");
+  prepare_template_statements(c);
 }
 
 }  // namespace detail
@@ -545,6 +550,75 @@ Result<void> ReadModel::ping() {
   });
   if (!r.ok()) return r.error();
   return {};
+}
+
+// ---------------------------------------------------------------------------
+// Templates (migration 0004)
+
+namespace {
+
+const std::string kTemplateColumns =
+    "template_id, site_id, source_page_id, name, description, content::text, " + ts("created_at");
+
+json template_json(const pqxx::row& r) {
+  return json{{"templateId", r[0].as<std::string>()},  {"siteId", r[1].as<std::string>()},
+              {"sourcePageId", r[2].as<std::string>()}, {"name", r[3].as<std::string>()},
+              {"description", r[4].as<std::string>()},  {"builtIn", false},
+              {"content", parse_column(r[5])},           {"createdAt", r[6].as<std::string>()}};
+}
+
+}  // namespace
+
+namespace detail {
+void prepare_template_statements(pqxx::connection& c) {
+  c.prepare("pw_q_template", "SELECT " + kTemplateColumns + " FROM templates WHERE template_id = $1");
+  c.prepare("pw_q_templates", "SELECT " + kTemplateColumns +
+                                  " FROM templates ORDER BY created_at DESC, template_id DESC LIMIT $1");
+  c.prepare("pw_q_templates_after", "SELECT " + kTemplateColumns +
+                                        " FROM templates WHERE (created_at, template_id) < ($1::timestamptz, $2) "
+                                        "ORDER BY created_at DESC, template_id DESC LIMIT $3");
+}
+}  // namespace detail
+
+Result<PageList> ReadModel::list_templates(const TenantId& tenant, const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  std::optional<detail::KeysetCursor> after;
+  if (params.cursor) {
+    after = detail::decode_keyset("templates", *params.cursor);
+    if (!after) return bad_cursor();
+  }
+  return run<PageList>(*pool_, config_.checkout_timeout, "list_templates", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const int64_t fetch = params.limit + 1;
+    auto rows = after ? t.exec_prepared("pw_q_templates_after", after->ts, after->id, fetch)
+                      : t.exec_prepared("pw_q_templates", fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i) out.items.push_back(template_json(rows[static_cast<pqxx::result::size_type>(i)]));
+    if (rows.size() > n) {
+      const auto& last = out.items.back();
+      out.next_cursor = detail::encode_keyset("templates", {last["createdAt"].get<std::string>(),
+                                                            last["templateId"].get<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<json>> ReadModel::get_template(const TenantId& tenant, const TemplateId& id) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (!site_of(id)) return std::optional<json>{};  // no stored id looks like that
+  return run<std::optional<json>>(*pool_, config_.checkout_timeout, "get_template", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    auto rows = t.exec_prepared("pw_q_template", id.value);
+    t.commit();
+    if (rows.empty()) return std::optional<json>{};
+    return std::optional<json>{template_json(rows[0])};
+  });
 }
 
 }  // namespace pw::queries

@@ -105,7 +105,7 @@ class ReadModel {
   Result<PageList> list_sites(const TenantId& tenant, const ListParams& params);
 
   // {"siteId","name","subdomain","seo":{…},"settings":{…},"version",
-  //  "createdAt","updatedAt","deployments":{}} — timestamps RFC 3339 UTC with
+  //  "createdAt","updatedAt","deployments":{},"designTokens":{…}} — timestamps RFC 3339 UTC with
   // microseconds ("2026-11-22T05:30:48.123456Z"); "deployments" maps each
   // environment with a live deployment to {"deploymentId","url","manifestHash",
   // "liveSince"}.
@@ -171,6 +171,16 @@ class ReadModel {
   // ("tenant", "limit"), UNAVAILABLE / INTERNAL.
   Result<SiteEventPositions> site_event_positions(const TenantId& tenant, const SiteId& site, int32_t partition,
                                                   int64_t after_seq, int64_t limit);
+
+  // The tenant's own templates, newest first by (createdAt DESC, templateId
+  // DESC), from every site of the tenant: {"templateId","siteId",
+  // "sourcePageId","name","description","builtIn":false,"content":[…],
+  // "createdAt"}. Deleted templates are gone. Errors: VALIDATION_ERROR
+  // (fields "tenant", "limit", "cursor").
+  Result<PageList> list_templates(const TenantId& tenant, const ListParams& params);
+  // One of the tenant's templates (as list_templates); nullopt when not
+  // visible (absent, deleted, another tenant's, or not a template id).
+  Result<std::optional<nlohmann::json>> get_template(const TenantId& tenant, const TemplateId& id);
 
   // For /readyz: one trivial round trip (SELECT 1) on a pooled connection.
   Result<void> ping();

@@ -37,6 +37,22 @@ std::vector<Command> all_commands() {
                                              {"rendered 3"}}},
       FailDeployment{DeploymentFailed{make_deployment_id(site(), "d1"), "disk full", {}}},
       RollbackDeployment{make_deployment_id(site(), "d0")},
+      DeletePage{about()},
+      RestorePage{about()},
+      RestorePage{about(), "about-old"},
+      UnpublishPage{about()},
+      DuplicatePage{page("d1"), about()},
+      DuplicatePage{page("d1"), about(), "Team", "team"},
+      SaveTemplate{make_template_id(site(), "t1"), home(), "Landing", "A start"},
+      DeleteTemplate{make_template_id(site(), "t1")},
+      UpdateDesignTokens{{{"theme", "dark"}, {"colors", {{"primary", "#000"}}}}},
+      [] {
+        CreatePage c{page("p9"), "From template", std::nullopt, std::nullopt};
+        c.content = json::array({{{"id", "h"}, {"type", "Heading"}, {"props", {{"text", "x"}}},
+                                  {"slots", json::object()}}});
+        c.templateId = "landing";
+        return c;
+      }(),
   };
 }
 
@@ -75,6 +91,22 @@ std::vector<DomainEvent> all_events() {
       DeploymentFailed{make_deployment_id(site(), "d1"), "render failed", {"page p: boom"}},
       DeploymentRolledBack{make_deployment_id(site(), "d0"), "production", make_deployment_id(site(), "d1")},
       DeploymentsPruned{site(), {make_deployment_id(site(), "d0")}},
+      PageDeleted{about()},
+      PageRestored{about(), "about"},
+      PageUnpublished{about()},
+      PageDuplicated{page("d1"), about(), "About (copy)", "about-copy", "d", PageSeo{true, "/c", ""},
+                     json::array({{{"id", "c1"}, {"type", "Spacer"}, {"props", json::object()},
+                                   {"slots", json::object()}}})},
+      TemplateSaved{make_template_id(site(), "t1"), home(), "Landing", "", json::array()},
+      TemplateDeleted{make_template_id(site(), "t1")},
+      DesignTokensUpdated{site(), {{"colors", {{"primary", "#000"}}}}},
+      [] {
+        PageCreated e{page("p9"), "From template", "from-template", ""};
+        e.content = json::array({{{"id", "h"}, {"type", "Heading"}, {"props", {{"text", "x"}}},
+                                  {"slots", json::object()}}});
+        e.templateId = "landing";
+        return e;
+      }(),
   };
 }
 

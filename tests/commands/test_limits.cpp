@@ -387,7 +387,26 @@ TEST(SettingsEvents, EachVersionDecodesOnlyItsOwnShape) {
   EXPECT_EQ(r.error().details[0].field, "settings");
   EXPECT_FALSE(event_from_json("SiteSettingsUpdated", 3, v2).ok());
   EXPECT_EQ(event_schema_version("SiteSettingsUpdated"), 2);
-  EXPECT_EQ(event_schema_version("PageCreated"), kEventSchemaVersion);
+  EXPECT_EQ(event_schema_version("PageDeleted"), kEventSchemaVersion);
+}
+
+TEST(PageCreatedEvents, BlankPagesStayVersion1AndContentNeedsVersion2) {
+  const json v1 = {{"pageId", home().value}, {"title", "Home"}, {"slug", ""}, {"description", ""}};
+  json v2 = v1;
+  v2["content"] = json::array();
+  v2["templateId"] = "blank";
+  EXPECT_EQ(event_schema_version("PageCreated"), kPageCreatedVersion);
+  auto blank = event_from_json("PageCreated", 1, v1);
+  ASSERT_TRUE(blank.ok());
+  EXPECT_EQ(event_schema_version(*blank), 1);  // written back exactly as version 1
+  EXPECT_EQ(event_data(*blank), v1);
+  auto from_template = event_from_json("PageCreated", 2, v2);
+  ASSERT_TRUE(from_template.ok()) << from_template.error().message;
+  EXPECT_EQ(event_schema_version(*from_template), 2);
+  auto r = event_from_json("PageCreated", 1, v2);  // version 1 had no content
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().details[0].field, "content");
+  EXPECT_FALSE(event_from_json("PageCreated", 3, v1).ok());
 }
 
 }  // namespace

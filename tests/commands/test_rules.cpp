@@ -306,7 +306,7 @@ std::vector<Rule> rules() {
          page_seo(PageSeoPatch{std::nullopt, std::nullopt, "data:image/png;base64,AA=="}),
          E::unprocessable, "seo.ogImage"),
       no("page_missing", sample, retitle(page("nope"), "X"), E::not_found, "pageId"),
-      no("page_deleted", about_deleted, retitle(about(), "X"), E::not_found, "pageId"),
+      no("page_deleted", about_deleted, retitle(about(), "X"), E::unprocessable, "pageId"),
       ok("page_if_match_is_page_version", sample, retitle(about(), "X"),
          {PageMetadataUpdated{about(), "X", std::nullopt, std::nullopt}}, meta(1)),
       no("page_if_match_is_not_site_version", sample, retitle(about(), "X"), E::version_conflict,

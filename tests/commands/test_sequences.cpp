@@ -21,6 +21,7 @@ class Generator {
     if (chance(8)) m.expectedVersion = pick(0, 12);
     if (!s.exists || chance(1)) return CreateSite{site(), pick_of(kNames), kSubdomain};
     if (s.pages.size() < 3 && chance(50)) return create_page(s);
+    if (chance(12)) return lifecycle(s);
     int roll = pick(0, 99);
     if (roll < 8) return create_page(s);
     if (roll < 13) return update_site(s);
@@ -103,6 +104,51 @@ class Generator {
     if (chance(40)) c.slug = pick_of(kSlugs);
     if (chance(30)) c.description = "About this page";
     return c;
+  }
+
+  // Page lifecycle, templates and design tokens, valid and invalid mixed.
+  Command lifecycle(const SiteState& s) {
+    switch (pick(0, 8)) {
+      case 0:
+        return DeletePage{page_id(s)};
+      case 1:
+      case 2:
+        return RestorePage{page_id(s), chance(40) ? std::optional(pick_of(kSlugs)) : std::nullopt};
+      case 3:
+        return UnpublishPage{page_id(s)};
+      case 4: {
+        DuplicatePage d{page("d" + std::to_string(pick(0, 9))), page_id(s)};
+        if (chance(30)) d.title = pick_of(kTitles);
+        if (chance(30)) d.slug = pick_of(kSlugs);
+        return d;
+      }
+      case 5:
+        return SaveTemplate{make_template_id(site(), "t" + std::to_string(pick(0, 4))), page_id(s),
+                            chance(10) ? "" : "Template", std::nullopt};
+      case 6:
+        return DeleteTemplate{make_template_id(site(), "t" + std::to_string(pick(0, 4)))};
+      case 7: {
+        UpdateDesignTokens u;
+        u.tokens = json{{"colors", {{"primary", chance(20) ? "red" : (chance(50) ? "#123" : "#abcdef")}}}};
+        if (chance(30)) u.tokens["theme"] = chance(20) ? "neon" : "dark";
+        return u;
+      }
+      default: {
+        // A page from a template: content as the gateway puts it, sometimes invalid.
+        CreatePage c;
+        c.pageId = page("p" + std::to_string(pick(0, 9)));
+        c.title = pick_of(kTitles);
+        const std::string type = chance(15) ? "Carousel" : "Section";
+        c.content = json::array(
+            {{{"id", "t1"}, {"type", type}, {"props", json::object()},
+              {"slots", {{"children", json::array({{{"id", chance(10) ? "t1" : "t2"},
+                                                     {"type", "Heading"},
+                                                     {"props", props_for("Heading")},
+                                                     {"slots", json::object()}}})}}}}});
+        c.templateId = "landing";
+        return c;
+      }
+    }
   }
 
   Command update_site(const SiteState&) {
@@ -206,6 +252,7 @@ TEST(Sequences, FoldEqualsIncrementalState) {
   constexpr int kCommands = 200;
   size_t accepted = 0, rejected = 0, events_total = 0;
   std::map<std::string, size_t> by_code;
+  std::map<std::string, size_t> accepted_by_type;
   for (int seq = 0; seq < kSequences; ++seq) {
     Generator gen(static_cast<uint32_t>(seq) * 7919u + 1u);
     SiteState state;
@@ -227,6 +274,7 @@ TEST(Sequences, FoldEqualsIncrementalState) {
         continue;
       }
       ++accepted;
+      ++accepted_by_type[std::string(command_type(cmd))];
       for (const auto& e : *result) {
         auto back =
             event_from_json(event_type(e), event_schema_version(e), json::parse(event_data(e).dump()));
@@ -255,6 +303,9 @@ TEST(Sequences, FoldEqualsIncrementalState) {
   for (const char* code : {"VALIDATION_ERROR", "NOT_FOUND", "VERSION_CONFLICT", "SLUG_TAKEN",
                            "DUPLICATE", "UNPROCESSABLE"})
     EXPECT_GT(by_code[code], 0u) << code;
+  for (const char* type : {"DeletePage", "RestorePage", "UnpublishPage", "DuplicatePage",
+                           "SaveTemplate", "DeleteTemplate", "UpdateDesignTokens"})
+    EXPECT_GT(accepted_by_type[type], 0u) << type;
   RecordProperty("events", static_cast<int>(events_total));
   RecordProperty("accepted", static_cast<int>(accepted));
   RecordProperty("rejected", static_cast<int>(rejected));

@@ -281,6 +281,17 @@ TEST_F(HostileInput, EveryStringFieldOfEveryWriteEndpoint) {
         "slot"}},
       {{"POST", site + "/publish", {{"environment", kHere}}, "environment"},
        {"POST", site + "/publish", {{"strategy", kHere}}, "strategy"}},
+      // The editing lifecycle, templates and design tokens.
+      {{"POST", page + "/duplicate", {{"title", kHere}}, "title"},
+       {"POST", page + "/duplicate", {{"slug", kHere}}, "slug"},
+       {"POST", page + "/restore", {{"slug", kHere}}, "slug"},
+       {"POST", "/v1/templates", {{"pageId", page_}, {"name", kHere}}, "name"},
+       {"POST", "/v1/templates", {{"pageId", page_}, {"name", "N"}, {"description", kHere}}, "description"},
+       {"POST", "/v1/templates", {{"pageId", kHere}, {"name", "N"}}, "pageId"},
+       {"POST", site + "/pages", {{"title", "T"}, {"templateId", kHere}}, "templateId"},
+       {"PUT", site + "/design-tokens", {{"colors", {{"primary", kHere}}}}, "primary"},
+       {"PUT", site + "/design-tokens", {{"typography", {{"body", kHere}}}}, "body"},
+       {"PUT", site + "/design-tokens", {{"theme", kHere}}, "theme"}},
   };
   for (const auto& group : groups) {
     for (const Field& f : group) {

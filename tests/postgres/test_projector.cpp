@@ -372,6 +372,69 @@ TEST_F(ProjectorTest, FoldsTheStreamIntoTheReadModels) {
   EXPECT_EQ(*r, 0u);
 }
 
+// Page lifecycle, templates and design tokens: the pages table follows
+// status and slug, history lists the new events, templates and tokens have
+// their own rows (templates listed per tenant across its sites).
+TEST_F(ProjectorTest, LifecycleTemplatesAndDesignTokensReachTheReadModels) {
+  auto p = projector("pagewright.projections", 512);
+  ASSERT_TRUE(p);
+  const auto alpha = site_id_for_subdomain("alpha");
+  const auto beta = site_id_for_subdomain("beta");
+  const auto home = make_page_id(alpha, "home");
+  const auto about = make_page_id(alpha, "about");
+  const auto copy = make_page_id(alpha, "copy1");
+  const auto t1 = make_template_id(alpha, "t1");
+  const auto t2 = make_template_id(beta, "t2");
+  const json tokens = {{"theme", "dark"}, {"colors", {{"primary", "#0f766e"}}}};
+  int n = 100;
+  auto step = [&](const std::string& sub, d::Command c) {
+    ASSERT_NO_FATAL_FAILURE(process({command_record(++n, sub, std::move(c))}));
+    ASSERT_NO_FATAL_FAILURE(run_until_caught_up(*p));
+    ASSERT_NO_FATAL_FAILURE(expect_read_models());
+  };
+  ASSERT_NO_FATAL_FAILURE(step("alpha", d::DeletePage{about}));
+  ASSERT_NO_FATAL_FAILURE(step("alpha", d::DuplicatePage{copy, home}));
+  ASSERT_NO_FATAL_FAILURE(step("alpha", d::UnpublishPage{home}));
+  ASSERT_NO_FATAL_FAILURE(step("alpha", d::SaveTemplate{t1, home, "Home page", std::string("Ours")}));
+  ASSERT_NO_FATAL_FAILURE(step("beta", d::SaveTemplate{t2, make_page_id(beta, "home"), "Beta", {}}));
+  ASSERT_NO_FATAL_FAILURE(step("alpha", d::UpdateDesignTokens{tokens}));
+  ASSERT_NO_FATAL_FAILURE(step("beta", d::DeleteTemplate{t2}));
+  ASSERT_NO_FATAL_FAILURE(step("alpha", d::RestorePage{about, std::string("about-again")}));
+
+  const d::SiteState& a = expected_.at(alpha.value);
+  EXPECT_EQ(a.pages.at(about).status, d::PageStatus::draft);
+  EXPECT_EQ(a.pages.at(home).status, d::PageStatus::draft);
+  EXPECT_EQ(a.pages.at(copy).slug, "copy");
+
+  pqxx::connection c(owner_);
+  pqxx::work t(c);
+  projections::with_tenant(t, a.tenant.value);
+  auto types = t.exec_params("SELECT type FROM page_events WHERE page_id = $1 ORDER BY seq", about.value);
+  std::vector<std::string> about_history;
+  for (const auto& row : types) about_history.push_back(row[0].as<std::string>());
+  ASSERT_GE(about_history.size(), 2u);
+  EXPECT_EQ(about_history[about_history.size() - 2], "PageDeleted");
+  EXPECT_EQ(about_history.back(), "PageRestored");
+  EXPECT_EQ(t.exec_params1("SELECT type FROM page_events WHERE page_id = $1", copy.value)[0].as<std::string>(),
+            "PageDuplicated");
+  EXPECT_EQ(json::parse(t.exec_params1("SELECT design_tokens::text FROM sites WHERE site_id = $1", alpha.value)[0]
+                            .as<std::string>()),
+            tokens);
+  auto tpl = t.exec("SELECT template_id, site_id, source_page_id, name, description, content::text FROM templates");
+  ASSERT_EQ(tpl.size(), 1u);  // the tenant's own only (beta is another tenant)
+  EXPECT_EQ(tpl[0][0].as<std::string>(), t1.value);
+  EXPECT_EQ(tpl[0][2].as<std::string>(), home.value);
+  EXPECT_EQ(tpl[0][3].as<std::string>(), "Home page");
+  EXPECT_EQ(tpl[0][4].as<std::string>(), "Ours");
+  EXPECT_EQ(json::parse(tpl[0][5].as<std::string>()), d::content_to_json(a.pages.at(home).content));
+  projections::with_tenant(t, expected_.at(beta.value).tenant.value);
+  EXPECT_EQ(t.exec("SELECT count(*) FROM templates")[0][0].as<int64_t>(), 0);  // deleted
+  EXPECT_EQ(t.exec_params1("SELECT type FROM page_events WHERE site_id = $1 ORDER BY seq DESC LIMIT 1",
+                           beta.value)[0]
+                .as<std::string>(),
+            "TemplateDeleted");
+}
+
 // A projector that stops midway (destroyed, never closing anything but its
 // consumer) is replaced by one in a fresh consumer group, which has no
 // committed log offsets: it must resume from the offsets in Postgres.

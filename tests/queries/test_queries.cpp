@@ -218,7 +218,8 @@ TEST_F(ProjectedQueriesTest, SitesAndPagesAsProjected) {
   EXPECT_TRUE(s["seo"].is_object());
   EXPECT_EQ(s["settings"], json::object());
   EXPECT_EQ(s["deployments"], json::object());
-  EXPECT_EQ(s.size(), 9u);
+  EXPECT_EQ(s["designTokens"], json::object());
+  EXPECT_EQ(s.size(), 10u);
 
   auto home = rm_->get_page(alpha_tenant_, home_);
   ASSERT_TRUE(home.ok()) << home.error().message;

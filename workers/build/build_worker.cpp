@@ -171,7 +171,16 @@ Result<void> BuildWorker::fold(const log::Record& r, Envelope& env, domain::Doma
   if (const auto* p = std::get_if<domain::PagePublished>(&event))
     if (const auto* page = domain::find_page(site.state, p->pageId))
       site.published[p->pageId] = published_copy(*page, env.occurred_at);
+  forget_withdrawn(site, event);
   return {};
+}
+
+void BuildWorker::forget_withdrawn(SiteEntry& site, const domain::DomainEvent& event) {
+  // A deleted or unpublished page leaves the next deploy: 404 on the live
+  // site, and gone from the sitemap and the navigation (both are made from
+  // the pages a deploy ships).
+  if (const auto* d = std::get_if<domain::PageDeleted>(&event)) site.published.erase(d->pageId);
+  if (const auto* u = std::get_if<domain::PageUnpublished>(&event)) site.published.erase(u->pageId);
 }
 
 Result<void> BuildWorker::set_aside(const log::Record& r, const Error& why) {
@@ -306,6 +315,7 @@ Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const dom
   build.site.subdomain = s.subdomain;
   build.site.seo = s.seo;
   build.site.settings = s.settings;
+  build.site.designTokens = s.designTokens;
   const auto base = s.settings.find("baseUrl");
   build.site.baseUrl = base != s.settings.end() && base->is_string() && is_http_url(base->get<std::string>())
                            ? base->get<std::string>()

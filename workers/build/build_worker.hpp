@@ -97,6 +97,7 @@ class BuildWorker {
   // Errc::unprocessable: the record does not fold (undecodable, unknown type,
   // invalid, not the next link of its site's stream) and the state is as it was.
   Result<void> fold(const log::Record& r, Envelope& env, domain::DomainEvent& event);
+  static void forget_withdrawn(SiteEntry& site, const domain::DomainEvent& event);
   // Appends the record's dead letter (before the group offset passes it).
   Result<void> set_aside(const log::Record& r, const Error& why);
   Result<void> act(const Envelope& env, const domain::DomainEvent& event);

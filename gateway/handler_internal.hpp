@@ -107,6 +107,7 @@ void get_deployment(const ExchangePtr& ex);
 void site_events(const ExchangePtr& ex);
 void verify_audit(const ExchangePtr& ex);
 void command_status(const ExchangePtr& ex);
+void list_themes(const ExchangePtr& ex);
 void healthz(const ExchangePtr& ex);
 void readyz(const ExchangePtr& ex);
 

@@ -9,6 +9,7 @@
 #include "gateway/handler_internal.hpp"
 #include "gateway/site_log.hpp"
 #include "workers/command_record.hpp"
+#include "workers/render/themes.hpp"
 
 namespace pw::gateway {
 
@@ -268,6 +269,9 @@ void readyz(const ExchangePtr& ex) {
   if (!problems.empty()) return ex->fail(make_error(Errc::unavailable, "not ready", std::move(problems)));
   ex->ok(200, json{{"status", "ready"}});
 }
+
+// Compiled into the binary (schemas/themes/): no read model to wait for.
+void list_themes(const ExchangePtr& ex) { ex->ok(200, render::builtin_themes_json()); }
 
 void healthz(const ExchangePtr& ex) { ex->ok(200, json{{"status", "ok"}}); }
 

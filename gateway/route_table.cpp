@@ -42,6 +42,7 @@ constexpr Route kRoutes[] = {
     query("GET", "/v1/sites/{siteId}/design-tokens", "get_design_tokens", get_design_tokens),
     command("PUT", "/v1/sites/{siteId}/design-tokens", "update_design_tokens", Role::admin,
             build_update_design_tokens),
+    query("GET", "/v1/themes", "list_themes", list_themes, /*blocking=*/false),
     // Previews of the drafts
     command("POST", "/v1/sites/{siteId}/previews", "request_preview", Role::editor, build_request_preview),
     // Pages and their component tree

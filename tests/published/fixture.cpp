@@ -205,7 +205,8 @@ render::SiteInput fixture_site() {
   s.baseUrl = std::string(kBaseUrl);
   s.seo.titleTemplate = "%s | Acme";
   s.seo.description = "The Acme site";
-  s.settings = {{"lang", "en"}, {"designTokens", {{"colors", {{"brand", "#0f766e"}}}}}};
+  s.settings = {{"lang", "en"}};
+  s.designTokens = {{"colors", {{"brand", "#0f766e"}}}};
   return s;
 }
 

@@ -76,6 +76,15 @@ bool is_url_attr(const std::string& name) {
   return kNames.contains(name);
 }
 
+// The renderer's favicon: an SVG drawn in the theme's colours, as a data: URL
+// of escaped markup. A browser loads an icon as an image, where SVG runs no
+// script; the character check keeps anything but escaped markup out.
+bool inert_favicon(const std::string& tag, const std::string& rel, const std::string& name, const std::string& value) {
+  return tag == "link" && rel == "icon" && name == "href" && value.starts_with("data:image/svg+xml,") &&
+         value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/+,.%'=-") ==
+             std::string::npos;
+}
+
 // Problems of one parsed page; empty when it is inert.
 std::vector<std::string> problems(xmlDoc* doc) {
   std::vector<std::string> out;
@@ -98,6 +107,7 @@ std::vector<std::string> problems(xmlDoc* doc) {
       const std::string value = attr(n, str(a->name).c_str());
       if (name.starts_with("on")) out.push_back("<" + tag + " " + name + "=\"" + value + "\">");
       if (!is_url_attr(name)) continue;
+      if (inert_favicon(tag, attr(n, "rel"), name, value)) continue;
       // srcset is a comma-separated list of candidates; check each one.
       std::stringstream parts(value);
       for (std::string part; std::getline(parts, part, name == "srcset" ? ',' : '\0');) {

@@ -185,7 +185,7 @@ TEST(RenderStylesheet, ContentHashedPath) {
   EXPECT_EQ(SiteRenderer(site(), other_text).stylesheet_path(), a.stylesheet_path());
 
   SiteInput tokens = site();
-  tokens.settings["designTokens"] = {{"colors", {{"primary", "#ff0000"}}}};
+  tokens.designTokens = {{"colors", {{"primary", "#ff0000"}}}};
   SiteRenderer t(tokens, pages);
   EXPECT_NE(t.stylesheet_path(), a.stylesheet_path());
   EXPECT_NE(t.stylesheet().find("--color-primary: #ff0000;"), std::string::npos);
@@ -198,9 +198,9 @@ TEST(RenderStylesheet, ContentHashedPath) {
   EXPECT_EQ(a.stylesheet().find(".pw-spacer-large"), std::string::npos);
 }
 
-TEST(RenderStylesheet, InvalidTokensIgnored) {
+TEST(RenderStylesheet, InvalidTokensLeftOutAndReported) {
   SiteInput s = site();
-  s.settings["designTokens"] = {
+  s.designTokens = {
       {"colors", {{"brand", "#123456"}, {"Bad Name", "red"}, {"evil", "red;}body{x:y"},
                   {"img", "url(https://x.example/a.png)"}, {"ie", "expression(alert(1))"},
                   {"esc", "\\65 red"}, {"num", 5}}},
@@ -211,10 +211,20 @@ TEST(RenderStylesheet, InvalidTokensIgnored) {
   const std::string& css = r.stylesheet();
   EXPECT_NE(css.find("--color-brand: #123456;"), std::string::npos);
   EXPECT_NE(css.find("--space-gutter: 1.5rem;"), std::string::npos);
-  for (std::string bad : {"Bad Name", "evil", "--color-img", "expression", "--color-esc", "--color-num", "quote"}) {
+  for (std::string bad : {"Bad Name", "evil", "--color-img", "expression", "--color-esc", "--color-num", "--space-quote"}) {
     EXPECT_EQ(css.find(bad), std::string::npos) << bad;
   }
   EXPECT_EQ(SiteRenderer(site(), pages).stylesheet_path() == r.stylesheet_path(), false);
+  // Nothing is dropped silently: each one is reported with its group and name.
+  std::vector<std::string> want = {"colors.Bad Name: not a token name", "colors.esc: not a safe CSS value",
+                                   "colors.evil: not a safe CSS value", "colors.ie: not a safe CSS value",
+                                   "colors.img: not a safe CSS value",   "colors.num: not a safe CSS value",
+                                   "spacing.quote: not a safe CSS value", "radii: not an object"};
+  EXPECT_EQ(r.dropped_tokens(), want);
+  EXPECT_TRUE(SiteRenderer(site(), pages).dropped_tokens().empty());
+  // What was left out falls back to the theme: its radii and its primary stay.
+  EXPECT_NE(css.find("--radius-button: 6px;"), std::string::npos);
+  EXPECT_NE(css.find("--color-primary: #1d4ed8;"), std::string::npos);
 }
 
 TEST(Render404, NoIndexAndSameHead) {

@@ -66,7 +66,8 @@ TEST(RenderKeys, SiteChangesChangeEveryKey) {
       [](SiteInput& s) { s.seo.description = "d"; },
       [](SiteInput& s) { s.seo.ogImage = "/og.png"; },
       [](SiteInput& s) { s.settings["lang"] = "fr"; },
-      [](SiteInput& s) { s.settings["designTokens"] = {{"colors", {{"primary", "#000000"}}}}; },
+      [](SiteInput& s) { s.designTokens = {{"colors", {{"primary", "#000000"}}}}; },
+      [](SiteInput& s) { s.designTokens = {{"theme", "dark"}}; },
       [](SiteInput& s) { s.settings["navigation"] = {"about"}; },
   };
   for (size_t i = 0; i < edits.size(); ++i) {

@@ -66,10 +66,16 @@ std::string slot_html(const Component& c, const std::string& slot, ComponentCont
   return it == c.slots.end() ? std::string() : render_components(it->second, ctx, depth + 1);
 }
 
-std::string section_bg(const nlohmann::json& props, const ComponentContext& ctx) {
+// A colour token becomes a class (the stylesheet has one per token): the
+// published sites' Content-Security-Policy refuses inline styles. Any other
+// safe CSS colour can only be an inline style, which such a policy ignores.
+struct Background {
+  std::string token_class, style_value;
+};
+Background section_bg(const nlohmann::json& props, const ComponentContext& ctx) {
   std::string v = text(props, "background");
-  if (ctx.color_tokens != nullptr && ctx.color_tokens->contains(v)) return "var(--color-" + v + ")";
-  return safe_css_value(v) ? v : std::string();
+  if (ctx.color_tokens != nullptr && ctx.color_tokens->contains(v)) return {"pw-bg-" + v, {}};
+  return {{}, safe_css_value(v) ? v : std::string()};
 }
 
 // Unique, valid ids only: a duplicate anchor keeps its section but loses the id.
@@ -113,9 +119,16 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
   const nlohmann::json& p = c.props.is_object() ? c.props : nlohmann::json::object();
   const std::string& t = c.type;
   if (t == "Section") {
+    // On the brand colours text takes on-primary, as in the hero.
+    const std::string bg_name = text(p, "background");
+    const bool inverse = ctx.color_tokens != nullptr && (bg_name == "primary" || bg_name == "secondary") &&
+                         ctx.color_tokens->contains(bg_name);
+    Background bg = section_bg(p, ctx);
     return {{{"pad", pick(p, "padding", kPadding, "medium")},
              {"id", anchor_id(p, ctx)},
-             {"bg", section_bg(p, ctx)}},
+             {"bgClass", std::move(bg.token_class)},
+             {"bg", std::move(bg.style_value)},
+             {"inverse", inverse}},
             slot_html(c, "children", ctx, depth)};
   }
   if (t == "Columns") {

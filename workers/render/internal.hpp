@@ -25,6 +25,7 @@ const ComponentTemplate* component_template(std::string_view type);  // nullptr:
 // Built-in types by index (ComponentSet bits); -1 / "" outside.
 int component_index(std::string_view type);
 std::string_view component_type(size_t index);
+std::string_view root_css();  // declarations inside :root derived from the tokens (type scale)
 std::string_view base_css();
 std::string_view component_css(std::string_view type);
 
@@ -52,10 +53,14 @@ nlohmann::json components_key_json(const std::vector<domain::Component>& list, i
 
 // stylesheet.cpp
 struct Tokens {
-  std::map<std::string, std::string> vars;  // "--color-primary" → "#2563eb"
+  std::map<std::string, std::string> vars;  // "--color-primary" → "#1d4ed8"
   std::set<std::string> colors;             // valid colour token names
+  std::vector<std::string> dropped;         // "<group>.<name>: why", left out of the CSS
 };
-Tokens design_tokens(const nlohmann::json& settings);
+// The site's token set ({theme?, colors?, …}) over its theme's.
+Tokens design_tokens(const nlohmann::json& site_tokens);
+bool dark_background(const Tokens& tokens);
+std::string favicon_uri(const Tokens& tokens);  // an SVG in the theme's colours
 std::string build_stylesheet(const Tokens& tokens, const std::set<std::string>& types);
 bool valid_token_name(std::string_view name);
 bool safe_css_value(std::string_view value);

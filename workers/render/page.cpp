@@ -123,6 +123,7 @@ std::string SiteRenderer::render_layout(const Head& h, const std::string& main_h
                   {"siteName", site_.name},
                   {"ogImage", h.og_image},
                   {"stylesheet", prefix + stylesheet_path_},
+                  {"favicon", favicon_},
                   {"jsonLd", h.json_ld},
                   {"home", home},
                   {"hasHome", has_home_},

@@ -18,7 +18,7 @@
 namespace pw::render {
 
 // Bumped whenever templates, CSS or rendering rules change, so every key changes.
-inline constexpr std::string_view kRendererVersion = "pw-render-1";
+inline constexpr std::string_view kRendererVersion = "pw-render-2";
 
 // A page's HTML may not exceed this (API.md, "Limits"): a page over it fails
 // its deployment instead of shipping a page nobody can load.
@@ -38,8 +38,10 @@ struct PageInput {
 struct SiteInput {
   std::string siteId, name, subdomain;
   pw::domain::SiteSeo seo;
-  nlohmann::json settings = nlohmann::json::object();  // reads lang, designTokens, navigation
-  nlohmann::json designTokens = nlohmann::json::object();  // the site's token set (UpdateDesignTokens)
+  nlohmann::json settings = nlohmann::json::object();  // reads lang, navigation
+  // The site's design-token set {theme?, colors?, typography?, spacing?, radii?}
+  // (schemas/design-tokens.json): laid over the named built-in theme (default classic).
+  nlohmann::json designTokens = nlohmann::json::object();
   std::string baseUrl;  // absolute, no trailing slash
 };
 
@@ -79,6 +81,10 @@ class SiteRenderer {
 
   const std::vector<NavEntry>& navigation() const { return nav_; }
   const std::string& lang() const { return lang_; }
+  // Site tokens left out of the stylesheet (not a token name, not a safe CSS
+  // value), as "<group>.<name>: why"; the API refuses them, so any here came
+  // from elsewhere and the caller logs them.
+  const std::vector<std::string>& dropped_tokens() const { return dropped_tokens_; }
 
  private:
   struct Head;  // what the layout needs besides the site-wide parts
@@ -89,6 +95,8 @@ class SiteRenderer {
   bool has_home_ = false;  // a page with the empty slug is in the deploy
   std::vector<NavEntry> nav_;
   std::set<std::string> color_tokens_;  // valid colour token names (Section background)
+  std::vector<std::string> dropped_tokens_;
+  std::string favicon_;
   std::string stylesheet_;
   std::string stylesheet_path_;
   std::string site_key_;

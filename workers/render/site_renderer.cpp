@@ -67,8 +67,10 @@ SiteRenderer::SiteRenderer(SiteInput site, std::span<const PageInput> pages, std
   // Without a published home page the brand is not a link: "./" would be broken.
   has_home_ = std::any_of(pages.begin(), pages.end(), [](const PageInput& p) { return p.slug.empty(); });
 
-  detail::Tokens tokens = detail::design_tokens(site_.settings);
+  detail::Tokens tokens = detail::design_tokens(site_.designTokens);
   color_tokens_ = tokens.colors;
+  dropped_tokens_ = tokens.dropped;
+  favicon_ = detail::favicon_uri(tokens);
   if (!used) {
     used = 0;
     for (const PageInput& p : pages) *used |= components_used(p);
@@ -98,6 +100,7 @@ SiteRenderer::SiteRenderer(SiteInput site, std::span<const PageInput> pages, std
                {"description", site_.seo.description},
                {"ogImage", site_.seo.ogImage}}},
       {"settings", site_.settings},
+      {"designTokens", site_.designTokens},
       {"lang", lang_},
       {"nav", std::move(nav)},
       {"stylesheet", stylesheet_path_},

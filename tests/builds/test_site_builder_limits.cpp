@@ -191,5 +191,16 @@ TEST_F(SiteBuilderLimits, APageOverFiveMebibytesFailsTheDeployAndTheLiveOneStays
   EXPECT_EQ(live("big"), "b3");
 }
 
+TEST_F(SiteBuilderLimits, ARefusedDesignTokenIsNamedInTheDeploymentLog) {
+  BuildRequest rq = request("tok", "k1", {page("tok.home", "", {text("t0", "hello")})});
+  rq.site.designTokens = {{"colors", {{"primary", "red;} body{background:url(javascript:x)"}}}};
+  BuildOutcome out = a_->build(rq);
+  ASSERT_TRUE(out.ok) << out.reason;
+  EXPECT_NE(std::find(out.log.begin(), out.log.end(),
+                      "design token left at the theme's value: colors.primary: not a safe CSS value"),
+            out.log.end());
+  EXPECT_EQ(live("tok"), "k1");
+}
+
 }  // namespace
 }  // namespace pw::builds

@@ -104,6 +104,10 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
     used |= used_by[i];
   }
   const render::SiteRenderer renderer(rq.site, rq.pages, used);
+  // Tokens stored before the API checked them can still be refused here; the
+  // deployment's log says which, rather than the stylesheet changing silently.
+  for (const std::string& token : renderer.dropped_tokens())
+    out.log.push_back("design token left at the theme's value: " + token);
   std::vector<std::string> keys(n);
   std::vector<size_t> unkeyed;
   for (size_t i = 0; i < n; ++i) {

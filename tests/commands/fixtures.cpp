@@ -74,4 +74,37 @@ SiteState deep(int depth) {
   return s;
 }
 
+void PrintTo(const Rule& r, std::ostream* os) { *os << r.name; }
+
+Rule ok(std::string name, std::function<SiteState()> state, Command cmd, Events events, CommandMeta m) {
+  return Rule{std::move(name), std::move(state), std::move(cmd), std::move(m), std::nullopt, {}, std::move(events)};
+}
+
+Rule no(std::string name, std::function<SiteState()> state, Command cmd, Errc code, std::string field,
+        CommandMeta m) {
+  return Rule{std::move(name), std::move(state), std::move(cmd), std::move(m), code, std::move(field), {}};
+}
+
+void expect_decides(const Rule& r) {
+  SiteState s = r.state();
+  auto res = decide(s, r.m, r.cmd);
+  if (r.error) {
+    ASSERT_FALSE(res.ok()) << "accepted with " << res->size() << " events";
+    EXPECT_EQ(errc_code(res.error().code), std::string(errc_code(*r.error))) << res.error().message;
+    ASSERT_FALSE(res.error().details.empty());
+    EXPECT_EQ(res.error().details[0].field, r.field) << res.error().details[0].message;
+  } else {
+    ASSERT_TRUE(res.ok()) << errc_code(res.error().code) << ": " << res.error().message << " ("
+                          << (res.error().details.empty() ? "" : res.error().details[0].field) << ")";
+    EXPECT_EQ(*res, r.events);
+    for (const auto& e : *res) EXPECT_NO_THROW(apply(s, e));
+  }
+}
+
+CommandMeta other_tenant() {
+  CommandMeta m = meta();
+  m.tenant = kOtherTenant;
+  return m;
+}
+
 }  // namespace pw::domain::test

@@ -2,7 +2,9 @@
 // Shared builders for the decider tests: a tenant, a site, pages and commands.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -46,5 +48,26 @@ AddComponent add(std::string id, std::string type, json props,
                  std::optional<std::string> parent = std::nullopt,
                  std::optional<std::string> slot = std::nullopt,
                  std::optional<int64_t> index = std::nullopt, PageId on = home());
+
+// One row of a decider rule table: from `state`, `cmd` under `m` is accepted
+// with exactly `events`, or refused with `error` whose first detail names `field`.
+struct Rule {
+  std::string name;
+  std::function<SiteState()> state;
+  Command cmd;
+  CommandMeta m;
+  std::optional<Errc> error;  // nullopt: accepted with exactly `events`
+  std::string field;          // the first detail's field of a rejection
+  Events events;
+};
+void PrintTo(const Rule& r, std::ostream* os);
+Rule ok(std::string name, std::function<SiteState()> state, Command cmd, Events events, CommandMeta m = meta());
+Rule no(std::string name, std::function<SiteState()> state, Command cmd, Errc code, std::string field,
+        CommandMeta m = meta());
+// Decides the row's command and checks the outcome (an accepted row's events
+// must also apply).
+void expect_decides(const Rule& r);
+
+CommandMeta other_tenant();  // meta() of kOtherTenant
 
 }  // namespace pw::domain::test

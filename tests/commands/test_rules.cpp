@@ -10,36 +10,6 @@
 namespace pw::domain::test {
 namespace {
 
-struct Rule {
-  std::string name;
-  std::function<SiteState()> state;
-  Command cmd;
-  CommandMeta m;
-  std::optional<Errc> error;  // nullopt: accepted with exactly `events`
-  std::string field;          // the first detail's field of a rejection
-  Events events;
-};
-
-void PrintTo(const Rule& r, std::ostream* os) { *os << r.name; }
-
-Rule ok(std::string name, std::function<SiteState()> state, Command cmd, Events events,
-        CommandMeta m = meta()) {
-  return Rule{std::move(name),  std::move(state), std::move(cmd), std::move(m), std::nullopt, {},
-              std::move(events)};
-}
-
-Rule no(std::string name, std::function<SiteState()> state, Command cmd, Errc code,
-        std::string field, CommandMeta m = meta()) {
-  return Rule{
-      std::move(name), std::move(state), std::move(cmd), std::move(m), code, std::move(field), {}};
-}
-
-CommandMeta other_tenant() {
-  CommandMeta m = meta();
-  m.tenant = kOtherTenant;
-  return m;
-}
-
 const SiteId& other_site() {
   static const SiteId id = site_id_for_subdomain("other");
   return id;
@@ -506,23 +476,7 @@ std::vector<Rule> rules() {
 
 class RuleTest : public ::testing::TestWithParam<Rule> {};
 
-TEST_P(RuleTest, Decides) {
-  const Rule& r = GetParam();
-  SiteState s = r.state();
-  auto res = decide(s, r.m, r.cmd);
-  if (r.error) {
-    ASSERT_FALSE(res.ok()) << "accepted with " << res->size() << " events";
-    EXPECT_EQ(errc_code(res.error().code), std::string(errc_code(*r.error))) << res.error().message;
-    ASSERT_FALSE(res.error().details.empty());
-    EXPECT_EQ(res.error().details[0].field, r.field) << res.error().details[0].message;
-  } else {
-    ASSERT_TRUE(res.ok()) << errc_code(res.error().code) << ": " << res.error().message << " ("
-                          << (res.error().details.empty() ? "" : res.error().details[0].field)
-                          << ")";
-    EXPECT_EQ(*res, r.events);
-    for (const auto& e : *res) EXPECT_NO_THROW(apply(s, e));
-  }
-}
+TEST_P(RuleTest, Decides) { expect_decides(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(Deciders, RuleTest, ::testing::ValuesIn(rules()),
                          [](const auto& info) { return info.param.name; });

@@ -86,7 +86,9 @@ class DeployReaderTest : public ::testing::Test {
       m.entries.push_back({path, *h, bytes.size(), "k:" + path});
     }
     ASSERT_TRUE(shipper_->trees().write_deploy(site, id, std::move(m)).ok());
-    if (!env.empty()) ASSERT_TRUE(shipper_->pointers().switch_live(site, env, id).ok());
+    if (!env.empty()) {
+      ASSERT_TRUE(shipper_->pointers().switch_live(site, env, id).ok());
+    }
     ASSERT_TRUE(shipper_->sync().ok());
   }
 

@@ -338,10 +338,6 @@ function LoadedEditor({ initial, topBar }: { initial: Loaded; topBar: Props["top
   }, [save]);
 
   const liveUrl = `/sites/${site.subdomain}/${page.slug ? `${page.slug}/` : ""}`;
-  const details =
-    error?.error instanceof ApiError && error.doc
-      ? error.error.details.map((d) => ({ ...d, where: describePointer(error.doc, d.field) }))
-      : [];
 
   return (
     <div className="pw-editor">
@@ -413,17 +409,12 @@ function LoadedEditor({ initial, topBar }: { initial: Loaded; topBar: Props["top
         </div>
       )}
       {error && (
-        <ErrorNotice error={error.error} title={error.title} onDismiss={() => setError(null)}>
-          {details.length > 0 && (
-            <ul className="pw-error-details">
-              {details.map((d, i) => (
-                <li key={i}>
-                  <strong>{d.where}</strong>: {d.message}
-                </li>
-              ))}
-            </ul>
-          )}
-        </ErrorNotice>
+        <ErrorNotice
+          error={error.error}
+          title={error.title}
+          onDismiss={() => setError(null)}
+          describeField={error.doc ? (field) => describePointer(error.doc, field) : undefined}
+        />
       )}
       <div className="pw-puck">
         <Puck

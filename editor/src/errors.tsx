@@ -33,11 +33,14 @@ export function ErrorNotice({
   error,
   title,
   onDismiss,
+  describeField,
   children,
 }: {
   error: unknown;
   title?: string;
   onDismiss?: () => void;
+  // Says in words where a detail's field is (e.g. which component a JSON pointer names).
+  describeField?: (field: string) => string | undefined;
   children?: ReactNode;
 }) {
   const e = error instanceof ApiError ? error : null;
@@ -58,11 +61,15 @@ export function ErrorNotice({
       </div>
       {e && e.details.length > 0 && (
         <ul className="pw-error-details">
-          {e.details.map((d, i) => (
-            <li key={i}>
-              {d.field && <code>{d.field}</code>} {d.message}
-            </li>
-          ))}
+          {e.details.map((d, i) => {
+            const where = d.field && describeField ? describeField(d.field) : undefined;
+            return (
+              <li key={i}>
+                {where && where !== d.field && <strong>{where}: </strong>}
+                {d.message} {d.field && <code className="pw-error-field">{d.field}</code>}
+              </li>
+            );
+          })}
         </ul>
       )}
       {hint && <div className="pw-error-hint">{hint}</div>}

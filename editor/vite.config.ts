@@ -15,5 +15,12 @@ export default defineConfig({
     // No inline scripts or data: URLs in scripts: the CSP allows 'self' only.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    rollupOptions: {
+      // React Server Components' "use client" markers mean nothing in a browser bundle.
+      onwarn(warning, warn) {
+        if (warning.code === "MODULE_LEVEL_DIRECTIVE") return;
+        warn(warning);
+      },
+    },
   },
 });

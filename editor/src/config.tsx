@@ -54,7 +54,11 @@ const renderers: Record<string, (p: Props) => ReactNode> = {
   Heading: (p) => {
     const level = Math.min(6, Math.max(1, Number(p.level) || 2));
     const Tag = `h${level}` as "h2";
-    return <Tag className={`pw-heading pw-align-${str(p.align) || "left"}`}>{str(p.text) || "Heading"}</Tag>;
+    const text = str(p.text);
+    // A new heading shows a placeholder until it has a text.
+    return (
+      <Tag className={`pw-heading pw-align-${str(p.align) || "left"}${text ? "" : " pw-empty"}`}>{text || "Heading"}</Tag>
+    );
   },
   Text: (p) => (
     <div className="pw-text">

@@ -7,7 +7,9 @@
 // create a page from a template; drag a Heading from the component list onto
 // the page and type its text; save; reload and see it; a second tab saves
 // over a stale version and is told that someone else changed the page (and
-// its work is kept); publish and see the heading on the static host.
+// its work is kept); publish and see the heading on the static host; a page
+// from the landing template is drawn without the generic fallback (and is
+// what the screenshot shows).
 // No Content-Security-Policy violation and no uncaught error may happen.
 //
 // Environment: PW_BASE_URL, PW_TOKEN, PW_SITE_NAME, CHROME_PATH,
@@ -131,12 +133,14 @@ const browser = await chromium.launch({
 });
 let result = {};
 try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   context.setDefaultTimeout(30_000);
 
   step("open the editor with the token in the fragment");
   const one = await openWithToken(context, "/editor/", "tab one");
   await one.getByRole("link", { name: siteName }).click();
+  await one.waitForURL(/\/editor\/sites\/[^/]+$/);
+  const siteId = decodeURIComponent(new URL(one.url()).pathname.split("/").pop());
 
   step("create a page from the blank template");
   await one.locator('input[name="title"]').fill("Welcome");
@@ -148,8 +152,8 @@ try {
 
   step("drag a Heading onto the page and type its text");
   await dragOntoPage(one, "Heading");
-  await canvas(one).locator(".pw-heading").first().waitFor();
-  await setHeadingText(one, "", HEADING);
+  await canvas(one).locator(".pw-heading.pw-empty").waitFor();
+  await setHeadingText(one, "Heading", HEADING);
   check((await one.getByTestId("save-state").textContent()) === "Unsaved changes", "an edit did not mark the page unsaved");
   await save(one);
 
@@ -157,12 +161,6 @@ try {
   await one.reload();
   await canvas(one).locator(".pw-heading", { hasText: HEADING }).waitFor();
   check((await one.getByTestId("save-state").textContent()) === "All changes saved", "a reloaded page is not clean");
-  if (screenshot) {
-    await canvas(one).locator(".pw-heading", { hasText: HEADING }).click();
-    await one.locator('input[name="text"]:visible').waitFor();
-    await one.screenshot({ path: screenshot });
-    step(`screenshot ${screenshot}`);
-  }
 
   step("a second tab saves over a stale version");
   const two = await openWithToken(context, `/editor/pages/${encodeURIComponent(pageId)}`, "tab two");
@@ -205,6 +203,25 @@ try {
   const reply = await site.goto(base + live);
   check(reply && reply.status() === 200, `the live page answered ${reply && reply.status()}`);
   await site.getByRole("heading", { name: TAB_ONE }).waitFor();
+
+  step("a page from the landing template: every component of it drawn by the editor's own renderers");
+  await one.goto(`${base}/editor/sites/${encodeURIComponent(siteId)}`);
+  await one.locator('input[name="title"]').fill("Home");
+  await one.getByLabel("Home page").check();
+  await one.locator('select[name="template"]').selectOption("landing");
+  await one.getByRole("button", { name: "Create page" }).click();
+  await one.waitForURL(/\/editor\/pages\/[^/]+$/);
+  await canvas(one).locator(".pw-hero").waitFor();
+  check((await canvas(one).locator(".pw-generic").count()) === 0, "a template's component was drawn by the generic fallback");
+  await canvas(one).locator(".pw-heading").first().click();
+  await one.locator('input[name="text"]:visible').waitFor();
+  if (screenshot) {
+    await one.waitForTimeout(500);
+    await one.screenshot({ path: screenshot });
+    step(`screenshot ${screenshot}`);
+  }
+  const v2 = await cspViolations(one);
+  check(v2.length === 0, `Content-Security-Policy violations: ${v2.join("; ")}`);
 
   check(problems.length === 0, `errors in the editor:\n  ${problems.join("\n  ")}`);
   result = { pageId, live, heading: TAB_ONE };

@@ -1,5 +1,6 @@
 #include "ops/cli/gateway_role.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
+#include "gateway/editor_host.hpp"
 #include "gateway/handler.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/static_host.hpp"
@@ -20,6 +22,14 @@ namespace {
 int fail(const char* what, const Error& e) {
   std::cerr << "gateway: " << what << ": " << e.message << "\n";
   return 1;
+}
+
+// ops/build puts the editor beside bin/: build/bin/pagewright, build/editor.
+std::filesystem::path editor_dir(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("editor") : exe.parent_path().parent_path() / "editor";
 }
 
 }  // namespace
@@ -68,6 +78,10 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
       ->envname("PW_PREVIEW_TTL")
       ->check(CLI::Range(int64_t{1}, int64_t{7 * 24 * 3600}))
       ->capture_default_str();
+  cmd.add_option("--editor-dir", o.editor_dir,
+                 "the editor's build, served at /editor/ (default: ../editor beside the binary's directory, "
+                 "where ops/build puts it)")
+      ->envname("PW_EDITOR_DIR");
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -97,6 +111,11 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
       return 1;
     }
   }
+  const auto editor_path = editor_dir(o.editor_dir);
+  auto editor = gateway::EditorHost::open(editor_path);
+  if (!editor.ok()) return fail("--editor-dir", editor.error());
+  if (!(*editor)->built())
+    std::cerr << "gateway: no editor build in " << editor_path.string() << " (ops/build makes one); /editor/ answers 404\n";
   gateway::GatewayOptions options{o.jwt_secret};
   auto tenant_limit = gateway::parse_rate_limit(o.rate_limit_tenant);
   if (!tenant_limit.ok()) return fail("--rate-limit-tenant", tenant_limit.error());
@@ -106,7 +125,9 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   options.address_limit = *address_limit;
   options.trusted_proxies = o.trusted_proxies;
   options.preview_ttl = std::chrono::seconds(o.preview_ttl);
-  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, std::move(options));
+  gateway::GatewayDeps deps{log, **bus, **read_model, metrics, blocking, static_host.get()};
+  deps.editor_host = editor->get();
+  gateway::Gateway handler(std::move(deps), std::move(options));
 
   gateway::HttpServerConfig config;
   config.host = address->host;

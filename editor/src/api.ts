@@ -14,6 +14,8 @@ export class ApiError extends Error {
     message: string,
     readonly details: ErrorDetail[] = [],
     readonly requestId?: string,
+    // The request that failed ("PUT /v1/pages/…/content"), for the user to report.
+    public request?: string,
   ) {
     super(message);
     this.name = "ApiError";
@@ -55,6 +57,15 @@ async function send<T>(method: string, path: string, opts: Options = {}): Promis
     headers["Content-Type"] = "application/json";
   }
   if (method === "GET" && lastPosition) headers["X-Pagewright-After"] = lastPosition;
+  try {
+    return await exchange<T>(method, path, headers, body);
+  } catch (e) {
+    if (e instanceof ApiError && !e.request) e.request = `${method} ${path}`;
+    throw e;
+  }
+}
+
+async function exchange<T>(method: string, path: string, headers: Record<string, string>, body?: BodyInit): Promise<Reply<T>> {
   let res: Response;
   try {
     res = await fetch(apiUrl(path), { method, headers, body });

@@ -73,7 +73,12 @@ export function ErrorNotice({
         </ul>
       )}
       {hint && <div className="pw-error-hint">{hint}</div>}
-      {e?.requestId && <div className="pw-error-request">Request id: {e.requestId}</div>}
+      {(e?.request || e?.requestId) && (
+        <div className="pw-error-request">
+          {e.request && <code>{e.request}</code>}
+          {e.requestId && ` · request id ${e.requestId}`}
+        </div>
+      )}
       {children}
       {onDismiss && (
         <button type="button" className="pw-button pw-button-small" onClick={onDismiss}>

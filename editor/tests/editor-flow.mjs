@@ -13,7 +13,8 @@
 // No Content-Security-Policy violation and no uncaught error may happen.
 //
 // Environment: PW_BASE_URL, PW_TOKEN, PW_SITE_NAME, CHROME_PATH,
-// PW_EDITOR_SCREENSHOT (optional: where to save a screenshot of the editor).
+// PW_EDITOR_SCREENSHOT (optional: where to save a screenshot of the editor),
+// PW_FAILURE_SCREENSHOT (optional: where to save the screen a failure left).
 // Prints "RESULT <json>" as its last line; exits non-zero on any failure.
 import { chromium } from "playwright-core";
 
@@ -22,6 +23,7 @@ const token = process.env.PW_TOKEN;
 const siteName = process.env.PW_SITE_NAME;
 const chrome = process.env.CHROME_PATH || "/usr/bin/chromium";
 const screenshot = process.env.PW_EDITOR_SCREENSHOT;
+const failureShot = process.env.PW_FAILURE_SCREENSHOT;
 if (!base || !token || !siteName) {
   console.error("PW_BASE_URL, PW_TOKEN and PW_SITE_NAME are required");
   process.exit(2);
@@ -64,6 +66,14 @@ async function cspViolations(page) {
 }
 
 const canvas = (page) => page.frameLocator("#preview-frame");
+
+// Waits for Puck to show the page, or fails with what the editor says instead.
+async function waitForEditor(page) {
+  const ready = page.getByTestId("drawer-item:Heading");
+  const failed = page.locator(".pw-error");
+  await ready.or(failed).first().waitFor();
+  if (await failed.count()) throw new Error(`the editor shows an error: ${await failed.first().innerText()}`);
+}
 
 // Drags the component list's `type` onto the page's top-level drop zone with
 // real pointer events (Puck uses dnd-kit, which listens for them).
@@ -132,12 +142,14 @@ const browser = await chromium.launch({
   ],
 });
 let result = {};
+let current = null;
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   context.setDefaultTimeout(30_000);
 
   step("open the editor with the token in the fragment");
   const one = await openWithToken(context, "/editor/", "tab one");
+  current = one;
   await one.getByRole("link", { name: siteName }).click();
   await one.waitForURL(/\/editor\/sites\/[^/]+$/);
   const siteId = decodeURIComponent(new URL(one.url()).pathname.split("/").pop());
@@ -149,6 +161,7 @@ try {
   await one.waitForURL(/\/editor\/pages\/[^/]+$/);
   const pageId = decodeURIComponent(new URL(one.url()).pathname.split("/").pop());
   step(`page ${pageId}`);
+  await waitForEditor(one);
 
   step("drag a Heading onto the page and type its text");
   await dragOntoPage(one, "Heading");
@@ -159,11 +172,13 @@ try {
 
   step("reload and see it");
   await one.reload();
+  await waitForEditor(one);
   await canvas(one).locator(".pw-heading", { hasText: HEADING }).waitFor();
   check((await one.getByTestId("save-state").textContent()) === "All changes saved", "a reloaded page is not clean");
 
   step("a second tab saves over a stale version");
   const two = await openWithToken(context, `/editor/pages/${encodeURIComponent(pageId)}`, "tab two");
+  await waitForEditor(two);
   await canvas(two).locator(".pw-heading", { hasText: HEADING }).waitFor();
   await setHeadingText(one, HEADING, TAB_ONE);
   await save(one);
@@ -211,6 +226,7 @@ try {
   await one.locator('select[name="template"]').selectOption("landing");
   await one.getByRole("button", { name: "Create page" }).click();
   await one.waitForURL(/\/editor\/pages\/[^/]+$/);
+  await waitForEditor(one);
   await canvas(one).locator(".pw-hero").waitFor();
   check((await canvas(one).locator(".pw-generic").count()) === 0, "a template's component was drawn by the generic fallback");
   await canvas(one).locator(".pw-heading").first().click();
@@ -225,6 +241,9 @@ try {
 
   check(problems.length === 0, `errors in the editor:\n  ${problems.join("\n  ")}`);
   result = { pageId, live, heading: TAB_ONE };
+} catch (e) {
+  if (failureShot && current) await current.screenshot({ path: failureShot }).catch(() => {});
+  throw e;
 } finally {
   await browser.close();
   clearTimeout(watchdog);

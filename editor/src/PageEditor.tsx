@@ -6,7 +6,7 @@
 import { Puck, type Config, type Data } from "@puckeditor/core";
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { ApiError, api, type CommandResult, type Deployment, type Preview, type Site } from "./api";
-import { buildConfig, type Library } from "./config";
+import { adaptDocument, buildConfig, type Library } from "./config";
 import { ErrorNotice } from "./errors";
 import { linkProps, setNavigationGuard } from "./router";
 import { useLoad } from "./useLoad";
@@ -56,7 +56,13 @@ async function loadAll(pageId: string): Promise<Loaded> {
     api.get<Data>(`/v1/pages/${enc(pageId)}/content`),
   ]);
   const site = await api.get<Site>(`/v1/sites/${enc(page.data.siteId)}`);
-  return { page: page.data, site: site.data, library: library.data, doc: content.data, version: versionOf(content.etag) };
+  return {
+    page: page.data,
+    site: site.data,
+    library: library.data,
+    doc: adaptDocument(content.data, library.data, "toPuck"),
+    version: versionOf(content.etag),
+  };
 }
 
 // An emptied optional field ("") is left out rather than sent: the schemas
@@ -188,7 +194,7 @@ function LoadedEditor({ initial, topBar }: { initial: Loaded; topBar: Props["top
 
   const save = useCallback(
     async (expected?: number): Promise<boolean> => {
-      const sent = withoutEmptyOptionals(current.current, config);
+      const sent = adaptDocument(withoutEmptyOptionals(current.current, config), library, "toServer");
       const snapshot = JSON.stringify(current.current);
       setBusy("save");
       setError(null);
@@ -217,7 +223,7 @@ function LoadedEditor({ initial, topBar }: { initial: Loaded; topBar: Props["top
         setBusy(null);
       }
     },
-    [config, page.pageId],
+    [config, library, page.pageId],
   );
 
   // The server's current version replaces what the editor holds. The user's
@@ -233,20 +239,21 @@ function LoadedEditor({ initial, topBar }: { initial: Loaded; topBar: Props["top
         setBackup(b);
       }
       const r = await api.get<Data>(`/v1/pages/${enc(page.pageId)}/content`);
+      const theirs = adaptDocument(r.data, library, "toPuck");
       version.current = versionOf(r.etag);
       setShownVersion(version.current);
-      current.current = r.data;
-      saved.current = JSON.stringify(r.data);
+      current.current = theirs;
+      saved.current = JSON.stringify(theirs);
       setDirty(false);
       setConflict(null);
-      setDoc((d) => ({ key: d.key + 1, data: r.data }));
+      setDoc((d) => ({ key: d.key + 1, data: theirs }));
       setNotice(`Reloaded: version ${version.current}.`);
     } catch (e) {
       setError({ title: "The page could not be reloaded", error: e });
     } finally {
       setBusy(null);
     }
-  }, [page.pageId]);
+  }, [library, page.pageId]);
 
   const restoreBackup = useCallback(() => {
     if (!backup) return;

@@ -263,3 +263,47 @@ export function buildConfig(library: Library, siteId: string): Config {
 
 // Which types are known to the editor's renderers (the rest use the generic one).
 export const knownTypes = Object.keys(renderers);
+
+// Puck's array fields hold objects; a library array field marked
+// "format": "strings" holds plain strings in the document. Going into Puck each
+// string becomes {value}; coming out, back again. Slots are walked too.
+type Way = "toPuck" | "toServer";
+
+function adaptValue(field: LibraryField | undefined, value: unknown, way: Way, library: Library): unknown {
+  if (!field || !Array.isArray(value)) return value;
+  if (field.type === "slot") return adaptList(value, way, library);
+  if (field.type !== "array") return value;
+  if (field.format === "strings") {
+    return way === "toPuck"
+      ? value.map((v) => (typeof v === "object" && v !== null ? v : { value: v }))
+      : value.map((v) => (typeof v === "object" && v !== null && "value" in v ? (v as { value: unknown }).value : v));
+  }
+  const inner = (field.arrayFields ?? {}) as Record<string, LibraryField>;
+  return value.map((item) => {
+    if (typeof item !== "object" || item === null) return item;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(item)) out[k] = adaptValue(inner[k], v, way, library);
+    return out;
+  });
+}
+
+function adaptList(items: unknown[], way: Way, library: Library): unknown[] {
+  return items.map((item) => {
+    if (typeof item !== "object" || item === null) return item;
+    const c = item as { type?: string; props?: Record<string, unknown> };
+    const fields = (c.type && library.components?.[c.type]?.fields) || {};
+    const props: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(c.props ?? {})) props[k] = adaptValue(fields[k], v, way, library);
+    return { ...c, props };
+  });
+}
+
+export function adaptDocument<D extends { content?: unknown[]; zones?: Record<string, unknown[]> }>(
+  doc: D,
+  library: Library,
+  way: Way,
+): D {
+  const zones: Record<string, unknown[]> = {};
+  for (const [k, v] of Object.entries(doc.zones ?? {})) zones[k] = Array.isArray(v) ? adaptList(v, way, library) : v;
+  return { ...doc, content: adaptList(doc.content ?? [], way, library), zones };
+}

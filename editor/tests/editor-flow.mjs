@@ -98,9 +98,10 @@ async function dragOntoPage(page, type) {
   await page.mouse.up();
 }
 
-// Selects the canvas's first heading and sets its text in the fields panel.
+// Selects the canvas's heading showing `current` (null: the first) and sets
+// its text in the fields panel.
 async function setHeadingText(page, current, text) {
-  const heading = canvas(page).locator(".pw-heading", { hasText: current }).first();
+  const heading = canvas(page).locator(".pw-heading", current === null ? {} : { hasText: current }).first();
   await heading.click();
   const input = page.locator('input[name="text"]:visible');
   await input.waitFor();
@@ -165,8 +166,11 @@ try {
 
   step("drag a Heading onto the page and type its text");
   await dragOntoPage(one, "Heading");
-  await canvas(one).locator(".pw-heading.pw-empty").waitFor();
-  await setHeadingText(one, "Heading", HEADING);
+  // The blank page's only heading is the one just dropped (its text is the
+  // library's default).
+  await canvas(one).locator(".pw-heading").first().waitFor();
+  check((await canvas(one).locator(".pw-heading").count()) === 1, "the drop did not make exactly one heading");
+  await setHeadingText(one, null, HEADING);
   check((await one.getByTestId("save-state").textContent()) === "Unsaved changes", "an edit did not mark the page unsaved");
   await save(one);
 

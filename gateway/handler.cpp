@@ -9,6 +9,7 @@
 #include "gateway/handler_internal.hpp"
 #include "gateway/page_checkpoints.hpp"
 #include "gateway/static_host.hpp"
+#include "gateway/editor_host.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -34,7 +35,7 @@ std::string per_second_text(double rate) {
 
 // Anonymous paths, limited per client address.
 bool is_public_path(std::string_view target) {
-  return target.starts_with("/sites/") || target.starts_with("/previews/");
+  return target.starts_with("/sites/") || target.starts_with("/previews/") || EditorHost::handles(target);
 }
 
 }  // namespace
@@ -187,6 +188,8 @@ void Gateway::handle(HttpRequest request, Respond respond) {
       ex->fail(make_error(Errc::unavailable, "shutting down"));
     return;
   }
+  if (EditorHost::handles(ex->request.target))
+    return ex->send(deps_.editor_host ? deps_.editor_host->serve(ex->request) : EditorHost::not_built());
   const MatchResult routed = route(ex->request.method, ex->request.target);
   if (routed.kind == MatchResult::Kind::not_found) {
     ex->fail(make_error(Errc::not_found, "no such resource"));

@@ -47,6 +47,7 @@ struct GatewayOptions {
 };
 
 class StaticHost;
+class EditorHost;  // gateway/editor_host.hpp
 
 struct GatewayDeps {
   log::EventLog& log;
@@ -55,6 +56,7 @@ struct GatewayDeps {
   Metrics& metrics;
   BlockingPool& blocking;
   StaticHost* static_host = nullptr;  // GET /sites/…; absent: those answer 404
+  const EditorHost* editor_host = nullptr;  // GET /editor/…; absent: the "not built" page
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
   RateLimiter::Clock rate_clock = {};  // the rate limits' clock; empty: steady_clock
 };

@@ -1,5 +1,6 @@
 #include "ops/cli/gateway_role.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
+#include "gateway/editor_host.hpp"
 #include "gateway/handler.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/static_host.hpp"
@@ -22,6 +24,14 @@ namespace {
 int fail(const char* what, const Error& e) {
   std::cerr << "gateway: " << what << ": " << e.message << "\n";
   return 1;
+}
+
+// ops/build puts the editor beside bin/: build/bin/pagewright, build/editor.
+std::filesystem::path editor_dir(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("editor") : exe.parent_path().parent_path() / "editor";
 }
 
 }  // namespace
@@ -77,6 +87,10 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
         auto parsed = gateway::CorsPolicy::parse(spec);
         return parsed.ok() ? std::string() : parsed.error().details.front().message;
       });
+  cmd.add_option("--editor-dir", o.editor_dir,
+                 "the editor's build, served at /editor/ (default: ../editor beside the binary's directory, "
+                 "where ops/build puts it)")
+      ->envname("PW_EDITOR_DIR");
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -110,6 +124,11 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
     sites = std::move(reader).value();
     static_host = std::make_unique<gateway::StaticHost>(*sites);
   }
+  const auto editor_path = editor_dir(o.editor_dir);
+  auto editor = gateway::EditorHost::open(editor_path);
+  if (!editor.ok()) return fail("--editor-dir", editor.error());
+  if (!(*editor)->built())
+    std::cerr << "gateway: no editor build in " << editor_path.string() << " (ops/build makes one); /editor/ answers 404\n";
   gateway::GatewayOptions options{o.jwt_secret};
   auto tenant_limit = gateway::parse_rate_limit(o.rate_limit_tenant);
   if (!tenant_limit.ok()) return fail("--rate-limit-tenant", tenant_limit.error());
@@ -122,7 +141,9 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto cors = gateway::CorsPolicy::parse(o.cors_origins);
   if (!cors.ok()) return fail("--cors-origins", cors.error());
   options.cors = std::move(cors).value();
-  gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, std::move(options));
+  gateway::GatewayDeps deps{log, **bus, **read_model, metrics, blocking, static_host.get()};
+  deps.editor_host = editor->get();
+  gateway::Gateway handler(std::move(deps), std::move(options));
 
   gateway::HttpServerConfig config;
   config.host = address->host;

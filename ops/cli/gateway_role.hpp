@@ -32,11 +32,12 @@ struct GatewayRoleOptions {
   std::string metrics = "127.0.0.1:9464";  // HOST:PORT of GET /metrics, or "off"
   int64_t preview_ttl = 24 * 3600;         // seconds a draft preview is served
   std::string cors_origins;                // comma-separated origins allowed to call /v1
+  std::string editor_dir;                  // served at /editor/; empty: <binary's dir>/../editor
 };
 
 // Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,
 // --sites, --rate-limit-tenant, --rate-limit-address, --trusted-proxy, --metrics,
-// --preview-ttl, --cors-origins.
+// --preview-ttl, --cors-origins, --editor-dir.
 void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
 
 // Serves HTTP (and the metrics listener) until `stop` is raised, then drains: /readyz fails, in-flight

@@ -44,6 +44,7 @@ struct GatewayOptions {
 };
 
 class StaticHost;
+class AssetStore;  // gateway/asset_store.hpp
 
 struct GatewayDeps {
   log::EventLog& log;
@@ -54,6 +55,7 @@ struct GatewayDeps {
   StaticHost* static_host = nullptr;  // GET /sites/…; absent: those answer 404
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
   RateLimiter::Clock rate_clock = {};  // the rate limits' clock; empty: steady_clock
+  AssetStore* assets = nullptr;        // uploaded media; absent: the asset routes answer 503
 };
 
 class PageCheckpoints;  // gateway/page_checkpoints.hpp

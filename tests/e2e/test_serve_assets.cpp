@@ -101,7 +101,8 @@ TEST_F(ServeAssets, AnUploadedImageIsPublishedWithItsVariants) {
   auto up = upload(http2, tokens.editor, site_id, jpg, "photo.jpg");
   ASSERT_EQ(up.status, 201) << up.body;
   const std::string asset = up.json()["data"].value("assetId", "");
-  auto content = http2.get("/v1/assets/" + asset + "/content", tokens.viewer);
+  auto content = http2.get("/v1/assets/" + asset + "/content", tokens.viewer,
+                           {{"X-Pagewright-After", up.json()["data"].value("position", "")}});
   ASSERT_EQ(content.status, 200);
   EXPECT_EQ(content.body, jpg);
   EXPECT_EQ(content.header("content-type"), "image/jpeg");

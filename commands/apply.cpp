@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "commands/assets.hpp"
 #include "commands/components.hpp"
 #include "commands/deciders.hpp"
 #include "events/envelope.hpp"
@@ -164,6 +165,7 @@ void on(SiteState& s, const PagePublished& e) {
   PageState& p = touch_page(s, e.pageId);
   p.status = PageStatus::published;
   p.publishedVersion = e.version;
+  p.publishedAssets = assets_used(p.content, p.seo);
 }
 
 void on(SiteState& s, const PageDeleted& e) {
@@ -172,6 +174,7 @@ void on(SiteState& s, const PageDeleted& e) {
   if (auto it = s.slugs.find(p.slug); it != s.slugs.end() && it->second == p.id) s.slugs.erase(it);
   p.status = PageStatus::deleted;
   p.publishedVersion = 0;
+  p.publishedAssets.clear();
 }
 
 void on(SiteState& s, const PageRestored& e) {
@@ -187,6 +190,7 @@ void on(SiteState& s, const PageUnpublished& e) {
   if (p.status != PageStatus::published) corrupt("page not published " + e.pageId.value);
   p.status = PageStatus::draft;
   p.publishedVersion = 0;
+  p.publishedAssets.clear();
 }
 
 void on(SiteState& s, const PageDuplicated& e) {
@@ -321,6 +325,20 @@ void on(SiteState& s, const PreviewRequested& e) {
 void on(SiteState& s, const PreviewReady& e) { touch_preview(s, e.previewId).status = PreviewStatus::ready; }
 
 void on(SiteState& s, const PreviewFailed& e) { touch_preview(s, e.previewId).status = PreviewStatus::failed; }
+
+void on(SiteState& s, const AssetUploaded& e) {
+  AssetState& a = s.assets[e.assetId];
+  a.asset = e;
+  a.deleted = false;
+  ++a.version;
+}
+
+void on(SiteState& s, const AssetDeleted& e) {
+  auto it = s.assets.find(e.assetId);
+  if (it == s.assets.end() || it->second.deleted) corrupt("unknown asset " + e.assetId.value);
+  it->second.deleted = true;
+  ++it->second.version;
+}
 
 }  // namespace
 

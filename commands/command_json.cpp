@@ -47,6 +47,9 @@ PW_COMMAND(RestorePageVersion, "page", "pageId", "version", "title", "slug", "de
 PW_COMMAND(RequestPreview, "preview", "previewId", "pageIds", "ttlSeconds")
 PW_COMMAND(CompletePreview, "preview", "previewId", "manifestHash")
 PW_COMMAND(FailPreview, "preview", "previewId", "reason", "log")
+PW_COMMAND(UploadAsset, "asset", "assetId", "hash", "contentType", "bytes", "width", "height", "filename",
+           "variants")
+PW_COMMAND(DeleteAsset, "asset", "assetId")
 #undef PW_COMMAND
 
 template <class T>
@@ -170,6 +173,8 @@ json to_body(const RequestPreview& c) {
 }
 json to_body(const CompletePreview& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const FailPreview& c) { return event_data(DomainEvent{c.outcome}); }
+json to_body(const UploadAsset& c) { return codec::asset_uploaded_to_json(c.asset); }
+json to_body(const DeleteAsset& c) { return json{{"assetId", c.assetId.value}}; }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -322,6 +327,16 @@ RestorePageVersion from_body(ObjectReader& r) {
   return c;
 }
 template <>
+UploadAsset from_body(ObjectReader& r) {
+  return UploadAsset{codec::read_asset_uploaded(r)};
+}
+
+template <>
+DeleteAsset from_body(ObjectReader& r) {
+  return DeleteAsset{r.id<AssetId>("assetId")};
+}
+
+template <>
 RequestPreview from_body(ObjectReader& r) {
   RequestPreview c;
   c.previewId = r.id<PreviewId>("previewId");
@@ -397,6 +412,10 @@ AggregateRef aggregate_of(const CommandMeta& meta, const Command& c) {
           return AggregateRef{"preview", x.outcome.previewId.value};
         else if constexpr (CommandInfo<T>::aggregate == "preview")
           return AggregateRef{"preview", x.previewId.value};
+        else if constexpr (std::is_same_v<T, UploadAsset>)
+          return AggregateRef{"asset", x.asset.assetId.value};
+        else if constexpr (std::is_same_v<T, DeleteAsset>)
+          return AggregateRef{"asset", x.assetId.value};
         else
           return AggregateRef{"site", meta.siteId.value};
       },

@@ -231,13 +231,27 @@ struct FailPreview {
   friend bool operator==(const FailPreview&, const FailPreview&) = default;
 };
 
+// Media assets (editor+). The gateway checks the file and stores its blobs
+// before it sends UploadAsset, so the command carries the outcome (metadata
+// and blob hashes); the decider checks it fits the site.
+struct UploadAsset {
+  AssetUploaded asset;
+  friend bool operator==(const UploadAsset&, const UploadAsset&) = default;
+};
+
+struct DeleteAsset {
+  AssetId assetId;
+  friend bool operator==(const DeleteAsset&, const DeleteAsset&) = default;
+};
+
 using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
                  AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage,
                  RequestDeployment, StartDeployment, CompleteDeployment, FailDeployment,
                  RollbackDeployment, DeletePage, RestorePage, UnpublishPage, DuplicatePage,
                  SaveTemplate, DeleteTemplate, UpdateDesignTokens, LabelVersion,
-                 RestorePageVersion, RequestPreview, CompletePreview, FailPreview>;
+                 RestorePageVersion, RequestPreview, CompletePreview, FailPreview,
+                 UploadAsset, DeleteAsset>;
 
 struct CommandMeta {
   CommandId commandId;

@@ -1,4 +1,5 @@
 #include "commands/components.hpp"
+#include "commands/assets.hpp"
 
 #include "commands/markdown_limits.hpp"
 #include "commands/validation.hpp"
@@ -231,7 +232,8 @@ Result<void> validate_component_props(std::string_view type, const nlohmann::jso
     for (std::string_view name : u.props) {
       if (name.empty()) continue;
       auto it = props.find(name);
-      if (it != props.end() && it->is_string() && !is_safe_url(it->get_ref<const std::string&>()))
+      if (it != props.end() && it->is_string() && !is_safe_url(it->get_ref<const std::string&>()) &&
+          !(is_image_prop_name(name) && asset_ref_id(it->get_ref<const std::string&>())))
         return make_error(
             Errc::unprocessable, "unsafe URL",
             {{"props." + std::string(name), "must be an http(s), relative, mailto: or tel: URL"}});

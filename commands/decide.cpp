@@ -1,3 +1,4 @@
+#include "commands/assets.hpp"
 #include "commands/components.hpp"
 #include "commands/decide_common.hpp"
 #include "commands/deciders.hpp"
@@ -52,6 +53,8 @@ Result<const PageState*> load_page(const SiteState& s, const CommandMeta& m, con
 }
 
 std::optional<Error> check_url(const std::string& field, const std::string& url) {
+  const std::string_view name = std::string_view(field).substr(field.rfind('.') + 1);  // npos + 1 == 0
+  if (is_image_prop_name(name) && asset_ref_id(url)) return std::nullopt;  // checked by check_asset_refs
   if (!url.empty() && !is_safe_url(url))
     return unprocessable(field, "must be an http(s), relative, mailto: or tel: URL");
   return std::nullopt;
@@ -217,6 +220,13 @@ void scan(TextScan& t, const CompletePreview& c) {
   t.text("previewId", c.outcome.previewId);
   t.text("manifestHash", c.outcome.manifestHash);
 }
+void scan(TextScan& t, const UploadAsset& c) {
+  t.text("assetId", c.asset.assetId);
+  t.text("hash", c.asset.hash);
+  t.text("contentType", c.asset.contentType);
+  t.text("filename", c.asset.filename);
+}
+void scan(TextScan& t, const DeleteAsset& c) { t.text("assetId", c.assetId); }
 void scan(TextScan& t, const FailPreview& c) {
   t.text("previewId", c.outcome.previewId);
   t.text("reason", c.outcome.reason);
@@ -242,7 +252,10 @@ Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMet
   if (auto bad = detail::find_unstorable_text(command))
     return detail::invalid(std::move(bad->field), refused_control_message(bad->code_point));
   // Every alternative needs its own decide_cmd overload, or this does not compile.
-  return std::visit([&](const auto& c) { return detail::decide_cmd(state, meta, c); }, command);
+  auto events = std::visit([&](const auto& c) { return detail::decide_cmd(state, meta, c); }, command);
+  if (events.ok())
+    if (auto e = detail::check_asset_refs(state, *events)) return *e;
+  return events;
 }
 
 }  // namespace pw::domain

@@ -68,6 +68,13 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePageVersi
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestPreview&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CompletePreview&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const FailPreview&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const UploadAsset&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteAsset&);
+// decide_asset.cpp: every "asset:<id>" the events put in an image prop or SEO
+// names a live asset of `s` (UNPROCESSABLE naming each prop, at most
+// kMaxAssetRefDetails of them).
+inline constexpr size_t kMaxAssetRefDetails = 100;
+std::optional<Error> check_asset_refs(const SiteState& s, const Events& events);
 
 }  // namespace pw::domain::detail
 

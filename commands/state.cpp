@@ -72,6 +72,11 @@ const PreviewState* find_preview(const SiteState& s, const PreviewId& id) {
   return it == s.previews.end() ? nullptr : &it->second;
 }
 
+const AssetState* find_asset(const SiteState& s, const AssetId& id) {
+  auto it = s.assets.find(id);
+  return it == s.assets.end() ? nullptr : &it->second;
+}
+
 std::optional<PageStatus> page_status_from_name(std::string_view s) {
   if (s == "draft") return PageStatus::draft;
   if (s == "published") return PageStatus::published;
@@ -186,6 +191,10 @@ int64_t aggregate_version(const SiteState& s, const AggregateRef& ref) {
   if (ref.type == "deployment") {
     const DeploymentState* d = find_deployment(s, DeploymentId{ref.id});
     return d ? d->version : 0;
+  }
+  if (ref.type == "asset") {
+    const AssetState* a = find_asset(s, AssetId{ref.id});
+    return a ? a->version : 0;
   }
   if (ref.type == "preview") {
     const PreviewState* p = find_preview(s, PreviewId{ref.id});

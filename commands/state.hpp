@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,6 +57,9 @@ struct PageState {
   size_t contentBytes = 2;
   // Named save points (PageVersionLabelled): version → its label.
   std::map<int64_t, std::string> labels;
+  // The media assets its published version uses (set by PagePublished): an
+  // asset they name cannot be deleted while the page is published.
+  std::set<std::string> publishedAssets;
   friend bool operator==(const PageState&, const PageState&) = default;
 };
 
@@ -109,6 +113,15 @@ struct PreviewState {
   friend bool operator==(const PreviewState&, const PreviewState&) = default;
 };
 
+// A media asset of the site, as uploaded; a deleted one is kept (its
+// version goes on if the same file comes back).
+struct AssetState {
+  AssetUploaded asset;
+  int64_t version = 0;  // number of this asset's events
+  bool deleted = false;
+  friend bool operator==(const AssetState&, const AssetState&) = default;
+};
+
 struct SiteState {
   bool exists = false;
   TenantId tenant;
@@ -125,6 +138,7 @@ struct SiteState {
   nlohmann::json designTokens = nlohmann::json::object();  // the whole set (DesignTokensUpdated)
   std::map<TemplateId, TemplateState> templates;
   std::map<PreviewId, PreviewState> previews;
+  std::map<AssetId, AssetState> assets;
   friend bool operator==(const SiteState&, const SiteState&) = default;
 };
 
@@ -133,6 +147,7 @@ const PageState* find_page(const SiteState& s, const PageId& id);
 const DeploymentState* find_deployment(const SiteState& s, const DeploymentId& id);
 const TemplateState* find_template(const SiteState& s, const TemplateId& id);
 const PreviewState* find_preview(const SiteState& s, const PreviewId& id);
+const AssetState* find_asset(const SiteState& s, const AssetId& id);  // deleted ones too
 const Component* find_component(const PageState& p, const ComponentId& id);
 Component* find_component(PageState& p, const ComponentId& id);
 // The list a component lives in, or the list `parent`/`slot` names (nullptr if absent).

@@ -77,7 +77,7 @@ std::optional<PageState> read_page(const json& j, const std::string& prefix,
                                    std::vector<ErrorDetail>& errors) {
   ObjectReader r(j, prefix, errors,
                  {"pageId", "slug", "title", "description", "seo", "status", "version",
-                  "publishedVersion", "content", "labels"});
+                  "publishedVersion", "content", "labels", "publishedAssets"});
   if (!r.is_object()) return std::nullopt;
   PageState p;
   p.id = r.id<PageId>("pageId");
@@ -97,6 +97,12 @@ std::optional<PageState> read_page(const json& j, const std::string& prefix,
   rebuild_index(p);
   if (p.index.size() != count) r.fail("content", "component ids are not unique");
   read_labels(r, j, p);
+  if (j.contains("publishedAssets"))  // written only when present
+    if (const json* ids = r.array("publishedAssets"))
+      for (const auto& id : *ids) {
+        if (id.is_string()) p.publishedAssets.insert(id.get<std::string>());
+        else r.fail("publishedAssets", "must be an array of asset ids");
+      }
   return p;
 }
 
@@ -239,6 +245,28 @@ Result<std::vector<Component>> content_from_json(const json& j, const std::strin
   return out;
 }
 
+namespace {
+void read_assets(ObjectReader& r, const json& j, SiteState& s, std::vector<ErrorDetail>& errors) {
+  if (!j.contains("assets")) return;  // snapshots from before assets, or of sites without any
+  const json* list = r.array("assets");
+  if (!list) return;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string prefix = "assets[" + std::to_string(i) + "].";
+    ObjectReader a((*list)[i], prefix, errors, {"asset", "version", "deleted"});
+    if (!a.is_object()) continue;
+    AssetState st;
+    if (const json* body = a.object("asset")) {
+      ObjectReader b(*body, prefix + "asset.", errors, codec::asset_uploaded_fields());
+      st.asset = codec::read_asset_uploaded(b);
+    }
+    st.version = a.i64("version");
+    st.deleted = a.boolean("deleted");
+    const AssetId id = st.asset.assetId;
+    if (!s.assets.emplace(id, std::move(st)).second) errors.push_back({prefix + "asset.assetId", "duplicate asset id"});
+  }
+}
+}  // namespace
+
 json page_state_to_json(const PageState& p) {
   json content = content_to_json(p.content);
   json j{{"pageId", p.id.value},
@@ -255,6 +283,7 @@ json page_state_to_json(const PageState& p) {
     for (const auto& [version, label] : p.labels) labels[std::to_string(version)] = label;
     j["labels"] = std::move(labels);
   }
+  if (!p.publishedAssets.empty()) j["publishedAssets"] = p.publishedAssets;
   return j;
 }
 
@@ -292,6 +321,11 @@ json site_state_to_json(const SiteState& s) {
               {"designTokens", s.designTokens},
               {"templates", std::move(templates)}};
   if (!previews.empty()) out["previews"] = std::move(previews);
+  json assets = json::array();
+  for (const auto& [id, a] : s.assets)
+    assets.push_back(json{{"asset", codec::asset_uploaded_to_json(a.asset)}, {"version", a.version},
+                          {"deleted", a.deleted}});
+  if (!assets.empty()) out["assets"] = std::move(assets);
   return out;
 }
 
@@ -300,7 +334,7 @@ Result<SiteState> site_state_from_json(const json& j) {
   ObjectReader r(j, "", errors,
                  {"snapshotVersion", "exists", "tenantId", "siteId", "subdomain", "name", "seo",
                   "settings", "version", "pages", "deployments", "environments", "designTokens",
-                  "templates", "previews"});
+                  "templates", "previews", "assets"});
   if (r.is_object() && r.i64("snapshotVersion") != kSnapshotVersion &&
       j.contains("snapshotVersion"))
     r.fail("snapshotVersion", "unsupported snapshot version");
@@ -329,6 +363,7 @@ Result<SiteState> site_state_from_json(const json& j) {
     if (const json* t = r.object("designTokens")) s.designTokens = *t;
   read_templates(r, j, s, errors);
   read_previews(r, j, s, errors);
+  read_assets(r, j, s, errors);
   rebuild_indexes(s);
   size_t live = 0;
   for (const auto& [id, page] : s.pages) live += page.status != PageStatus::deleted;

@@ -141,6 +141,41 @@ std::optional<std::vector<PageId>> read_opt_page_ids(ObjectReader& r, std::strin
   return ids;
 }
 
+json asset_uploaded_to_json(const AssetUploaded& e) {
+  json variants = json::array();
+  for (const auto& v : e.variants)
+    variants.push_back(json{{"width", v.width}, {"height", v.height}, {"hash", v.hash}, {"bytes", v.bytes}});
+  return json{{"assetId", e.assetId.value}, {"hash", e.hash},     {"contentType", e.contentType},
+              {"bytes", e.bytes},           {"width", e.width},   {"height", e.height},
+              {"filename", e.filename},     {"variants", std::move(variants)}};
+}
+
+std::span<const std::string_view> asset_uploaded_fields() {
+  static constexpr std::string_view kFields[] = {"assetId", "hash",     "contentType", "bytes",
+                                                 "width",   "height",   "filename",    "variants"};
+  return kFields;
+}
+
+AssetUploaded read_asset_uploaded(ObjectReader& r) {
+  AssetUploaded e;
+  e.assetId = r.id<AssetId>("assetId");
+  e.hash = r.str("hash");
+  e.contentType = r.str("contentType");
+  e.bytes = r.i64("bytes");
+  e.width = r.i64("width");
+  e.height = r.i64("height");
+  e.filename = r.str("filename");
+  const json* list = r.array("variants");
+  if (!list) return e;
+  for (size_t i = 0; i < list->size(); ++i) {
+    ObjectReader v((*list)[i], r.field("variants") + "[" + std::to_string(i) + "].", r.errors(),
+                   {"width", "height", "hash", "bytes"});
+    if (!v.is_object()) continue;
+    e.variants.push_back(AssetVariant{v.i64("width"), v.i64("height"), v.str("hash"), v.i64("bytes")});
+  }
+  return e;
+}
+
 std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required) {
   const json* j = required ? r.object(key) : r.opt_object(key);
   if (!j) return std::nullopt;
@@ -201,6 +236,8 @@ PW_EVENT_NAME(PageVersionRestored, "page")
 PW_EVENT_NAME(PreviewRequested, "preview")
 PW_EVENT_NAME(PreviewReady, "preview")
 PW_EVENT_NAME(PreviewFailed, "preview")
+PW_EVENT_NAME(AssetUploaded, "asset")
+PW_EVENT_NAME(AssetDeleted, "asset")
 #undef PW_EVENT_NAME
 
 void put_position(json& j, const std::optional<ComponentId>& parent, const std::string& slot,
@@ -359,6 +396,9 @@ json to_data(const PreviewReady& e) {
 json to_data(const PreviewFailed& e) {
   return json{{"previewId", e.previewId.value}, {"reason", e.reason}, {"log", strings_to_json(e.log)}};
 }
+
+json to_data(const AssetUploaded& e) { return codec::asset_uploaded_to_json(e); }
+json to_data(const AssetDeleted& e) { return json{{"assetId", e.assetId.value}}; }
 
 using codec::ObjectReader;
 
@@ -598,6 +638,15 @@ PreviewFailed from_data(ObjectReader& r) {
   return e;
 }
 
+template <>
+AssetUploaded from_data(ObjectReader& r) {
+  return codec::read_asset_uploaded(r);
+}
+template <>
+AssetDeleted from_data(ObjectReader& r) {
+  return AssetDeleted{r.id<AssetId>("assetId")};
+}
+
 // Field lists per type, for the strict unknown-field check.
 template <class T>
 std::span<const std::string_view> fields_of();
@@ -637,6 +686,8 @@ PW_FIELDS(PageVersionRestored, "pageId", "version", "title", "slug", "previousSl
 PW_FIELDS(PreviewRequested, "previewId", "pageIds", "expiresAt")
 PW_FIELDS(PreviewReady, "previewId", "manifestHash")
 PW_FIELDS(PreviewFailed, "previewId", "reason", "log")
+PW_FIELDS(AssetUploaded, "assetId", "hash", "contentType", "bytes", "width", "height", "filename", "variants")
+PW_FIELDS(AssetDeleted, "assetId")
 
 #undef PW_FIELDS
 
@@ -737,6 +788,8 @@ AggregateRef aggregate_of(const DomainEvent& e) {
           return AggregateRef{"template", ev.templateId.value};
         else if constexpr (EventName<T>::aggregate == "preview")
           return AggregateRef{"preview", ev.previewId.value};
+        else if constexpr (EventName<T>::aggregate == "asset")
+          return AggregateRef{"asset", ev.assetId.value};
         else
           return AggregateRef{"page", ev.pageId.value};
       },

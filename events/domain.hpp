@@ -336,6 +336,36 @@ struct PreviewFailed {
   friend bool operator==(const PreviewFailed&, const PreviewFailed&) = default;
 };
 
+// Media assets (aggregate "asset", id = assetId, below the site). The
+// gateway checks the bytes (media/), stores them and their WebP variants as
+// blobs and sends the outcome; the events carry what a deploy needs to ship
+// and render them. `hash` is the SHA-256 hex of the original's bytes (its
+// blob), each variant's hash that of its own bytes.
+struct AssetVariant {
+  int64_t width = 0;
+  int64_t height = 0;
+  std::string hash;
+  int64_t bytes = 0;
+  friend bool operator==(const AssetVariant&, const AssetVariant&) = default;
+};
+
+struct AssetUploaded {
+  AssetId assetId;
+  std::string hash;
+  std::string contentType;  // image/png | image/jpeg | image/webp | image/gif | image/avif
+  int64_t bytes = 0;
+  int64_t width = 0;
+  int64_t height = 0;
+  std::string filename;
+  std::vector<AssetVariant> variants;  // narrower than the original, widest last
+  friend bool operator==(const AssetUploaded&, const AssetUploaded&) = default;
+};
+
+struct AssetDeleted {
+  AssetId assetId;
+  friend bool operator==(const AssetDeleted&, const AssetDeleted&) = default;
+};
+
 using DomainEvent =
     std::variant<SiteCreated, SiteSettingsUpdated, PageCreated, PageMetadataUpdated,
                  PageSlugChanged, ComponentAdded, ComponentPropsUpdated, ComponentMoved,
@@ -343,10 +373,10 @@ using DomainEvent =
                  DeploymentSucceeded, DeploymentFailed, DeploymentRolledBack, DeploymentsPruned,
                  PageDeleted, PageRestored, PageUnpublished, PageDuplicated, TemplateSaved,
                  TemplateDeleted, DesignTokensUpdated, PageVersionLabelled, PageVersionRestored,
-                 PreviewRequested, PreviewReady, PreviewFailed>;
+                 PreviewRequested, PreviewReady, PreviewFailed, AssetUploaded, AssetDeleted>;
 
 struct AggregateRef {
-  // "site" | "page" | "deployment" | "template" | "preview" (static storage)
+  // "site" | "page" | "deployment" | "template" | "preview" | "asset" (static storage)
   std::string_view type;
   std::string id;
   friend bool operator==(const AggregateRef&, const AggregateRef&) = default;
@@ -431,6 +461,10 @@ std::optional<SiteSeo> read_site_seo(ObjectReader& r, std::string_view key, bool
 std::optional<PageSeo> read_page_seo(ObjectReader& r, std::string_view key, bool required);
 // An optional array of page ids; a wrong element is reported as "key[i]".
 std::optional<std::vector<PageId>> read_opt_page_ids(ObjectReader& r, std::string_view key);
+// AssetUploaded's fields (the event's data and the UploadAsset command's body).
+nlohmann::json asset_uploaded_to_json(const AssetUploaded& e);
+AssetUploaded read_asset_uploaded(ObjectReader& r);
+std::span<const std::string_view> asset_uploaded_fields();
 
 }  // namespace codec
 }  // namespace pw::domain

@@ -139,4 +139,10 @@ PreviewId make_preview_id(const SiteId& site, std::string_view suffix) {
 
 std::optional<SiteId> site_of(const PreviewId& preview) { return site_prefix(preview.value); }
 
+AssetId make_asset_id(const SiteId& site, std::string_view content_sha256_hex) {
+  return AssetId{site.value + "." + std::string(content_sha256_hex.substr(0, 32))};
+}
+
+std::optional<SiteId> site_of(const AssetId& asset) { return site_prefix(asset.value); }
+
 }  // namespace pw

@@ -37,6 +37,7 @@ using EventId = StrongId<struct EventTag>;
 using DeploymentId = StrongId<struct DeploymentTag>;
 using TemplateId = StrongId<struct TemplateTag>;
 using PreviewId = StrongId<struct PreviewTag>;
+using AssetId = StrongId<struct AssetTag>;
 
 // RFC 4122 name-based (SHA-1, version 5) UUID in lowercase canonical form.
 std::string uuid_v5(std::string_view namespace_uuid, std::string_view name);
@@ -61,6 +62,12 @@ TemplateId make_template_id(const SiteId& site, std::string_view suffix);
 std::optional<SiteId> site_of(const TemplateId& template_id);
 PreviewId make_preview_id(const SiteId& site, std::string_view suffix);
 std::optional<SiteId> site_of(const PreviewId& preview);
+
+// A media asset's id: "<siteId>.<first 32 hex digits of the SHA-256 of its
+// bytes>". The same file twice in a site is the same asset; the site prefix
+// keeps two sites' copies of one file apart (ids route to their site).
+AssetId make_asset_id(const SiteId& site, std::string_view content_sha256_hex);
+std::optional<SiteId> site_of(const AssetId& asset);
 
 }  // namespace pw
 

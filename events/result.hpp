@@ -24,6 +24,7 @@ enum class Errc {
   unavailable,       // 503
   internal,          // 500
   fenced,            // a stale group member tried to commit (never reaches clients)
+  unsupported_media_type,  // 415
 };
 
 const char* errc_code(Errc e);  // "VALIDATION_ERROR", ...

@@ -208,9 +208,11 @@ void Gateway::handle(HttpRequest request, Respond respond) {
   }
   ex->match = *routed.match;
   ex->route = ex->match.route;
-  if (ex->request.body_too_large) {
-    ex->fail(make_error(Errc::payload_too_large, "request body exceeds 1 MiB",
-                        {{"body", "at most " + std::to_string(kMaxBodyBytes) + " bytes"}}));
+  if (ex->request.body_too_large || ex->request.body.size() > ex->route->max_body) {
+    const std::size_t limit = ex->route->max_body;
+    ex->fail(make_error(Errc::payload_too_large,
+                        limit == kMaxBodyBytes ? "request body exceeds 1 MiB" : "request body too large",
+                        {{"body", "at most " + std::to_string(limit) + " bytes"}}));
     return;
   }
   if (ex->route->kind != RouteKind::operations) {

@@ -48,6 +48,7 @@ struct GatewayOptions {
 
 class StaticHost;
 class EditorHost;  // gateway/editor_host.hpp
+class AssetStore;  // gateway/asset_store.hpp
 
 struct GatewayDeps {
   log::EventLog& log;
@@ -59,6 +60,7 @@ struct GatewayDeps {
   const EditorHost* editor_host = nullptr;  // GET /editor/…; absent: the "not built" page
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
   RateLimiter::Clock rate_clock = {};  // the rate limits' clock; empty: steady_clock
+  AssetStore* assets = nullptr;        // uploaded media; absent: the asset routes answer 503
 };
 
 class PageCheckpoints;  // gateway/page_checkpoints.hpp

@@ -351,6 +351,10 @@ void run_command(const ExchangePtr& ex) {
     auto d = deployment_param(*ex);
     if (!d.ok()) return ex->fail(d.error());
     path_site = *site_of(*d);
+  } else if (ex->match.params.count("assetId")) {
+    const AssetId asset{ex->param("assetId")};
+    if (!site_of(asset)) return ex->fail(not_found());
+    path_site = *site_of(asset);
   } else if (ex->match.params.count("templateId")) {
     auto t = template_site(*ex);
     if (!t.ok()) return ex->fail(t.error());

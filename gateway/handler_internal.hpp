@@ -119,6 +119,17 @@ void get_page_at(const ExchangePtr& ex);  // GET /v1/pages/{id}?version=|asOf=
 void list_page_versions(const ExchangePtr& ex);
 void page_diff(const ExchangePtr& ex);
 
+// handler_queries.cpp: the site is the caller's tenant's (the read model says
+// so, or, while it has not caught up with a new site, the site's first event).
+Result<bool> site_visible_to(const Gateway::Exchange& ex, const SiteId& site);
+
+// handler_assets.cpp (the upload is decoded on the blocking pool)
+Result<Built> build_upload_asset(const Gateway::Exchange& ex, const std::string& command_id);
+Result<Built> build_delete_asset(const Gateway::Exchange& ex, const std::string& command_id);
+void list_assets(const ExchangePtr& ex);
+void get_asset(const ExchangePtr& ex);
+void get_asset_content(const ExchangePtr& ex);
+
 // Query parameter helpers: an integer in [min, max] or a validation error.
 Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name,
                                          int64_t min, int64_t max);

@@ -65,6 +65,15 @@ Result<bool> site_visible(const Gateway::Exchange& ex, SiteLog& site_log, const 
   return envelope.ok() && envelope->tenant_id == ex.principal.tenant.str();
 }
 
+}  // namespace
+
+Result<bool> site_visible_to(const Gateway::Exchange& ex, const SiteId& site) {
+  SiteLog site_log(ex.gw.deps().log, ex.gw.deps().read_model);
+  return site_visible(ex, site_log, site);
+}
+
+namespace {
+
 // Where a capped page of /events stopped: the afterSeq that continues it.
 constexpr std::string_view kNextAfterSeqHeader = "X-Pagewright-Next-After-Seq";
 

@@ -161,6 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read();
   void on_first_bytes(beast::error_code ec, size_t n);
   void read_request();
+  void on_header(beast::error_code ec, size_t n);
   void on_read(beast::error_code ec, size_t n);
   HttpRequest take_request(bool with_body);
   void call_handler(HttpRequest request);
@@ -259,6 +260,27 @@ void Session::on_first_bytes(beast::error_code ec, size_t n) {
 
 void Session::read_request() {
   stream_.expires_after(st_.config.read_timeout);
+  if (!st_.config.max_body_for) {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    return;
+  }
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&Session::on_header, shared_from_this()));
+}
+
+// The head is in: the request's own limit replaces the server's largest one
+// before any of the body is read.
+void Session::on_header(beast::error_code ec, size_t n) {
+  if (phase_ != Phase::reading) return;
+  if (ec) return on_read(ec, n);
+  const auto& m = parser_->get();
+  const auto method = m.method_string();
+  const auto target = m.target();
+  const size_t limit = std::min(st_.config.max_body, st_.config.max_body_for(std::string_view(method.data(), method.size()),
+                                                                            std::string_view(target.data(), target.size())));
+  if (const auto length = parser_->content_length(); length && *length > limit)
+    return on_read(http::error::body_limit, n);
+  parser_->body_limit(limit);
   http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
 }
 

@@ -35,6 +35,9 @@ struct HttpServerConfig {
   uint16_t port = 0;                        // 0 = pick a free port (see port())
   int threads = 2;                          // I/O threads
   size_t max_body = kMaxBodyBytes;          // longer bodies: body_too_large
+  // When set: the body limit of each request by its method and target (read
+  // once its head is in), at most max_body.
+  std::function<size_t(std::string_view method, std::string_view target)> max_body_for = {};
   size_t max_header = 16 * 1024;            // longer request heads: 431
   std::chrono::seconds idle_timeout{60};    // keep-alive connection with no request
   std::chrono::seconds read_timeout{30};    // a started request must arrive in full

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "commands/assets.hpp"
 #include "gateway/handler_internal.hpp"
+#include "gateway/routes.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -10,22 +12,29 @@ namespace {
 // A command built from the request alone, on the I/O thread.
 constexpr Route command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
                         BuildCommand build) {
-  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, false};
+  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, false, kDefaultMaxBody};
 }
 
 // A command whose building reads (the log, the read model): built on the blocking pool.
 constexpr Route reading_command(std::string_view method, std::string_view pattern, std::string_view name, Role role,
                                 BuildCommand build) {
-  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true};
+  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true, kDefaultMaxBody};
 }
 
 constexpr Route query(std::string_view method, std::string_view pattern, std::string_view name, Serve serve,
                       bool blocking = true) {
-  return Route{method, pattern, name, Role::viewer, RouteKind::query, nullptr, serve, blocking};
+  return Route{method, pattern, name, Role::viewer, RouteKind::query, nullptr, serve, blocking, kDefaultMaxBody};
+}
+
+// An upload: the body is the file (raw bytes, not JSON), up to `max_body`;
+// built on the blocking pool (the image is decoded there).
+constexpr Route upload(std::string_view method, std::string_view pattern, std::string_view name, Role role,
+                       BuildCommand build, std::size_t max_body) {
+  return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true, max_body};
 }
 
 constexpr Route operations(std::string_view pattern, std::string_view name, Serve serve, bool blocking) {
-  return Route{"GET", pattern, name, Role::viewer, RouteKind::operations, nullptr, serve, blocking};
+  return Route{"GET", pattern, name, Role::viewer, RouteKind::operations, nullptr, serve, blocking, kDefaultMaxBody};
 }
 
 // API.md, in its order. Reads need a viewer; the least role of a write is
@@ -73,6 +82,13 @@ constexpr Route kRoutes[] = {
     query("GET", "/v1/templates", "list_templates", list_templates),
     command("POST", "/v1/templates", "save_template", Role::admin, build_save_template),
     command("DELETE", "/v1/templates/{templateId}", "delete_template", Role::admin, build_delete_template),
+    // Media assets (editors upload and delete, as they edit the pages that use them)
+    upload("POST", "/v1/sites/{siteId}/assets", "upload_asset", Role::editor, build_upload_asset,
+           static_cast<std::size_t>(domain::kMaxAssetBytes)),
+    query("GET", "/v1/sites/{siteId}/assets", "list_assets", list_assets),
+    query("GET", "/v1/assets/{assetId}", "get_asset", get_asset),
+    query("GET", "/v1/assets/{assetId}/content", "get_asset_content", get_asset_content),
+    command("DELETE", "/v1/assets/{assetId}", "delete_asset", Role::editor, build_delete_asset),
     // Deployments
     query("GET", "/v1/deployments/{deploymentId}", "get_deployment", get_deployment),
     command("POST", "/v1/deployments/{deploymentId}/rollback", "rollback_deployment", Role::admin,
@@ -96,9 +112,22 @@ constexpr bool rows_are_complete() {
 }
 static_assert(rows_are_complete(), "a command route builds a command; every other route serves");
 
+constexpr std::size_t largest() {
+  std::size_t n = kDefaultMaxBody;
+  for (const Route& r : kRoutes) n = r.max_body > n ? r.max_body : n;
+  return n;
+}
+
 }  // namespace
 
 std::span<const Route> route_table() { return kRoutes; }
+
+std::size_t max_body_for(std::string_view method, std::string_view target) {
+  const auto m = match(method, target);
+  return m && m->route ? m->route->max_body : kDefaultMaxBody;
+}
+
+std::size_t largest_max_body() { return largest(); }
 
 const Route* find_route(std::string_view name) {
   const auto it = std::find_if(std::begin(kRoutes), std::end(kRoutes), [&](const Route& r) { return r.name == name; });

@@ -3,6 +3,7 @@
 // method, the path pattern, the name (logs, metrics), the least role, whether it
 // is a command, a query or an operations endpoint, and the function that serves
 // it. A new endpoint is one row in route_table.cpp plus its function.
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
@@ -15,6 +16,8 @@
 namespace pw::gateway {
 
 struct Built;  // a command route's command (handler_internal.hpp)
+
+inline constexpr std::size_t kDefaultMaxBody = std::size_t{1} << 20;  // = kMaxBodyBytes (api_json.hpp)
 
 enum class RouteKind {
   command,     // one command on the bus; the reply waits for its outcome
@@ -35,10 +38,18 @@ struct Route {
   Serve serve = nullptr;         // query and operations routes
   // false: answered on the I/O thread (cheap and never blocking).
   bool blocking = true;
+  // The longest request body the route takes (longer → 413); the API's 1 MiB
+  // unless the route says otherwise (an asset upload takes 10 MiB).
+  std::size_t max_body = kDefaultMaxBody;
 };
 
 std::span<const Route> route_table();
 // The route of that name (nullptr if none), e.g. for tests.
 const Route* find_route(std::string_view name);
+// The body limit of the route a request goes to (kDefaultMaxBody when none
+// matches), and the largest of any route: the HTTP server reads the head
+// first, then allows that route's body and no more.
+std::size_t max_body_for(std::string_view method, std::string_view target);
+std::size_t largest_max_body();
 
 }  // namespace pw::gateway

@@ -18,7 +18,7 @@ struct Type {
   std::string_view ext;
   const char* mime;
 };
-constexpr std::array<Type, 13> kTypes{{
+constexpr std::array<Type, 15> kTypes{{
     {".html", "text/html; charset=utf-8"},
     {".css", "text/css; charset=utf-8"},
     {".xml", "application/xml; charset=utf-8"},
@@ -30,6 +30,8 @@ constexpr std::array<Type, 13> kTypes{{
     {".jpg", "image/jpeg"},
     {".jpeg", "image/jpeg"},
     {".webp", "image/webp"},
+    {".gif", "image/gif"},
+    {".avif", "image/avif"},
     {".ico", "image/x-icon"},
     {".woff2", "font/woff2"},
 }};

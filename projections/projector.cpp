@@ -14,6 +14,7 @@
 #include "events/envelope.hpp"
 #include "projections/deployments.hpp"
 #include "projections/pg.hpp"
+#include "projections/assets.hpp"
 #include "projections/templates.hpp"
 
 namespace pw::projections {
@@ -136,6 +137,7 @@ Result<void> Projector::connect() {
               "content = EXCLUDED.content, updated_at = EXCLUDED.updated_at");
     prepare_deployment_statements(c);
     prepare_template_statements(c);
+    prepare_asset_statements(c);
     db_ = std::move(db);
     return {};
   } catch (const std::exception& e) {
@@ -362,6 +364,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
 
       project_deployment(txn, *env, *event);
       project_template(txn, *env, *event);
+      project_asset(txn, *env, *event);
 
       if (page_event) {
         auto [pit, new_page] = pages.try_emplace(agg.id);

@@ -229,6 +229,7 @@ void scope(pqxx::transaction_base& t, const TenantId& tenant) { t.exec_prepared(
 namespace detail {
 
 void prepare_template_statements(pqxx::connection& c);  // below, with the template queries
+void prepare_asset_statements(pqxx::connection& c);     // below, with the asset queries
 
 void prepare_statements(pqxx::connection& c) {
   c.prepare("pw_q_tenant", "SELECT set_config('pagewright.tenant', $1, true)");
@@ -261,6 +262,7 @@ void prepare_statements(pqxx::connection& c) {
             "SELECT seq, envelope::text FROM page_events WHERE page_id = $1 AND seq > $2 "
             "ORDER BY seq LIMIT $3");
   prepare_template_statements(c);
+  prepare_asset_statements(c);
   c.prepare("pw_q_page_positions_at",
             "SELECT seq, log_partition, log_offset FROM page_events WHERE page_id = $1 AND page_version > $2 "
             "AND page_version <= $3 AND occurred_at <= 'epoch'::timestamptz + $4 * interval '1 microsecond' "
@@ -704,6 +706,76 @@ Result<std::optional<json>> ReadModel::get_template(const TenantId& tenant, cons
     t.commit();
     if (rows.empty()) return std::optional<json>{};
     return std::optional<json>{template_json(rows[0])};
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Media assets (migration 0006)
+
+namespace {
+
+const std::string kAssetColumns = "asset_id, site_id, hash, content_type, bytes, width, height, filename, "
+                                  "variants::text, " + ts("created_at");
+
+json asset_json(const pqxx::row& r) {
+  return json{{"assetId", r[0].as<std::string>()},     {"siteId", r[1].as<std::string>()},
+              {"hash", r[2].as<std::string>()},        {"contentType", r[3].as<std::string>()},
+              {"bytes", r[4].as<int64_t>()},           {"width", r[5].as<int64_t>()},
+              {"height", r[6].as<int64_t>()},          {"filename", r[7].as<std::string>()},
+              {"variants", parse_column(r[8])},        {"createdAt", r[9].as<std::string>()}};
+}
+
+}  // namespace
+
+namespace detail {
+void prepare_asset_statements(pqxx::connection& c) {
+  c.prepare("pw_q_asset", "SELECT " + kAssetColumns + " FROM assets WHERE asset_id = $1");
+  c.prepare("pw_q_assets", "SELECT " + kAssetColumns +
+                               " FROM assets WHERE site_id = $1 ORDER BY created_at DESC, asset_id DESC LIMIT $2");
+  c.prepare("pw_q_assets_after", "SELECT " + kAssetColumns +
+                                     " FROM assets WHERE site_id = $1 AND (created_at, asset_id) < "
+                                     "($2::timestamptz, $3) ORDER BY created_at DESC, asset_id DESC LIMIT $4");
+}
+}  // namespace detail
+
+Result<PageList> ReadModel::list_assets(const TenantId& tenant, const SiteId& site, const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  std::optional<detail::KeysetCursor> after;
+  if (params.cursor) {
+    after = detail::decode_keyset("assets", *params.cursor);
+    if (!after) return bad_cursor();
+  }
+  return run<PageList>(*pool_, config_.checkout_timeout, "list_assets", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const int64_t fetch = params.limit + 1;
+    auto rows = after ? t.exec_prepared("pw_q_assets_after", site.value, after->ts, after->id, fetch)
+                      : t.exec_prepared("pw_q_assets", site.value, fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i) out.items.push_back(asset_json(rows[static_cast<pqxx::result::size_type>(i)]));
+    if (rows.size() > n) {
+      const auto& last = out.items.back();
+      out.next_cursor = detail::encode_keyset("assets", {last["createdAt"].get<std::string>(),
+                                                         last["assetId"].get<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<json>> ReadModel::get_asset(const TenantId& tenant, const AssetId& id) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (!site_of(id)) return std::optional<json>{};  // no stored id looks like that
+  return run<std::optional<json>>(*pool_, config_.checkout_timeout, "get_asset", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    auto rows = t.exec_prepared("pw_q_asset", id.value);
+    t.commit();
+    if (rows.empty()) return std::optional<json>{};
+    return std::optional<json>{asset_json(rows[0])};
   });
 }
 

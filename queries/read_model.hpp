@@ -181,6 +181,15 @@ class ReadModel {
   // One of the tenant's templates (as list_templates); nullopt when not
   // visible (absent, deleted, another tenant's, or not a template id).
   Result<std::optional<nlohmann::json>> get_template(const TenantId& tenant, const TemplateId& id);
+  // A site's media assets, newest first by (createdAt DESC, assetId DESC):
+  // {"assetId","siteId","hash","contentType","bytes","width","height",
+  // "filename","variants":[{width,height,hash,bytes}],"createdAt"}. Deleted
+  // assets are gone; an invisible site has none. Errors: VALIDATION_ERROR
+  // (fields "tenant", "limit", "cursor").
+  Result<PageList> list_assets(const TenantId& tenant, const SiteId& site, const ListParams& params);
+  // One asset (as list_assets); nullopt when not visible (absent, deleted,
+  // another tenant's, or not an asset id).
+  Result<std::optional<nlohmann::json>> get_asset(const TenantId& tenant, const AssetId& id);
   // Time travel: the log positions of the page's events, oldest first, that
   // are above its version `after_version` (0: from its creation), at or below
   // `max_version` and occurred at or before `max_at` (µs since the epoch);

@@ -11,6 +11,8 @@
 #include "gateway/editor_host.hpp"
 #include "gateway/handler.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/asset_store.hpp"
+#include "gateway/route_table.hpp"
 #include "gateway/static_host.hpp"
 #include "ops/cli/host_port.hpp"
 #include "ops/cli/observability.hpp"
@@ -141,14 +143,25 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto cors = gateway::CorsPolicy::parse(o.cors_origins);
   if (!cors.ok()) return fail("--cors-origins", cors.error());
   options.cors = std::move(cors).value();
+  std::unique_ptr<gateway::AssetStore> asset_store;
+  if (!o.sites.empty()) {
+    asset_store = gateway::AssetStore::open(o.sites);
+    if (!asset_store) {
+      std::cerr << "gateway: cannot open the deploy store " << o.sites << " for assets\n";
+      return 1;
+    }
+  }
   gateway::GatewayDeps deps{log, **bus, **read_model, metrics, blocking, static_host.get()};
   deps.editor_host = editor->get();
+  deps.assets = asset_store.get();
   gateway::Gateway handler(std::move(deps), std::move(options));
 
   gateway::HttpServerConfig config;
   config.host = address->host;
   config.port = address->port;
   config.threads = o.http_threads;
+  config.max_body = gateway::largest_max_body();  // each route's own limit applies once its head is read
+  config.max_body_for = gateway::max_body_for;
   auto server = gateway::HttpServer::start(
       config, [&handler](gateway::HttpRequest r, gateway::Respond respond) { handler.handle(std::move(r), std::move(respond)); },
       [&handler](int status, std::string message) { return handler.protocol_error(status, message); });

@@ -60,6 +60,9 @@ std::vector<Command> all_commands() {
       RequestPreview{make_preview_id(site(), "p2"), std::nullopt, std::nullopt},
       CompletePreview{PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')}},
       FailPreview{PreviewFailed{make_preview_id(site(), "p1"), "render failed", {"page p: boom"}}},
+      UploadAsset{AssetUploaded{make_asset_id(site(), std::string(64, 'a')), std::string(64, 'a'), "image/png", 10,
+                                 2000, 1000, "a.png", {{480, 240, std::string(64, 'b'), 5}}}},
+      DeleteAsset{make_asset_id(site(), std::string(64, 'a'))},
   };
 }
 
@@ -121,6 +124,9 @@ std::vector<DomainEvent> all_events() {
       PreviewRequested{make_preview_id(site(), "p2"), std::nullopt, "2026-11-23T10:00:00.000000Z"},
       PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')},
       PreviewFailed{make_preview_id(site(), "p1"), "expired", {}},
+      AssetUploaded{make_asset_id(site(), std::string(64, 'a')), std::string(64, 'a'), "image/webp", 10, 300, 200,
+                    "", {}},
+      AssetDeleted{make_asset_id(site(), std::string(64, 'a'))},
   };
 }
 

@@ -10,6 +10,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "gateway/asset_store.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
@@ -41,6 +42,12 @@ struct Reply {
 
 class HandlerTest : public ::pw::test::PgTest {
  protected:
+  static bool has_header(const std::vector<std::pair<std::string, std::string>>& headers, const std::string& name) {
+    for (const auto& h : headers)
+      if (h.first == name) return true;
+    return false;
+  }
+
   void SetUp() override {
     PgTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
@@ -68,9 +75,16 @@ class HandlerTest : public ::pw::test::PgTest {
     auto bus = CommandBus::start(*log_);
     ASSERT_TRUE(bus.ok()) << bus.error().message;
     bus_ = std::move(bus).value();
-    gateway_ = std::make_unique<Gateway>(
-        GatewayDeps{*log_, *bus_, *read_model_, metrics_, blocking_, static_host_.get()},
-        GatewayOptions{kSecret});
+    asset_store_ = AssetStore::open(dir_ / "sites");
+    ASSERT_TRUE(asset_store_);
+    gateway_ = std::make_unique<Gateway>(deps(), GatewayOptions{kSecret});
+  }
+
+  // The gateway's parts as the fixture made them (a test may swap options).
+  GatewayDeps deps() {
+    GatewayDeps d{*log_, *bus_, *read_model_, metrics_, blocking_, static_host_.get()};
+    d.assets = asset_store_.get();
+    return d;
   }
 
   void TearDown() override {
@@ -108,7 +122,7 @@ class HandlerTest : public ::pw::test::PgTest {
     r.peer = peer;
     r.headers = std::move(headers);
     if (!bearer.empty()) r.headers.emplace_back("authorization", "Bearer " + bearer);
-    if (!body.empty()) r.headers.emplace_back("content-type", "application/json");
+    if (!body.empty() && !has_header(r.headers, "content-type")) r.headers.emplace_back("content-type", "application/json");
     r.body = body;
     auto promise = std::make_shared<std::promise<HttpResponse>>();
     auto future = promise->get_future();
@@ -139,6 +153,7 @@ class HandlerTest : public ::pw::test::PgTest {
   BlockingPool blocking_{2};
   std::unique_ptr<store::DeployReader> sites_;
   std::unique_ptr<StaticHost> static_host_;
+  std::unique_ptr<AssetStore> asset_store_;
   std::unique_ptr<Gateway> gateway_;
 };
 

@@ -253,3 +253,20 @@ TEST(ParseQuery, InvalidPairsDroppedOrRefused) {
 }
 
 }  // namespace
+
+// Only the asset upload takes more than the API's 1 MiB body.
+TEST(Routes, BodyLimits) {
+  using pw::gateway::kDefaultMaxBody;
+  EXPECT_EQ(find_route("upload_asset")->max_body, std::size_t{10} << 20);
+  EXPECT_EQ(find_route("upload_asset")->least_role, pw::gateway::Role::editor);
+  EXPECT_EQ(find_route("delete_asset")->least_role, pw::gateway::Role::editor);
+  for (const Route& r : route_table())
+    if (r.name != "upload_asset") {
+      EXPECT_EQ(r.max_body, kDefaultMaxBody) << r.name;
+    }
+  EXPECT_EQ(pw::gateway::max_body_for("POST", "/v1/sites/s1/assets?filename=a.png"), std::size_t{10} << 20);
+  EXPECT_EQ(pw::gateway::max_body_for("POST", "/v1/sites/s1/pages"), kDefaultMaxBody);
+  EXPECT_EQ(pw::gateway::max_body_for("PUT", "/v1/sites/s1/assets"), kDefaultMaxBody);
+  EXPECT_EQ(pw::gateway::max_body_for("POST", "/nowhere"), kDefaultMaxBody);
+  EXPECT_EQ(pw::gateway::largest_max_body(), std::size_t{10} << 20);
+}

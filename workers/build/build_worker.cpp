@@ -11,6 +11,16 @@
 
 namespace pw::builds {
 namespace {
+// The site's assets a deploy may ship (the renderer resolves asset: refs to them).
+std::map<std::string, domain::AssetUploaded> live_assets(const domain::SiteState& s) {
+  std::map<std::string, domain::AssetUploaded> out;
+  for (const auto& [id, a] : s.assets)
+    if (!a.deleted) out.emplace(id.value, a.asset);
+  return out;
+}
+}  // namespace
+
+namespace {
 
 const std::string kEvents(log::kEventsTopic);
 const std::string kCommands(log::kCommandsTopic);
@@ -328,6 +338,7 @@ Result<void> BuildWorker::deploy(SiteEntry& site, const Envelope& env, const dom
   build.site.seo = s.seo;
   build.site.settings = s.settings;
   build.site.designTokens = s.designTokens;
+  build.site.assets = live_assets(s);
   const auto base = s.settings.find("baseUrl");
   build.site.baseUrl = base != s.settings.end() && base->is_string() && is_http_url(base->get<std::string>())
                            ? base->get<std::string>()
@@ -422,6 +433,7 @@ Result<void> BuildWorker::preview(SiteEntry& site, const Envelope& env, const do
   build.site.subdomain = s.subdomain;
   build.site.seo = s.seo;
   build.site.settings = s.settings;
+  build.site.assets = live_assets(s);
   const auto base = s.settings.find("baseUrl");
   build.site.baseUrl = base != s.settings.end() && base->is_string() && is_http_url(base->get<std::string>())
                            ? base->get<std::string>()

@@ -1,5 +1,9 @@
 #include "workers/build/site_builder.hpp"
 
+#include <set>
+
+#include "commands/assets.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -7,6 +11,34 @@
 
 namespace pw::builds {
 namespace {
+
+// The media assets the deploy's pages use (content and ogImage, and the
+// site's ogImage), each at assets/<hash>.<ext> with its WebP variants: the
+// blobs the upload stored, so nothing is copied. Assets no page uses stay out.
+Result<void> add_assets(store::BlobStore& blobs, const BuildRequest& rq, std::vector<store::ManifestEntry>& entries) {
+  std::set<std::string> used;
+  for (const auto& p : rq.pages) used.merge(domain::assets_used(p.content, p.seo));
+  if (auto id = domain::asset_ref_id(rq.site.seo.ogImage)) used.insert(std::string(*id));
+  std::set<std::string> paths;  // content-addressed: one path is one file, however many assets share it
+  auto add = [&](std::string path, const std::string& hash, int64_t bytes) {
+    if (paths.insert(path).second)
+      entries.push_back(store::ManifestEntry{std::move(path), hash, static_cast<uint64_t>(bytes), ""});
+  };
+  for (const std::string& id : used) {
+    const auto it = rq.site.assets.find(id);
+    if (it == rq.site.assets.end()) continue;  // not the site's (the renderer leaves it out too)
+    const domain::AssetUploaded& a = it->second;
+    // Refreshed, so a blob collection running now sees it as young.
+    if (!blobs.touch(a.hash)) return make_error(Errc::not_found, "the file of asset " + id + " is missing");
+    add(render::asset_path(a), a.hash, a.bytes);
+    for (const domain::AssetVariant& v : a.variants) {
+      if (!blobs.touch(v.hash))
+        return make_error(Errc::not_found, "a variant of asset " + id + " is missing");
+      add(render::variant_path(v), v.hash, v.bytes);
+    }
+  }
+  return {};
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -187,6 +219,8 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
     if (!hash.ok()) return fail("writing " + f.path + ": " + hash.error().message);
     entries.push_back(store::ManifestEntry{f.path, *hash, f.bytes.size(), ""});
   }
+  if (auto shipped_assets = add_assets(store_.blobs(), rq, entries); !shipped_assets.ok())
+    return fail(shipped_assets.error().message);
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });
   for (size_t i = 1; i < entries.size(); ++i)

@@ -152,8 +152,12 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
   }
   if (t == "Text") return {{}, markdown(c, text(p, "text"), ctx)};
   if (t == "Image") {
+    const ImageAttrs img = image_attrs(p, "src", ctx, "(max-width: 960px) 100vw, 960px");
     int64_t w = integer(p, "width", 1, 100000), h = integer(p, "height", 1, 100000);
-    return {{{"src", url(p, "src")},
+    if (w == 0 && h == 0) w = img.width, h = img.height;  // an asset's own size reserves its box
+    return {{{"src", img.src},
+             {"srcset", img.srcset},
+             {"sizes", img.sizes},
              {"alt", text(p, "alt")},
              {"width", w > 0 ? std::to_string(w) : std::string()},
              {"height", h > 0 ? std::to_string(h) : std::string()},
@@ -166,7 +170,10 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
   }
   if (t == "Hero") {
     std::string label = text(p, "ctaLabel");
-    return {{{"image", url(p, "image")},
+    const ImageAttrs img = image_attrs(p, "image", ctx, "100vw");
+    return {{{"image", img.src},
+             {"imageSrcset", img.srcset},
+             {"imageSizes", img.sizes},
              {"title", text(p, "title")},
              {"subtitle", text(p, "subtitle")},
              {"ctaHref", label.empty() ? std::string() : url(p, "ctaHref")},
@@ -174,7 +181,12 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
   }
   if (t == "Card") {
     std::string body = text(p, "body");
-    return {{{"image", url(p, "image")}, {"title", text(p, "title")}, {"href", url(p, "href")}},
+    const ImageAttrs img = image_attrs(p, "image", ctx, "(max-width: 640px) 100vw, 33vw");
+    return {{{"image", img.src},
+             {"imageSrcset", img.srcset},
+             {"imageSizes", img.sizes},
+             {"title", text(p, "title")},
+             {"href", url(p, "href")}},
             body.empty() ? std::string() : markdown(c, body, ctx)};
   }
   if (t == "Spacer") return {{{"size", pick(p, "size", kSpacer, "medium")}}, {}};
@@ -191,7 +203,7 @@ std::string render_components(const std::vector<Component>& list, ComponentConte
     const ComponentTemplate* tmpl = component_template(c.type);
     if (tmpl == nullptr) continue;
     // An Image without a usable src would be an <img> without src: leave it out.
-    if (c.type == "Image" && (!c.props.is_object() || url(c.props, "src").empty())) continue;
+    if (c.type == "Image" && (!c.props.is_object() || image_attrs(c.props, "src", ctx, "").src.empty())) continue;
     Parts parts = view(c, ctx, depth);
     if (ctx.failed) return out;
     std::string open = mstch::render(tmpl->open, parts.values);

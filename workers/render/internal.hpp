@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the renderer's .cpp files only; mstch and cmark stay behind it.
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -43,7 +44,23 @@ struct ComponentContext {
   size_t max_bytes = SIZE_MAX;                          // of the page's components together
   size_t bytes = 0;                                     // rendered so far
   std::optional<Error> failed;                          // set: the page cannot be rendered
+  const std::map<std::string, domain::AssetUploaded>* assets = nullptr;  // the site's, for asset: refs
+  std::string root;                                     // root_prefix of the page: asset paths are relative
 };
+
+// assets.cpp: an image prop as <img> attributes. "asset:<id>" of a known asset
+// becomes its shipped file with srcset (its variants and itself by width),
+// `sizes`, and its width and height; any other value goes through clean_url
+// (src only); an unknown asset yields an empty src.
+struct ImageAttrs {
+  std::string src, srcset, sizes;
+  int64_t width = 0, height = 0;
+};
+ImageAttrs image_attrs(const nlohmann::json& props, const char* key, const ComponentContext& ctx,
+                       std::string_view sizes);
+// "asset:<id>" → "assets/<hash>.<ext>" (from the site root), else the value as is;
+// "" for an unknown asset.
+std::string resolve_asset_url(std::string_view value, const std::map<std::string, domain::AssetUploaded>& assets);
 // Stops at the first failure (ctx.failed): a Text over the Markdown limits,
 // or output past ctx.max_bytes.
 std::string render_components(const std::vector<domain::Component>& list, ComponentContext& ctx,

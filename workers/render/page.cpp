@@ -66,7 +66,9 @@ Result<std::string> SiteRenderer::render_page(const PageInput& p) const {
   h.canonical = detail::is_absolute_http(canonical)
                     ? canonical
                     : site_.baseUrl + "/" + (p.slug.empty() ? "" : p.slug + "/");
-  h.og_image = absolute_url(p.seo.ogImage.empty() ? site_.seo.ogImage : p.seo.ogImage, site_.baseUrl);
+  h.og_image = absolute_url(detail::resolve_asset_url(p.seo.ogImage.empty() ? site_.seo.ogImage : p.seo.ogImage,
+                                                      site_.assets),
+                            site_.baseUrl);
   h.no_index = p.seo.noIndex;
   nlohmann::json ld = {{"@context", "https://schema.org"},
                        {"@type", "WebPage"},
@@ -81,6 +83,8 @@ Result<std::string> SiteRenderer::render_page(const PageInput& p) const {
     detail::ComponentContext ctx;
     ctx.color_tokens = &color_tokens_;
     ctx.max_bytes = kMaxPageHtmlBytes;
+    ctx.assets = &site_.assets;
+    ctx.root = detail::root_prefix(p.slug);
     std::string main = detail::render_components(p.content, ctx);
     if (ctx.failed) return make_error(ctx.failed->code, page + ctx.failed->message);
     std::string html = render_layout(h, main);

@@ -3,6 +3,7 @@
 // same input always yields the same bytes (the deploy reuses a page's previous
 // output when its page_key is unchanged).
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -18,7 +19,7 @@
 namespace pw::render {
 
 // Bumped whenever templates, CSS or rendering rules change, so every key changes.
-inline constexpr std::string_view kRendererVersion = "pw-render-2";
+inline constexpr std::string_view kRendererVersion = "pw-render-3";
 
 // A page's HTML may not exceed this (API.md, "Limits"): a page over it fails
 // its deployment instead of shipping a page nobody can load.
@@ -43,7 +44,15 @@ struct SiteInput {
   // (schemas/design-tokens.json): laid over the named built-in theme (default classic).
   nlohmann::json designTokens = nlohmann::json::object();
   std::string baseUrl;  // absolute, no trailing slash
+  // The site's live media assets by id: "asset:<id>" in an image prop or
+  // ogImage becomes its shipped file (asset_path), with srcset of its variants.
+  std::map<std::string, pw::domain::AssetUploaded> assets = {};
 };
+
+// Where a deploy ships an asset and its WebP variants: content-addressed,
+// so the files never change (immutable caching) and two pages share them.
+std::string asset_path(const pw::domain::AssetUploaded& a);  // "assets/<hash>.<ext>"
+std::string variant_path(const pw::domain::AssetVariant& v);  // "assets/<hash>.webp"
 
 struct RenderedFile {
   std::string path;  // relative, no leading slash

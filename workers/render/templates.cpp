@@ -60,15 +60,15 @@ const std::string kLayoutEnd = R"(</main>
 const std::array<ComponentTemplate, 9> kComponents = {{
     {"Button", R"(<a class="pw-button {{variant}}"{{#href}} href="{{href}}"{{/href}}>{{label}}</a>
 )", ""},
-    {"Card", R"(<article class="pw-card">{{#image}}<img class="pw-card-image" src="{{image}}" alt="">{{/image}}<div class="pw-card-body"><h2 class="pw-card-title">{{#href}}<a class="pw-card-link" href="{{href}}">{{title}}</a>{{/href}}{{^href}}{{title}}{{/href}}</h2>
+    {"Card", R"(<article class="pw-card">{{#image}}<img class="pw-card-image" src="{{image}}"{{#imageSrcset}} srcset="{{imageSrcset}}" sizes="{{imageSizes}}"{{/imageSrcset}} alt="">{{/image}}<div class="pw-card-body"><h2 class="pw-card-title">{{#href}}<a class="pw-card-link" href="{{href}}">{{title}}</a>{{/href}}{{^href}}{{title}}{{/href}}</h2>
 )", "</div></article>\n"},
     {"Columns", R"(<div class="pw-columns {{cols}} {{gap}}">
 )", "</div>\n"},
     {"Heading", R"(<{{tag}} class="pw-heading {{align}}">{{text}}</{{tag}}>
 )", ""},
-    {"Hero", R"(<section class="pw-hero">{{#image}}<img class="pw-hero-image" src="{{image}}" alt="">{{/image}}<div class="pw-hero-content"><h1 class="pw-hero-title">{{title}}</h1>{{#subtitle}}<p class="pw-hero-subtitle">{{subtitle}}</p>{{/subtitle}}{{#ctaHref}}<a class="pw-button pw-button-primary" href="{{ctaHref}}">{{ctaLabel}}</a>{{/ctaHref}}</div></section>
+    {"Hero", R"(<section class="pw-hero">{{#image}}<img class="pw-hero-image" src="{{image}}"{{#imageSrcset}} srcset="{{imageSrcset}}" sizes="{{imageSizes}}"{{/imageSrcset}} alt="">{{/image}}<div class="pw-hero-content"><h1 class="pw-hero-title">{{title}}</h1>{{#subtitle}}<p class="pw-hero-subtitle">{{subtitle}}</p>{{/subtitle}}{{#ctaHref}}<a class="pw-button pw-button-primary" href="{{ctaHref}}">{{ctaLabel}}</a>{{/ctaHref}}</div></section>
 )", ""},
-    {"Image", R"(<figure class="pw-image"><img src="{{src}}" alt="{{alt}}"{{#width}} width="{{width}}"{{/width}}{{#height}} height="{{height}}"{{/height}} loading="lazy">{{#caption}}<figcaption>{{caption}}</figcaption>{{/caption}}</figure>
+    {"Image", R"(<figure class="pw-image"><img src="{{src}}"{{#srcset}} srcset="{{srcset}}" sizes="{{sizes}}"{{/srcset}} alt="{{alt}}"{{#width}} width="{{width}}"{{/width}}{{#height}} height="{{height}}"{{/height}} loading="lazy">{{#caption}}<figcaption>{{caption}}</figcaption>{{/caption}}</figure>
 )", ""},
     {"Section", R"(<section class="pw-section {{pad}}{{#bgClass}} {{bgClass}}{{/bgClass}}{{#inverse}} pw-section-inverse{{/inverse}}"{{#id}} id="{{id}}"{{/id}}{{#bg}} style="--pw-section-bg: {{bg}}"{{/bg}}><div class="pw-container">
 )", "</div></section>\n"},

@@ -4,16 +4,16 @@
 #include <algorithm>
 #include <string_view>
 
+#include "commands/command_record.hpp"
 #include "commands/themes.hpp"
 #include "events/envelope.hpp"
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
 #include "gateway/site_log.hpp"
-#include "workers/command_record.hpp"
 
 namespace pw::gateway {
 
-nlohmann::json outcome_data(const workers::CommandOutcome& o);  // handler_commands.cpp
+nlohmann::json outcome_data(const domain::CommandOutcome& o);  // handler_commands.cpp
 
 namespace {
 

@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <string_view>
 
+#include "commands/command_record.hpp"
+#include "commands/themes.hpp"
 #include "events/envelope.hpp"
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
 #include "gateway/site_log.hpp"
-#include "commands/command_record.hpp"
-#include "workers/render/themes.hpp"
 
 namespace pw::gateway {
 
@@ -280,7 +280,7 @@ void readyz(const ExchangePtr& ex) {
 }
 
 // Compiled into the binary (schemas/themes/): no read model to wait for.
-void list_themes(const ExchangePtr& ex) { ex->ok(200, render::builtin_themes_json()); }
+void list_themes(const ExchangePtr& ex) { ex->ok(200, domain::builtin_themes_json()); }
 
 void healthz(const ExchangePtr& ex) { ex->ok(200, json{{"status", "ok"}}); }
 

@@ -14,13 +14,17 @@
 #include "commands/components.hpp"
 #include "commands/validation.hpp"
 #include "tests/render/dom.hpp"
-#include "workers/render/themes.hpp"
+#include "commands/themes.hpp"
 
 namespace pw::render::test {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+// The built-in themes are domain data (commands/themes.hpp).
+using domain::builtin_theme;
+using domain::builtin_themes_json;
+using domain::resolve_tokens;
 
 const fs::path kTemplates = fs::path(PW_SOURCE_DIR) / "schemas/templates";
 const std::set<std::string> kBuiltIn = {"blank", "landing", "about", "pricing", "blog-post", "contact"};

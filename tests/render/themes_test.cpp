@@ -15,13 +15,17 @@
 #include <valijson/validator.hpp>
 
 #include "tests/render/dom.hpp"
-#include "workers/render/themes.hpp"
+#include "commands/themes.hpp"
 
 namespace pw::render::test {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+// The built-in themes are domain data (commands/themes.hpp).
+using domain::builtin_theme;
+using domain::builtin_themes_json;
+using domain::resolve_tokens;
 
 json read_json(const fs::path& p) {
   std::ifstream in(p);

@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "workers/render/internal.hpp"
-#include "workers/render/themes.hpp"
+#include "commands/themes.hpp"
 
 namespace pw::render::detail {
 namespace {
@@ -70,7 +70,7 @@ Tokens design_tokens(const nlohmann::json& site_tokens) {
   Tokens t;
   nlohmann::json theme_only = nlohmann::json::object();
   if (site_tokens.is_object() && site_tokens.contains("theme")) theme_only["theme"] = site_tokens["theme"];
-  const nlohmann::json theme = resolve_tokens(theme_only);
+  const nlohmann::json theme = domain::resolve_tokens(theme_only);
   for (const Group& g : kGroups) {
     if (auto group = theme.find(g.key); group != theme.end() && group->is_object()) add_members(t, g, *group);
   }

@@ -1,12 +1,15 @@
 #pragma once
 // The built-in themes: a complete design-token set each (schemas/themes/<name>.json,
 // valid under schemas/design-tokens.json), compiled into the binary. A site's
-// tokens name one (default classic) and override its values by name.
+// tokens name one (default classic) and override its values by name. Domain
+// data, like the component library: the renderer resolves a site's tokens
+// with it and the gateway lists it (GET /v1/themes), so neither needs the
+// other's library.
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
 
-namespace pw::render {
+namespace pw::domain {
 
 inline constexpr std::string_view kDefaultTheme = "classic";
 
@@ -29,4 +32,4 @@ const nlohmann::json& builtin_themes_json();
 // stays); members are merged unchecked, for the caller to check.
 nlohmann::json resolve_tokens(const nlohmann::json& site_tokens);
 
-}  // namespace pw::render
+}  // namespace pw::domain

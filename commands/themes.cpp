@@ -1,11 +1,11 @@
-#include "workers/render/themes.hpp"
+#include "commands/themes.hpp"
 
 #include <array>
 #include <map>
 #include <stdexcept>
 #include <string>
 
-namespace pw::render {
+namespace pw::domain {
 namespace {
 
 constexpr std::array<const char*, 4> kGroups = {"colors", "typography", "spacing", "radii"};
@@ -58,4 +58,4 @@ nlohmann::json resolve_tokens(const nlohmann::json& site_tokens) {
   return out;
 }
 
-}  // namespace pw::render
+}  // namespace pw::domain

@@ -10,6 +10,7 @@
 
 #include "commands/state.hpp"
 #include "events/result.hpp"
+#include "workers/render/render.hpp"
 
 namespace pw::render::detail {
 
@@ -43,6 +44,8 @@ struct ComponentContext {
   size_t max_bytes = SIZE_MAX;                          // of the page's components together
   size_t bytes = 0;                                     // rendered so far
   std::optional<Error> failed;                          // set: the page cannot be rendered
+  const std::vector<NavEntry>* nav = nullptr;           // a Navbar without links lists these
+  std::string slug;                                     // the page's: relative links, aria-current
 };
 // Stops at the first failure (ctx.failed): a Text over the Markdown limits,
 // or output past ctx.max_bytes.

@@ -81,6 +81,8 @@ Result<std::string> SiteRenderer::render_page(const PageInput& p) const {
     detail::ComponentContext ctx;
     ctx.color_tokens = &color_tokens_;
     ctx.max_bytes = kMaxPageHtmlBytes;
+    ctx.nav = &nav_;
+    ctx.slug = p.slug;
     std::string main = detail::render_components(p.content, ctx);
     if (ctx.failed) return make_error(ctx.failed->code, page + ctx.failed->message);
     std::string html = render_layout(h, main);

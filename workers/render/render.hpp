@@ -18,7 +18,7 @@
 namespace pw::render {
 
 // Bumped whenever templates, CSS or rendering rules change, so every key changes.
-inline constexpr std::string_view kRendererVersion = "pw-render-2";
+inline constexpr std::string_view kRendererVersion = "pw-render-3";
 
 // A page's HTML may not exceed this (API.md, "Limits"): a page over it fails
 // its deployment instead of shipping a page nobody can load.

@@ -73,6 +73,8 @@ constexpr Route kRoutes[] = {
     query("GET", "/v1/templates", "list_templates", list_templates),
     command("POST", "/v1/templates", "save_template", Role::admin, build_save_template),
     command("DELETE", "/v1/templates/{templateId}", "delete_template", Role::admin, build_delete_template),
+    // The component library
+    query("GET", "/v1/component-library", "get_component_library", get_component_library, /*blocking=*/false),
     // Deployments
     query("GET", "/v1/deployments/{deploymentId}", "get_deployment", get_deployment),
     command("POST", "/v1/deployments/{deploymentId}/rollback", "rollback_deployment", Role::admin,

@@ -77,9 +77,9 @@ const std::array<ComponentTemplate, 17> kComponents = {{
     {"Text", R"(<div class="pw-text">
 )", "</div>\n"},
     // Appended after the first nine (not sorted), so a type's ComponentSet bit stays put.
-    {"Video", R"(<div class="pw-video"><iframe class="pw-video-frame" src="{{src}}" title="{{title}}" loading="lazy" sandbox="allow-scripts allow-same-origin allow-presentation" allow="fullscreen; picture-in-picture" referrerpolicy="strict-origin-when-cross-origin"></iframe></div>
+    {"Video", R"(<div class="pw-video"><iframe class="pw-video-frame" src="{{src}}" title="{{title}}" loading="lazy" sandbox="allow-scripts allow-presentation" allow="fullscreen; picture-in-picture" referrerpolicy="strict-origin-when-cross-origin"></iframe></div>
 )", ""},
-    {"Gallery", R"(<div class="pw-gallery {{cols}}">{{#images}}<figure class="pw-gallery-item"><img src="{{src}}" alt="{{alt}}" loading="lazy"></figure>{{/images}}</div>
+    {"Gallery", R"(<ul class="pw-gallery {{cols}}">{{#images}}<li class="pw-gallery-item"><img src="{{src}}" alt="{{alt}}" loading="lazy"></li>{{/images}}</ul>
 )", ""},
     {"Quote", R"(<figure class="pw-quote"><blockquote><p>{{text}}</p></blockquote>{{#cite}}<figcaption>{{cite}}</figcaption>{{/cite}}</figure>
 )", ""},
@@ -173,7 +173,7 @@ h2.pw-heading{margin-bottom:var(--space-lg)}
     {"Video", R"(.pw-video{margin:0 0 var(--space-lg)}
 .pw-video-frame{display:block;width:100%;height:auto;aspect-ratio:16/9;border:0;border-radius:var(--radius-md);background:var(--color-surface)}
 )"},
-    {"Gallery", R"(.pw-gallery{display:grid;gap:var(--space-md);margin:0 0 var(--space-lg)}
+    {"Gallery", R"(.pw-gallery{display:grid;gap:var(--space-md);margin:0 0 var(--space-lg);padding:0;list-style:none}
 .pw-gallery-2{grid-template-columns:repeat(2,minmax(0,1fr))}
 .pw-gallery-3{grid-template-columns:repeat(3,minmax(0,1fr))}
 .pw-gallery-4{grid-template-columns:repeat(4,minmax(0,1fr))}
@@ -190,7 +190,6 @@ h2.pw-heading{margin-bottom:var(--space-lg)}
 )"},
     {"List", R"(.pw-list{max-width:70ch;margin:0 0 var(--space-md);padding-left:1.5em}
 .pw-list li{margin:.35em 0;padding-left:.25em}
-.pw-list li::marker{color:var(--color-primary);font-weight:600}
 )"},
     {"Faq", R"(.pw-faq{max-width:50rem;margin:0 0 var(--space-lg);border-top:1px solid var(--color-border)}
 .pw-faq-item{border-bottom:1px solid var(--color-border)}

@@ -13,6 +13,8 @@
 #include "ops/cli/host_port.hpp"
 #include "ops/cli/observability.hpp"
 #include "queries/read_model.hpp"
+#include "store/deploy_reader.hpp"
+#include "store/layout.hpp"
 
 namespace pw::cli {
 namespace {
@@ -68,6 +70,13 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
       ->envname("PW_PREVIEW_TTL")
       ->check(CLI::Range(int64_t{1}, int64_t{7 * 24 * 3600}))
       ->capture_default_str();
+  cmd.add_option("--cors-origins", o.cors_origins,
+                 "comma-separated origins whose browsers may call /v1, e.g. http://localhost:5173 (default: none)")
+      ->envname("PW_CORS_ORIGINS")
+      ->check([](const std::string& spec) {
+        auto parsed = gateway::CorsPolicy::parse(spec);
+        return parsed.ok() ? std::string() : parsed.error().details.front().message;
+      });
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -89,13 +98,17 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto bus = gateway::CommandBus::start(log);
   if (!bus.ok()) return fail("command bus", bus.error());
   gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
+  // The gateway only reads the store; its layout and preview key are made
+  // here (nothing is written where they exist), so a draft preview's url is
+  // known before any build ran.
+  std::unique_ptr<store::DeployReader> sites;
   std::unique_ptr<gateway::StaticHost> static_host;
   if (!o.sites.empty()) {
-    static_host = gateway::StaticHost::open(o.sites);
-    if (!static_host) {
-      std::cerr << "gateway: cannot open the deploy store " << o.sites << "\n";
-      return 1;
-    }
+    if (auto made = store::create_layout(o.sites); !made.ok()) return fail("the deploy store", made.error());
+    auto reader = store::DeployReader::open(o.sites);
+    if (!reader.ok()) return fail("the deploy store", reader.error());
+    sites = std::move(reader).value();
+    static_host = std::make_unique<gateway::StaticHost>(*sites);
   }
   gateway::GatewayOptions options{o.jwt_secret};
   auto tenant_limit = gateway::parse_rate_limit(o.rate_limit_tenant);
@@ -106,6 +119,9 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   options.address_limit = *address_limit;
   options.trusted_proxies = o.trusted_proxies;
   options.preview_ttl = std::chrono::seconds(o.preview_ttl);
+  auto cors = gateway::CorsPolicy::parse(o.cors_origins);
+  if (!cors.ok()) return fail("--cors-origins", cors.error());
+  options.cors = std::move(cors).value();
   gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, std::move(options));
 
   gateway::HttpServerConfig config;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -26,8 +27,9 @@
 namespace pw::domain {
 namespace {
 
-constexpr std::array<std::string_view, 9> kTypes{"Section", "Columns", "Heading", "Text",  "Image",
-                                                 "Button",  "Hero",    "Card",    "Spacer"};
+constexpr std::array<std::string_view, 17> kTypes{
+    "Section", "Columns", "Heading", "Text",  "Image",  "Button", "Hero",   "Card",   "Spacer",
+    "Video",   "Gallery", "Quote",   "List",  "Faq",    "Navbar", "Footer", "Divider"};
 constexpr std::array<std::string_view, 1> kSectionSlots{"children"};
 constexpr std::array<std::string_view, 4> kColumnSlots{"column1", "column2", "column3", "column4"};
 
@@ -42,6 +44,16 @@ constexpr std::array<UrlProps, 4> kUrlProps{{
     {"Button", {"href", {}}},
     {"Hero", {"image", "ctaHref"}},
     {"Card", {"image", "href"}},
+}};
+
+// URL props inside the items of an array prop (Gallery.images[].src, …).
+struct ItemUrlProp {
+  std::string_view type, array, prop;
+};
+constexpr std::array<ItemUrlProp, 3> kItemUrlProps{{
+    {"Gallery", "images", "src"},
+    {"Navbar", "links", "href"},
+    {"Footer", "links", "href"},
 }};
 
 struct MarkdownProp {
@@ -66,6 +78,7 @@ struct MaxLength {
 };
 
 struct Registry {
+  nlohmann::json documents = nlohmann::json::object();  // the schema files, keyed by type
   std::array<std::unique_ptr<valijson::Schema>, kTypes.size()> schemas;
   std::array<std::vector<MaxLength>, kTypes.size()> max_lengths;
   std::string error;  // non-empty: the library is unusable
@@ -87,6 +100,7 @@ Registry load_registry() {
       valijson::adapters::NlohmannJsonAdapter adapter(doc);
       parser.populateSchema(adapter, *schema);
       reg.schemas[i] = std::move(schema);
+      reg.documents[std::string(kTypes[i])] = doc;
       if (doc.contains("properties") && doc["properties"].is_object())
         for (const auto& [prop, spec] : doc["properties"].items())
           if (spec.is_object() && spec.contains("maxLength") && spec["maxLength"].is_number_integer())
@@ -154,6 +168,42 @@ bool iequals_prefix(std::string_view s, std::string_view lower_prefix) {
   return true;
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool youtube_id(std::string_view id) {
+  if (id.size() != 11) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool vimeo_id(std::string_view id) {
+  return !id.empty() && id.size() <= 12 && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The path segment after `prefix`, up to the next "/", "?" or "#".
+std::optional<std::string_view> segment_after(std::string_view path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return std::nullopt;
+  path.remove_prefix(prefix.size());
+  return path.substr(0, path.find_first_of("/?#"));
+}
+
+// The value of `name` in a query string ("a=1&v=x").
+std::string_view query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+      return pair.substr(name.size() + 1);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::span<const std::string_view> component_types() { return kTypes; }
@@ -169,6 +219,12 @@ std::span<const std::string_view> component_slots(std::string_view type,
       count = std::clamp<int64_t>(it->get<int64_t>(), 0, kColumnSlots.size());
     return std::span<const std::string_view>(kColumnSlots).first(static_cast<size_t>(count));
   }
+  return {};
+}
+
+std::span<const std::string_view> component_all_slots(std::string_view type) {
+  if (type == "Section") return kSectionSlots;
+  if (type == "Columns") return kColumnSlots;
   return {};
 }
 
@@ -195,6 +251,50 @@ bool is_safe_url(std::string_view url) {
   for (std::string_view ok : {"http:", "https:", "mailto:", "tel:"})
     if (i + 1 == ok.size() && iequals_prefix(url, ok)) return true;
   return false;
+}
+
+std::optional<VideoEmbed> video_embed(std::string_view url) {
+  for (unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f) return std::nullopt;
+  if (iequals_prefix(url, "https://")) url.remove_prefix(8);
+  else if (iequals_prefix(url, "http://")) url.remove_prefix(7);
+  else return std::nullopt;
+  const size_t host_end = std::min(url.find_first_of("/?#"), url.size());
+  const std::string host = lower(url.substr(0, host_end));  // no userinfo or port: neither is a video's
+  std::string_view rest = url.substr(host_end);
+  std::string_view path = rest.substr(0, rest.find_first_of("?#"));
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) query = rest.substr(q + 1, rest.find('#', q) - q - 1);
+
+  if (host == "youtube.com" || host == "www.youtube.com" || host == "m.youtube.com" ||
+      host == "youtube-nocookie.com" || host == "www.youtube-nocookie.com") {
+    std::string_view id;
+    if (path == "/watch") id = query_value(query, "v");
+    for (std::string_view prefix : {"/embed/", "/shorts/", "/live/"})
+      if (auto s = segment_after(path, prefix)) id = *s;
+    if (youtube_id(id)) return VideoEmbed{VideoEmbed::Host::youtube, std::string(id)};
+  } else if (host == "youtu.be") {
+    if (auto id = segment_after(path, "/"); id && youtube_id(*id))
+      return VideoEmbed{VideoEmbed::Host::youtube, std::string(*id)};
+  } else if (host == "vimeo.com" || host == "www.vimeo.com") {
+    if (auto id = segment_after(path, "/"); id && vimeo_id(*id))
+      return VideoEmbed{VideoEmbed::Host::vimeo, std::string(*id)};
+  } else if (host == "player.vimeo.com") {
+    if (auto id = segment_after(path, "/video/"); id && vimeo_id(*id))
+      return VideoEmbed{VideoEmbed::Host::vimeo, std::string(*id)};
+  }
+  return std::nullopt;
+}
+
+std::string video_player_url(const VideoEmbed& video) {
+  return video.host == VideoEmbed::Host::youtube ? "https://www.youtube-nocookie.com/embed/" + video.id
+                                                 : "https://player.vimeo.com/video/" + video.id + "?dnt=1";
+}
+
+const nlohmann::json& component_schemas() {
+  static const nlohmann::json none;
+  const Registry& reg = registry();
+  return reg.error.empty() ? reg.documents : none;
 }
 
 Result<void> validate_component_props(std::string_view type, const nlohmann::json& props) {
@@ -238,6 +338,26 @@ Result<void> validate_component_props(std::string_view type, const nlohmann::jso
             Errc::unprocessable, "unsafe URL",
             {{"props." + std::string(name), "must be an http(s), relative, mailto: or tel: URL"}});
     }
+  }
+  for (const auto& u : kItemUrlProps) {
+    if (u.type != type) continue;
+    auto list = props.find(u.array);
+    if (list == props.end() || !list->is_array()) continue;
+    for (size_t i = 0; i < list->size(); ++i) {
+      const auto& item = (*list)[i];
+      auto it = item.find(u.prop);  // end() for a non-object, which the schema refused
+      if (it != item.end() && it->is_string() && !is_safe_url(it->get_ref<const std::string&>()) &&
+          !(is_image_prop_name(u.prop) && asset_ref_id(it->get_ref<const std::string&>())))
+        return make_error(Errc::unprocessable, "unsafe URL",
+                          {{"props." + std::string(u.array) + "." + std::to_string(i) + "." + std::string(u.prop),
+                            "must be an http(s), relative, mailto: or tel: URL"}});
+    }
+  }
+  if (type == "Video") {
+    auto it = props.find("url");
+    if (it != props.end() && it->is_string() && !video_embed(it->get_ref<const std::string&>()))
+      return make_error(Errc::unprocessable, "not a YouTube or Vimeo video",
+                        {{"props.url", "must be the URL of a YouTube or Vimeo video"}});
   }
   for (const auto& m : kMarkdownProps) {
     if (m.type != type) continue;

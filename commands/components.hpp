@@ -2,7 +2,9 @@
 // The component library: known types, their slots, and props validation
 // (JSON Schema from schemas/components/<Type>.json plus URL safety checks).
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "events/result.hpp"
@@ -19,14 +21,33 @@ bool is_known_component_type(std::string_view type);
 std::span<const std::string_view> component_slots(std::string_view type,
                                                   const nlohmann::json& props);
 bool has_slot(std::string_view type, const nlohmann::json& props, std::string_view slot);
+// Every slot a type can have whatever its props (Columns: column1..column4).
+std::span<const std::string_view> component_all_slots(std::string_view type);
 
 // http(s), mailto:, tel:, or relative (no scheme). Control characters anywhere
 // and every other scheme (javascript:, data:, vbscript:, …) are refused.
 bool is_safe_url(std::string_view url);
 
+// A YouTube or Vimeo video named by a URL as people share it (youtube.com/watch?v=,
+// youtu.be/, …/embed/, …/shorts/, vimeo.com/<id>, player.vimeo.com/video/<id>);
+// nullopt for every other URL, so a Video can embed nothing else.
+struct VideoEmbed {
+  enum class Host { youtube, vimeo } host = Host::youtube;
+  std::string id;  // YouTube: 11 of [A-Za-z0-9_-]; Vimeo: digits
+};
+std::optional<VideoEmbed> video_embed(std::string_view url);
+// The privacy-enhanced player: www.youtube-nocookie.com/embed/<id>, or
+// player.vimeo.com/video/<id>?dnt=1 (Vimeo's do-not-track).
+std::string video_player_url(const VideoEmbed& video);
+
+// The schema files (schemas/components/<Type>.json) keyed by type, as loaded
+// for validation; null if they could not be loaded.
+const nlohmann::json& component_schemas();
+
 // UNPROCESSABLE with details {field: "props.<path>", message} when props do not
 // fit the type's schema, a URL prop is unsafe, or the tables of a Markdown prop
-// (Text.text, Card.body) exceed markdown_limits.hpp; INTERNAL if the schemas could
+// (Text.text, Card.body) exceed markdown_limits.hpp, or a Video's url is not a
+// YouTube or Vimeo video; INTERNAL if the schemas could
 // not be loaded. Schemas are loaded once, from $PW_SCHEMA_DIR/components if the
 // environment variable is set, else from the source tree.
 Result<void> validate_component_props(std::string_view type, const nlohmann::json& props);

@@ -94,6 +94,9 @@ Result<SiteId> template_site(const Gateway::Exchange& ex);
 // read model for a tenant's template, so its route runs on the blocking pool.
 Result<void> resolve_template(const Gateway::Exchange& ex, const PageId& page, nlohmann::json& body);
 void list_templates(const ExchangePtr& ex);
+
+// handler_library.cpp
+void get_component_library(const ExchangePtr& ex);
 void get_design_tokens(const ExchangePtr& ex);
 
 // handler_queries.cpp

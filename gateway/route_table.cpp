@@ -89,6 +89,8 @@ constexpr Route kRoutes[] = {
     query("GET", "/v1/assets/{assetId}", "get_asset", get_asset),
     query("GET", "/v1/assets/{assetId}/content", "get_asset_content", get_asset_content),
     command("DELETE", "/v1/assets/{assetId}", "delete_asset", Role::editor, build_delete_asset),
+    // The component library
+    query("GET", "/v1/component-library", "get_component_library", get_component_library, /*blocking=*/false),
     // Deployments
     query("GET", "/v1/deployments/{deploymentId}", "get_deployment", get_deployment),
     command("POST", "/v1/deployments/{deploymentId}/rollback", "rollback_deployment", Role::admin,

@@ -235,9 +235,11 @@ HttpResponse StaticHost::serve_file(const HttpRequest& request, const std::strin
                                               ? "public, max-age=31536000, immutable"
                                               : "public, max-age=0, must-revalidate");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // frame-src: the privacy-enhanced players a Video component embeds, and nothing else.
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; img-src * data:; script-src 'none'; object-src 'none'; "
-                         "base-uri 'none'; frame-ancestors 'none'");
+                         "base-uri 'none'; frame-ancestors 'none'; "
+                         "frame-src https://www.youtube-nocookie.com https://player.vimeo.com");
   if (!missing) r.headers.emplace_back("Accept-Ranges", "bytes");
   if (!missing)
     if (auto inm = request.header("if-none-match"); inm && etag_matches(*inm, etag)) {

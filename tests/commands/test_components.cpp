@@ -66,7 +66,7 @@ TEST(Values, Utf8Length) {
 }
 
 TEST(Library, TypesAndSlots) {
-  EXPECT_EQ(component_types().size(), 9u);
+  EXPECT_EQ(component_types().size(), 17u);
   for (std::string_view t : component_types()) EXPECT_TRUE(is_known_component_type(t));
   EXPECT_FALSE(is_known_component_type("section"));
   EXPECT_THAT(component_slots("Section", json::object()), ::testing::ElementsAre("children"));
@@ -86,6 +86,14 @@ TEST(Library, EverySchemaLoadsAndAcceptsItsMinimalProps) {
       {"Hero", {{"title", "x"}}},
       {"Card", {{"title", "x"}}},
       {"Spacer", json::object()},
+      {"Video", {{"url", "https://youtu.be/aqz-KE-bpKQ"}, {"title", "x"}}},
+      {"Gallery", json::object()},
+      {"Quote", {{"text", "x"}}},
+      {"List", json::object()},
+      {"Faq", json::object()},
+      {"Navbar", json::object()},
+      {"Footer", json::object()},
+      {"Divider", json::object()},
   };
   ASSERT_EQ(minimal.size(), component_types().size());
   for (const auto& [type, props] : minimal) {

@@ -187,3 +187,63 @@ TEST_F(LimitsTest, AnEventOver512KiBIs413AndAppendsNothing) {
 
 }  // namespace
 }  // namespace pw::gateway
+
+namespace pw::gateway {
+namespace {
+
+// The newer component types refuse hostile props with the prop named and
+// nothing appended; what they accept is published escaped, with the only
+// embed a privacy-enhanced player.
+TEST_F(LimitsTest, HostileLibraryComponentPropsAre422AndAppendNothing) {
+  const std::string site = create_site("limits-library");
+  const std::string page = create_page(site);
+  const std::string components = "/v1/pages/" + page + "/components";
+  const auto add = [&](const json& body) { return call("POST", components, token(Role::editor), body.dump()); };
+  expect_error(add({{"type", "Video"}, {"props", {{"url", "https://evil.example/embed/x"}, {"title", "t"}}}}), 422,
+               "UNPROCESSABLE", "props.url");
+  expect_error(add({{"type", "Video"}, {"props", {{"url", "javascript:alert(1)"}, {"title", "t"}}}}), 422,
+               "UNPROCESSABLE", "props.url");
+  expect_error(add({{"type", "Gallery"}, {"props", {{"images", {{{"src", "javascript:alert(1)"}, {"alt", ""}}}}}}}),
+               422, "UNPROCESSABLE", "props.images.0.src");
+  expect_error(add({{"type", "List"}, {"props", {{"items", json(std::vector<json>(101, {{"text", "x"}}))}}}}), 422,
+               "UNPROCESSABLE", "props.items");
+  expect_error(add({{"type", "Faq"}, {"props", {{"items", "<script>alert(1)</script>"}}}}), 422, "UNPROCESSABLE",
+               "props.items");
+  expect_error(add({{"type", "Navbar"}, {"props", {{"links", {{{"label", "x"}, {"href", "javascript:alert(1)"}}}}}}}),
+               422, "UNPROCESSABLE", "props.links.0.href");
+  expect_error(add({{"type", "Divider"}, {"props", {{"html", "<iframe src=//evil.example>"}}}}), 422,
+               "UNPROCESSABLE", "props.html");
+  EXPECT_EQ(events_of(site), 2) << "SiteCreated and PageCreated only";
+
+  ASSERT_EQ(add({{"type", "Quote"}, {"props", {{"text", "<script>alert(1)</script>"}, {"cite", "\"><b>x"}}}})
+                .response.status, 201);
+  ASSERT_EQ(add({{"type", "Video"}, {"props", {{"url", "https://youtu.be/aqz-KE-bpKQ"}, {"title", "Tour"}}}})
+                .response.status, 201);
+  ASSERT_EQ(call("POST", "/v1/pages/" + page + "/publish", token(Role::admin)).response.status, 200);
+  auto deploy = call("POST", "/v1/sites/" + site + "/publish", token(Role::admin), "{}");
+  ASSERT_EQ(deploy.response.status, 201) << deploy.response.body;
+  const std::string deployment = deploy.body()["data"].value("deploymentId", "");
+  json d = json::object();
+  for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
+    auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer));
+    if (r.response.status == 200) d = r.body()["data"];
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(d.value("status", ""), "succeeded") << d.dump();
+  auto served = call("GET", "/sites/limits-library/home/");  // the page's slug comes from its title
+  ASSERT_EQ(served.response.status, 200);
+  std::string html = served.response.body;
+  if (served.response.next_chunk)
+    while (auto chunk = served.response.next_chunk()) html += *chunk;
+  // Mustache escapes "/" too (&#x2F;), which browsers read back as "/".
+  EXPECT_NE(html.find("<p>&lt;script&gt;alert(1)&lt;&#x2F;script&gt;</p>"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_NE(html.find("src=\"https:&#x2F;&#x2F;www.youtube-nocookie.com&#x2F;embed&#x2F;aqz-KE-bpKQ\""),
+            std::string::npos);
+  EXPECT_NE(served.header("Content-Security-Policy").find("frame-src https://www.youtube-nocookie.com"),
+            std::string::npos);
+  another_tenant_still_served("limits-library-next");
+}
+
+}  // namespace
+}  // namespace pw::gateway

@@ -31,6 +31,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kSpacer =
 constexpr std::array<std::string_view, 7> kHeadingTags = {"h2", "h1", "h2", "h3", "h4", "h5", "h6"};
 constexpr std::array<std::string_view, 5> kColumnClasses = {"", "", "pw-columns-2", "pw-columns-3",
                                                             "pw-columns-4"};
+constexpr std::array<std::string_view, 5> kGalleryClasses = {"", "", "pw-gallery-2", "pw-gallery-3",
+                                                             "pw-gallery-4"};
+// Arrays the schemas bound tighter; these only keep unvalidated props finite.
+constexpr size_t kMaxItems = 100;
 
 std::string text(const nlohmann::json& props, const char* key) {
   auto it = props.find(key);
@@ -59,6 +63,39 @@ int64_t integer(const nlohmann::json& props, const char* key, int64_t lo, int64_
   if (it == props.end() || !it->is_number_integer()) return 0;
   auto v = it->get<int64_t>();
   return v >= lo && v <= hi ? v : 0;
+}
+
+// The objects of an array prop, at most kMaxItems.
+std::vector<const nlohmann::json*> objects(const nlohmann::json& props, const char* key) {
+  std::vector<const nlohmann::json*> out;
+  auto it = props.find(key);
+  if (it == props.end() || !it->is_array()) return out;
+  for (const auto& item : *it) {
+    if (item.is_object() && out.size() < kMaxItems) out.push_back(&item);
+  }
+  return out;
+}
+
+// {label, href} items; an unsafe href leaves a link without href.
+mstch::array links(const nlohmann::json& props) {
+  mstch::array out;
+  for (const nlohmann::json* item : objects(props, "links")) {
+    std::string label = text(*item, "label");
+    if (!label.empty()) out.emplace_back(mstch::map{{"label", label}, {"href", url(*item, "href")}, {"current", false}});
+  }
+  return out;
+}
+
+// The site's navigation, relative to the page, for a Navbar without links.
+mstch::array site_links(const ComponentContext& ctx) {
+  mstch::array out;
+  if (ctx.nav == nullptr) return out;
+  const std::string prefix = root_prefix(ctx.slug);
+  for (const NavEntry& e : *ctx.nav) {
+    std::string href = e.slug.empty() ? (prefix.empty() ? "./" : prefix) : prefix + e.slug + "/";
+    out.emplace_back(mstch::map{{"label", e.title}, {"href", std::move(href)}, {"current", e.slug == ctx.slug}});
+  }
+  return out;
 }
 
 std::string slot_html(const Component& c, const std::string& slot, ComponentContext& ctx, int depth) {
@@ -113,7 +150,77 @@ std::string markdown(const Component& c, std::string_view source, ComponentConte
 struct Parts {
   mstch::map values;
   std::string inner;
+  bool empty = false;  // nothing to show: leave the component out
 };
+
+// The types after the first nine. `empty` set: the component has nothing to
+// show (no video, no images, no items, no links) and is left out, as markup
+// such as an <iframe> without src or an empty <ul> helps nobody.
+Parts more_view(const Component& c, const nlohmann::json& p, const ComponentContext& ctx) {
+  const std::string& t = c.type;
+  if (t == "Video") {
+    auto video = domain::video_embed(text(p, "url"));
+    if (!video) return {{}, {}, true};
+    return {{{"src", domain::video_player_url(*video)}, {"title", text(p, "title")}}, {}};
+  }
+  if (t == "Gallery") {
+    mstch::array images;
+    for (const nlohmann::json* item : objects(p, "images")) {
+      ImageAttrs img = image_attrs(*item, "src", ctx, "(max-width: 640px) 50vw, 33vw");
+      if (img.src.empty()) continue;
+      images.emplace_back(mstch::map{{"src", std::move(img.src)},
+                                     {"srcset", std::move(img.srcset)},
+                                     {"sizes", std::move(img.sizes)},
+                                     {"width", img.width > 0 ? std::to_string(img.width) : std::string()},
+                                     {"height", img.height > 0 ? std::to_string(img.height) : std::string()},
+                                     {"alt", text(*item, "alt")}});
+    }
+    if (images.empty()) return {{}, {}, true};
+    int64_t columns = integer(p, "columns", 2, 4);
+    return {{{"cols", std::string(kGalleryClasses[static_cast<size_t>(columns == 0 ? 3 : columns)])},
+             {"images", std::move(images)}}, {}};
+  }
+  if (t == "Quote") {
+    std::string quote = text(p, "text");
+    if (quote.empty()) return {{}, {}, true};
+    return {{{"text", std::move(quote)}, {"cite", text(p, "cite")}}, {}};
+  }
+  if (t == "List") {
+    mstch::array items;
+    for (const nlohmann::json* item : objects(p, "items")) {
+      std::string line = text(*item, "text");
+      if (!line.empty()) items.emplace_back(mstch::map{{"text", std::move(line)}});
+    }
+    if (items.empty()) return {{}, {}, true};
+    auto ordered = p.find("ordered");
+    const bool ol = ordered != p.end() && ordered->is_boolean() && ordered->get<bool>();
+    return {{{"tag", std::string(ol ? "ol" : "ul")}, {"items", std::move(items)}}, {}};
+  }
+  if (t == "Faq") {
+    mstch::array items;
+    for (const nlohmann::json* item : objects(p, "items")) {
+      std::string question = text(*item, "question");
+      if (!question.empty())
+        items.emplace_back(mstch::map{{"question", std::move(question)}, {"answer", text(*item, "answer")}});
+    }
+    if (items.empty()) return {{}, {}, true};
+    return {{{"items", std::move(items)}}, {}};
+  }
+  if (t == "Navbar") {
+    mstch::array list = links(p);
+    if (list.empty()) list = site_links(ctx);
+    if (list.empty()) return {{}, {}, true};
+    return {{{"links", std::move(list)}}, {}};
+  }
+  if (t == "Footer") {
+    mstch::array list = links(p);
+    std::string note = text(p, "text");
+    if (list.empty() && note.empty()) return {{}, {}, true};
+    const bool has_links = !list.empty();
+    return {{{"text", std::move(note)}, {"hasLinks", has_links}, {"links", std::move(list)}}, {}};
+  }
+  return {};  // Divider: no props
+}
 
 Parts view(const Component& c, ComponentContext& ctx, int depth) {
   const nlohmann::json& p = c.props.is_object() ? c.props : nlohmann::json::object();
@@ -190,7 +297,7 @@ Parts view(const Component& c, ComponentContext& ctx, int depth) {
             body.empty() ? std::string() : markdown(c, body, ctx)};
   }
   if (t == "Spacer") return {{{"size", pick(p, "size", kSpacer, "medium")}}, {}};
-  return {};
+  return more_view(c, p, ctx);
 }
 
 }  // namespace
@@ -206,6 +313,7 @@ std::string render_components(const std::vector<Component>& list, ComponentConte
     if (c.type == "Image" && (!c.props.is_object() || image_attrs(c.props, "src", ctx, "").src.empty())) continue;
     Parts parts = view(c, ctx, depth);
     if (ctx.failed) return out;
+    if (parts.empty) continue;
     std::string open = mstch::render(tmpl->open, parts.values);
     // Children and Markdown were counted as they were made; the caller checks
     // the page's exact size, this only stops a runaway page early.

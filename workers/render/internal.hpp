@@ -11,6 +11,7 @@
 
 #include "commands/state.hpp"
 #include "events/result.hpp"
+#include "workers/render/render.hpp"
 
 namespace pw::render::detail {
 
@@ -46,6 +47,8 @@ struct ComponentContext {
   std::optional<Error> failed;                          // set: the page cannot be rendered
   const std::map<std::string, domain::AssetUploaded>* assets = nullptr;  // the site's, for asset: refs
   std::string root;                                     // root_prefix of the page: asset paths are relative
+  const std::vector<NavEntry>* nav = nullptr;           // a Navbar without links lists these
+  std::string slug;                                     // the page's: relative links, aria-current
 };
 
 // assets.cpp: an image prop as <img> attributes. "asset:<id>" of a known asset

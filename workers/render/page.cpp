@@ -85,6 +85,8 @@ Result<std::string> SiteRenderer::render_page(const PageInput& p) const {
     ctx.max_bytes = kMaxPageHtmlBytes;
     ctx.assets = &site_.assets;
     ctx.root = detail::root_prefix(p.slug);
+    ctx.nav = &nav_;
+    ctx.slug = p.slug;
     std::string main = detail::render_components(p.content, ctx);
     if (ctx.failed) return make_error(ctx.failed->code, page + ctx.failed->message);
     std::string html = render_layout(h, main);

@@ -54,10 +54,10 @@ const std::string kLayoutEnd = R"(</main>
 
 // Fixed heading levels are h1 (Hero) and h2 (Card) only: those never skip a
 // level going down, which the Nu checker reports as an error.
-// Sorted by type. A container's children (or Markdown HTML) go between the
+// The first nine sorted by type. A container's children (or Markdown HTML) go between the
 // rendered opening template and the literal closing markup, so large inner HTML
 // never passes through mstch.
-const std::array<ComponentTemplate, 9> kComponents = {{
+const std::array<ComponentTemplate, 17> kComponents = {{
     {"Button", R"(<a class="pw-button {{variant}}"{{#href}} href="{{href}}"{{/href}}>{{label}}</a>
 )", ""},
     {"Card", R"(<article class="pw-card">{{#image}}<img class="pw-card-image" src="{{image}}"{{#imageSrcset}} srcset="{{imageSrcset}}" sizes="{{imageSizes}}"{{/imageSrcset}} alt="">{{/image}}<div class="pw-card-body"><h2 class="pw-card-title">{{#href}}<a class="pw-card-link" href="{{href}}">{{title}}</a>{{/href}}{{^href}}{{title}}{{/href}}</h2>
@@ -76,6 +76,23 @@ const std::array<ComponentTemplate, 9> kComponents = {{
 )", ""},
     {"Text", R"(<div class="pw-text">
 )", "</div>\n"},
+    // Appended after the first nine (not sorted), so a type's ComponentSet bit stays put.
+    {"Video", R"(<div class="pw-video"><iframe class="pw-video-frame" src="{{src}}" title="{{title}}" loading="lazy" sandbox="allow-scripts allow-presentation" allow="fullscreen; picture-in-picture" referrerpolicy="strict-origin-when-cross-origin"></iframe></div>
+)", ""},
+    {"Gallery", R"(<ul class="pw-gallery {{cols}}">{{#images}}<li class="pw-gallery-item"><img src="{{src}}"{{#srcset}} srcset="{{srcset}}" sizes="{{sizes}}"{{/srcset}} alt="{{alt}}"{{#width}} width="{{width}}"{{/width}}{{#height}} height="{{height}}"{{/height}} loading="lazy"></li>{{/images}}</ul>
+)", ""},
+    {"Quote", R"(<figure class="pw-quote"><blockquote><p>{{text}}</p></blockquote>{{#cite}}<figcaption>{{cite}}</figcaption>{{/cite}}</figure>
+)", ""},
+    {"List", R"(<{{tag}} class="pw-list">{{#items}}<li>{{text}}</li>{{/items}}</{{tag}}>
+)", ""},
+    {"Faq", R"(<div class="pw-faq">{{#items}}<details class="pw-faq-item"><summary>{{question}}</summary>{{#answer}}<p>{{answer}}</p>{{/answer}}</details>{{/items}}</div>
+)", ""},
+    {"Navbar", R"(<nav class="pw-navbar" aria-label="Links"><ul>{{#links}}<li><a{{#href}} href="{{href}}"{{/href}}{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>{{/links}}</ul></nav>
+)", ""},
+    {"Footer", R"(<footer class="pw-footer-block">{{#text}}<p class="pw-footer-text">{{text}}</p>{{/text}}{{#hasLinks}}<ul class="pw-footer-links">{{#links}}<li><a{{#href}} href="{{href}}"{{/href}}>{{label}}</a></li>{{/links}}</ul>{{/hasLinks}}</footer>
+)", ""},
+    {"Divider", R"(<hr class="pw-divider">
+)", ""},
 }};
 static_assert(kComponents.size() <= 32, "a ComponentSet has one bit per built-in type");
 
@@ -86,7 +103,7 @@ static_assert(kComponents.size() <= 32, "a ComponentSet has one bit per built-in
 // --space-*, widths by --space-container. Phones get one column, a smaller
 // scale and a header whose navigation wraps under the brand (no script runs on
 // a published site, so no toggle menu).
-const std::array<std::pair<std::string_view, std::string_view>, 9> kCss = {{
+const std::array<std::pair<std::string_view, std::string_view>, 17> kCss = {{
     {"Button", R"(.pw-main>.pw-button{margin-left:max(var(--space-md),(100% - var(--space-container))/2)}
 )"},
     {"Card", R"(.pw-card{position:relative;display:flex;flex-direction:column;height:100%;margin:0 0 var(--space-md);background:var(--color-surface);border:1px solid var(--color-border);border-radius:var(--radius-lg);overflow:hidden;box-shadow:0 1px 2px rgb(0 0 0/.06),0 8px 24px -12px rgb(0 0 0/.12);transition:transform .15s ease,box-shadow .15s ease}
@@ -152,6 +169,48 @@ h2.pw-heading{margin-bottom:var(--space-lg)}
 .pw-text table{width:100%;border-collapse:collapse;margin:0 0 var(--space-md)}
 .pw-text th,.pw-text td{padding:var(--space-sm) var(--space-md);border-bottom:1px solid var(--color-border);text-align:left}
 .pw-text img{max-width:100%;height:auto}
+)"},
+    {"Video", R"(.pw-video{margin:0 0 var(--space-lg)}
+.pw-video-frame{display:block;width:100%;height:auto;aspect-ratio:16/9;border:0;border-radius:var(--radius-md);background:var(--color-surface)}
+)"},
+    {"Gallery", R"(.pw-gallery{display:grid;gap:var(--space-md);margin:0 0 var(--space-lg);padding:0;list-style:none}
+.pw-gallery-2{grid-template-columns:repeat(2,minmax(0,1fr))}
+.pw-gallery-3{grid-template-columns:repeat(3,minmax(0,1fr))}
+.pw-gallery-4{grid-template-columns:repeat(4,minmax(0,1fr))}
+.pw-gallery-item{margin:0;min-width:0}
+.pw-gallery-item img{display:block;width:100%;height:auto;aspect-ratio:4/3;object-fit:cover;border-radius:var(--radius-md);background:var(--color-surface)}
+@media (max-width:40rem){.pw-gallery{grid-template-columns:repeat(2,minmax(0,1fr))}}
+)"},
+    {"Quote", R"(.pw-quote{max-width:50rem;margin:0 0 var(--space-lg);padding:var(--space-md) var(--space-lg);border-left:4px solid var(--color-primary);border-radius:0 var(--radius-md) var(--radius-md) 0;background:var(--color-surface);color:var(--color-text)}
+.pw-align-center+.pw-quote,.pw-quote:only-child{margin-inline:auto}
+.pw-quote blockquote{margin:0}
+.pw-quote p{margin:0;font-size:calc(var(--font-base)*var(--font-scale));font-style:italic;white-space:pre-line}
+.pw-quote figcaption{margin-top:var(--space-sm);font-weight:600}
+.pw-quote figcaption::before{content:"\2014\00a0"}
+)"},
+    {"List", R"(.pw-list{max-width:70ch;margin:0 0 var(--space-md);padding-left:1.5em}
+.pw-list li{margin:.35em 0;padding-left:.25em}
+)"},
+    {"Faq", R"(.pw-faq{max-width:50rem;margin:0 0 var(--space-lg);border-top:1px solid var(--color-border)}
+.pw-faq-item{border-bottom:1px solid var(--color-border)}
+.pw-faq-item summary{display:flex;justify-content:space-between;align-items:center;gap:var(--space-md);min-height:2.75rem;padding:var(--space-sm) 0;font-weight:600;cursor:pointer;list-style:none}
+.pw-faq-item summary::after{content:"+";flex:none;font-size:1.25em;line-height:1;color:var(--color-primary)}
+.pw-faq-item[open] summary::after{content:"\2212"}
+.pw-faq-item summary:hover{color:var(--color-primary)}
+.pw-faq-item p{margin:0 0 var(--space-md);white-space:pre-line}
+)"},
+    {"Navbar", R"(.pw-navbar{margin:0 0 var(--space-md)}
+.pw-navbar ul{display:flex;flex-wrap:wrap;gap:var(--space-xs) var(--space-sm);margin:0;padding:0;list-style:none}
+.pw-navbar a{display:inline-flex;align-items:center;min-height:2.75rem;padding:0 var(--space-md);border:1px solid var(--color-border);border-radius:var(--radius-button);color:var(--color-text);font-weight:500;text-decoration:none}
+.pw-navbar a:hover{border-color:var(--color-primary);color:var(--color-primary)}
+.pw-navbar a[aria-current=page]{background:var(--color-primary);border-color:var(--color-primary);color:var(--color-on-primary)}
+)"},
+    {"Footer", R"(.pw-footer-block{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:var(--space-sm) var(--space-lg);margin:var(--space-lg) 0 0;padding:var(--space-md) 0;border-top:1px solid var(--color-border)}
+.pw-footer-text{margin:0;white-space:pre-line}
+.pw-footer-links{display:flex;flex-wrap:wrap;gap:0 var(--space-md);margin:0;padding:0;list-style:none}
+.pw-footer-links a{display:inline-flex;align-items:center;min-height:2.75rem}
+)"},
+    {"Divider", R"(.pw-divider{height:0;margin:var(--space-xl) auto;border:0;border-top:1px solid var(--color-border)}
 )"},
 }};
 

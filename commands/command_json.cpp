@@ -47,6 +47,7 @@ PW_COMMAND(RestorePageVersion, "page", "pageId", "version", "title", "slug", "de
 PW_COMMAND(RequestPreview, "preview", "previewId", "pageIds", "ttlSeconds")
 PW_COMMAND(CompletePreview, "preview", "previewId", "manifestHash")
 PW_COMMAND(FailPreview, "preview", "previewId", "reason", "log")
+PW_COMMAND(ReplacePageContent, "page", "pageId", "document")
 #undef PW_COMMAND
 
 template <class T>
@@ -170,6 +171,7 @@ json to_body(const RequestPreview& c) {
 }
 json to_body(const CompletePreview& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const FailPreview& c) { return event_data(DomainEvent{c.outcome}); }
+json to_body(const ReplacePageContent& c) { return json{{"pageId", c.pageId.value}, {"document", c.document}}; }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -327,6 +329,13 @@ RequestPreview from_body(ObjectReader& r) {
   c.previewId = r.id<PreviewId>("previewId");
   c.pageIds = codec::read_opt_page_ids(r, "pageIds");
   c.ttlSeconds = r.opt_i64("ttlSeconds");
+  return c;
+}
+template <>
+ReplacePageContent from_body(ObjectReader& r) {
+  ReplacePageContent c;
+  c.pageId = r.id<PageId>("pageId");
+  if (const json* d = r.object("document")) c.document = *d;
   return c;
 }
 

@@ -254,4 +254,10 @@ Result<void> validate_component_props(std::string_view type, const nlohmann::jso
   return {};
 }
 
+// Every slot the type has with some props: Columns' slots with count at its largest.
+std::span<const std::string_view> component_slot_names(std::string_view type) {
+  if (type == "Columns") return kColumnSlots;
+  return component_slots(type, nlohmann::json::object());
+}
+
 }  // namespace pw::domain

@@ -19,6 +19,8 @@ bool is_known_component_type(std::string_view type);
 std::span<const std::string_view> component_slots(std::string_view type,
                                                   const nlohmann::json& props);
 bool has_slot(std::string_view type, const nlohmann::json& props, std::string_view slot);
+// Every slot the type may have, whatever its props (Columns: column1..column4).
+std::span<const std::string_view> component_slot_names(std::string_view type);
 
 // http(s), mailto:, tel:, or relative (no scheme). Control characters anywhere
 // and every other scheme (javascript:, data:, vbscript:, …) are refused.

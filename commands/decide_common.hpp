@@ -68,6 +68,7 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePageVersi
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestPreview&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CompletePreview&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const FailPreview&);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const ReplacePageContent&);
 
 }  // namespace pw::domain::detail
 

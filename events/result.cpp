@@ -10,7 +10,7 @@ struct ErrcInfo {
   const char* code;
   int status;
 };
-constexpr std::array<ErrcInfo, 13> kErrcs{{
+constexpr std::array<ErrcInfo, 14> kErrcs{{
     {Errc::validation_error, "VALIDATION_ERROR", 400},
     {Errc::unauthenticated, "UNAUTHENTICATED", 401},
     {Errc::forbidden, "FORBIDDEN", 403},
@@ -24,6 +24,7 @@ constexpr std::array<ErrcInfo, 13> kErrcs{{
     {Errc::unavailable, "UNAVAILABLE", 503},
     {Errc::internal, "INTERNAL", 500},
     {Errc::fenced, "INTERNAL", 500},
+    {Errc::precondition_required, "PRECONDITION_REQUIRED", 428},
 }};
 }  // namespace
 

@@ -24,6 +24,7 @@ enum class Errc {
   unavailable,       // 503
   internal,          // 500
   fenced,            // a stale group member tried to commit (never reaches clients)
+  precondition_required,  // 428: a write that must name the version it edits (If-Match)
 };
 
 const char* errc_code(Errc e);  // "VALIDATION_ERROR", ...

@@ -119,6 +119,11 @@ void get_page_at(const ExchangePtr& ex);  // GET /v1/pages/{id}?version=|asOf=
 void list_page_versions(const ExchangePtr& ex);
 void page_diff(const ExchangePtr& ex);
 
+// handler_content.cpp: the page's tree as a Puck document (GET), and
+// ReplacePageContent from one (PUT, If-Match required).
+void get_page_content(const ExchangePtr& ex);
+Result<Built> build_replace_page_content(const Gateway::Exchange& ex, const std::string& command_id);
+
 // Query parameter helpers: an integer in [min, max] or a validation error.
 Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name,
                                          int64_t min, int64_t max);

@@ -60,6 +60,9 @@ std::vector<Command> all_commands() {
       RequestPreview{make_preview_id(site(), "p2"), std::nullopt, std::nullopt},
       CompletePreview{PreviewReady{make_preview_id(site(), "p1"), std::string(64, 'e')}},
       FailPreview{PreviewFailed{make_preview_id(site(), "p1"), "render failed", {"page p: boom"}}},
+      ReplacePageContent{home(), json{{"root", {{"props", {{"title", "T"}}}}},
+                                      {"content", json::array({{{"type", "Spacer"}, {"props", {{"id", "s"}}}}})},
+                                      {"zones", json::object()}}},
   };
 }
 

@@ -88,15 +88,15 @@ Result<void> CommandBus::attach_results() {
   return {};
 }
 
-void CommandBus::submit(workers::CommandRecord record, std::chrono::milliseconds wait, Done done) {
+void CommandBus::submit(domain::CommandRecord record, std::chrono::milliseconds wait, Done done) {
   Waiter w;
   w.key = waiter_key(record.meta.tenant.str(), record.meta.commandId.str());
-  w.fingerprint = workers::command_fingerprint(record.command);
+  w.fingerprint = domain::command_fingerprint(record.command);
   w.done = std::move(done);
   // No overflow for "forever"; a year is forever enough for an HTTP request.
   wait = std::clamp(wait, std::chrono::milliseconds::zero(), std::chrono::milliseconds(365LL * 24 * 3600 * 1000));
   w.deadline = Clock::now() + wait;
-  log::OutRecord out{kCommands, record.meta.siteId.str(), workers::encode_command_record(record), std::nullopt};
+  log::OutRecord out{kCommands, record.meta.siteId.str(), domain::encode_command_record(record), std::nullopt};
 
   std::unique_lock lk(mu_);
   if (closed_) {
@@ -175,7 +175,7 @@ void CommandBus::appender_loop() {
                                    make_error(Errc::unavailable, "event log: " + appended.error().message));
         } else if (it->second.deadline <= now) {
           timeouts_.fetch_add(1, std::memory_order_relaxed);
-          completions.emplace_back(take_locked(token), std::optional<workers::CommandOutcome>{});
+          completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>{});
         } else {
           it->second.appended = true;
           it->second.timer = timers_.emplace(it->second.deadline, token);
@@ -208,7 +208,7 @@ void CommandBus::handle_results(std::vector<log::Record>& records) {
     results_.fetch_add(1, std::memory_order_relaxed);
     auto j = nlohmann::json::parse(rec.value, nullptr, false);
     if (j.is_discarded()) continue;
-    auto outcome = workers::outcome_from_json(j);
+    auto outcome = domain::outcome_from_json(j);
     if (!outcome.ok()) continue;
     const std::string key = waiter_key(outcome->tenant_id, outcome->command_id);
     remember(key, CommandState::decided, &*outcome);
@@ -220,7 +220,7 @@ void CommandBus::handle_results(std::vector<log::Record>& records) {
       if (w != waiters_.end() && w->second.fingerprint == outcome->fingerprint) matched.push_back(k->second);
     }
     for (const uint64_t token : matched)
-      completions.emplace_back(take_locked(token), std::optional<workers::CommandOutcome>(*outcome));
+      completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>(*outcome));
   }
   run(completions);
 }
@@ -232,13 +232,13 @@ void CommandBus::expire_due() {
     const auto now = Clock::now();
     while (!timers_.empty() && timers_.begin()->first <= now) {
       timeouts_.fetch_add(1, std::memory_order_relaxed);
-      completions.emplace_back(take_locked(timers_.begin()->second), std::optional<workers::CommandOutcome>{});
+      completions.emplace_back(take_locked(timers_.begin()->second), std::optional<domain::CommandOutcome>{});
     }
   }
   run(completions);
 }
 
-void CommandBus::remember(const std::string& key, CommandState state, const workers::CommandOutcome* outcome) {
+void CommandBus::remember(const std::string& key, CommandState state, const domain::CommandOutcome* outcome) {
   if (config_.remembered == 0) return;
   std::lock_guard lk(lru_mu_);
   if (auto it = lru_index_.find(key); it != lru_index_.end()) {
@@ -308,7 +308,7 @@ void CommandBus::close() {
     tokens.reserve(waiters_.size());
     for (const auto& [token, w] : waiters_) tokens.push_back(token);
     for (const uint64_t token : tokens)
-      completions.emplace_back(take_locked(token), std::optional<workers::CommandOutcome>{});
+      completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>{});
   }
   run(completions);
   threads_joined_ = true;

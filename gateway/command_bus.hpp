@@ -31,7 +31,7 @@
 
 #include "events/log.hpp"
 #include "events/result.hpp"
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 
 namespace pw::gateway {
 
@@ -66,7 +66,7 @@ class CommandBus {
   CommandBus(const CommandBus&) = delete;
   CommandBus& operator=(const CommandBus&) = delete;
 
-  using Done = std::function<void(Result<std::optional<workers::CommandOutcome>>)>;
+  using Done = std::function<void(Result<std::optional<domain::CommandOutcome>>)>;
   // Appends the record to pagewright.commands (key = site id) and calls `done`
   // exactly once, from a bus thread: with the outcome when its result arrives,
   // with nullopt when `wait` elapses first (still pending — the result is still
@@ -76,7 +76,7 @@ class CommandBus {
   // before the append is durable: nullopt always means "appended, undecided".
   // After close(), `done` gets Errc::unavailable at once, on the caller's thread.
   // `done` runs without any lock of the bus held: it may call submit().
-  void submit(workers::CommandRecord record, std::chrono::milliseconds wait, Done done);
+  void submit(domain::CommandRecord record, std::chrono::milliseconds wait, Done done);
 
   // For GET /v1/commands/{id}: what this bus knows of a command of `tenant`
   // (another tenant's → nullopt). pending: submitted through this bus, no result
@@ -85,7 +85,7 @@ class CommandBus {
   // from the LRU, or submitted through another gateway and not decided yet).
   struct Status {
     CommandState state;
-    std::optional<workers::CommandOutcome> outcome;
+    std::optional<domain::CommandOutcome> outcome;
   };
   std::optional<Status> status(const std::string& command_id, const TenantId& tenant) const;
 
@@ -114,9 +114,9 @@ class CommandBus {
   struct Remembered {
     std::string key;
     CommandState state = CommandState::pending;
-    std::optional<workers::CommandOutcome> outcome;
+    std::optional<domain::CommandOutcome> outcome;
   };
-  using Completion = std::pair<Done, Result<std::optional<workers::CommandOutcome>>>;
+  using Completion = std::pair<Done, Result<std::optional<domain::CommandOutcome>>>;
 
   CommandBus(log::EventLog& log, CommandBusConfig config);
 
@@ -127,7 +127,7 @@ class CommandBus {
   // Removes the waiter (under mu_); the caller runs its done later, unlocked.
   Done take_locked(uint64_t token);
   void expire_due();
-  void remember(const std::string& key, CommandState state, const workers::CommandOutcome* outcome);
+  void remember(const std::string& key, CommandState state, const domain::CommandOutcome* outcome);
   void forget_pending(const std::string& key);
   static void run(std::vector<Completion>& completions);
 

@@ -88,6 +88,7 @@ std::string Gateway::now_rfc3339() const { return format_rfc3339(deps_.clock());
 void Gateway::Exchange::send(HttpResponse response) {
   if (answered.exchange(true)) return;
   response.set_header("X-Request-Id", request_id);
+  gw.options().cors.decorate(request, response);
   if (rate) {
     response.set_header("RateLimit-Limit", std::to_string(rate->limit));
     response.set_header("RateLimit-Remaining", std::to_string(rate->remaining));
@@ -173,6 +174,12 @@ void Gateway::handle(HttpRequest request, Respond respond) {
   ex->request_id = client_id && usable_request_id(*client_id) ? std::string(*client_id) : uuid_v4();
 
   if (is_public_path(ex->request.target) && !admit(*ex, RateScope::address)) return;
+  if (auto preflight = options_.cors.preflight(ex->request)) {
+    // Unauthenticated by design (browsers send no Authorization on a
+    // preflight), so the client's address pays for it.
+    if (admit(*ex, RateScope::address)) ex->send(std::move(*preflight));
+    return;
+  }
   if (StaticHost::handles(ex->request.target)) {
     StaticHost* host = deps_.static_host;
     if (!host) return ex->send(HttpResponse{404, {{"Content-Type", "text/plain; charset=utf-8"}}, "not found\n", {}});

@@ -16,6 +16,7 @@
 #include "events/log.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
+#include "gateway/cors.hpp"
 #include "gateway/http_types.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/rate_limit.hpp"
@@ -41,6 +42,8 @@ struct GatewayOptions {
   std::shared_ptr<const TemplateLibrary> templates = nullptr;
   // How long a draft preview is served (API.md: 24 h).
   std::chrono::seconds preview_ttl{24 * 3600};
+  // Origins whose browsers may call /v1 (API.md "CORS"); default: none.
+  CorsPolicy cors = {};
 };
 
 class StaticHost;

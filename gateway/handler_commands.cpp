@@ -7,7 +7,7 @@
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
 #include "gateway/static_host.hpp"
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -301,7 +301,7 @@ Result<std::string> command_id_for(const Gateway::Exchange& ex, const SiteId& si
   return uuid_v5(kIdempotencyNamespace, ex.principal.tenant.str() + "\n" + site.str() + "\n" + std::string(*key));
 }
 
-CommandOutcome metric_outcome(const workers::CommandOutcome& o) {
+CommandOutcome metric_outcome(const domain::CommandOutcome& o) {
   if (o.accepted) return CommandOutcome::accepted;
   if (o.error && o.error->code == Errc::version_conflict) return CommandOutcome::conflict;
   if (o.error && (o.error->code == Errc::internal || o.error->code == Errc::unavailable)) return CommandOutcome::failed;
@@ -310,7 +310,7 @@ CommandOutcome metric_outcome(const workers::CommandOutcome& o) {
 
 }  // namespace
 
-nlohmann::json outcome_data(const workers::CommandOutcome& o) {
+nlohmann::json outcome_data(const domain::CommandOutcome& o) {
   json events = json::array();
   for (const auto& e : o.events) events.push_back({{"type", e.type}, {"seq", e.seq}});
   return json{{"commandId", o.command_id},
@@ -379,7 +379,7 @@ void run_command(const ExchangePtr& ex) {
   auto version = expected_version(ex->request);
   if (!version.ok()) return ex->fail(version.error());
 
-  workers::CommandRecord record;
+  domain::CommandRecord record;
   record.meta.commandId = CommandId{*command_id};
   record.meta.tenant = ex->principal.tenant;
   record.meta.actor = ex->principal.user;
@@ -405,7 +405,7 @@ void run_command(const ExchangePtr& ex) {
   ex->gw.deps().bus.submit(
       std::move(record), wait,
       [ex, type, created_status, created_field, created_id, id, async, finish_data = std::move(finish_data),
-       meta](Result<std::optional<workers::CommandOutcome>> r) {
+       meta](Result<std::optional<domain::CommandOutcome>> r) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex->started).count();
         auto& metrics = ex->gw.deps().metrics;
         if (!r.ok()) {
@@ -421,7 +421,7 @@ void run_command(const ExchangePtr& ex) {
           resp.body = dump_json(success_envelope(json{{"commandId", id}}, ex->request_id, ex->gw.now_rfc3339()));
           return ex->send(std::move(resp));
         }
-        const workers::CommandOutcome& outcome = **r;
+        const domain::CommandOutcome& outcome = **r;
         metrics.count_command(type, metric_outcome(outcome), seconds);
         if (!outcome.accepted) return ex->fail(outcome.error.value_or(make_error(Errc::internal, "rejected")));
         json data = outcome_data(outcome);

@@ -8,12 +8,12 @@
 #include "events/ids.hpp"
 #include "gateway/handler_internal.hpp"
 #include "gateway/site_log.hpp"
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 #include "workers/render/themes.hpp"
 
 namespace pw::gateway {
 
-nlohmann::json outcome_data(const workers::CommandOutcome& o);  // handler_commands.cpp
+nlohmann::json outcome_data(const domain::CommandOutcome& o);  // handler_commands.cpp
 
 namespace {
 

@@ -153,7 +153,7 @@ bool CommandProcessor::distrusted(int32_t partition) const {
 
 std::string CommandProcessor::encode_site(const SiteEntry& e) const {
   nlohmann::json window = nlohmann::json::array();
-  for (const auto& [id, r] : e.window) window.push_back(outcome_to_json(r.outcome));
+  for (const auto& [id, r] : e.window) window.push_back(domain::outcome_to_json(r.outcome));
   return nlohmann::json{{"state", domain::site_state_to_json(e.state)},
                         {"headHash", e.head_hash},
                         {"window", std::move(window)}}
@@ -182,7 +182,7 @@ Result<CommandProcessor::SiteEntry> CommandProcessor::decode_site_json(const nlo
   e.head_hash = j["headHash"].get<std::string>();
   e.partition = partition;
   for (const auto& w : j["window"]) {
-    auto o = outcome_from_json(w);
+    auto o = domain::outcome_from_json(w);
     if (!o.ok()) return o.error();
     const auto id = o->command_id;
     const auto fp = o->fingerprint;
@@ -321,7 +321,7 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       for (const auto& rec : *recs) {
         next = rec.offset + 1;
         auto j = nlohmann::json::parse(rec.value, nullptr, false);
-        auto outcome = outcome_from_json(j);
+        auto outcome = domain::outcome_from_json(j);
         if (!outcome.ok()) return outcome.error();
         applied.results_next = rec.offset + 1;
         covered = std::max<int64_t>(covered, outcome->command_offset + 1);
@@ -427,7 +427,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (records.empty()) return size_t{0};
 
   struct Pending {
-    CommandOutcome outcome;
+    domain::CommandOutcome outcome;
     std::string site_id;
     int32_t partition = 0;
     long last_event = -1;  // index into batch.records
@@ -446,7 +446,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
     p.outcome.command_partition = rec.partition;
     p.outcome.command_offset = rec.offset;
     p.site_id = rec.key;
-    auto cmd = decode_command_record(rec.value);
+    auto cmd = domain::decode_command_record(rec.value);
     if (!cmd.ok()) {
       p.outcome.error = cmd.error();
       pending.push_back(std::move(p));
@@ -469,7 +469,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       return entry_r.error();
     }
     SiteEntry& entry = **entry_r;
-    const auto fingerprint = command_fingerprint(cmd->command);
+    const auto fingerprint = domain::command_fingerprint(cmd->command);
     p.outcome.fingerprint = fingerprint;
     if (const auto* first = recall(entry, p.outcome.command_id)) {
       ++stats_.repeats;
@@ -543,7 +543,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       } else if (p.repeat_of >= 0) {
         p.outcome.position = pending[static_cast<size_t>(p.repeat_of)].outcome.position;
       }
-      results.push_back({kResults, p.site_id, outcome_to_json(p.outcome).dump(), p.partition});
+      results.push_back({kResults, p.site_id, domain::outcome_to_json(p.outcome).dump(), p.partition});
     }
     return results;
   };

@@ -26,7 +26,7 @@
 
 #include "commands/state.hpp"
 #include "events/log.hpp"
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 #include "workers/snapshot_store.hpp"
 
 namespace pw::workers {
@@ -71,7 +71,7 @@ class CommandProcessor {
  private:
   struct Remembered {
     std::string fingerprint;
-    CommandOutcome outcome;
+    domain::CommandOutcome outcome;
   };
   struct SiteEntry {
     domain::SiteState state;

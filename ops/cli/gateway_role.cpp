@@ -68,6 +68,13 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
       ->envname("PW_PREVIEW_TTL")
       ->check(CLI::Range(int64_t{1}, int64_t{7 * 24 * 3600}))
       ->capture_default_str();
+  cmd.add_option("--cors-origins", o.cors_origins,
+                 "comma-separated origins whose browsers may call /v1, e.g. http://localhost:5173 (default: none)")
+      ->envname("PW_CORS_ORIGINS")
+      ->check([](const std::string& spec) {
+        auto parsed = gateway::CorsPolicy::parse(spec);
+        return parsed.ok() ? std::string() : parsed.error().details.front().message;
+      });
 }
 
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
@@ -106,6 +113,9 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   options.address_limit = *address_limit;
   options.trusted_proxies = o.trusted_proxies;
   options.preview_ttl = std::chrono::seconds(o.preview_ttl);
+  auto cors = gateway::CorsPolicy::parse(o.cors_origins);
+  if (!cors.ok()) return fail("--cors-origins", cors.error());
+  options.cors = std::move(cors).value();
   gateway::Gateway handler({log, **bus, **read_model, metrics, blocking, static_host.get()}, std::move(options));
 
   gateway::HttpServerConfig config;

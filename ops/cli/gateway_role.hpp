@@ -31,11 +31,12 @@ struct GatewayRoleOptions {
   std::vector<std::string> trusted_proxies;
   std::string metrics = "127.0.0.1:9464";  // HOST:PORT of GET /metrics, or "off"
   int64_t preview_ttl = 24 * 3600;         // seconds a draft preview is served
+  std::string cors_origins;                // comma-separated origins allowed to call /v1
 };
 
 // Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,
 // --sites, --rate-limit-tenant, --rate-limit-address, --trusted-proxy, --metrics,
-// --preview-ttl.
+// --preview-ttl, --cors-origins.
 void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o);
 
 // Serves HTTP (and the metrics listener) until `stop` is raised, then drains: /readyz fails, in-flight

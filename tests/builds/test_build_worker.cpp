@@ -211,7 +211,7 @@ class BuildWorkerTest : public ::testing::Test {
       if (!batch.ok() || batch->empty()) break;
       for (const auto& r : *batch) {
         next = r.offset + 1;
-        auto rec = workers::decode_command_record(r.value);
+        auto rec = domain::decode_command_record(r.value);
         if (!rec.ok()) continue;
         if (const auto* f = std::get_if<FailDeployment>(&rec->command); f && f->outcome.deploymentId == id)
           return f->outcome;
@@ -570,7 +570,7 @@ TEST_F(BuildWorkerTest, ATextOverTheTableLimitsFailsItsDeploymentNamingThePageAn
   const std::string beta = "beta";
   const SiteId beta_site = site_id_for_subdomain(beta);
   const PageId beta_home = make_page_id(beta_site, "home");
-  std::vector<workers::CommandRecord> commands;
+  std::vector<domain::CommandRecord> commands;
   for (Command c : std::vector<Command>{
            CreateSite{beta_site, "Beta", beta},
            CreatePage{beta_home, "Home", std::string(""), std::nullopt},

@@ -27,7 +27,7 @@ TEST_F(SplitProcesses, CommandAndProjectionWorkersFillTheReadModel) {
   {
     auto log = log::open_log(uri);
     ASSERT_TRUE(log.ok()) << log.error().message;
-    std::vector<workers::CommandRecord> commands;
+    std::vector<domain::CommandRecord> commands;
     int n = 0;
     for (int s = 0; s < 4; ++s) {
       const std::string sub = "split-" + std::to_string(s);

@@ -38,7 +38,7 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   auto& log = **opened;
 
-  std::vector<workers::CommandRecord> commands;
+  std::vector<domain::CommandRecord> commands;
   int n = 0;
   for (int s = 0; s < 6; ++s) {
     const std::string sub = "proc-site-" + std::to_string(s);

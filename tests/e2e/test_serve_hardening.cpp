@@ -3,6 +3,7 @@
 // gets with the default rate limits.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <filesystem>
@@ -58,9 +59,11 @@ class ServeHardening : public PgTest {
     PgTest::TearDown();
   }
   // Connection strings in the environment, never in argv; the default limits.
-  uint16_t start_serve() {
-    serve_ = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--metrics", "127.0.0.1:0"},
-                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
+  uint16_t start_serve(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(),
+                                     "--metrics", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    serve_ = spawn(args, {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
     if (serve_.pid <= 0) return 0;
     const uint16_t port = read_listening_port(serve_.out);
     metrics_port_ = read_listening_port(serve_.out);
@@ -182,6 +185,54 @@ TEST_F(ServeHardening, DefaultLimitsStopA4000ReadBurstAndLeaveAnotherTenantServe
   const std::string metrics = operators.request("GET", "/metrics").body;
   EXPECT_NE(metrics.find("rate_limited_total{scope=\"tenant\"} " + std::to_string(refused.load())), std::string::npos)
       << metrics.substr(0, 3000);
+}
+
+TEST_F(ServeHardening, CorsOriginsLetAListedEditorsBrowserInAndNoOtherOrigin) {
+  const std::string editor = "http://localhost:5173";
+  const uint16_t port = start_serve({"--cors-origins", editor});
+  ASSERT_NE(port, 0) << "serve did not start listening";
+  const Tokens t = make_tokens(kSecret, db_);
+  HttpClient http("127.0.0.1", port);
+
+  auto preflight = http.request("OPTIONS", "/v1/sites", {},
+                                {{"Origin", editor},
+                                 {"Access-Control-Request-Method", "POST"},
+                                 {"Access-Control-Request-Headers", "authorization,content-type,idempotency-key"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.header("access-control-allow-origin"), editor);
+  EXPECT_NE(preflight.header("access-control-allow-headers").find("Idempotency-Key"), std::string::npos);
+
+  const std::string sub = "cors-" + db_.substr(8, 8);
+  auto site = http.send_json("POST", "/v1/sites", t.admin, {{"name", "Cors"}, {"subdomain", sub}},
+                             {{"Origin", editor}});
+  ASSERT_EQ(site.status, 201) << site.body;
+  EXPECT_EQ(site.header("access-control-allow-origin"), editor);
+  EXPECT_EQ(site.header("vary"), "Origin");
+  EXPECT_NE(site.header("access-control-expose-headers").find("X-Request-Id"), std::string::npos);
+
+  auto stranger = http.request("OPTIONS", "/v1/sites", {},
+                               {{"Origin", "http://localhost:5174"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(stranger.status, 405);
+  EXPECT_EQ(stranger.header("access-control-allow-origin"), "");
+  auto read = http.get("/v1/sites", t.viewer, {{"Origin", "http://localhost:5174"}});
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.header("access-control-allow-origin"), "");
+  EXPECT_EQ(read.header("vary"), "");
+
+  // A malformed list stops serve at start with the reason, rather than allowing nothing silently.
+  Child refused = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", (data_ / "other").string(),
+                         "--cors-origins", "*"},
+                        {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
+  ASSERT_GT(refused.pid, 0);
+  int status = 0;
+  bool exited = false;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!(exited = ::waitpid(refused.pid, &status, WNOHANG) == refused.pid) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(exited && WIFEXITED(status)) << "serve kept running with --cors-origins '*'";
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  refused.pid = -1;
 }
 
 }  // namespace

@@ -24,13 +24,13 @@ namespace pw::test {
 namespace {
 
 using namespace std::chrono_literals;
-using Outcome = Result<std::optional<workers::CommandOutcome>>;
+using Outcome = Result<std::optional<domain::CommandOutcome>>;
 
 constexpr int32_t kPartitions = 4;
 const std::string kEvents(log::kEventsTopic);
 
 // "cmd-<n>" of tenant "tenant-<subdomain>" creating site <subdomain>.
-workers::CommandRecord create_site(int n, const std::string& subdomain) {
+domain::CommandRecord create_site(int n, const std::string& subdomain) {
   const auto site = site_id_for_subdomain(subdomain);
   return command_record(n, subdomain, domain::CreateSite{site, "Site " + subdomain, subdomain});
 }
@@ -44,7 +44,7 @@ void wait_for(Pred pred, std::chrono::milliseconds limit) {
   }
 }
 
-std::future<Outcome> submit_async(gateway::CommandBus& bus, workers::CommandRecord record,
+std::future<Outcome> submit_async(gateway::CommandBus& bus, domain::CommandRecord record,
                                   std::chrono::milliseconds wait) {
   auto promise = std::make_shared<std::promise<Outcome>>();
   auto calls = std::make_shared<std::atomic<int>>(0);
@@ -56,7 +56,7 @@ std::future<Outcome> submit_async(gateway::CommandBus& bus, workers::CommandReco
   return future;
 }
 
-Outcome submit_and_wait(gateway::CommandBus& bus, workers::CommandRecord record, std::chrono::milliseconds wait) {
+Outcome submit_and_wait(gateway::CommandBus& bus, domain::CommandRecord record, std::chrono::milliseconds wait) {
   auto f = submit_async(bus, std::move(record), wait);
   if (f.wait_for(wait + 90s) != std::future_status::ready) return make_error(Errc::internal, "done never called");
   return f.get();

@@ -82,7 +82,7 @@ class SiteLogTest : public PgTest {
   }
 
   // Commands decided by a real processor, until each has its result.
-  void process(const std::vector<workers::CommandRecord>& commands) {
+  void process(const std::vector<domain::CommandRecord>& commands) {
     ASSERT_TRUE(submit_commands(*log_, commands).ok());
     workers::ProcessorConfig config;
     config.snapshot_dir = std::filesystem::temp_directory_path() / ("pw-sitelog-snap-" + uuid_v4());
@@ -104,7 +104,7 @@ class SiteLogTest : public PgTest {
   // Sites a and b (sharing a partition), each created with `pages` pages,
   // their commands interleaved.
   void fill(int pages) {
-    std::vector<workers::CommandRecord> commands;
+    std::vector<domain::CommandRecord> commands;
     int n = 0;
     for (const auto& sub : {a_, b_})
       commands.push_back(command_record(++n, sub, d::CreateSite{site_id_for_subdomain(sub), "Site", sub}));

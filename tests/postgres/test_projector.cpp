@@ -32,8 +32,8 @@ const std::string kCommands(log::kCommandsTopic);
 const std::string kEvents(log::kEventsTopic);
 const std::string kResults(log::kResultsTopic);
 
-std::vector<workers::CommandRecord> commands() {
-  std::vector<workers::CommandRecord> out;
+std::vector<domain::CommandRecord> commands() {
+  std::vector<domain::CommandRecord> out;
   int n = 0;
   auto add = [&](const std::string& sub, d::Command c) { out.push_back(command_record(++n, sub, std::move(c))); };
   const auto alpha = site_id_for_subdomain("alpha");
@@ -98,7 +98,7 @@ class ProjectorTest : public PgTest {
     const auto cmds = commands();
     log::Batch b;
     for (const auto& c : cmds)
-      b.records.push_back({kCommands, c.meta.siteId.str(), workers::encode_command_record(c), std::nullopt});
+      b.records.push_back({kCommands, c.meta.siteId.str(), domain::encode_command_record(c), std::nullopt});
     auto a = log_->append(b);
     ASSERT_TRUE(a.ok()) << a.error().message;
 
@@ -220,7 +220,7 @@ class ProjectorTest : public PgTest {
   }
 
   // More commands through a processor; the expected states and ends follow.
-  void process(const std::vector<workers::CommandRecord>& cmds) {
+  void process(const std::vector<domain::CommandRecord>& cmds) {
     int64_t results_before = 0;
     for (int32_t p = 0; p < kPartitions; ++p) results_before += *log_->end_offset({kResults, p});
     ASSERT_TRUE(submit_commands(*log_, cmds).ok());

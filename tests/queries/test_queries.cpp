@@ -138,7 +138,7 @@ class ProjectedQueriesTest : public QueriesTest {
     home_ = make_page_id(alpha, "home");
     about_ = make_page_id(alpha, "about");
     const auto beta_home = make_page_id(beta, "home");
-    std::vector<workers::CommandRecord> cmds;
+    std::vector<domain::CommandRecord> cmds;
     int n = 0;
     auto add = [&](const std::string& sub, d::Command c) { cmds.push_back(command_record(++n, sub, std::move(c))); };
     add("alpha", d::CreateSite{alpha, "Alpha", "alpha"});

@@ -13,9 +13,9 @@ std::string timestamp(int n) {
   return buf;
 }
 
-workers::CommandRecord command_record(int n, const std::string& subdomain, domain::Command command,
+domain::CommandRecord command_record(int n, const std::string& subdomain, domain::Command command,
                                       std::string command_id) {
-  workers::CommandRecord r;
+  domain::CommandRecord r;
   r.meta.commandId = CommandId{command_id.empty() ? "cmd-" + std::to_string(n) : std::move(command_id)};
   r.meta.tenant = TenantId{"tenant-" + subdomain};
   r.meta.actor = UserId{"user-1"};
@@ -33,12 +33,12 @@ Result<void> create_pagewright_topics(log::EventLog& log, int32_t partitions) {
                             {std::string(log::kDeadLetterTopic), partitions}});
 }
 
-Result<void> submit_commands(log::EventLog& log, const std::vector<workers::CommandRecord>& commands) {
+Result<void> submit_commands(log::EventLog& log, const std::vector<domain::CommandRecord>& commands) {
   for (size_t i = 0; i < commands.size(); i += 50) {
     log::Batch b;
     for (size_t j = i; j < std::min(commands.size(), i + 50); ++j)
       b.records.push_back({std::string(log::kCommandsTopic), commands[j].meta.siteId.str(),
-                           workers::encode_command_record(commands[j]), std::nullopt});
+                           domain::encode_command_record(commands[j]), std::nullopt});
     auto r = log.append(b);
     if (!r.ok()) return r.error();
   }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "events/log.hpp"
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 
 namespace pw::test {
 
@@ -14,13 +14,13 @@ std::string timestamp(int n);
 
 // The n-th command of a stream: tenant "tenant-<subdomain>", actor "user-1",
 // command id "cmd-<n>" unless given, correlation id "corr-<n>".
-workers::CommandRecord command_record(int n, const std::string& subdomain, domain::Command command,
+domain::CommandRecord command_record(int n, const std::string& subdomain, domain::Command command,
                                       std::string command_id = "");
 
 // Creates the pagewright topics (dead letters too) with `partitions` each.
 Result<void> create_pagewright_topics(log::EventLog& log, int32_t partitions);
 
 // Appends command records to pagewright.commands, keyed by site id, in batches.
-Result<void> submit_commands(log::EventLog& log, const std::vector<workers::CommandRecord>& commands);
+Result<void> submit_commands(log::EventLog& log, const std::vector<domain::CommandRecord>& commands);
 
 }  // namespace pw::test

@@ -28,7 +28,7 @@ namespace pw::test {
 namespace {
 
 using namespace std::chrono_literals;
-using workers::CommandRecord;
+using domain::CommandRecord;
 namespace d = domain;
 
 constexpr int32_t kPartitions = 4;
@@ -36,16 +36,16 @@ const std::string kCommands(log::kCommandsTopic);
 const std::string kEvents(log::kEventsTopic);
 const std::string kResults(log::kResultsTopic);
 
-CommandRecord record(int n, const std::string& subdomain, d::Command command,
+domain::CommandRecord record(int n, const std::string& subdomain, d::Command command,
                      std::string command_id = "") {
   return command_record(n, subdomain, std::move(command), std::move(command_id));
 }
 
 // A deterministic mix: site and page creation, component edits, rejections
 // (unknown type, slug taken) and repeated command ids.
-std::vector<CommandRecord> command_stream(int sites, int edits_per_site, unsigned seed) {
+std::vector<domain::CommandRecord> command_stream(int sites, int edits_per_site, unsigned seed) {
   std::mt19937 rng(seed);
-  std::vector<CommandRecord> out;
+  std::vector<domain::CommandRecord> out;
   int n = 0;
   std::vector<std::string> subdomains;
   for (int s = 0; s < sites; ++s) {
@@ -91,7 +91,7 @@ void create_topics(log::EventLog& log) {
   if (!r.ok()) throw std::runtime_error(r.error().message);
 }
 
-void submit(log::EventLog& log, const std::vector<CommandRecord>& commands) {
+void submit(log::EventLog& log, const std::vector<domain::CommandRecord>& commands) {
   auto r = submit_commands(log, commands);
   ASSERT_TRUE(r.ok()) << r.error().message;
 }
@@ -173,7 +173,7 @@ class Processor : public ::testing::Test {
   std::filesystem::path snap(int i) const { return snapshots_.string() + std::to_string(i); }
 
   // The events one uninterrupted processor appends for `commands`.
-  std::map<std::string, std::vector<std::string>> uninterrupted_run(const std::vector<CommandRecord>& commands) {
+  std::map<std::string, std::vector<std::string>> uninterrupted_run(const std::vector<domain::CommandRecord>& commands) {
     auto log = open(backend_->fresh_uri(), backend_->config());
     create_topics(*log);
     submit(*log, commands);
@@ -219,7 +219,7 @@ TEST_F(Processor, AppendsAVerifiableChainPerSiteAndAResultPerCommand) {
   for (const auto& [p, recs] : results) {
     for (const auto& rec : recs) {
       ++result_count;
-      auto o = workers::outcome_from_json(nlohmann::json::parse(rec.value));
+      auto o = domain::outcome_from_json(nlohmann::json::parse(rec.value));
       ASSERT_TRUE(o.ok());
       if (o->accepted) ++accepted;
       if (o->accepted && !o->events.empty()) {
@@ -254,7 +254,7 @@ TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
   create_topics(*log);
   const auto site = site_id_for_subdomain("repeat");
   const auto page = make_page_id(site, "home");
-  std::vector<CommandRecord> commands = {
+  std::vector<domain::CommandRecord> commands = {
       record(1, "repeat", d::CreateSite{site, "Repeat", "repeat"}),
       record(2, "repeat", d::CreatePage{page, "Home", "", {}}),
       record(3, "repeat", d::AddComponent{page, ComponentId{"h1"}, "Heading", nlohmann::json{{"text", "Hi"}}, {}, {}, {}}),
@@ -273,9 +273,9 @@ TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
   for (const auto& [p, recs] : events) event_count += recs.size();
   EXPECT_EQ(event_count, 3u);  // SiteCreated, PageCreated, ComponentAdded
 
-  std::vector<workers::CommandOutcome> outcomes;
+  std::vector<domain::CommandOutcome> outcomes;
   for (const auto& [p, recs] : read_all(*log, kResults, 6))
-    for (const auto& rec : recs) outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+    for (const auto& rec : recs) outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
   ASSERT_EQ(outcomes.size(), 6u);
   auto first = outcomes[2];
   EXPECT_TRUE(first.accepted);
@@ -304,7 +304,7 @@ TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
   std::string line;
   for (int i = 0; i < 2000; ++i) line += "\xf0\x9f\x98\x80";  // U+1F600, four bytes
   const std::vector<std::string> too_big(80, line), fits(60, line);
-  const std::vector<CommandRecord> commands = {
+  const std::vector<domain::CommandRecord> commands = {
       record(1, "oversize", d::CreateSite{site, "Oversize", "oversize"}),
       record(2, "oversize", d::RequestDeployment{dep, "production", "all-at-once"}),
       record(3, "oversize", d::StartDeployment{dep, "builder-1"}),
@@ -314,9 +314,9 @@ TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
   submit(*log, commands);
   run_until(*log, snap(0), commands.size());
 
-  std::vector<workers::CommandOutcome> outcomes;
+  std::vector<domain::CommandOutcome> outcomes;
   for (const auto& [p, recs] : read_all(*log, kResults, commands.size()))
-    for (const auto& rec : recs) outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+    for (const auto& rec : recs) outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
   ASSERT_EQ(outcomes.size(), commands.size());
   const auto& refused = outcomes[3];
   EXPECT_FALSE(refused.accepted);
@@ -412,10 +412,10 @@ TEST_F(Processor, RecoverySkipsEventsNoProcessorWroteAndTheSiteGoesOn) {
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(last->seq, 5);
   EXPECT_EQ(last->data.value("componentId", ""), "h3");
-  std::vector<workers::CommandOutcome> outcomes;
+  std::vector<domain::CommandOutcome> outcomes;
   const auto results = read_all(*log, kResults, 5);
   for (const auto& rec : results.at(partition))
-    outcomes.push_back(*workers::outcome_from_json(nlohmann::json::parse(rec.value)));
+    outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
   ASSERT_EQ(outcomes.size(), 5u);
   for (const auto& o : outcomes) EXPECT_TRUE(o.accepted) << o.command_id;
 }

@@ -28,7 +28,7 @@ namespace pw::test {
 namespace {
 
 using namespace std::chrono_literals;
-using workers::CommandRecord;
+using domain::CommandRecord;
 namespace d = domain;
 
 constexpr int32_t kPartitions = 4;
@@ -121,7 +121,7 @@ std::set<int32_t> all_partitions() {
 
 // --- commands -------------------------------------------------------------------
 
-CommandRecord record(int n, const std::string& subdomain, std::string command_id, d::Command command) {
+domain::CommandRecord record(int n, const std::string& subdomain, std::string command_id, d::Command command) {
   return command_record(n, subdomain, std::move(command), std::move(command_id));
 }
 
@@ -149,9 +149,9 @@ struct Script {
   std::map<std::pair<std::string, std::string>, bool> expected;
 
   static std::pair<std::string, std::string> expectation_key(std::string_view value) {
-    auto cmd = workers::decode_command_record(value);
+    auto cmd = domain::decode_command_record(value);
     if (!cmd.ok()) return {};
-    return {cmd->meta.commandId.str(), workers::command_fingerprint(cmd->command)};
+    return {cmd->meta.commandId.str(), domain::command_fingerprint(cmd->command)};
   }
   void add_raw(size_t phase, std::string key, std::string value, bool accepted) {
     if (phases.size() <= phase) phases.resize(phase + 1);
@@ -159,8 +159,8 @@ struct Script {
     if (!fresh && it->second != accepted) throw std::logic_error("contradictory expectations");
     phases[phase].push_back({std::move(key), std::move(value)});
   }
-  void add(size_t phase, const CommandRecord& r, bool accepted) {
-    add_raw(phase, r.meta.siteId.str(), workers::encode_command_record(r), accepted);
+  void add(size_t phase, const domain::CommandRecord& r, bool accepted) {
+    add_raw(phase, r.meta.siteId.str(), domain::encode_command_record(r), accepted);
   }
   size_t through(size_t phase) const {
     size_t n = 0;
@@ -303,10 +303,10 @@ std::string difference(const Contents& got, const Contents& want) {
 // accepted command's result names its last event; each site's events form a
 // verifiable chain that starts with one SiteCreated; no event is appended twice.
 void check_log(log::EventLog& log, const Script& script) {
-  std::map<CommandPosition, std::vector<workers::CommandOutcome>> results;
+  std::map<CommandPosition, std::vector<domain::CommandOutcome>> results;
   for (int32_t p = 0; p < kPartitions; ++p)
     for (const auto& r : read_partition(log, kResults, p)) {
-      auto o = workers::outcome_from_json(nlohmann::json::parse(r.value, nullptr, false));
+      auto o = domain::outcome_from_json(nlohmann::json::parse(r.value, nullptr, false));
       ASSERT_TRUE(o.ok()) << "unreadable result " << r.value;
       EXPECT_EQ(o->command_partition, p) << r.value;
       results[{o->command_partition, o->command_offset}].push_back(std::move(o).value());
@@ -331,7 +331,7 @@ void check_log(log::EventLog& log, const Script& script) {
       const auto& o = it->second.front();
       EXPECT_EQ(o.command_id, expected->first.first);
       EXPECT_EQ(o.accepted, expected->second) << o.command_id << " at " << where << ": "
-                                              << outcome_to_json(o).dump();
+                                              << domain::outcome_to_json(o).dump();
       if (!o.accepted) {
         EXPECT_TRUE(o.error.has_value()) << o.command_id;
         EXPECT_TRUE(o.position.empty()) << o.command_id;
@@ -340,7 +340,7 @@ void check_log(log::EventLog& log, const Script& script) {
       // Every accepted command of the script appends events; its result names the last.
       ASSERT_FALSE(o.events.empty()) << o.command_id;
       const auto colon = o.position.find(':');
-      ASSERT_NE(colon, std::string::npos) << o.command_id << " has no position: " << outcome_to_json(o).dump();
+      ASSERT_NE(colon, std::string::npos) << o.command_id << " has no position: " << domain::outcome_to_json(o).dump();
       EXPECT_EQ(o.position.substr(0, colon), std::to_string(p)) << o.command_id;
       const auto offset = std::stoll(o.position.substr(colon + 1));
       ASSERT_LT(offset, static_cast<int64_t>(events[p].size())) << o.command_id << " at " << o.position;
@@ -708,7 +708,7 @@ TEST_F(ProcessorFaults, UndecidedRecordsTakeNoPlaceInTheIdempotencyWindowAfterAR
                                d::CreatePage{make_page_id(site_id_for_subdomain("beta"), "z"), "Z", "z", {}});
   Script s;
   s.add(0, create, true);
-  s.add_raw(0, alpha.str(), workers::encode_command_record(stranger), false);  // keyed by another site
+  s.add_raw(0, alpha.str(), domain::encode_command_record(stranger), false);  // keyed by another site
   s.add_raw(0, alpha.str(), "{not a command", false);
   s.add(0, record(3, "alpha", "cmd-3", d::CreatePage{home, "Home", "", {}}), true);
   s.add(1, create, true);  // the client retries cmd-1
@@ -734,9 +734,9 @@ TEST_F(ProcessorFaults, UndecidedRecordsTakeNoPlaceInTheIdempotencyWindowAfterAR
 
   const auto live = run_case(Restart::none);
   // The retry is answered with cmd-1's first outcome, appending nothing.
-  std::vector<workers::CommandOutcome> of_cmd1;
+  std::vector<domain::CommandOutcome> of_cmd1;
   for (const auto& [at, values] : live.results) {
-    auto o = workers::outcome_from_json(nlohmann::json::parse(values.front()));
+    auto o = domain::outcome_from_json(nlohmann::json::parse(values.front()));
     ASSERT_TRUE(o.ok());
     if (o->command_id == "cmd-1") of_cmd1.push_back(*o);
   }

@@ -7,7 +7,7 @@
 #include "events/dead_letter.hpp"
 #include "events/envelope.hpp"
 #include "workers/careful_apply.hpp"
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 
 namespace pw::builds {
 namespace {
@@ -468,7 +468,7 @@ Result<void> BuildWorker::report(const Envelope& env, const std::string& what, d
                               domain::kMaxReportLine);
     domain::fit_report_log(failed->outcome.log);
   }
-  workers::CommandRecord record;
+  domain::CommandRecord record;
   const std::string deployment = env.aggregate.id;
   record.meta.commandId = CommandId{uuid_v5(kReportNamespace, deployment + "/" + what)};
   record.meta.tenant = TenantId{env.tenant_id};
@@ -479,7 +479,7 @@ Result<void> BuildWorker::report(const Envelope& env, const std::string& what, d
   record.correlation_id = env.correlation_id;
   log::Batch batch;
   batch.records.push_back(
-      log::OutRecord{kCommands, env.site_id, workers::encode_command_record(record), std::nullopt});
+      log::OutRecord{kCommands, env.site_id, domain::encode_command_record(record), std::nullopt});
   auto appended = log_.append(batch);
   if (!appended.ok()) return appended.error();
   return {};

@@ -1,8 +1,8 @@
-#include "workers/command_record.hpp"
+#include "commands/command_record.hpp"
 
 #include "events/hash_chain.hpp"
 
-namespace pw::workers {
+namespace pw::domain {
 namespace {
 
 Error bad_record(std::string field, std::string message) {
@@ -95,4 +95,4 @@ Result<CommandOutcome> outcome_from_json(const nlohmann::json& j) {
   }
 }
 
-}  // namespace pw::workers
+}  // namespace pw::domain

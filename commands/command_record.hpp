@@ -14,7 +14,7 @@
 #include "commands/commands.hpp"
 #include "events/result.hpp"
 
-namespace pw::workers {
+namespace pw::domain {
 
 struct CommandRecord {
   domain::CommandMeta meta;
@@ -54,4 +54,4 @@ struct CommandOutcome {
 nlohmann::json outcome_to_json(const CommandOutcome& o);
 Result<CommandOutcome> outcome_from_json(const nlohmann::json& j);
 
-}  // namespace pw::workers
+}  // namespace pw::domain

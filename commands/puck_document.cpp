@@ -9,6 +9,9 @@
 #include "events/hash_chain.hpp"
 
 namespace pw::domain {
+
+static_assert(kMaxPuckDocumentDepth == 3 * kMaxTreeDepth + 16, "three JSON levels per component level");
+
 namespace {
 
 using nlohmann::json;

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "gateway/routes.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "store/deploy_reader.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -106,7 +106,7 @@ ByteRange parse_range(std::string_view header, uint64_t size) {
 // through next_chunk, one piece per call (the server's threads call it, so
 // each call reads at most kChunkBytes). Content-Length is the total, so the
 // server sends it unchunked.
-Result<void> stream(HttpResponse& r, std::shared_ptr<ship::BlobFile> file, uint64_t offset, uint64_t end) {
+Result<void> stream(HttpResponse& r, std::shared_ptr<store::BlobFile> file, uint64_t offset, uint64_t end) {
   r.headers.emplace_back("Content-Length", std::to_string(end - offset));
   const size_t first = static_cast<size_t>(std::min<uint64_t>(StaticHost::kChunkBytes, end - offset));
   auto head = file->read(offset, first);
@@ -130,24 +130,18 @@ Result<void> stream(HttpResponse& r, std::shared_ptr<ship::BlobFile> file, uint6
 
 }  // namespace
 
-std::unique_ptr<StaticHost> StaticHost::open(const std::filesystem::path& sites_dir, Clock clock) {
-  auto store = ship::DeployStore::open(sites_dir);
-  if (!store.ok()) return nullptr;
-  if (!clock) clock = [] { return std::chrono::system_clock::now(); };
-  return std::unique_ptr<StaticHost>(new StaticHost(std::move(store).value(), std::move(clock)));
+StaticHost::StaticHost(const store::DeployReader& reader, Clock clock) : reader_(reader), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::system_clock::now(); };
 }
 
-StaticHost::StaticHost(std::unique_ptr<ship::DeployStore> store, Clock clock)
-    : store_(std::move(store)), clock_(std::move(clock)) {}
-
 Result<std::string> StaticHost::draft_preview_url(const std::string& previewId) {
-  auto token = store_->draft_preview_token(previewId);
+  auto token = reader_.draft_preview_token(previewId);
   if (!token.ok()) return token.error();
   return std::string(kPreviews) + *token + "/";
 }
 
 bool StaticHost::expired(const std::string& deploy) const {
-  const auto expiry = ship::DeployStore::draft_preview_expiry(deploy);
+  const auto expiry = store::DeployReader::draft_preview_expiry(deploy);
   if (!expiry) return false;
   return std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count() >= *expiry;
 }
@@ -165,7 +159,7 @@ std::shared_ptr<const StaticHost::Files> StaticHost::manifest(const std::string&
     if (auto it = manifests_.find(key); it != manifests_.end()) return it->second;
   }
   // Deploys are immutable, so a manifest read once stays right.
-  auto m = store_->read_manifest(subdomain, deploy);
+  auto m = reader_.read_manifest(subdomain, deploy);
   if (!m.ok()) return nullptr;
   auto files = std::make_shared<Files>();
   for (const auto& e : m->entries) files->emplace(e.path, std::make_pair(e.hash, e.size));
@@ -192,15 +186,15 @@ HttpResponse StaticHost::serve(const HttpRequest& request) {
     auto decoded = percent_decode(rest.substr(slash + 1), false);
     if (!decoded || decoded->find('\0') != std::string::npos) return plain(404, "not found\n");
     if (preview) {
-      auto found = store_->resolve_preview(name);
+      auto found = reader_.resolve_preview(name);
       if (!found.ok()) return plain(503, "the preview cannot be read\n");
       if (!found->has_value() || expired((*found)->deploymentId)) return plain(404, "not found\n");
       return serve_file(request, (*found)->site, (*found)->deploymentId, std::move(*decoded));
     }
     // Production only: "--" never occurs in a subdomain, so the old
     // "<subdomain>--<environment>" names are not sites.
-    if (!ship::is_valid_site(name)) return plain(404, "not found\n");
-    auto live = store_->live(name, "production");
+    if (!store::is_valid_site(name)) return plain(404, "not found\n");
+    auto live = reader_.live(name, "production");
     if (!live.ok() || !live->has_value()) return plain(404, "no live deploy of this site\n");
     return serve_file(request, name, **live, std::move(*decoded));
   }();
@@ -214,7 +208,7 @@ HttpResponse StaticHost::serve_file(const HttpRequest& request, const std::strin
   auto files = manifest(subdomain, deploy);
   if (!files) {
     // A pruned deploy's preview token leads nowhere.
-    return store_->has_deploy(subdomain, deploy) ? plain(503, "the deploy cannot be read\n") : plain(404, "not found\n");
+    return reader_.has_deploy(subdomain, deploy) ? plain(503, "the deploy cannot be read\n") : plain(404, "not found\n");
   }
   if (path.empty() || path.back() == '/') path += "index.html";
   auto it = files->find(path);
@@ -272,10 +266,10 @@ HttpResponse StaticHost::serve_file(const HttpRequest& request, const std::strin
     r.headers.emplace_back("Content-Length", std::to_string(end - offset));
     return r;
   }
-  auto file = store_->open_blob(it->second.first);
+  auto file = reader_.open_blob(it->second.first);
   if (!file.ok()) return plain(503, "the deploy cannot be read\n");
   if ((*file)->size() != size) return plain(503, "the deploy cannot be read\n");
-  if (auto streamed = stream(r, std::shared_ptr<ship::BlobFile>(std::move(file).value()), offset, end); !streamed.ok())
+  if (auto streamed = stream(r, std::shared_ptr<store::BlobFile>(std::move(file).value()), offset, end); !streamed.ok())
     return plain(503, "the deploy cannot be read\n");
   return r;
 }

@@ -13,6 +13,8 @@
 #include "ops/cli/host_port.hpp"
 #include "ops/cli/observability.hpp"
 #include "queries/read_model.hpp"
+#include "store/deploy_reader.hpp"
+#include "store/layout.hpp"
 
 namespace pw::cli {
 namespace {
@@ -96,13 +98,17 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto bus = gateway::CommandBus::start(log);
   if (!bus.ok()) return fail("command bus", bus.error());
   gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
+  // The gateway only reads the store; its layout and preview key are made
+  // here (nothing is written where they exist), so a draft preview's url is
+  // known before any build ran.
+  std::unique_ptr<store::DeployReader> sites;
   std::unique_ptr<gateway::StaticHost> static_host;
   if (!o.sites.empty()) {
-    static_host = gateway::StaticHost::open(o.sites);
-    if (!static_host) {
-      std::cerr << "gateway: cannot open the deploy store " << o.sites << "\n";
-      return 1;
-    }
+    if (auto made = store::create_layout(o.sites); !made.ok()) return fail("the deploy store", made.error());
+    auto reader = store::DeployReader::open(o.sites);
+    if (!reader.ok()) return fail("the deploy store", reader.error());
+    sites = std::move(reader).value();
+    static_host = std::make_unique<gateway::StaticHost>(*sites);
   }
   gateway::GatewayOptions options{o.jwt_secret};
   auto tenant_limit = gateway::parse_rate_limit(o.rate_limit_tenant);

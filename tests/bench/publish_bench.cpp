@@ -1,5 +1,5 @@
 // pw_publish_bench: publishing a generated site (ops/bench_publish.py) with
-// SiteBuilder in a fresh DeployStore: one cold full publish, then republishes
+// SiteBuilder in a fresh store (ship::Shipper): one cold full publish, then republishes
 // after single-page edits, optionally with blue-green checks. Prints one JSON
 // object; ops/bench_publish.sh compares it with Hugo on the same site.
 #include <algorithm>
@@ -93,7 +93,7 @@ struct Series {
 
 class Bench {
  public:
-  Bench(pw::ship::DeployStore& store, unsigned threads, pw::builds::BuildRequest rq)
+  Bench(pw::ship::Shipper& store, unsigned threads, pw::builds::BuildRequest rq)
       : store_(store), builder_(store, threads), rq_(std::move(rq)) {}
 
   // Returns the wall time; fails the whole benchmark on a failed build, since
@@ -153,13 +153,13 @@ class Bench {
     const double site_files = ms_since(t);
     // Shipping the last deploy's manifest again under a new id: patching the
     // free tree and the sync, without rendering.
-    auto manifest = store_.read_manifest(rq_.subdomain, rq_.deploy);
+    auto manifest = store_.reader().read_manifest(rq_.subdomain, rq_.deploy);
     if (!manifest.ok()) throw std::runtime_error("read manifest: " + manifest.error().message);
     t = Clock::now();
-    for (const auto& e : manifest->entries) bytes += store_.has_blob(e.hash) ? 1 : 0;
+    for (const auto& e : manifest->entries) bytes += store_.blobs().has(e.hash) ? 1 : 0;
     const double has_blobs = ms_since(t);
     t = Clock::now();
-    auto written = store_.write_deploy(rq_.subdomain, "relink", *manifest);
+    auto written = store_.trees().write_deploy(rq_.subdomain, "relink", *manifest);
     const double tree = ms_since(t);
     t = Clock::now();
     auto synced = store_.sync();
@@ -173,7 +173,7 @@ class Bench {
   size_t pages() const { return rq_.pages.size(); }
 
  private:
-  pw::ship::DeployStore& store_;
+  pw::ship::Shipper& store_;
   pw::builds::SiteBuilder builder_;
   pw::builds::BuildRequest rq_;
   pw::domain::DeploymentReport last_;
@@ -209,7 +209,7 @@ int run(int argc, char** argv) {
   const fs::path root = root_template;
   json result;
   try {
-    auto store = pw::ship::DeployStore::open(root);
+    auto store = pw::ship::Shipper::open(root);
     if (!store.ok()) throw std::runtime_error("open store: " + store.error().message);
     Bench bench(**store, threads, std::move(rq));
 
@@ -217,7 +217,7 @@ int run(int argc, char** argv) {
     const auto r = bench.last();
     // What the build worker does after reporting a site's first deployment.
     const auto t_spare = Clock::now();
-    auto spare = (*store)->keep_spare_tree(rq_subdomain);
+    auto spare = (*store)->trees().keep_spare_tree(rq_subdomain);
     if (!spare.ok() || !*spare) throw std::runtime_error("no spare tree was made");
     const double spare_ms = ms_since(t_spare);
     result = {{"pages", bench.pages()}, {"threads", threads}, {"files", r.files}, {"bytes", r.bytes},

@@ -18,7 +18,7 @@
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "events/ids.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "workers/ship/shipper.hpp"
 #include "tests/support/command_stream.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
@@ -376,7 +376,7 @@ TEST_F(BuildWorkerTest, AReusedOutputWhoseBlobWasRemovedIsRenderedAgain) {
   ASSERT_TRUE(outcome(dep("d2")));
   // Someone removes the about page's blob by hand.
   const fs::path store = dir_ / "sites";
-  auto m = ship::manifest_from_json(slurp(store / "deploys" / kSub / "d2.manifest.json"));
+  auto m = store::manifest_from_json(slurp(store / "deploys" / kSub / "d2.manifest.json"));
   ASSERT_TRUE(m.ok());
   std::string about_hash;
   for (const auto& e : m->entries)
@@ -596,12 +596,12 @@ TEST_F(BuildWorkerTest, AStagingDeploymentIsReportedAtItsUnguessablePreviewUrl) 
   ASSERT_TRUE(crashed);
   // Another process sharing the directory derives the same token, and the
   // entry was written before any report.
-  auto other = ship::DeployStore::open(dir_ / "sites");
+  auto other = ship::Shipper::open(dir_ / "sites");
   ASSERT_TRUE(other.ok());
-  auto token = (*other)->preview_token(kSub, "s1");
+  auto token = (*other)->reader().preview_token(kSub, "s1");
   ASSERT_TRUE(token.ok()) << token.error().message;
-  EXPECT_TRUE(ship::is_valid_preview_token(*token)) << *token;
-  auto entry = (*other)->resolve_preview(*token);
+  EXPECT_TRUE(store::is_valid_preview_token(*token)) << *token;
+  auto entry = (*other)->reader().resolve_preview(*token);
   ASSERT_TRUE(entry.ok() && entry->has_value());
   EXPECT_EQ((*entry)->site, kSub);
   EXPECT_EQ((*entry)->deploymentId, "s1");

@@ -12,11 +12,12 @@
 #include "events/envelope.hpp"
 #include "events/ids.hpp"
 #include "gateway/static_host.hpp"
+#include "store/deploy_reader.hpp"
 #include "tests/support/command_stream.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "workers/ship/shipper.hpp"
 
 namespace pw::test {
 namespace {
@@ -79,11 +80,13 @@ class PreviewTest : public ::testing::Test {
     auto builder = builds::BuildWorker::create(*log_, bc);
     ASSERT_TRUE(builder.ok()) << builder.error().message;
     builder_ = std::move(builder).value();
-    host_ = gateway::StaticHost::open(dir_ / "sites", clock);
-    ASSERT_TRUE(host_);
-    auto store = ship::DeployStore::open(dir_ / "sites");
+    auto store = ship::Shipper::open(dir_ / "sites");
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
+    auto reader = store::DeployReader::open(dir_ / "sites");
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    reader_ = std::move(reader).value();
+    host_ = std::make_unique<gateway::StaticHost>(*reader_, clock);
   }
   void TearDown() override {
     host_.reset();
@@ -172,7 +175,7 @@ class PreviewTest : public ::testing::Test {
     return host_->serve(rq);
   }
   std::string token(const PreviewId& id) {
-    auto t = store_->draft_preview_token(id.value);
+    auto t = store_->reader().draft_preview_token(id.value);
     EXPECT_TRUE(t.ok());
     return t.ok() ? *t : std::string();
   }
@@ -191,8 +194,9 @@ class PreviewTest : public ::testing::Test {
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<workers::CommandProcessor> processor_;
   std::unique_ptr<builds::BuildWorker> builder_;
+  std::unique_ptr<store::DeployReader> reader_;
   std::unique_ptr<gateway::StaticHost> host_;
-  std::unique_ptr<ship::DeployStore> store_;
+  std::unique_ptr<ship::Shipper> store_;
   int n_ = 0;
 };
 
@@ -277,11 +281,11 @@ TEST_F(PreviewTest, AnExpiredPreviewIsNotFoundAndItsFilesAreCollected) {
   const std::string base = "/previews/" + token(pv("p1")) + "/";
   ASSERT_EQ(get(base).status, 200);
   ASSERT_EQ(preview_deploys().size(), 1u);
-  auto manifest = store_->read_manifest(kSub, preview_deploys()[0]);
+  auto manifest = store_->reader().read_manifest(kSub, preview_deploys()[0]);
   ASSERT_TRUE(manifest.ok());
-  auto live_manifest = store_->read_manifest(kSub, "d1");
+  auto live_manifest = store_->reader().read_manifest(kSub, "d1");
   ASSERT_TRUE(live_manifest.ok());
-  auto hash_of = [](const ship::Manifest& m, const std::string& path) {
+  auto hash_of = [](const store::Manifest& m, const std::string& path) {
     for (const auto& e : m.entries)
       if (e.path == path) return e.hash;
     return std::string();
@@ -305,8 +309,8 @@ TEST_F(PreviewTest, AnExpiredPreviewIsNotFoundAndItsFilesAreCollected) {
   EXPECT_EQ(builder_->stats().previews_collected, 1);
   EXPECT_TRUE(preview_deploys().empty());
   EXPECT_FALSE(fs::is_symlink(dir_ / "sites" / "previews" / token(pv("p1"))));
-  EXPECT_FALSE(store_->has_blob(draft_home));  // only the preview used it
-  for (const auto& hash : shared) EXPECT_TRUE(store_->has_blob(hash)) << hash;  // the live deploy uses them
+  EXPECT_FALSE(store_->blobs().has(draft_home));  // only the preview used it
+  for (const auto& hash : shared) EXPECT_TRUE(store_->blobs().has(hash)) << hash;  // the live deploy uses them
   EXPECT_EQ(get("/sites/acme/about/").status, 200);
   EXPECT_EQ(get(base).status, 404);
 

@@ -87,7 +87,7 @@ class SiteBuilderLimits : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("pw-limits-" + std::to_string(rd()) + std::to_string(rd()));
     // Two build workers sharing the store, as a build pool of two has.
     for (auto* s : {&store_a_, &store_b_}) {
-      auto opened = ship::DeployStore::open(dir_);
+      auto opened = ship::Shipper::open(dir_);
       ASSERT_TRUE(opened.ok()) << opened.error().message;
       *s = std::move(opened).value();
     }
@@ -103,12 +103,12 @@ class SiteBuilderLimits : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   std::optional<std::string> live(const std::string& subdomain) {
-    auto l = store_a_->live(subdomain, "production");
+    auto l = store_a_->pointers().live(subdomain, "production");
     return l.ok() ? *l : std::nullopt;
   }
 
   fs::path dir_;
-  std::unique_ptr<ship::DeployStore> store_a_, store_b_;
+  std::unique_ptr<ship::Shipper> store_a_, store_b_;
   std::unique_ptr<SiteBuilder> a_, b_;
 };
 
@@ -150,12 +150,12 @@ TEST_F(SiteBuilderLimits, AHostilePageFailsItsDeployWithoutDelayingAnotherSitesP
             << hostile_builds.load() << " times (slowest " << hostile_seconds * 1000 << " ms)\n";
   ASSERT_TRUE(other.ok) << other.reason;
   EXPECT_LT(other_seconds, 2.0);
-  auto manifest = store_b_->read_manifest("other", "o1");
+  auto manifest = store_b_->reader().read_manifest("other", "o1");
   ASSERT_TRUE(manifest.ok());
   auto index = std::find_if(manifest->entries.begin(), manifest->entries.end(),
-                            [](const ship::ManifestEntry& e) { return e.path == "index.html"; });
+                            [](const store::ManifestEntry& e) { return e.path == "index.html"; });
   ASSERT_NE(index, manifest->entries.end());
-  auto html = store_b_->read_blob(index->hash);
+  auto html = store_b_->blobs().read(index->hash);
   ASSERT_TRUE(html.ok());
   EXPECT_NE(html->find("<del>old</del>"), std::string::npos);  // the extensions still parse under concurrency
 
@@ -183,7 +183,7 @@ TEST_F(SiteBuilderLimits, APageOverFiveMebibytesFailsTheDeployAndTheLiveOneStays
   EXPECT_NE(out.reason.find("over the limit of 5242880 bytes"), std::string::npos) << out.reason;
   EXPECT_NE(std::find(out.log.begin(), out.log.end(), out.reason), out.log.end());
   EXPECT_EQ(live("big"), "b1");
-  EXPECT_FALSE(store_a_->has_deploy("big", "b2"));
+  EXPECT_FALSE(store_a_->reader().has_deploy("big", "b2"));
 
   // And the next request is built.
   BuildOutcome next = a_->build(request("big", "b3", {page("big.home", "", {text("t0", "edited")}, 3)}));

@@ -18,6 +18,8 @@
 #include "ops/cli/pools.hpp"
 #include "projections/pg.hpp"
 #include "queries/read_model.hpp"
+#include "store/deploy_reader.hpp"
+#include "store/layout.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
 namespace pw::gateway::test_support {
@@ -54,8 +56,12 @@ class HandlerTest : public ::pw::test::PgTest {
     builds.sites_dir = dir_ / "sites";
     builds.base_url = "https://{subdomain}.example.test";
     cli::start_build_pool(*log_, builds, 1, stop_, &metrics_, pools_, [] {});
-    static_host_ = StaticHost::open(dir_ / "sites");
-    ASSERT_TRUE(static_host_);
+    // As ops/ does: the layout (and preview key) first, then the read-only reader.
+    ASSERT_TRUE(store::create_layout(dir_ / "sites").ok());
+    auto sites = store::DeployReader::open(dir_ / "sites");
+    ASSERT_TRUE(sites.ok()) << sites.error().message;
+    sites_ = std::move(sites).value();
+    static_host_ = std::make_unique<StaticHost>(*sites_);
     auto rm = queries::ReadModel::connect(reader_, 2);
     ASSERT_TRUE(rm.ok()) << rm.error().message;
     read_model_ = std::move(rm).value();
@@ -131,6 +137,7 @@ class HandlerTest : public ::pw::test::PgTest {
   std::unique_ptr<queries::ReadModel> read_model_;
   std::unique_ptr<CommandBus> bus_;
   BlockingPool blocking_{2};
+  std::unique_ptr<store::DeployReader> sites_;
   std::unique_ptr<StaticHost> static_host_;
   std::unique_ptr<Gateway> gateway_;
 };

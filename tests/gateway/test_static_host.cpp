@@ -8,8 +8,9 @@
 
 #include "gateway/http_server.hpp"
 #include "gateway/static_host.hpp"
+#include "store/deploy_reader.hpp"
 #include "tests/support/http_client.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "workers/ship/shipper.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -57,37 +58,40 @@ class StaticHostTest : public ::testing::Test {
   void SetUp() override {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("pw-static-" + std::to_string(rd()) + std::to_string(rd()));
-    auto store = ship::DeployStore::open(dir_);
+    auto store = ship::Shipper::open(dir_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
     big_ = pattern(3 * 1024 * 1024 + 17);
     ship("acme", "p1", "production", "production home", big_);
     ship("acme", "s1", "staging", "staging home", "staging big");
-    auto token = store_->publish_preview("acme", "s1");
+    auto token = store_->previews().publish_preview("acme", "s1");
     ASSERT_TRUE(token.ok()) << token.error().message;
     token_ = *token;
-    host_ = StaticHost::open(dir_);
-    ASSERT_TRUE(host_);
+    auto reader = store::DeployReader::open(dir_);
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    reader_ = std::move(reader).value();
+    host_ = std::make_unique<StaticHost>(*reader_);
   }
   void TearDown() override {
     host_.reset();
+    reader_.reset();
     store_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
   void ship(const std::string& site, const std::string& id, const std::string& env, const std::string& home,
             const std::string& big) {
-    ship::Manifest m;
+    store::Manifest m;
     for (auto [path, bytes] : {std::pair<std::string, std::string>{"index.html", home},
                                {"big.bin", big},
                                {"about/index.html", "about"},
                                {"404.html", "<html>missing</html>"}}) {
-      auto hash = store_->put_blob(bytes);
+      auto hash = store_->blobs().put(bytes);
       ASSERT_TRUE(hash.ok());
       m.entries.push_back({path, *hash, bytes.size(), ""});
     }
-    ASSERT_TRUE(store_->write_deploy(site, id, std::move(m)).ok());
-    ASSERT_TRUE(store_->switch_live(site, env, id).ok());
+    ASSERT_TRUE(store_->trees().write_deploy(site, id, std::move(m)).ok());
+    ASSERT_TRUE(store_->pointers().switch_live(site, env, id).ok());
   }
   HttpResponse get(const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {},
                    const std::string& method = "GET") {
@@ -99,7 +103,8 @@ class StaticHostTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<ship::DeployStore> store_;
+  std::unique_ptr<ship::Shipper> store_;
+  std::unique_ptr<store::DeployReader> reader_;
   std::unique_ptr<StaticHost> host_;
   std::string big_, token_;
 };
@@ -177,7 +182,7 @@ TEST_F(StaticHostTest, UnsatisfiableRangesAre416AndOthersGetTheWholeFile) {
 }
 
 TEST_F(StaticHostTest, AStagingDeployIsServedOnlyAtItsTokenAndAlwaysNoindex) {
-  ASSERT_TRUE(ship::is_valid_preview_token(token_));
+  ASSERT_TRUE(store::is_valid_preview_token(token_));
   const std::string base = "/previews/" + token_ + "/";
   HttpResponse home = get(base);
   ASSERT_EQ(home.status, 200);
@@ -210,25 +215,25 @@ TEST_F(StaticHostTest, AStagingDeployIsServedOnlyAtItsTokenAndAlwaysNoindex) {
   EXPECT_EQ(header(get(base, {}, "POST"), "X-Robots-Tag"), "noindex");
 
   // Once the deploy is pruned, its token leads nowhere either.
-  ASSERT_TRUE(store_->switch_live("acme", "staging", "p1").ok());
-  auto pruned = store_->prune("acme", {"s1"}, 0, {});
+  ASSERT_TRUE(store_->pointers().switch_live("acme", "staging", "p1").ok());
+  auto pruned = store_->collector().prune("acme", {"s1"}, 0, {});
   ASSERT_TRUE(pruned.ok());
   ASSERT_EQ(pruned->size(), 1u);
   EXPECT_EQ(get(base).status, 404);
-  EXPECT_FALSE(store_->resolve_preview(token_)->has_value());
+  EXPECT_FALSE(store_->reader().resolve_preview(token_)->has_value());
 }
 
 TEST_F(StaticHostTest, TokensAreStableAcrossProcessesAndDifferPerDeploy) {
-  auto again = ship::DeployStore::open(dir_);
+  auto again = ship::Shipper::open(dir_);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->preview_token("acme", "s1").value(), token_);
-  EXPECT_EQ((*again)->publish_preview("acme", "s1").value(), token_);  // a redone build: same entry
-  EXPECT_NE((*again)->preview_token("acme", "s2").value(), token_);
-  EXPECT_NE((*again)->preview_token("acmf", "s1").value(), token_);
+  EXPECT_EQ((*again)->reader().preview_token("acme", "s1").value(), token_);
+  EXPECT_EQ((*again)->previews().publish_preview("acme", "s1").value(), token_);  // a redone build: same entry
+  EXPECT_NE((*again)->reader().preview_token("acme", "s2").value(), token_);
+  EXPECT_NE((*again)->reader().preview_token("acmf", "s1").value(), token_);
   // Another store has another key: tokens cannot be derived from names alone.
-  auto elsewhere = ship::DeployStore::open(dir_ / "other");
+  auto elsewhere = ship::Shipper::open(dir_ / "other");
   ASSERT_TRUE(elsewhere.ok());
-  EXPECT_NE((*elsewhere)->preview_token("acme", "s1").value(), token_);
+  EXPECT_NE((*elsewhere)->reader().preview_token("acme", "s1").value(), token_);
   EXPECT_EQ(fs::status(dir_ / "preview.key").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(fs::status(dir_ / "previews").permissions() & (fs::perms::group_read | fs::perms::others_read),

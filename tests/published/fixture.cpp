@@ -230,7 +230,7 @@ builds::BuildRequest fixture_request(std::string deploy) {
 BuiltSite build_fixture() {
   BuiltSite b;
   b.dir = std::make_unique<TempDir>("published");
-  auto store = ship::DeployStore::open(b.dir->path() / "store");
+  auto store = ship::Shipper::open(b.dir->path() / "store");
   if (!store.ok()) {
     b.error = "opening the store: " + store.error().message;
     return b;

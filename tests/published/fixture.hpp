@@ -1,7 +1,7 @@
 #pragma once
 // The published-output fixture: a site that uses every component type and
 // variant, plus one page of hostile props, built by the real SiteBuilder into
-// a throwaway DeployStore. Also the plumbing to run third-party tools.
+// a throwaway store (ship::Shipper). Also the plumbing to run third-party tools.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -45,7 +45,7 @@ builds::BuildRequest fixture_request(std::string deploy);
 // A fixture site built into <dir>/store and live in production.
 struct BuiltSite {
   std::unique_ptr<TempDir> dir;
-  std::unique_ptr<ship::DeployStore> store;
+  std::unique_ptr<ship::Shipper> store;
   std::unique_ptr<builds::SiteBuilder> builder;
   fs::path deploy;  // the live deploy's directory
   std::string error;  // non-empty when the build failed

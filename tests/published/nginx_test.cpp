@@ -132,7 +132,7 @@ TEST_F(Nginx, FollowsTheLiveSwitchAndTheRollback) {
   EXPECT_EQ(after.body, slurp(site_.store->root() / "deploys" / std::string(kSubdomain) / "d2/index.html"));
   EXPECT_EQ(get("/about/").body, deployed("about/index.html")) << "unchanged pages stay the same";
 
-  auto back = site_.store->switch_live(std::string(kSubdomain), "production", "d1");
+  auto back = site_.store->pointers().switch_live(std::string(kSubdomain), "production", "d1");
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(get("/").body, before);
 }

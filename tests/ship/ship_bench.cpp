@@ -8,9 +8,10 @@
 #include <filesystem>
 #include <string>
 
-#include "workers/ship/deploy_store.hpp"
+#include "workers/ship/shipper.hpp"
 
 using namespace pw::ship;
+using namespace pw::store;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -40,11 +41,11 @@ int main(int argc, char** argv) {
   int runs = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
   std::string tmpl = (base / "pw-ship-bench-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) return 1;
-  auto store = DeployStore::open(tmpl).value();
+  auto store = Shipper::open(tmpl).value();
 
   Manifest m;
   auto add = [&](const std::string& path, const std::string& bytes) {
-    auto h = store->put_blob(bytes);
+    auto h = store->blobs().put(bytes);
     m.entries.push_back({path, *h, bytes.size(), "key"});
   };
   auto t0 = Clock::now();
@@ -58,15 +59,15 @@ int main(int argc, char** argv) {
   std::printf("put_blob x%zu: %.1f ms\n", m.entries.size(), ms_since(t0));
 
   t0 = Clock::now();
-  auto w = store->write_deploy("site", "d0", m);
+  auto w = store->trees().write_deploy("site", "d0", m);
   std::printf("write_deploy (first): %.1f ms %s\n", ms_since(t0), w.ok() ? "" : w.error().message.c_str());
   t0 = Clock::now();
-  auto c = store->check_deploy("site", "d0");
+  auto c = store->checker().check_deploy("site", "d0");
   std::printf("check_deploy (cold cache): %.1f ms ok=%d problems=%zu parsed=%zu\n", ms_since(t0), c->ok ? 1 : 0,
               c->problems.size(), c->html_parsed);
   for (const auto& p : c->problems) std::printf("  %s\n", p.c_str());
   t0 = Clock::now();
-  c = store->check_deploy("site", "d0");
+  c = store->checker().check_deploy("site", "d0");
   std::printf("check_deploy (warm, same deploy): %.1f ms\n", ms_since(t0));
   t0 = Clock::now();
   (void)store->sync();
@@ -77,19 +78,19 @@ int main(int argc, char** argv) {
     int i = (edit * 997) % pages;
     auto it = std::find_if(m.entries.begin(), m.entries.end(), [&](auto& e) { return e.path == page_path(i); });
     std::string bytes = page_html(i, pages, edit);
-    it->hash = *store->put_blob(bytes);
+    it->hash = *store->blobs().put(bytes);
     it->size = bytes.size();
     std::string id = "d" + std::to_string(edit);
     t0 = Clock::now();
-    w = store->write_deploy("site", id, m);
+    w = store->trees().write_deploy("site", id, m);
     writes.push_back(ms_since(t0));
     if (!w.ok()) std::printf("write failed: %s\n", w.error().message.c_str());
     t0 = Clock::now();
-    c = store->check_deploy("site", id);
+    c = store->checker().check_deploy("site", id);
     checks.push_back(ms_since(t0));
     if (!c->ok || c->html_parsed != 1) std::printf("check: ok=%d parsed=%zu\n", c->ok ? 1 : 0, c->html_parsed);
     (void)store->sync();
-    (void)store->switch_live("site", "production", id);
+    (void)store->pointers().switch_live("site", "production", id);
     (void)store->sync();
   }
   std::sort(writes.begin(), writes.end());
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
   t0 = Clock::now();
   std::vector<std::string> ids;
   for (int edit = 0; edit <= runs; ++edit) ids.push_back("d" + std::to_string(edit));
-  auto pr = store->prune("site", ids, ids.size() - 1, {});
+  auto pr = store->collector().prune("site", ids, ids.size() - 1, {});
   std::printf("prune %zu deploys: %.1f ms\n", pr->size(), ms_since(t0));
   store.reset();
   if (std::getenv("SHIP_BENCH_KEEP") != nullptr) {

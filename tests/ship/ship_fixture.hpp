@@ -12,9 +12,13 @@
 #include <thread>
 
 #include "events/hash_chain.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "workers/ship/shipper.hpp"
 
 namespace pw::ship::testing {
+
+// The manifest codec and the name rules live in pagewright::store; the
+// shipper's tests speak of them by their short names.
+using namespace pw::store;
 
 inline std::filesystem::path make_temp_dir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "pw-ship-XXXXXX").string();
@@ -34,7 +38,7 @@ class StoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = make_temp_dir();
     ASSERT_FALSE(dir_.empty());
-    auto s = DeployStore::open(dir_ / "store");
+    auto s = Shipper::open(dir_ / "store");
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
   }
@@ -49,7 +53,7 @@ class StoreTest : public ::testing::Test {
   Manifest publish(const std::map<std::string, std::string>& files) {
     Manifest m;
     for (const auto& [path, bytes] : files) {
-      auto h = store_->put_blob(bytes);
+      auto h = store_->blobs().put(bytes);
       EXPECT_TRUE(h.ok());
       if (!h.ok()) return m;
       m.entries.push_back({path, *h, bytes.size(), "k:" + path});
@@ -62,7 +66,7 @@ class StoreTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<DeployStore> store_;
+  std::unique_ptr<Shipper> store_;
 };
 
 }  // namespace pw::ship::testing

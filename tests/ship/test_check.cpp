@@ -39,8 +39,8 @@ std::map<std::string, std::string> good_site() {
 class CheckTest : public StoreTest {
  protected:
   CheckReport check(const std::map<std::string, std::string>& files, const std::string& id = "d1") {
-    EXPECT_TRUE(store_->write_deploy("site", id, publish(files)).ok());
-    auto r = store_->check_deploy("site", id);
+    EXPECT_TRUE(store_->trees().write_deploy("site", id, publish(files)).ok());
+    auto r = store_->checker().check_deploy("site", id);
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : CheckReport{false, {"check failed"}};
   }
@@ -68,30 +68,30 @@ TEST_F(CheckTest, RepublishParsesOnlyNewHtml) {
 }
 
 TEST_F(CheckTest, MissingFile) {
-  ASSERT_TRUE(store_->write_deploy("site", "d1", publish(good_site())).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", publish(good_site())).ok());
   fs::remove(deploy_dir("site", "d1") / "assets/logo.png");
-  auto r = *store_->check_deploy("site", "d1");
+  auto r = *store_->checker().check_deploy("site", "d1");
   EXPECT_FALSE(r.ok);
   EXPECT_NE(joined(r).find("assets/logo.png: missing"), std::string::npos) << joined(r);
 }
 
 TEST_F(CheckTest, TruncatedFile) {
-  ASSERT_TRUE(store_->write_deploy("site", "d1", publish(good_site())).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", publish(good_site())).ok());
   fs::path css = deploy_dir("site", "d1") / "assets/x.css";
   fs::permissions(css, fs::perms::owner_write, fs::perm_options::add);
   fs::resize_file(css, 2);
-  auto r = *store_->check_deploy("site", "d1");
+  auto r = *store_->checker().check_deploy("site", "d1");
   EXPECT_FALSE(r.ok);
   EXPECT_NE(joined(r).find("assets/x.css: size 2, manifest says 6"), std::string::npos) << joined(r);
 }
 
 TEST_F(CheckTest, ChangedBytesSameSize) {
-  ASSERT_TRUE(store_->write_deploy("site", "d1", publish(good_site())).ok());
-  ASSERT_TRUE(store_->check_deploy("site", "d1")->ok);  // warms the verified-hash cache
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", publish(good_site())).ok());
+  ASSERT_TRUE(store_->checker().check_deploy("site", "d1")->ok);  // warms the verified-hash cache
   fs::path css = deploy_dir("site", "d1") / "assets/x.css";
   fs::permissions(css, fs::perms::owner_write, fs::perm_options::add);
   { std::ofstream out(css, std::ios::binary | std::ios::trunc); out << "BODY{}"; }
-  auto r = *store_->check_deploy("site", "d1");
+  auto r = *store_->checker().check_deploy("site", "d1");
   EXPECT_FALSE(r.ok);
   EXPECT_NE(joined(r).find("assets/x.css: content does not match"), std::string::npos) << joined(r);
 }
@@ -162,8 +162,8 @@ TEST_F(CheckTest, ProblemsAreCapped) {
 }
 
 TEST_F(CheckTest, UnknownDeploy) {
-  EXPECT_EQ(store_->check_deploy("site", "nope").error().code, Errc::not_found);
-  EXPECT_EQ(store_->check_deploy("site", "../x").error().code, Errc::validation_error);
+  EXPECT_EQ(store_->checker().check_deploy("site", "nope").error().code, Errc::not_found);
+  EXPECT_EQ(store_->checker().check_deploy("site", "../x").error().code, Errc::validation_error);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ size_t count_files(const fs::path& dir) {
   return n;
 }
 
-void age_blob(DeployStore& s, const std::string& hash, int seconds) {
+void age_blob(Shipper& s, const std::string& hash, int seconds) {
   fs::path p = s.root() / "blobs" / hash.substr(0, 2) / hash;
   struct timespec times[2];
   ::clock_gettime(CLOCK_REALTIME, &times[0]);
@@ -25,18 +25,18 @@ void age_blob(DeployStore& s, const std::string& hash, int seconds) {
 }
 
 TEST_F(StoreTest, PutBlobDedupesAndKeepsContent) {
-  auto a = store_->put_blob("hello");
-  auto b = store_->put_blob("hello");
-  auto c = store_->put_blob("");
+  auto a = store_->blobs().put("hello");
+  auto b = store_->blobs().put("hello");
+  auto c = store_->blobs().put("");
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(*a, sha256_hex("hello"));
   EXPECT_EQ(*a, *b);
-  EXPECT_TRUE(store_->has_blob(*a));
-  EXPECT_FALSE(store_->has_blob(sha256_hex("other")));
-  EXPECT_FALSE(store_->has_blob("../../etc/passwd"));
-  EXPECT_EQ(*store_->read_blob(*a), "hello");
-  EXPECT_EQ(*store_->read_blob(*c), "");
-  EXPECT_EQ(store_->read_blob(sha256_hex("other")).error().code, Errc::not_found);
+  EXPECT_TRUE(store_->blobs().has(*a));
+  EXPECT_FALSE(store_->blobs().has(sha256_hex("other")));
+  EXPECT_FALSE(store_->blobs().has("../../etc/passwd"));
+  EXPECT_EQ(*store_->blobs().read(*a), "hello");
+  EXPECT_EQ(*store_->blobs().read(*c), "");
+  EXPECT_EQ(store_->blobs().read(sha256_hex("other")).error().code, Errc::not_found);
   fs::path p = store_->root() / "blobs" / a->substr(0, 2) / *a;
   struct stat st {};
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
@@ -49,12 +49,12 @@ TEST_F(StoreTest, ConcurrentWritersOfOneBlob) {
   std::string big(1 << 20, 'x');
   for (int i = 0; i < 4; ++i) {
     ts.emplace_back([&] {
-      for (int j = 0; j < 20; ++j) EXPECT_TRUE(store_->put_blob(big).ok());
+      for (int j = 0; j < 20; ++j) EXPECT_TRUE(store_->blobs().put(big).ok());
     });
   }
   for (auto& t : ts) t.join();
   EXPECT_EQ(count_files(store_->root() / "blobs"), 1u);
-  EXPECT_EQ(*store_->read_blob(sha256_hex(big)), big);
+  EXPECT_EQ(*store_->blobs().read(sha256_hex(big)), big);
 }
 
 TEST(Manifest, JsonRoundTripAndStableHash) {
@@ -121,8 +121,8 @@ TEST(Names, SafePathsSitesIds) {
 
 TEST_F(StoreTest, WriteDeployMakesHardLinks) {
   auto m = publish({{"index.html", "<p>home</p>"}, {"about/team/index.html", "<p>team</p>"}, {"assets/site.css", "b{}"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d1", m).ok());
-  EXPECT_TRUE(store_->has_deploy("site", "d1"));
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", m).ok());
+  EXPECT_TRUE(store_->reader().has_deploy("site", "d1"));
   for (const auto& e : m.entries) {
     fs::path in_deploy = deploy_dir("site", "d1") / e.path;
     fs::path blob = store_->root() / "blobs" / e.hash.substr(0, 2) / e.hash;
@@ -133,7 +133,7 @@ TEST_F(StoreTest, WriteDeployMakesHardLinks) {
     EXPECT_EQ(a.st_nlink, 2u) << e.path;
   }
   EXPECT_EQ(slurp(deploy_dir("site", "d1") / "about/team/index.html"), "<p>team</p>");
-  auto back = store_->read_manifest("site", "d1");
+  auto back = store_->reader().read_manifest("site", "d1");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, m);
   EXPECT_EQ(slurp(store_->root() / "deploys/site/d1.manifest.json"), manifest_to_json(m));
@@ -142,28 +142,28 @@ TEST_F(StoreTest, WriteDeployMakesHardLinks) {
 TEST_F(StoreTest, ManifestFileIsCanonicalJsonForAnyKey) {
   auto m = publish({{"index.html", "x"}, {"caf\xc3\xa9/index.html", "y"}});
   m.entries[0].key = "q\"b\\n\n t\t c\x01 d\x7f";
-  ASSERT_TRUE(store_->write_deploy("site", "d1", m).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", m).ok());
   EXPECT_EQ(slurp(store_->root() / "deploys/site/d1.manifest.json"), manifest_to_json(m));
-  auto back = store_->read_manifest("site", "d1");
+  auto back = store_->reader().read_manifest("site", "d1");
   ASSERT_TRUE(back.ok());
   Manifest sorted = m;
   std::sort(sorted.entries.begin(), sorted.entries.end(), [](auto& a, auto& b) { return a.path < b.path; });
   EXPECT_EQ(*back, sorted);
   Manifest ascii = publish({{"a.html", "1"}});
   ascii.entries[0].key = "k\"\x02";
-  ASSERT_TRUE(store_->write_deploy("site", "d2", ascii).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d2", ascii).ok());
   EXPECT_EQ(slurp(store_->root() / "deploys/site/d2.manifest.json"), manifest_to_json(ascii));
-  EXPECT_EQ(*store_->read_manifest("site", "d2"), ascii);
+  EXPECT_EQ(*store_->reader().read_manifest("site", "d2"), ascii);
 }
 
 TEST_F(StoreTest, WriteDeployRetryIsIdempotentAndConflictRefused) {
   auto m = publish({{"index.html", "one"}, {"a/index.html", "two"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d1", m).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", m).ok());
   Manifest shuffled;
   shuffled.entries = {m.entries[1], m.entries[0]};
-  EXPECT_TRUE(store_->write_deploy("site", "d1", shuffled).ok());
+  EXPECT_TRUE(store_->trees().write_deploy("site", "d1", shuffled).ok());
   auto other = publish({{"index.html", "changed"}});
-  auto r = store_->write_deploy("site", "d1", other);
+  auto r = store_->trees().write_deploy("site", "d1", other);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::duplicate);
   EXPECT_EQ(slurp(deploy_dir("site", "d1") / "index.html"), "one");
@@ -172,11 +172,11 @@ TEST_F(StoreTest, WriteDeployRetryIsIdempotentAndConflictRefused) {
 TEST_F(StoreTest, MissingBlobRefusedWithNothingLeftBehind) {
   auto m = publish({{"index.html", "one"}, {"x/y/z.html", "two"}});
   m.entries.push_back({"zz/missing.html", sha256_hex("never stored"), 3, ""});
-  auto r = store_->write_deploy("site", "d1", m);
+  auto r = store_->trees().write_deploy("site", "d1", m);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::not_found);
   EXPECT_NE(r.error().message.find("zz/missing.html"), std::string::npos);
-  EXPECT_FALSE(store_->has_deploy("site", "d1"));
+  EXPECT_FALSE(store_->reader().has_deploy("site", "d1"));
   // Only the site's lock file: no tree, no manifest, no temporary.
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(store_->root() / "deploys/site")) left.push_back(e.path().filename());
@@ -186,82 +186,82 @@ TEST_F(StoreTest, MissingBlobRefusedWithNothingLeftBehind) {
 TEST_F(StoreTest, InvalidNamesAndPathsRefused) {
   auto m = publish({{"index.html", "x"}});
   for (const char* site : {"Site", "../x", "", "a--b"}) {
-    auto r = store_->write_deploy(site, "d1", m);
+    auto r = store_->trees().write_deploy(site, "d1", m);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::validation_error);
   }
   for (const char* id : {"../d", "d.1", "", "a/b"}) {
-    auto r = store_->write_deploy("site", id, m);
+    auto r = store_->trees().write_deploy("site", id, m);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::validation_error);
   }
   for (const char* path : {"../escape.html", "/abs.html", "a/./b.html", "a\\b"}) {
     Manifest bad = m;
     bad.entries[0].path = path;
-    auto r = store_->write_deploy("site", "d1", bad);
+    auto r = store_->trees().write_deploy("site", "d1", bad);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::validation_error) << path;
   }
   Manifest clash = publish({{"a", "file"}, {"a/b.html", "below a file"}});
-  EXPECT_EQ(store_->write_deploy("site", "d1", clash).error().code, Errc::validation_error);
+  EXPECT_EQ(store_->trees().write_deploy("site", "d1", clash).error().code, Errc::validation_error);
   Manifest dup = m;
   dup.entries.push_back(m.entries[0]);
-  EXPECT_EQ(store_->write_deploy("site", "d1", dup).error().code, Errc::validation_error);
+  EXPECT_EQ(store_->trees().write_deploy("site", "d1", dup).error().code, Errc::validation_error);
   EXPECT_FALSE(fs::exists(store_->root() / "deploys/site"));
 }
 
 TEST_F(StoreTest, CrashedTreeWithoutManifestIsRebuilt) {
   auto m = publish({{"index.html", "one"}});
   fs::create_directories(deploy_dir("site", "d1") / "junk");
-  EXPECT_FALSE(store_->has_deploy("site", "d1"));
-  ASSERT_TRUE(store_->write_deploy("site", "d1", m).ok());
+  EXPECT_FALSE(store_->reader().has_deploy("site", "d1"));
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", m).ok());
   EXPECT_FALSE(fs::exists(deploy_dir("site", "d1") / "junk"));
-  EXPECT_TRUE(store_->has_deploy("site", "d1"));
+  EXPECT_TRUE(store_->reader().has_deploy("site", "d1"));
 }
 
 TEST_F(StoreTest, PruneKeepsNewestLiveAndProtected) {
   std::vector<std::string> ids;
   for (int i = 0; i < 6; ++i) {
     ids.push_back("d" + std::to_string(i));
-    ASSERT_TRUE(store_->write_deploy("site", ids.back(), publish({{"index.html", "v" + std::to_string(i)}})).ok());
+    ASSERT_TRUE(store_->trees().write_deploy("site", ids.back(), publish({{"index.html", "v" + std::to_string(i)}})).ok());
   }
-  ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
-  ASSERT_TRUE(store_->switch_live("site", "staging", "d0").ok());
-  auto removed = store_->prune("site", ids, 2, {"d2"});
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d1").ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "staging", "d0").ok());
+  auto removed = store_->collector().prune("site", ids, 2, {"d2"});
   ASSERT_TRUE(removed.ok()) << removed.error().message;
   EXPECT_EQ(*removed, (std::vector<std::string>{"d3"}));
-  for (const char* kept : {"d0", "d1", "d2", "d4", "d5"}) EXPECT_TRUE(store_->has_deploy("site", kept)) << kept;
+  for (const char* kept : {"d0", "d1", "d2", "d4", "d5"}) EXPECT_TRUE(store_->reader().has_deploy("site", kept)) << kept;
   EXPECT_FALSE(fs::exists(deploy_dir("site", "d3")));
   EXPECT_FALSE(fs::exists(store_->root() / "deploys/site/d3.manifest.json"));
-  auto again = store_->prune("site", ids, 2, {});
+  auto again = store_->collector().prune("site", ids, 2, {});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, (std::vector<std::string>{"d2"}));
-  EXPECT_EQ(store_->prune("site", {"../x"}, 0, {}).error().code, Errc::validation_error);
+  EXPECT_EQ(store_->collector().prune("site", {"../x"}, 0, {}).error().code, Errc::validation_error);
 }
 
 TEST_F(StoreTest, GcRemovesOnlyUnreferencedOldBlobs) {
   auto live_m = publish({{"index.html", "kept"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d1", live_m).ok());
-  ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
-  auto old_unref = *store_->put_blob("old and unreferenced");
-  auto young_unref = *store_->put_blob("young and unreferenced");
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", live_m).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d1").ok());
+  auto old_unref = *store_->blobs().put("old and unreferenced");
+  auto young_unref = *store_->blobs().put("young and unreferenced");
   auto pruned_m = publish({{"index.html", "pruned"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d0", pruned_m).ok());
-  ASSERT_TRUE(store_->prune("site", {"d0", "d1"}, 1, {}).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d0", pruned_m).ok());
+  ASSERT_TRUE(store_->collector().prune("site", {"d0", "d1"}, 1, {}).ok());
   for (const auto& h : {old_unref, live_m.entries[0].hash, pruned_m.entries[0].hash}) age_blob(*store_, h, 7200);
-  auto n = store_->gc_blobs(std::chrono::hours(1));
+  auto n = store_->collector().gc_blobs(std::chrono::hours(1));
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 2u);
-  EXPECT_FALSE(store_->has_blob(old_unref));
-  EXPECT_FALSE(store_->has_blob(pruned_m.entries[0].hash));
-  EXPECT_TRUE(store_->has_blob(young_unref));
-  EXPECT_TRUE(store_->has_blob(live_m.entries[0].hash));
+  EXPECT_FALSE(store_->blobs().has(old_unref));
+  EXPECT_FALSE(store_->blobs().has(pruned_m.entries[0].hash));
+  EXPECT_TRUE(store_->blobs().has(young_unref));
+  EXPECT_TRUE(store_->blobs().has(live_m.entries[0].hash));
   EXPECT_EQ(slurp(deploy_dir("site", "d1") / "index.html"), "kept");
   // A reused blob is refreshed by put_blob, so it survives the next GC.
-  auto again = *store_->put_blob("young and unreferenced");
+  auto again = *store_->blobs().put("young and unreferenced");
   age_blob(*store_, again, 7200);
-  EXPECT_TRUE(store_->touch_blob(again));
-  EXPECT_EQ(*store_->gc_blobs(std::chrono::hours(1)), 0u);
+  EXPECT_TRUE(store_->blobs().touch(again));
+  EXPECT_EQ(*store_->collector().gc_blobs(std::chrono::hours(1)), 0u);
 }
 
 TEST_F(StoreTest, GcClearsTreesOfCrashedWrites) {
@@ -270,15 +270,15 @@ TEST_F(StoreTest, GcClearsTreesOfCrashedWrites) {
   fs::create_directories(tmp);
   fs::create_hard_link(store_->root() / "blobs" / m.entries[0].hash.substr(0, 2) / m.entries[0].hash, tmp / "index.html");
   age_blob(*store_, m.entries[0].hash, 7200);
-  EXPECT_EQ(*store_->gc_blobs(std::chrono::hours(1)), 0u);  // the temporary tree is young
+  EXPECT_EQ(*store_->collector().gc_blobs(std::chrono::hours(1)), 0u);  // the temporary tree is young
   struct timespec times[2];
   ::clock_gettime(CLOCK_REALTIME, &times[0]);
   times[0].tv_sec -= 7200;
   times[1] = times[0];
   ::utimensat(AT_FDCWD, tmp.c_str(), times, 0);
-  EXPECT_EQ(*store_->gc_blobs(std::chrono::hours(1)), 1u);
+  EXPECT_EQ(*store_->collector().gc_blobs(std::chrono::hours(1)), 1u);
   EXPECT_FALSE(fs::exists(tmp));
-  EXPECT_FALSE(store_->has_blob(m.entries[0].hash));
+  EXPECT_FALSE(store_->blobs().has(m.entries[0].hash));
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ class TreesTest : public StoreTest {
   // The deploy's tree holds the manifest's blobs at its paths and nothing
   // else: no stray file, no empty directory.
   void expect_tree_is(const std::string& id, const Manifest& m) {
-    ASSERT_TRUE(store_->has_tree("site", id)) << id;
+    ASSERT_TRUE(store_->trees().has_tree("site", id)) << id;
     TreeContents t = read_tree(deploy_dir("site", id));
     std::map<std::string, ino_t> want;
     std::set<std::string> want_dirs;
@@ -87,10 +87,10 @@ TEST_F(TreesTest, EveryPatchedTreeHoldsExactlyItsManifest) {
     if (files.empty()) files["index.html"] = "only";
     const std::string id = "d" + std::to_string(round);
     Manifest m = publish(files);
-    ASSERT_TRUE(store_->write_deploy("site", id, m).ok()) << id;
+    ASSERT_TRUE(store_->trees().write_deploy("site", id, m).ok()) << id;
     expect_tree_is(id, m);
-    ASSERT_TRUE(store_->switch_live("site", round % 3 == 0 ? "staging" : "production", id).ok());
-    ASSERT_TRUE(store_->keep_spare_tree("site").ok());
+    ASSERT_TRUE(store_->pointers().switch_live("site", round % 3 == 0 ? "staging" : "production", id).ok());
+    ASSERT_TRUE(store_->trees().keep_spare_tree("site").ok());
   }
   // Two live pointers and at most a spare and a previous deploy's tree: the
   // trees were recycled, not piled up.
@@ -100,12 +100,12 @@ TEST_F(TreesTest, EveryPatchedTreeHoldsExactlyItsManifest) {
 TEST_F(TreesTest, RepublishPatchesTheSpareInsteadOfRebuilding) {
   std::map<std::string, std::string> files{{"index.html", "home"}, {"sitemap.xml", "<urlset/>"}};
   for (int i = 0; i < 50; ++i) files["p" + std::to_string(i) + "/index.html"] = "page " + std::to_string(i);
-  ASSERT_TRUE(store_->write_deploy("site", "d1", publish(files)).ok());
-  ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
-  auto kept = store_->keep_spare_tree("site");
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", publish(files)).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d1").ok());
+  auto kept = store_->trees().keep_spare_tree("site");
   ASSERT_TRUE(kept.ok()) << kept.error().message;
   EXPECT_TRUE(*kept);
-  EXPECT_FALSE(*store_->keep_spare_tree("site"));  // one spare is enough
+  EXPECT_FALSE(*store_->trees().keep_spare_tree("site"));  // one spare is enough
   EXPECT_EQ(trees_on_disk(), 2u);
 
   fs::path spare;
@@ -119,7 +119,7 @@ TEST_F(TreesTest, RepublishPatchesTheSpareInsteadOfRebuilding) {
   files.erase("p9/index.html");
   files["new/index.html"] = "a new page";
   Manifest m2 = publish(files);
-  ASSERT_TRUE(store_->write_deploy("site", "d2", m2).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d2", m2).ok());
   expect_tree_is("d2", m2);
   // The spare became d2: an untouched page's directory is the very same one.
   struct stat after {};
@@ -127,16 +127,16 @@ TEST_F(TreesTest, RepublishPatchesTheSpareInsteadOfRebuilding) {
   EXPECT_EQ(before.st_ino, after.st_ino);
   EXPECT_FALSE(fs::exists(spare));
   EXPECT_FALSE(fs::exists(spare.string() + ".manifest.json"));
-  EXPECT_EQ(slurp(store_->live_path("site", "production") / "p3/index.html"), "page 3");  // d1 untouched
+  EXPECT_EQ(slurp(store_->pointers().live_path("site", "production") / "p3/index.html"), "page 3");  // d1 untouched
 
-  ASSERT_TRUE(store_->switch_live("site", "production", "d2").ok());
-  EXPECT_FALSE(*store_->keep_spare_tree("site"));  // d1 is free now
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d2").ok());
+  EXPECT_FALSE(*store_->trees().keep_spare_tree("site"));  // d1 is free now
   Manifest m3 = publish({{"index.html", "home 3"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d3", m3).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d3", m3).ok());
   expect_tree_is("d3", m3);
-  EXPECT_FALSE(store_->has_tree("site", "d1"));  // d1's tree became d3's
-  EXPECT_TRUE(store_->has_deploy("site", "d1"));
-  EXPECT_EQ(slurp(store_->live_path("site", "production") / "p3/index.html"), "page 3, edited");
+  EXPECT_FALSE(store_->trees().has_tree("site", "d1"));  // d1's tree became d3's
+  EXPECT_TRUE(store_->reader().has_deploy("site", "d1"));
+  EXPECT_EQ(slurp(store_->pointers().live_path("site", "production") / "p3/index.html"), "page 3, edited");
 }
 
 TEST_F(TreesTest, RollbackLaysARecycledDeployDownAgain) {
@@ -144,73 +144,73 @@ TEST_F(TreesTest, RollbackLaysARecycledDeployDownAgain) {
   Manifest m2 = publish({{"index.html", "two"}});
   Manifest m3 = publish({{"index.html", "three"}, {"y/z/index.html", "z3"}});
   for (auto [id, m] : {std::pair{"d1", &m1}, {"d2", &m2}, {"d3", &m3}}) {
-    ASSERT_TRUE(store_->write_deploy("site", id, *m).ok());
-    ASSERT_TRUE(store_->switch_live("site", "production", id).ok());
+    ASSERT_TRUE(store_->trees().write_deploy("site", id, *m).ok());
+    ASSERT_TRUE(store_->pointers().switch_live("site", "production", id).ok());
   }
-  ASSERT_FALSE(store_->has_tree("site", "d1"));
-  ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
+  ASSERT_FALSE(store_->trees().has_tree("site", "d1"));
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d1").ok());
   expect_tree_is("d1", m1);
-  EXPECT_EQ(slurp(store_->live_path("site", "production") / "x/index.html"), "x1");
+  EXPECT_EQ(slurp(store_->pointers().live_path("site", "production") / "x/index.html"), "x1");
   expect_tree_is("d3", m3);  // was live until now: never a donor
   // Writing a recycled deploy again (a retried build) lays its tree down too.
-  ASSERT_TRUE(store_->write_deploy("site", "d4", publish({{"index.html", "four"}})).ok());
-  ASSERT_TRUE(store_->switch_live("site", "production", "d4").ok());
-  ASSERT_TRUE(store_->write_deploy("site", "d5", publish({{"index.html", "five"}})).ok());
-  ASSERT_FALSE(store_->has_tree("site", "d2"));
-  ASSERT_TRUE(store_->write_deploy("site", "d2", m2).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d4", publish({{"index.html", "four"}})).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d4").ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d5", publish({{"index.html", "five"}})).ok());
+  ASSERT_FALSE(store_->trees().has_tree("site", "d2"));
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d2", m2).ok());
   expect_tree_is("d2", m2);
 }
 
 TEST_F(TreesTest, LiveTreesAreNeverDonors) {
-  ASSERT_TRUE(store_->write_deploy("site", "p1", publish({{"index.html", "prod"}})).ok());
-  ASSERT_TRUE(store_->switch_live("site", "production", "p1").ok());
-  ASSERT_TRUE(store_->write_deploy("site", "s1", publish({{"index.html", "staging"}})).ok());
-  ASSERT_TRUE(store_->switch_live("site", "staging", "s1").ok());
-  ASSERT_TRUE(store_->write_deploy("site", "v1", publish({{"index.html", "preview"}})).ok());
-  ASSERT_TRUE(store_->switch_live("site", "preview", "v1").ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "p1", publish({{"index.html", "prod"}})).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "p1").ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "s1", publish({{"index.html", "staging"}})).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "staging", "s1").ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "v1", publish({{"index.html", "preview"}})).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "preview", "v1").ok());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->write_deploy("site", "x" + std::to_string(i), publish({{"index.html", std::to_string(i)}})).ok());
+    ASSERT_TRUE(store_->trees().write_deploy("site", "x" + std::to_string(i), publish({{"index.html", std::to_string(i)}})).ok());
   }
-  EXPECT_EQ(slurp(store_->live_path("site", "production") / "index.html"), "prod");
-  EXPECT_EQ(slurp(store_->live_path("site", "staging") / "index.html"), "staging");
-  EXPECT_EQ(slurp(store_->live_path("site", "preview") / "index.html"), "preview");
+  EXPECT_EQ(slurp(store_->pointers().live_path("site", "production") / "index.html"), "prod");
+  EXPECT_EQ(slurp(store_->pointers().live_path("site", "staging") / "index.html"), "staging");
+  EXPECT_EQ(slurp(store_->pointers().live_path("site", "preview") / "index.html"), "preview");
 }
 
 TEST_F(TreesTest, PatchStopsAtAMissingBlobAndLeavesLiveAlone) {
   Manifest m1 = publish({{"index.html", "one"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d1", m1).ok());
-  ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
-  ASSERT_TRUE(store_->keep_spare_tree("site").ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", m1).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d1").ok());
+  ASSERT_TRUE(store_->trees().keep_spare_tree("site").ok());
   Manifest bad = publish({{"index.html", "two"}});
   bad.entries.push_back({"gone/index.html", sha256_hex("never stored"), 3, ""});
-  auto r = store_->write_deploy("site", "d2", bad);
+  auto r = store_->trees().write_deploy("site", "d2", bad);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::not_found);
-  EXPECT_FALSE(store_->has_deploy("site", "d2"));
-  EXPECT_FALSE(store_->has_tree("site", "d2"));
+  EXPECT_FALSE(store_->reader().has_deploy("site", "d2"));
+  EXPECT_FALSE(store_->trees().has_tree("site", "d2"));
   expect_tree_is("d1", m1);
   // No temporary tree is left behind, and the next deploy still succeeds.
   for (const auto& e : fs::directory_iterator(store_->root() / "deploys/site"))
     EXPECT_NE(e.path().filename().string().rfind(".tmp.", 0), 0u) << e.path();
   Manifest m3 = publish({{"index.html", "three"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d3", m3).ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d3", m3).ok());
   expect_tree_is("d3", m3);
 }
 
 TEST_F(TreesTest, TwoStoresOnOneRootTakeTurns) {
   // Two shippers (as during a partition handover) writing and switching the
   // same site: the site lock keeps every tree whole.
-  auto other = DeployStore::open(store_->root());
+  auto other = Shipper::open(store_->root());
   ASSERT_TRUE(other.ok());
   std::vector<Manifest> manifests;
   for (int i = 0; i < 40; ++i)
     manifests.push_back(publish({{"index.html", "v" + std::to_string(i)}, {"p/index.html", "p" + std::to_string(i % 5)}}));
   std::atomic<int> failures{0};
-  auto run = [&](DeployStore& s, int parity) {
+  auto run = [&](Shipper& s, int parity) {
     for (int i = parity; i < 40; i += 2) {
       const std::string id = "d" + std::to_string(i);
-      if (!s.write_deploy("site", id, manifests[static_cast<size_t>(i)]).ok()) ++failures;
-      if (!s.switch_live("site", "production", id).ok()) ++failures;
+      if (!s.trees().write_deploy("site", id, manifests[static_cast<size_t>(i)]).ok()) ++failures;
+      if (!s.pointers().switch_live("site", "production", id).ok()) ++failures;
     }
   };
   std::thread a(run, std::ref(*store_), 0), b(run, std::ref(**other), 1);
@@ -220,8 +220,8 @@ TEST_F(TreesTest, TwoStoresOnOneRootTakeTurns) {
   size_t trees = 0;
   for (int i = 0; i < 40; ++i) {
     const std::string id = "d" + std::to_string(i);
-    EXPECT_TRUE(store_->has_deploy("site", id)) << id;
-    if (!store_->has_tree("site", id)) continue;
+    EXPECT_TRUE(store_->reader().has_deploy("site", id)) << id;
+    if (!store_->trees().has_tree("site", id)) continue;
     ++trees;
     expect_tree_is(id, manifests[static_cast<size_t>(i)]);
   }
@@ -231,8 +231,8 @@ TEST_F(TreesTest, TwoStoresOnOneRootTakeTurns) {
 
 TEST_F(TreesTest, GcClearsWhatCrashesLeave) {
   Manifest m = publish({{"index.html", "x"}});
-  ASSERT_TRUE(store_->write_deploy("site", "d1", m).ok());
-  ASSERT_TRUE(store_->switch_live("site", "production", "d1").ok());
+  ASSERT_TRUE(store_->trees().write_deploy("site", "d1", m).ok());
+  ASSERT_TRUE(store_->pointers().switch_live("site", "production", "d1").ok());
   const fs::path site = store_->root() / "deploys/site";
   fs::create_directories(site / ".spare.1.1");
   fs::copy_file(site / "d1.manifest.json", site / ".spare.2.2.manifest.json");
@@ -246,8 +246,8 @@ TEST_F(TreesTest, GcClearsWhatCrashesLeave) {
   times[1] = times[0];
   for (const char* name : {".spare.1.1", ".spare.2.2.manifest.json", "d9", ".tmp.manifest.json.1.1"})
     ::utimensat(AT_FDCWD, (site / name).c_str(), times, AT_SYMLINK_NOFOLLOW);
-  ASSERT_TRUE(store_->keep_spare_tree("site").ok());  // a whole spare, young
-  auto gc = store_->gc_blobs(std::chrono::hours(1));
+  ASSERT_TRUE(store_->trees().keep_spare_tree("site").ok());  // a whole spare, young
+  auto gc = store_->collector().gc_blobs(std::chrono::hours(1));
   ASSERT_TRUE(gc.ok()) << gc.error().message;
   EXPECT_FALSE(fs::exists(site / ".spare.1.1"));
   EXPECT_FALSE(fs::exists(site / ".spare.2.2.manifest.json"));

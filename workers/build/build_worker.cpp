@@ -53,7 +53,7 @@ std::string deploy_dir_name(const DeploymentId& id) {
 }
 
 BuildWorker::BuildWorker(log::EventLog& log, BuildWorkerConfig config,
-                         std::unique_ptr<ship::DeployStore> store)
+                         std::unique_ptr<ship::Shipper> store)
     : log_(log),
       config_(std::move(config)),
       store_(std::move(store)),
@@ -64,7 +64,7 @@ BuildWorker::~BuildWorker() { close(); }
 
 Result<std::unique_ptr<BuildWorker>> BuildWorker::create(log::EventLog& log, BuildWorkerConfig config) {
   if (config.sites_dir.empty()) return make_error(Errc::validation_error, "the sites directory is required");
-  auto store = ship::DeployStore::open(config.sites_dir);
+  auto store = ship::Shipper::open(config.sites_dir);
   if (!store.ok()) return store.error();
   std::unique_ptr<BuildWorker> self(new BuildWorker(log, std::move(config), std::move(store).value()));
   auto* raw = self.get();
@@ -259,7 +259,7 @@ Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& ev
     return preview(site, env, *rq);
   }
   if (const auto* rb = std::get_if<domain::DeploymentRolledBack>(&event)) {
-    auto sw = store_->switch_live(site.state.subdomain, rb->environment, deploy_dir_name(rb->deploymentId));
+    auto sw = store_->pointers().switch_live(site.state.subdomain, rb->environment, deploy_dir_name(rb->deploymentId));
     if (sw.ok()) sw = store_->sync();
     if (!sw.ok()) return sw.error();
     ++stats_.rollbacks;
@@ -273,14 +273,14 @@ Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& ev
       if (!e.live.empty()) protect.insert(deploy_dir_name(e.live));
       if (!e.previous.empty()) protect.insert(deploy_dir_name(e.previous));
     }
-    auto removed = store_->prune(site.state.subdomain, dirs, 0, protect);
+    auto removed = store_->collector().prune(site.state.subdomain, dirs, 0, protect);
     if (!removed.ok()) return removed.error();
     stats_.pruned += static_cast<int64_t>(removed->size());
     const auto now = std::chrono::steady_clock::now();
     if (last_gc_ == std::chrono::steady_clock::time_point{} || now - last_gc_ >= config_.gc_interval) {
       last_gc_ = now;
       // Best effort: a blob left behind costs disk space, never correctness.
-      if (auto collected = store_->gc_blobs(config_.blob_min_age); collected.ok())
+      if (auto collected = store_->collector().gc_blobs(config_.blob_min_age); collected.ok())
         stats_.blobs_collected += static_cast<int64_t>(*collected);
       else
         std::cerr << "builds: blob collection: " << collected.error().message << "\n";
@@ -294,7 +294,7 @@ void BuildWorker::keep_spare_tree(const std::string& site_id) {
   auto it = sites_.find(site_id);
   if (it == sites_.end() || it->second.state.subdomain.empty()) return;
   // Best effort: without a spare, the next deploy lays its tree down in full.
-  if (auto made = store_->keep_spare_tree(it->second.state.subdomain); !made.ok())
+  if (auto made = store_->trees().keep_spare_tree(it->second.state.subdomain); !made.ok())
     std::cerr << "builds: spare tree for " << it->second.state.subdomain << ": " << made.error().message << "\n";
   else if (*made)
     ++stats_.spare_trees;
@@ -410,7 +410,7 @@ Result<void> BuildWorker::preview(SiteEntry& site, const Envelope& env, const do
   const auto dot = rq.previewId.value.find('.');
   BuildRequest build;
   build.subdomain = s.subdomain;
-  build.deploy = ship::DeployStore::draft_preview_dir(
+  build.deploy = store::DeployReader::draft_preview_dir(
       dot == std::string::npos ? rq.previewId.value : rq.previewId.value.substr(dot + 1),
       std::chrono::duration_cast<std::chrono::seconds>(expires->time_since_epoch()).count());
   // Its memo starts from production's live outputs: the pages whose drafts
@@ -442,7 +442,7 @@ void BuildWorker::sweep_previews() {
   last_sweep_ = now;
   // Best effort, like blob collection: an expired preview is already
   // unreachable (the static host reads its expiry), so a late sweep costs disk only.
-  auto removed = store_->collect_expired_previews(config_.clock());
+  auto removed = store_->collector().collect_expired_previews(config_.clock());
   if (!removed.ok()) {
     std::cerr << "builds: collecting expired previews: " << removed.error().message << "\n";
     return;
@@ -451,7 +451,7 @@ void BuildWorker::sweep_previews() {
   if (*removed == 0) return;
   if (last_gc_ != std::chrono::steady_clock::time_point{} && now - last_gc_ < config_.gc_interval) return;
   last_gc_ = now;
-  if (auto collected = store_->gc_blobs(config_.blob_min_age); collected.ok())
+  if (auto collected = store_->collector().gc_blobs(config_.blob_min_age); collected.ok())
     stats_.blobs_collected += static_cast<int64_t>(*collected);
   else
     std::cerr << "builds: blob collection: " << collected.error().message << "\n";

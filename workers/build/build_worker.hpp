@@ -98,7 +98,7 @@ class BuildWorker {
     int32_t partition = 0;
   };
 
-  BuildWorker(log::EventLog& log, BuildWorkerConfig config, std::unique_ptr<ship::DeployStore> store);
+  BuildWorker(log::EventLog& log, BuildWorkerConfig config, std::unique_ptr<ship::Shipper> store);
   void on_assigned(const std::vector<log::TopicPartition>& tps);
   void on_revoked(const std::vector<log::TopicPartition>& tps);
   Result<void> replay(int32_t partition);
@@ -114,7 +114,7 @@ class BuildWorker {
   Result<void> report(const Envelope& env, const std::string& what, domain::Command command);
   std::string site_url(const SiteEntry& site, const std::string& environment) const;
   // After a deployment is reported and committed, off its path: a free tree
-  // for the site's next deploy to patch (DeployStore::keep_spare_tree).
+  // for the site's next deploy to patch (ship::Trees::keep_spare_tree).
   void keep_spare_tree(const std::string& site_id);
   // Builds a PreviewRequested's drafts and reports the outcome.
   Result<void> preview(SiteEntry& site, const Envelope& env, const domain::PreviewRequested& rq);
@@ -127,7 +127,7 @@ class BuildWorker {
 
   log::EventLog& log_;
   BuildWorkerConfig config_;
-  std::unique_ptr<ship::DeployStore> store_;
+  std::unique_ptr<ship::Shipper> store_;
   SiteBuilder builder_;
   // Previews have their own memo: their outputs never stand in for a
   // deployment's, and expired ones are collected.

@@ -34,15 +34,15 @@ void parallel_for(size_t n, unsigned threads, F&& f) {
 
 }  // namespace
 
-SiteBuilder::SiteBuilder(ship::DeployStore& store, unsigned threads) : store_(store), threads_(threads) {}
+SiteBuilder::SiteBuilder(ship::Shipper& store, unsigned threads) : store_(store), threads_(threads) {}
 
 SiteBuilder::SiteMemo& SiteBuilder::site_memo(const std::string& subdomain, const std::string& environment) {
   std::lock_guard lock(mu_);
   auto [it, fresh] = memo_.try_emplace(subdomain);
   if (fresh) {
     // After a restart, the live deploy's manifest tells what can be reused.
-    if (auto live = store_.live(subdomain, environment); live.ok() && live->has_value())
-      if (auto m = store_.read_manifest(subdomain, **live); m.ok())
+    if (auto live = store_.pointers().live(subdomain, environment); live.ok() && live->has_value())
+      if (auto m = store_.reader().read_manifest(subdomain, **live); m.ok())
         for (auto& e : m->entries)
           if (!e.key.empty()) it->second.from_disk.emplace(e.key, Output{e.key, std::move(e.hash), e.size});
   }
@@ -124,17 +124,17 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   }
 
   // Render: a page whose last output has its key is reused as it is.
-  std::vector<ship::ManifestEntry> entries(n);
+  std::vector<store::ManifestEntry> entries(n);
   std::vector<size_t> to_render;
   std::vector<std::pair<size_t, Output>> shipped;  // outputs this build adds to the memo
   for (size_t i = 0; i < n; ++i) {
-    ship::ManifestEntry& e = entries[i];
+    store::ManifestEntry& e = entries[i];
     e.path = render::SiteRenderer::page_path(rq.pages[i].slug);
     e.key = keys[i];
     const Output* prior = nullptr;
     if (memo_of[i] != nullptr && memo_of[i]->output.key == keys[i] && !memo_of[i]->output.hash.empty()) {
       prior = &memo_of[i]->output;  // linked from the site's last deploy, so the blob exists
-    } else if (auto d = memo.from_disk.find(keys[i]); d != memo.from_disk.end() && store_.has_blob(d->second.hash)) {
+    } else if (auto d = memo.from_disk.find(keys[i]); d != memo.from_disk.end() && store_.blobs().has(d->second.hash)) {
       prior = &d->second;
       shipped.emplace_back(i, *prior);
     }
@@ -157,7 +157,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
       errors.emplace(i, html.error().message);
       return;
     }
-    auto hash = store_.put_blob(*html);
+    auto hash = store_.blobs().put(*html);
     if (!hash.ok()) {
       std::lock_guard lock(error_mu);
       errors.emplace(i, "page " + rq.pages[i].pageId + " (/" + rq.pages[i].slug + "): " + hash.error().message);
@@ -183,9 +183,9 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   site_files.push_back({"robots.txt", renderer.robots()});
   for (auto& f : renderer.sitemaps(rq.pages)) site_files.push_back(std::move(f));
   for (auto& f : site_files) {
-    auto hash = store_.put_blob(f.bytes);
+    auto hash = store_.blobs().put(f.bytes);
     if (!hash.ok()) return fail("writing " + f.path + ": " + hash.error().message);
-    entries.push_back(ship::ManifestEntry{f.path, *hash, f.bytes.size(), ""});
+    entries.push_back(store::ManifestEntry{f.path, *hash, f.bytes.size(), ""});
   }
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });
@@ -200,7 +200,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
 
   // Ship: an immutable deploy directory, durable before anything points at it.
   const auto ship_started = Clock::now();
-  auto written = store_.write_deploy(rq.subdomain, rq.deploy, ship::Manifest{std::move(entries)});
+  auto written = store_.trees().write_deploy(rq.subdomain, rq.deploy, store::Manifest{std::move(entries)});
   if (!written.ok()) {
     out.missing_blob = written.error().code == Errc::not_found;
     return fail("writing the deploy: " + written.error().message);
@@ -211,7 +211,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
 
   if (rq.blue_green) {
     const auto check_started = Clock::now();
-    auto report = store_.check_deploy(rq.subdomain, rq.deploy);
+    auto report = store_.checker().check_deploy(rq.subdomain, rq.deploy);
     out.report.checkMs = ms_since(check_started);
     if (!report.ok()) return fail("checking the deploy: " + report.error().message);
     if (!report->ok) {
@@ -223,7 +223,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
 
   const auto switch_started = Clock::now();
   if (!rq.draft_preview_id.empty()) {
-    auto token = store_.publish_draft_preview(rq.subdomain, rq.draft_preview_id, rq.deploy);
+    auto token = store_.previews().publish_draft_preview(rq.subdomain, rq.draft_preview_id, rq.deploy);
     if (!token.ok()) return fail("writing the preview entry: " + token.error().message);
     if (auto s = store_.sync(); !s.ok()) return fail("syncing the preview entry: " + s.error().message);
     out.preview_url = "/previews/" + *token + "/";
@@ -232,11 +232,11 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   // A non-production deploy is reachable only by its token, from before the
   // outcome is reported (the sync below makes the entry durable with the pointer).
   if (rq.environment != "production") {
-    auto token = store_.publish_preview(rq.subdomain, rq.deploy);
+    auto token = store_.previews().publish_preview(rq.subdomain, rq.deploy);
     if (!token.ok()) return fail("writing the preview entry: " + token.error().message);
     out.preview_url = "/previews/" + *token + "/";
   }
-  if (auto sw = store_.switch_live(rq.subdomain, rq.environment, rq.deploy); !sw.ok())
+  if (auto sw = store_.pointers().switch_live(rq.subdomain, rq.environment, rq.deploy); !sw.ok())
     return fail("switching live: " + sw.error().message);
   if (auto s = store_.sync(); !s.ok()) return fail("syncing the live pointer: " + s.error().message);
   return finish(out, memo, rq, std::move(shipped), started, switch_started);

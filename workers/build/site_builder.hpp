@@ -17,7 +17,7 @@
 
 #include "events/domain.hpp"
 #include "workers/render/render.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "workers/ship/shipper.hpp"
 
 namespace pw::builds {
 
@@ -29,7 +29,7 @@ struct BuildRequest {
   std::string environment;   // production | staging | preview
   bool blue_green = false;   // check the deploy before switching
   // Set for a draft preview: the deploy is reachable only at its token
-  // (DeployStore::publish_draft_preview) and no live pointer moves.
+  // (ship::Previews::publish_draft_preview) and no live pointer moves.
   std::string draft_preview_id;
   render::SiteInput site;
   std::vector<render::PageInput> pages;
@@ -50,7 +50,7 @@ struct BuildOutcome {
 // Builds of different sites may run concurrently; builds of one site must not.
 class SiteBuilder {
  public:
-  SiteBuilder(ship::DeployStore& store, unsigned threads);
+  SiteBuilder(ship::Shipper& store, unsigned threads);
   BuildOutcome build(const BuildRequest& request);
 
  private:
@@ -86,7 +86,7 @@ class SiteBuilder {
                       std::vector<std::pair<size_t, Output>> shipped, std::chrono::steady_clock::time_point started,
                       std::chrono::steady_clock::time_point switch_started);
 
-  ship::DeployStore& store_;
+  ship::Shipper& store_;
   unsigned threads_;
   std::mutex mu_;                        // guards memo_'s map, not a site's memo
   std::map<std::string, SiteMemo> memo_;  // by subdomain

@@ -8,13 +8,18 @@
 #include <unordered_set>
 
 #include "events/hash_chain.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "store/manifest.hpp"
+#include "store/sys.hpp"
+#include "workers/ship/checker.hpp"
 #include "workers/ship/links.hpp"
-#include "workers/ship/sys.hpp"
 
 namespace pw::ship {
 
-struct DeployStore::CachedParse {
+namespace sys = store::sys;
+using store::Manifest;
+using store::ManifestEntry;
+
+struct DeployChecker::CachedParse {
   std::vector<std::string> links;
   std::string problem;
 };
@@ -22,7 +27,7 @@ struct DeployStore::CachedParse {
 // Resolving is pure string work but, at 10,000 pages of ~25 links, most of a
 // warm check; a page at the same path resolves the same way in every deploy,
 // so only the manifest lookups are left.
-struct DeployStore::Resolution {
+struct DeployChecker::Resolution {
   struct Target {
     size_t link = 0;        // index into page->links
     std::string as_file;    // the resolved path ("" = the root)
@@ -70,58 +75,11 @@ bool is_sitemap(std::string_view path) {
                                    path.find('/') == std::string_view::npos);
 }
 
-constexpr size_t kRecentManifests = 8;
-
-bool stat_file(int dir_fd, const std::string& name, uint64_t& ino, uint64_t& size, int64_t& mtime_ns) {
-  struct stat st {};
-  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  ino = static_cast<uint64_t>(st.st_ino);
-  size = static_cast<uint64_t>(st.st_size);
-  mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return true;
-}
-
 }  // namespace
 
-void DeployStore::remember_manifest(const std::string& rel, std::shared_ptr<const Manifest> m) {
-  RecentManifest r{{}, std::move(m)};
-  if (!stat_file(deploys_fd_, rel, r.file.ino, r.file.size, r.file.mtime_ns)) return;
-  std::lock_guard lock(cache_mu_);
-  std::erase_if(recent_manifests_, [&](const RecentManifest& x) { return x.file == r.file; });
-  if (recent_manifests_.size() >= kRecentManifests) recent_manifests_.erase(recent_manifests_.begin());
-  recent_manifests_.push_back(std::move(r));
-}
-
-Result<std::shared_ptr<const Manifest>> DeployStore::load_manifest_file(const std::string& rel) {
+Result<CheckReport> DeployChecker::check_deploy(const std::string& site, const std::string& id) {
   try {
-    Verified now;
-    if (stat_file(deploys_fd_, rel, now.ino, now.size, now.mtime_ns)) {
-      std::lock_guard lock(cache_mu_);
-      for (const auto& r : recent_manifests_) {
-        if (r.file == now) return r.manifest;
-      }
-    }
-    auto json = sys::read_file_at(deploys_fd_, rel);
-    if (!json) return json.error();
-    auto m = manifest_from_json(*json);
-    if (!m) return m.error();
-    auto shared = std::make_shared<const Manifest>(std::move(*m));
-    remember_manifest(rel, shared);
-    return shared;
-  } catch (const std::exception& e) {
-    return make_error(Errc::internal, std::string("load_manifest: ") + e.what());
-  }
-}
-
-Result<std::shared_ptr<const Manifest>> DeployStore::load_manifest(const std::string& site, const std::string& id) {
-  if (!is_valid_site(site)) return sys::invalid_name("site", site);
-  if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
-  return load_manifest_file(site + "/" + id + ".manifest.json");
-}
-
-Result<CheckReport> DeployStore::check_deploy(const std::string& site, const std::string& id) {
-  try {
-    auto loaded = load_manifest(site, id);
+    auto loaded = manifests_.load(site, id);
     if (!loaded) return loaded.error();
     const std::shared_ptr<const Manifest> manifest = *loaded;
     CheckReport report;

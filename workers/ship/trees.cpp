@@ -13,11 +13,20 @@
 #include <string>
 #include <unordered_set>
 
-#include "workers/ship/sys.hpp"
 
 namespace pw::ship::trees {
 
 using sys::errno_error;
+
+Result<std::optional<LockedSite>> lock_site(int deploys_fd, const std::string& site, bool create) {
+  if (create && ::mkdirat(deploys_fd, site.c_str(), 0755) != 0 && errno != EEXIST)
+    return errno_error("mkdir deploys/", site, errno);
+  LockedSite locked{sys::Fd(::openat(deploys_fd, site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), {}};
+  if (!locked.fd && errno == ENOENT && !create) return std::optional<LockedSite>{};
+  if (!locked.fd) return errno_error("open deploys/", site, errno);
+  if (auto r = locked.lock.acquire(locked.fd.get(), kLockName); !r) return r.error();
+  return std::optional<LockedSite>(std::move(locked));
+}
 
 namespace {
 
@@ -77,8 +86,8 @@ Result<std::vector<const ManifestEntry*>> validated(const Manifest& m) {
   std::vector<const ManifestEntry*> v;
   v.reserve(m.entries.size());
   for (const auto& e : m.entries) {
-    if (!is_safe_site_path(e.path)) return make_error(Errc::validation_error, "unsafe path '" + e.path + "'");
-    if (!is_valid_blob_hash(e.hash)) return make_error(Errc::validation_error, "bad hash for " + e.path);
+    if (!store::is_safe_site_path(e.path)) return make_error(Errc::validation_error, "unsafe path '" + e.path + "'");
+    if (!store::is_valid_blob_hash(e.hash)) return make_error(Errc::validation_error, "bad hash for " + e.path);
     v.push_back(&e);
   }
   auto by_path = [](const ManifestEntry* a, const ManifestEntry* b) { return a->path < b->path; };

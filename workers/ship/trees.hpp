@@ -1,22 +1,38 @@
 #pragma once
-// Deploy trees (internal to the store): laying a manifest down as a directory
+// Deploy trees (internal to pagewright::ship): laying a manifest down as a directory
 // of hard links, either from nothing or by patching a tree that holds another
 // manifest. Patching touches only the paths whose bytes differ, which is what
 // keeps a one-page republish independent of the site's size.
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "events/result.hpp"
-#include "workers/ship/deploy_store.hpp"
-#include "workers/ship/sys.hpp"
+#include "store/layout.hpp"
+#include "store/manifest.hpp"
+#include "store/sys.hpp"
 
 namespace pw::ship::trees {
 
-// Names inside deploys/<site>/ besides deployment ids (deploy_store.hpp).
-inline constexpr std::string_view kManifestSuffix = ".manifest.json";
+namespace sys = store::sys;
+using store::Manifest;
+using store::ManifestEntry;
+
+// Names inside deploys/<site>/ besides deployment ids (store/layout.hpp).
+inline constexpr std::string_view kManifestSuffix = store::kManifestSuffix;
 inline constexpr std::string_view kSparePrefix = ".spare.";
-inline constexpr std::string_view kTempPrefix = ".tmp.";
+inline constexpr std::string_view kTempPrefix = sys::kTempPrefix;
 inline constexpr const char* kLockName = ".lock";
+
+// The site's directory under deploys/, open and locked (its .lock flock):
+// tree moves of one site are serialised across threads and processes.
+struct LockedSite {
+  sys::Fd fd;          // deploys/<site>
+  sys::FileLock lock;  // held while this lives
+};
+// nullopt when the site has no directory and `create` is false.
+Result<std::optional<LockedSite>> lock_site(int deploys_fd, const std::string& site, bool create);
 
 // The entries of a manifest already sorted by path, as laid down or patched.
 std::vector<const ManifestEntry*> pointers(const Manifest& m);
@@ -38,10 +54,3 @@ Result<size_t> patch(int blobs_fd, int dir_fd, const std::vector<ManifestEntry>&
                      const std::vector<const ManifestEntry*>& to);
 
 }  // namespace pw::ship::trees
-
-namespace pw::ship {
-struct DeployStore::LockedSite {
-  sys::Fd fd;          // deploys/<site>
-  sys::FileLock lock;  // held while this lives
-};
-}  // namespace pw::ship

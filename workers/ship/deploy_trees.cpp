@@ -1,6 +1,6 @@
-// write_deploy and the trees behind deploys: a deploy's tree of hard links is
-// built under a temporary name and renamed into place, then its manifest is
-// written. The tree is made by patching a donor (a tree no live pointer names)
+// Trees: write_deploy and the trees behind deploys. A deploy's tree of hard
+// links is built under a temporary name and renamed into place, then its
+// manifest is written. The tree is made by patching a donor (a tree no live pointer names)
 // whenever there is one, so a republish costs what changed, not the site's
 // size; only a site's first trees are laid down from nothing.
 #include <fcntl.h>
@@ -16,12 +16,14 @@
 #include <dirent.h>
 
 #include "events/hash_chain.hpp"
-#include "workers/ship/deploy_store.hpp"
-#include "workers/ship/sys.hpp"
+#include "workers/ship/deploy_trees.hpp"
 #include "workers/ship/trees.hpp"
 
 namespace pw::ship {
 
+namespace sys = store::sys;
+using store::Manifest;
+using store::ManifestEntry;
 using sys::errno_error;
 using sys::Fd;
 
@@ -49,34 +51,24 @@ Result<void> lay_down(int blobs_fd, int site_fd, const std::string& tmp, const s
 
 }  // namespace
 
-Result<std::set<std::string>> DeployStore::pinned(const std::string& site) const {
-  std::set<std::string> ids;
-  for (const char* env : {"production", "staging", "preview"}) {
-    auto l = live(site, env);
-    if (!l) return l.error();  // unsure what is live: treat nothing as free
-    if (l->has_value()) ids.insert(**l);
-  }
-  return ids;
-}
-
-bool DeployStore::is_pending(const std::string& site, const std::string& id) {
+bool Trees::is_pending(const std::string& site, const std::string& id) {
   std::lock_guard lock(pending_mu_);
   auto it = pending_.find(site);
   return it != pending_.end() && it->second == id;
 }
 
-Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::string& site, const std::string& except) {
-  auto pins = pinned(site);
-  if (!pins) return pins.error();
+Result<Trees::SiteTrees> Trees::list_trees(int site_fd, const std::string& site, const std::string& except) {
+  auto pins = reader_.live_deploys(site);
+  if (!pins) return pins.error();  // unsure what is live: treat nothing as free
   DIR* d = sys::open_dir_stream(site_fd);
   if (d == nullptr) return errno_error("opendir deploys/", site, errno);
   std::set<std::string> names;
   while (struct dirent* e = ::readdir(d)) names.emplace(e->d_name);
   ::closedir(d);
-  Trees trees;
+  SiteTrees trees;
   for (const auto& name : names) {
     const bool spare = name.starts_with(kSparePrefix) && !name.ends_with(kManifestSuffix);
-    if (!spare && (!is_valid_deployment_id(name) || name == except)) continue;
+    if (!spare && (!store::is_valid_deployment_id(name) || name == except)) continue;
     if (names.count(name + std::string(kManifestSuffix)) == 0) continue;  // incomplete: not a tree to rely on
     int64_t mtime = 0;
     if (!is_dir_at(site_fd, name, &mtime)) continue;
@@ -91,15 +83,15 @@ Result<DeployStore::Trees> DeployStore::list_trees(int site_fd, const std::strin
   return trees;
 }
 
-Result<bool> DeployStore::materialize(int site_fd, const std::string& site, const std::string& id,
+Result<bool> Trees::materialize(int site_fd, const std::string& site, const std::string& id,
                                       const std::vector<const ManifestEntry*>& sorted) {
-  const std::string tmp = temp_name(id);
+  const std::string tmp = sys::temp_name(id);
   auto cleanup = [&] { (void)sys::remove_tree_at(site_fd, tmp); };
   auto trees = list_trees(site_fd, site, id);
   if (!trees) return trees.error();
   bool patched = false;
   for (const FreeTree& donor : trees->free) {
-    auto from = load_manifest_file(site + "/" + donor.name + std::string(kManifestSuffix));
+    auto from = manifests_.load_file(site + "/" + donor.name + std::string(kManifestSuffix));
     if (!from) continue;  // unreadable: try another donor
     if (::renameat(site_fd, donor.name.c_str(), site_fd, tmp.c_str()) != 0) continue;  // gone meanwhile: the next one
     // Young from now on, so no gc_blobs run takes it for a crash's leftover
@@ -109,7 +101,7 @@ Result<bool> DeployStore::materialize(int site_fd, const std::string& site, cons
     if (donor.spare) (void)::unlinkat(site_fd, (donor.name + std::string(kManifestSuffix)).c_str(), 0);
     Fd tmp_fd(::openat(site_fd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!tmp_fd) { int err = errno; cleanup(); return errno_error("open", tmp, err); }
-    auto p = trees::patch(blobs_fd_, tmp_fd.get(), (*from)->entries, sorted);
+    auto p = trees::patch(blobs_.dir_fd(), tmp_fd.get(), (*from)->entries, sorted);
     if (p) { patched = true; break; }
     cleanup();
     // A missing blob or a full disk fails a fresh build as well; anything else
@@ -118,7 +110,7 @@ Result<bool> DeployStore::materialize(int site_fd, const std::string& site, cons
     break;
   }
   if (!patched)
-    if (auto r = lay_down(blobs_fd_, site_fd, tmp, sorted); !r) return r.error();
+    if (auto r = lay_down(blobs_.dir_fd(), site_fd, tmp, sorted); !r) return r.error();
   // The tree's own mtime orders donors: this one is now the newest.
   (void)::utimensat(site_fd, tmp.c_str(), nullptr, 0);
   if (::renameat(site_fd, tmp.c_str(), site_fd, id.c_str()) != 0) {
@@ -129,14 +121,14 @@ Result<bool> DeployStore::materialize(int site_fd, const std::string& site, cons
     }
     return errno_error("rename", id, err);
   }
-  mark_unsynced_dir("deploys/" + site);
+  durability_.mark_dir("deploys/" + site);
   return !patched;
 }
 
-Result<bool> DeployStore::keep_spare_tree(const std::string& site) {
-  if (!is_valid_site(site)) return sys::invalid_name("site", site);
+Result<bool> Trees::keep_spare_tree(const std::string& site) {
+  if (!store::is_valid_site(site)) return sys::invalid_name("site", site);
   try {
-    auto locked = lock_site(site, false);
+    auto locked = trees::lock_site(deploys_fd_, site, false);
     if (!locked) return locked.error();
     if (!*locked) return false;
     const int site_fd = (*locked)->fd.get();
@@ -145,11 +137,11 @@ Result<bool> DeployStore::keep_spare_tree(const std::string& site) {
     if (!trees->free.empty() || trees->pinned.empty()) return false;
     const std::string& source = trees->pinned.front();
     const std::string source_manifest = source + std::string(kManifestSuffix);
-    auto m = load_manifest_file(site + "/" + source_manifest);
+    auto m = manifests_.load_file(site + "/" + source_manifest);
     if (!m) return m.error();
-    const std::string spare = std::string(kSparePrefix) + unique_suffix();
-    const std::string tmp = temp_name("spare");
-    if (auto r = lay_down(blobs_fd_, site_fd, tmp, trees::pointers(**m)); !r) return r.error();
+    const std::string spare = std::string(kSparePrefix) + sys::unique_suffix();
+    const std::string tmp = sys::temp_name("spare");
+    if (auto r = lay_down(blobs_.dir_fd(), site_fd, tmp, trees::pointers(**m)); !r) return r.error();
     // Tree first, then its manifest (a link to the source's immutable file):
     // a spare counts only with both, and gc_blobs clears a lone half.
     if (::renameat(site_fd, tmp.c_str(), site_fd, spare.c_str()) != 0) {
@@ -162,30 +154,30 @@ Result<bool> DeployStore::keep_spare_tree(const std::string& site) {
       (void)sys::remove_tree_at(site_fd, spare);
       return errno_error("link", spare + std::string(kManifestSuffix), err);
     }
-    mark_unsynced_dir("deploys/" + site);
+    durability_.mark_dir("deploys/" + site);
     return true;
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("keep_spare_tree: ") + e.what());
   }
 }
 
-bool DeployStore::has_tree(const std::string& site, const std::string& id) const {
-  if (!is_valid_site(site) || !is_valid_deployment_id(id)) return false;
+bool Trees::has_tree(const std::string& site, const std::string& id) const {
+  if (!store::is_valid_site(site) || !store::is_valid_deployment_id(id)) return false;
   return is_dir_at(deploys_fd_, site + "/" + id);
 }
 
 
-Result<std::string> DeployStore::write_deploy(const std::string& site, const std::string& id, Manifest m) {
-  if (!is_valid_site(site)) return sys::invalid_name("site", site);
-  if (!is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
+Result<std::string> Trees::write_deploy(const std::string& site, const std::string& id, Manifest m) {
+  if (!store::is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!store::is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
   try {
     auto by_path = [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; };
     if (!std::is_sorted(m.entries.begin(), m.entries.end(), by_path)) std::sort(m.entries.begin(), m.entries.end(), by_path);
     auto sorted = trees::validated(m);
     if (!sorted) return sorted.error();
-    std::string json = manifest_to_json(m);
+    std::string json = store::manifest_to_json(m);
 
-    auto locked = lock_site(site, true);
+    auto locked = trees::lock_site(deploys_fd_, site, true);
     if (!locked) return locked.error();
     const Fd& site_fd = (*locked)->fd;
     const std::string manifest_name = id + std::string(kManifestSuffix);
@@ -207,12 +199,12 @@ Result<std::string> DeployStore::write_deploy(const std::string& site, const std
 
     auto built = materialize(site_fd.get(), site, id, *sorted);
     if (!built) return built.error();
-    auto w = sys::write_file_atomic_at(site_fd.get(), manifest_name, temp_name(id + ".manifest"), json, 0644);
+    auto w = sys::write_file_atomic_at(site_fd.get(), manifest_name, sys::temp_name(id + ".manifest"), json, 0644);
     if (!w) {
       (void)sys::remove_tree_at(site_fd.get(), id);  // no manifest: drop the tree rather than leave it half-published
       return w.error();
     }
-    remember_manifest(site + "/" + manifest_name, std::make_shared<const Manifest>(std::move(m)));
+    manifests_.remember(site + "/" + manifest_name, std::make_shared<const Manifest>(std::move(m)));
     {
       std::lock_guard pending(pending_mu_);
       pending_[site] = id;
@@ -220,6 +212,30 @@ Result<std::string> DeployStore::write_deploy(const std::string& site, const std
     return sha256_hex(json);
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("write_deploy: ") + e.what());
+  }
+}
+
+Result<void> Trees::with_tree(const std::string& site, const std::string& id, const std::function<Result<void>()>& then) {
+  if (!store::is_valid_site(site)) return sys::invalid_name("site", site);
+  if (!store::is_valid_deployment_id(id)) return sys::invalid_name("deployment id", id);
+  try {
+    // Held until `then` is done, so no write_deploy takes the tree as a donor
+    // in between.
+    auto locked = trees::lock_site(deploys_fd_, site, false);
+    if (!locked) return locked.error();
+    if (!*locked || !reader_.has_deploy(site, id))
+      return make_error(Errc::not_found, "deploy " + site + "/" + id + " not found");
+    if (!has_tree(site, id)) {
+      auto m = manifests_.load(site, id);
+      if (!m) return m.error();
+      if (auto built = materialize((*locked)->fd.get(), site, id, trees::pointers(**m)); !built) return built.error();
+    }
+    if (auto r = then(); !r) return r;
+    std::lock_guard pending(pending_mu_);
+    if (auto it = pending_.find(site); it != pending_.end() && it->second == id) pending_.erase(it);
+    return {};
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("with_tree: ") + e.what());
   }
 }
 

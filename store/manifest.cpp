@@ -6,9 +6,9 @@
 
 #include "events/hash_chain.hpp"
 #include "events/json_scan.hpp"
-#include "workers/ship/deploy_store.hpp"
+#include "store/manifest.hpp"
 
-namespace pw::ship {
+namespace pw::store {
 
 namespace {
 
@@ -208,4 +208,9 @@ bool is_valid_blob_hash(std::string_view hash) {
          std::all_of(hash.begin(), hash.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-}  // namespace pw::ship
+bool is_valid_preview_token(std::string_view token) {
+  return token.size() == 32 &&
+         std::all_of(token.begin(), token.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace pw::store

@@ -1,4 +1,4 @@
-#include "workers/ship/sys.hpp"
+#include "store/sys.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
-namespace pw::ship::sys {
+namespace pw::store::sys {
 
 Error errno_error(std::string_view what, std::string_view path, int err) {
   std::string msg = std::string(what) + " " + std::string(path) + ": ";
@@ -169,4 +172,21 @@ Result<void> mkdir_p_at(int dir_fd, const std::string& name) {
   return {};
 }
 
-}  // namespace pw::ship::sys
+std::string unique_suffix() {
+  // pid and counter alone repeat across restarts (in a container the pid is
+  // often 1), and a leftover of a crashed run would then block the name.
+  static const std::string process = [] {
+    std::random_device rd;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return std::to_string(::getpid()) + "." + buf;
+  }();
+  static std::atomic<uint64_t> counter{0};
+  return process + "." + std::to_string(counter.fetch_add(1));
+}
+
+std::string temp_name(std::string_view what) {
+  return std::string(kTempPrefix) + std::string(what) + "." + unique_suffix();
+}
+
+}  // namespace pw::store::sys

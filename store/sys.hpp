@@ -1,5 +1,6 @@
 #pragma once
-// Small POSIX helpers shared by the store's .cpp files (not part of the API).
+// Small POSIX helpers shared by the store's .cpp files and the shipper's
+// (pagewright::ship writes the same layout); not part of the store's API.
 #include <dirent.h>
 
 #include <string>
@@ -7,7 +8,7 @@
 
 #include "events/result.hpp"
 
-namespace pw::ship::sys {
+namespace pw::store::sys {
 
 // errno → Error: ENOSPC/EDQUOT become Errc::unavailable with a clear reason,
 // everything else Errc::internal with strerror.
@@ -56,4 +57,12 @@ Result<void> write_file_atomic_at(int dir_fd, const std::string& name, const std
 Result<void> remove_tree_at(int dir_fd, const std::string& name);
 Result<void> mkdir_p_at(int dir_fd, const std::string& name);
 
-}  // namespace pw::ship::sys
+// Temporary names all start with this (never a valid site, id, environment
+// or blob hash), so a crash leaves only names that collectors recognise.
+inline constexpr std::string_view kTempPrefix = ".tmp.";
+// "<pid>.<random>.<n>": unique across processes and restarts.
+std::string unique_suffix();
+// kTempPrefix + what + "." + unique_suffix().
+std::string temp_name(std::string_view what);
+
+}  // namespace pw::store::sys

@@ -50,6 +50,7 @@ PW_COMMAND(FailPreview, "preview", "previewId", "reason", "log")
 PW_COMMAND(UploadAsset, "asset", "assetId", "hash", "contentType", "bytes", "width", "height", "filename",
            "variants")
 PW_COMMAND(DeleteAsset, "asset", "assetId")
+PW_COMMAND(ReplacePageContent, "page", "pageId", "document")
 #undef PW_COMMAND
 
 template <class T>
@@ -175,6 +176,7 @@ json to_body(const CompletePreview& c) { return event_data(DomainEvent{c.outcome
 json to_body(const FailPreview& c) { return event_data(DomainEvent{c.outcome}); }
 json to_body(const UploadAsset& c) { return codec::asset_uploaded_to_json(c.asset); }
 json to_body(const DeleteAsset& c) { return json{{"assetId", c.assetId.value}}; }
+json to_body(const ReplacePageContent& c) { return json{{"pageId", c.pageId.value}, {"document", c.document}}; }
 
 template <class T>
 T from_body(ObjectReader& r);
@@ -342,6 +344,13 @@ RequestPreview from_body(ObjectReader& r) {
   c.previewId = r.id<PreviewId>("previewId");
   c.pageIds = codec::read_opt_page_ids(r, "pageIds");
   c.ttlSeconds = r.opt_i64("ttlSeconds");
+  return c;
+}
+template <>
+ReplacePageContent from_body(ObjectReader& r) {
+  ReplacePageContent c;
+  c.pageId = r.id<PageId>("pageId");
+  if (const json* d = r.object("document")) c.document = *d;
   return c;
 }
 

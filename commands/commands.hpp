@@ -244,6 +244,16 @@ struct DeleteAsset {
   friend bool operator==(const DeleteAsset&, const DeleteAsset&) = default;
 };
 
+// The page's whole tree as a Puck Data document (API.md "Puck documents"),
+// kept as sent: the decider reads it against the current tree, so its errors
+// name JSON pointers into the document, and turns the difference into the
+// component events the per-component commands make.
+struct ReplacePageContent {
+  PageId pageId;
+  nlohmann::json document = nlohmann::json::object();
+  friend bool operator==(const ReplacePageContent&, const ReplacePageContent&) = default;
+};
+
 using Command =
     std::variant<CreateSite, UpdateSiteSettings, CreatePage, UpdatePageMetadata, ChangePageSlug,
                  AddComponent, UpdateComponentProps, MoveComponent, RemoveComponent, PublishPage,
@@ -251,7 +261,7 @@ using Command =
                  RollbackDeployment, DeletePage, RestorePage, UnpublishPage, DuplicatePage,
                  SaveTemplate, DeleteTemplate, UpdateDesignTokens, LabelVersion,
                  RestorePageVersion, RequestPreview, CompletePreview, FailPreview,
-                 UploadAsset, DeleteAsset>;
+                 UploadAsset, DeleteAsset, ReplacePageContent>;
 
 struct CommandMeta {
   CommandId commandId;

@@ -232,6 +232,10 @@ void scan(TextScan& t, const FailPreview& c) {
   t.text("reason", c.outcome.reason);
   t.lines("log", c.outcome.log);
 }
+void scan(TextScan& t, const ReplacePageContent& c) {
+  t.text("pageId", c.pageId);
+  t.value("document", c.document);
+}
 
 }  // namespace
 

@@ -75,6 +75,7 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteAsset&);
 // kMaxAssetRefDetails of them).
 inline constexpr size_t kMaxAssetRefDetails = 100;
 std::optional<Error> check_asset_refs(const SiteState& s, const Events& events);
+Decision decide_cmd(const SiteState&, const CommandMeta&, const ReplacePageContent&);
 
 }  // namespace pw::domain::detail
 

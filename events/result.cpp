@@ -10,7 +10,7 @@ struct ErrcInfo {
   const char* code;
   int status;
 };
-constexpr std::array<ErrcInfo, 14> kErrcs{{
+constexpr std::array<ErrcInfo, 15> kErrcs{{
     {Errc::validation_error, "VALIDATION_ERROR", 400},
     {Errc::unauthenticated, "UNAUTHENTICATED", 401},
     {Errc::forbidden, "FORBIDDEN", 403},
@@ -25,6 +25,7 @@ constexpr std::array<ErrcInfo, 14> kErrcs{{
     {Errc::internal, "INTERNAL", 500},
     {Errc::fenced, "INTERNAL", 500},
     {Errc::unsupported_media_type, "UNSUPPORTED_MEDIA_TYPE", 415},
+    {Errc::precondition_required, "PRECONDITION_REQUIRED", 428},
 }};
 }  // namespace
 

@@ -25,6 +25,7 @@ enum class Errc {
   internal,          // 500
   fenced,            // a stale group member tried to commit (never reaches clients)
   unsupported_media_type,  // 415
+  precondition_required,  // 428: a write that must name the version it edits (If-Match)
 };
 
 const char* errc_code(Errc e);  // "VALIDATION_ERROR", ...

@@ -19,6 +19,7 @@ using nlohmann::json;
 // only recursion a hostile body could drive is ours, and we have none.
 class BodySax {
  public:
+  explicit BodySax(int max_depth) : max_depth_(max_depth) {}
   using number_integer_t = json::number_integer_t;
   using number_unsigned_t = json::number_unsigned_t;
   using number_float_t = json::number_float_t;
@@ -79,6 +80,7 @@ class BodySax {
 
   json root;
   std::optional<Error> error_;
+  int max_depth_ = kMaxDepth;
 
  private:
   // Stores a finished value where the parser currently is; returns its address.
@@ -103,9 +105,9 @@ class BodySax {
   }
 
   bool open(json&& container) {
-    if (stack_.size() >= static_cast<std::size_t>(kMaxDepth)) {
+    if (stack_.size() >= static_cast<std::size_t>(max_depth_)) {
       error_ = make_error(Errc::validation_error, "request body is nested too deeply",
-                          {{"body", "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels"}});
+                          {{"body", "JSON nested deeper than " + std::to_string(max_depth_) + " levels"}});
       return false;
     }
     awaiting_value_ = false;
@@ -185,7 +187,7 @@ json meta(const std::string& request_id, const std::string& timestamp) {
 
 }  // namespace
 
-Result<nlohmann::json> parse_body(std::string_view body) {
+Result<nlohmann::json> parse_body(std::string_view body, int max_depth) {
   if (body.size() > kMaxBodyBytes) {
     return make_error(Errc::payload_too_large,
                       "request body exceeds " + std::to_string(kMaxBodyBytes) + " bytes");
@@ -194,7 +196,7 @@ Result<nlohmann::json> parse_body(std::string_view body) {
     return make_error(Errc::validation_error, "request body is not valid JSON",
                       {{"body", "malformed JSON at byte 0: the body is empty; expected a JSON object"}});
   }
-  BodySax sax;
+  BodySax sax(max_depth);
   bool ok = false;
   try {
     ok = json::sax_parse(body.begin(), body.end(), &sax, json::input_format_t::json,

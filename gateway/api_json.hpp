@@ -43,7 +43,9 @@ inline constexpr int kMaxDepth = 64;
 //   decodes to NUL) → validation_error, field = its path ("title",
 //   "settings.a.b", "items[2]"; a key is named by its own path);
 // - a valid JSON value that is not an object → validation_error, field "body".
-Result<nlohmann::json> parse_body(std::string_view body);
+// max_depth replaces kMaxDepth where a body's shape nests by design (a Puck
+// document holds a component tree: three levels per component).
+Result<nlohmann::json> parse_body(std::string_view body, int max_depth = kMaxDepth);
 
 // The `pagination` member of list responses.
 struct Pagination {

@@ -132,6 +132,10 @@ Result<Built> build_delete_asset(const Gateway::Exchange& ex, const std::string&
 void list_assets(const ExchangePtr& ex);
 void get_asset(const ExchangePtr& ex);
 void get_asset_content(const ExchangePtr& ex);
+// handler_content.cpp: the page's tree as a Puck document (GET), and
+// ReplacePageContent from one (PUT, If-Match required).
+void get_page_content(const ExchangePtr& ex);
+Result<Built> build_replace_page_content(const Gateway::Exchange& ex, const std::string& command_id);
 
 // Query parameter helpers: an integer in [min, max] or a validation error.
 Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name,

@@ -70,6 +70,8 @@ constexpr Route kRoutes[] = {
     command("POST", "/v1/pages/{pageId}/restore", "restore_page", Role::editor, build_restore_page),
     command("POST", "/v1/pages/{pageId}/unpublish", "unpublish_page", Role::editor, build_unpublish_page),
     command("POST", "/v1/pages/{pageId}/duplicate", "duplicate_page", Role::editor, build_duplicate_page),
+    query("GET", "/v1/pages/{pageId}/content", "get_page_content", get_page_content),
+    command("PUT", "/v1/pages/{pageId}/content", "replace_page_content", Role::editor, build_replace_page_content),
     query("GET", "/v1/pages/{pageId}/history", "page_history", page_history),
     query("GET", "/v1/pages/{pageId}/versions", "list_page_versions", list_page_versions),
     command("POST", "/v1/pages/{pageId}/versions/{version}/label", "label_version", Role::editor,

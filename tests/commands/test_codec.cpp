@@ -63,6 +63,9 @@ std::vector<Command> all_commands() {
       UploadAsset{AssetUploaded{make_asset_id(site(), std::string(64, 'a')), std::string(64, 'a'), "image/png", 10,
                                  2000, 1000, "a.png", {{480, 240, std::string(64, 'b'), 5}}}},
       DeleteAsset{make_asset_id(site(), std::string(64, 'a'))},
+      ReplacePageContent{home(), json{{"root", {{"props", {{"title", "T"}}}}},
+                                      {"content", json::array({{{"type", "Spacer"}, {"props", {{"id", "s"}}}}})},
+                                      {"zones", json::object()}}},
   };
 }
 

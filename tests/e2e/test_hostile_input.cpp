@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/cli/processes.hpp"
@@ -359,6 +360,86 @@ TEST_F(HostileInput, ObjectKeysAndDeepNesting) {
   EXPECT_EQ(depth, 32) << "component nesting was not capped at 32 levels";
   expect_healthy("component nesting");
   expect_bystander_unharmed("component nesting");
+}
+
+// A page edited as a Puck document through `serve`: PUT, read back, publish,
+// and seen on the live site; then hostile documents, each refused whole.
+TEST_F(HostileInput, PuckDocumentsEditPublishAndRefuseWhole) {
+  const std::string content = "/v1/pages/" + page_ + "/content";
+  // The set-up's three edits, once the read model has them.
+  HttpReply got;
+  for (int i = 0; i < 200 && got.header("etag") != "\"3\""; ++i) {
+    if (i) std::this_thread::sleep_for(25ms);
+    got = http().get(content, attacker_.viewer);
+  }
+  ASSERT_EQ(got.status, 200) << got.body;
+  const std::string etag = got.header("etag");
+  ASSERT_EQ(etag, "\"3\"");
+  json doc = data_of(got);
+  ASSERT_EQ(doc["content"].size(), 2u) << doc.dump();
+  // The heading moves into the section and changes; a new one comes with Puck's id.
+  json heading = doc["content"][1];
+  heading["props"]["text"] = "Made in Puck";
+  doc["content"].erase(1);
+  doc["content"][0]["props"]["children"] = json::array(
+      {heading, {{"type", "Text"}, {"props", {{"id", "Text-6e0c3a8d-7f2b-4d1e-8c5a-3b9f0e6d2c17"}, {"text", "With **Markdown**"}}}}});
+  auto put = http().request("PUT", content, doc.dump(),
+                            {{"Authorization", "Bearer " + attacker_.editor},
+                             {"Content-Type", "application/json"},
+                             {"If-Match", etag}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  json types = json::array();
+  const json put_data = data_of(put);
+  for (const auto& e : put_data["events"]) types.push_back(e["type"]);
+  EXPECT_EQ(types, json::array({"ComponentMoved", "ComponentPropsUpdated", "ComponentAdded"}));
+  auto back = http().get(content, attacker_.viewer, {{"X-Pagewright-After", data_of(put).value("position", "")}});
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_EQ(back.header("etag"), "\"6\"");
+  EXPECT_EQ(data_of(back), doc);
+
+  ASSERT_EQ(http().send_json("POST", "/v1/pages/" + page_ + "/publish", attacker_.admin, json::object()).status, 200);
+  auto publish = http().send_json("POST", "/v1/sites/" + site_ + "/publish", attacker_.admin, json::object());
+  ASSERT_EQ(publish.status, 201) << publish.body;
+  const json d = wait_for_deployment(http(), attacker_.viewer, data_of(publish).value("deploymentId", ""));
+  ASSERT_EQ(d.value("status", ""), "succeeded") << d.dump();
+  auto live = http().request("GET", "/sites/" + subdomain_ + "/target/");
+  ASSERT_EQ(live.status, 200);
+  EXPECT_NE(live.body.find("Made in Puck"), std::string::npos) << live.body.substr(0, 2000);
+  EXPECT_NE(live.body.find("<strong>Markdown</strong>"), std::string::npos);
+
+  auto attempt = [&](const std::string& body, const std::string& what, int status, const std::string& field) {
+    auto r = http().request("PUT", content, body,
+                            {{"Authorization", "Bearer " + attacker_.editor},
+                             {"Content-Type", "application/json"},
+                             {"If-Match", "\"7\""}});  // 6 and PagePublished
+    expect_refused_or_served(r, what);
+    EXPECT_EQ(r.status, status) << what << ": " << r.body.substr(0, 300);
+    if (!field.empty()) {
+      EXPECT_TRUE(names_field(error_of(r), field)) << what << ": " << r.body.substr(0, 300);
+    }
+  };
+  auto without_if_match = send("PUT", content, doc.dump(), attacker_.editor);
+  EXPECT_EQ(without_if_match.status, 428) << without_if_match.body;
+  // A zone that names its own component: refused, not followed round.
+  attempt(R"({"content":[{"type":"Section","props":{"id":"A"}}],"zones":{"A:children":[{"type":"Section","props":{"id":"A"}}]}})",
+          "zones cycle", 422, "/zones/A:children/0/props/id");
+  json deep = {{"type", "Heading"}, {"props", {{"text", "leaf"}}}};
+  for (int i = 0; i < 32; ++i) deep = {{"type", "Section"}, {"props", {{"children", json::array({deep})}}}};
+  attempt(json{{"content", json::array({deep})}}.dump(), "33 levels", 422, "");
+  std::string brackets(100000, '[');
+  attempt(R"({"content":)" + brackets + std::string(100000, ']') + "}", "100,000 brackets", 400, "body");
+  json many = json::array();
+  for (int i = 0; i < 5000; ++i) many.push_back({{"type", "Spacer"}});
+  attempt(json{{"content", many}}.dump(), "5,000 components", 422, "/content");
+  attempt(R"x({"content":[{"type":"Button","props":{"label":"x","href":"javascript:alert(1)"}}]})x", "javascript: URL",
+          422, "/content/0/props/href");
+  attempt(R"({"content":[{"type":"Text","props":{"text":")" + std::string((1u << 20) + 16, 'x') + R"("}}]})",
+          "over 1 MiB", 413, "");
+  auto unchanged = http().get(content, attacker_.viewer);
+  EXPECT_EQ(unchanged.header("etag"), "\"7\"");
+  EXPECT_EQ(data_of(unchanged), doc);
+  expect_healthy("Puck documents");
+  expect_bystander_unharmed("Puck documents");
 }
 
 TEST_F(HostileInput, MarkdownBombsAreRefusedOrRenderHarmlessly) {

@@ -273,6 +273,20 @@ TEST(Envelopes, ErrorShape) {
   EXPECT_EQ(error_envelope(pw::make_error(Errc::payload_too_large, "x"), "r", "t")["error"]["code"],
             "PAYLOAD_TOO_LARGE");
   EXPECT_EQ(pw::gateway::http_status(pw::make_error(Errc::rate_limited, "x")), 429);
+  EXPECT_EQ(pw::gateway::http_status(pw::make_error(Errc::precondition_required, "x")), 428);
+  EXPECT_EQ(error_envelope(pw::make_error(Errc::precondition_required, "x"), "r", "t")["error"]["code"],
+            "PRECONDITION_REQUIRED");
+}
+
+TEST(ParseBody, ARouteMayAllowDeeperNesting) {
+  std::string deep = "1";
+  for (int i = 0; i < 99; ++i) deep = "[" + deep + "]";
+  const std::string body = "{\"a\":" + deep + "}";  // 100 levels
+  auto refused = parse_body(body);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().details[0].field, "body");
+  EXPECT_TRUE(parse_body(body, 100).ok());
+  EXPECT_FALSE(parse_body(body, 99).ok());
 }
 
 TEST(Envelopes, DumpNeverThrowsOnBadUtf8) {

@@ -142,6 +142,21 @@ TEST(Assets, UnknownOrDeletedAssetsAreRefusedNamingTheProp) {
                  "props.href");
 }
 
+TEST(Assets, GalleryImagesMayNameLiveAssetsAndNothingElse) {
+  SiteState s = with_asset();
+  const AssetUploaded a = uploaded();
+  EXPECT_EQ(run(s, add("gal", "Gallery",
+                       {{"images", json::array({{{"src", ref(a)}, {"alt", "team"}},
+                                                {{"src", "https://example.com/b.png"}, {"alt", "b"}}})}}))
+                .size(),
+            1u);
+  const std::string ghost = "asset:" + make_asset_id(site(), kOtherHash).value;
+  expect_refused(s, add("gal2", "Gallery", {{"images", json::array({{{"src", ghost}, {"alt", ""}}})}}),
+                 Errc::unprocessable, "props.images[0].src", "no asset");
+  expect_refused(s, add("gal3", "Gallery", {{"images", json::array({{{"src", "javascript:alert(1)"}, {"alt", ""}}})}}),
+                 Errc::unprocessable, "props.images.0.src");
+}
+
 TEST(Assets, AnAssetAPublishedPageUsesCannotBeDeleted) {
   SiteState s = with_asset();
   const AssetUploaded a = uploaded();

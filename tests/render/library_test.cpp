@@ -85,6 +85,32 @@ TEST(RenderLibrary, GalleriesShowTheirSafeImages) {
   EXPECT_EQ(r.html.find("dropped"), std::string::npos);
 }
 
+TEST(RenderLibrary, GalleryImagesThatAreSiteAssetsGetTheirFilesAndVariants) {
+  domain::AssetUploaded a;
+  a.assetId = AssetId{"site.asset1"};
+  a.hash = std::string(64, 'a');
+  a.contentType = "image/jpeg";
+  a.width = 2000;
+  a.height = 1000;
+  a.variants = {{480, 240, std::string(64, 'b'), 10}, {960, 480, std::string(64, 'c'), 20}};
+  std::vector<PageInput> pages = {page("", "Home")};
+  pages[0].content = {comp("Gallery", {{"images", {{{"src", "asset:site.asset1"}, {"alt", "team"}},
+                                                   {{"src", "asset:site.unknown"}, {"alt", "dropped"}}}}})};
+  SiteInput input = site();
+  input.assets = {{a.assetId.value, a}};
+  SiteRenderer renderer(input, pages);
+  const std::string html = render_ok(renderer, pages[0]);
+  auto doc = parse_html(html);
+  auto imgs = in_main(doc.get(), "img");
+  ASSERT_EQ(imgs.size(), 1u) << html;  // an unknown asset shows nothing rather than a broken image
+  EXPECT_EQ(attr(imgs[0], "src"), asset_path(a));
+  EXPECT_NE(attr(imgs[0], "srcset").find(variant_path(a.variants[0]) + " 480w"), std::string::npos) << html;
+  EXPECT_NE(attr(imgs[0], "srcset").find(variant_path(a.variants[1]) + " 960w"), std::string::npos) << html;
+  EXPECT_FALSE(attr(imgs[0], "sizes").empty());
+  EXPECT_EQ(attr(imgs[0], "width"), "2000");
+  EXPECT_EQ(attr(imgs[0], "height"), "1000");
+}
+
 TEST(RenderLibrary, QuotesListsAndFaqsKeepTextAsText) {
   auto r = render_on("", {comp("Quote", {{"text", kScript}, {"cite", kAttrBreak}}),
                           comp("Quote", {{"text", "Plain"}}),

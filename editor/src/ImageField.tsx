@@ -2,7 +2,7 @@
 // input that uploads the file as a site asset (POST /v1/sites/{id}/assets)
 // and sets the prop to "asset:<assetId>", and a thumbnail of what it holds.
 import { useId, useState } from "react";
-import { ApiError, api, type Asset } from "./api";
+import { ApiError, api, rememberAssetPosition, type Asset } from "./api";
 import { ErrorNotice } from "./errors";
 import { CanvasImage } from "./images";
 
@@ -29,6 +29,7 @@ export function ImageField({ siteId, label, value, onChange, readOnly }: Props) 
         file,
         file.type,
       );
+      rememberAssetPosition(r.data.assetId, r.data.position);
       onChange(`asset:${r.data.assetId}`);
     } catch (e) {
       setError(e instanceof ApiError ? e : new Error(String(e)));

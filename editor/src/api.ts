@@ -131,6 +131,13 @@ export const api = {
 // The bytes of an asset (its content needs the token, so an <img> cannot
 // fetch it itself) as a blob: URL, fetched once per asset.
 const assetUrls = new Map<string, Promise<string>>();
+// Where the upload of each asset landed in the log: its bytes are served from
+// the read model, which may not have caught up yet right after the upload.
+const assetPositions = new Map<string, string>();
+export function rememberAssetPosition(assetId: string, position: string | undefined) {
+  if (position) assetPositions.set(assetId, position);
+}
+
 export function assetObjectUrl(assetId: string): Promise<string> {
   let url = assetUrls.get(assetId);
   if (!url) {
@@ -138,6 +145,8 @@ export function assetObjectUrl(assetId: string): Promise<string> {
       const headers: Record<string, string> = {};
       const token = getToken();
       if (token) headers.Authorization = `Bearer ${token}`;
+      const after = assetPositions.get(assetId);
+      if (after) headers["X-Pagewright-After"] = after;
       const res = await fetch(apiUrl(`/v1/assets/${encodeURIComponent(assetId)}/content`), { headers });
       if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, `asset ${assetId} could not be loaded`);
       return URL.createObjectURL(await res.blob());
@@ -177,7 +186,7 @@ export type Deployment = {
   log?: string[];
   counts?: Record<string, number>;
 };
-export type Asset = { assetId: string; url: string; contentType: string; bytes: number; width?: number; height?: number; filename?: string };
+export type Asset = { assetId: string; position?: string; url: string; contentType: string; bytes: number; width?: number; height?: number; filename?: string };
 export type Preview = { previewId: string; url: string; expiresAt: string };
 
 // Lists answer an array (with pagination in the envelope).

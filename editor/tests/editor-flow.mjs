@@ -7,7 +7,9 @@
 // create a page from a template; drag a Heading from the component list onto
 // the page and type its text; save; reload and see it; a second tab saves
 // over a stale version and is told that someone else changed the page (and
-// its work is kept); publish and see the heading on the static host; a page
+// its work is kept); drag an Image onto the page and upload a picture into
+// it (a site asset); publish and see the heading and the picture on the
+// static host; a page
 // from the landing template is drawn without the generic fallback (and is
 // what the screenshot shows).
 // No Content-Security-Policy violation and no uncaught error may happen.
@@ -38,6 +40,8 @@ const HEADING = "Hello from the browser";
 const TAB_ONE = "Edited in tab one";
 const TAB_TWO = "Edited in tab two";
 const problems = [];
+// A 1×1 PNG, as a user's file would arrive in the file input.
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 function step(name) {
   console.log(`[editor-flow] ${new Date().toISOString().slice(11, 19)} ${name}`);
@@ -80,6 +84,7 @@ async function waitForEditor(page) {
 async function dragOntoPage(page, type) {
   const item = page.getByTestId(`drawer-item:${type}`);
   await item.waitFor();
+  await item.scrollIntoViewIfNeeded();  // the list is longer than the screen (Image is under Media)
   const zone = canvas(page).locator('[data-testid="dropzone:root:default-zone"]');
   await zone.waitFor();
   const from = await item.boundingBox();
@@ -207,6 +212,23 @@ try {
   }
   await two.close({ runBeforeUnload: false });
 
+  step("drag an Image onto the page and upload a picture into it");
+  await dragOntoPage(one, "Image");
+  // Puck selects what was dropped; the default picture is on another site
+  // (unreachable here), so the figure may have no size to click.
+  await canvas(one).locator(".pw-figure").first().waitFor({ state: "attached" });
+  const upload = one.locator('.pw-image-field:visible [data-testid="image-upload"]').first();
+  await upload.waitFor({ state: "attached" });
+  await upload.setInputFiles({ name: "team.png", mimeType: "image/png", buffer: Buffer.from(PNG, "base64") });
+  await one.waitForFunction(() =>
+    [...document.querySelectorAll(".pw-image-field input[type=text]")].some((i) => i.value.startsWith("asset:")),
+  );
+  const drawn = canvas(one).locator("img.pw-image").first();
+  await drawn.waitFor();
+  const drawnSrc = await drawn.getAttribute("src");
+  check(drawnSrc && drawnSrc.startsWith("blob:"), `the canvas draws the uploaded picture from ${drawnSrc}`);
+  await save(one);
+
   step("publish");
   await one.getByTestId("publish").click();
   const deployment = one.getByTestId("deployment");
@@ -222,6 +244,11 @@ try {
   const reply = await site.goto(base + live);
   check(reply && reply.status() === 200, `the live page answered ${reply && reply.status()}`);
   await site.getByRole("heading", { name: TAB_ONE }).waitFor();
+  const shipped = site.locator('main img[src*="assets/"]').first();
+  await shipped.waitFor();
+  const picture = await site.request.get(new URL(await shipped.getAttribute("src"), site.url()).href);
+  check(picture.status() === 200, `the published picture answered ${picture.status()}`);
+  check(picture.headers()["content-type"] === "image/png", `the published picture is ${picture.headers()["content-type"]}`);
 
   step("a page from the landing template: every component of it drawn by the editor's own renderers");
   await one.goto(`${base}/editor/sites/${encodeURIComponent(siteId)}`);

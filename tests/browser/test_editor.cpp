@@ -104,7 +104,7 @@ TEST_F(EditorInBrowser, DragHeadingSaveReloadConflictAndPublish) {
 
   // The history holds what the editor did: the page made from a template, the
   // heading added with its text, the edit of tab one (tab two's stale save
-  // appended nothing), the publish.
+  // appended nothing), the image holding the uploaded asset, the publish.
   auto history = http.get("/v1/pages/" + page_id + "/history?limit=200", t.viewer);
   ASSERT_EQ(history.status, 200) << history.body;
   const json events = history.json()["data"];
@@ -113,7 +113,8 @@ TEST_F(EditorInBrowser, DragHeadingSaveReloadConflictAndPublish) {
   for (const auto& e : events) types.push_back(e.value("type", ""));
   const auto count = [&](const std::string& type) { return std::count(types.begin(), types.end(), type); };
   EXPECT_EQ(count("PageCreated"), 1) << history.body;
-  EXPECT_EQ(count("ComponentAdded"), 1) << history.body;
+  EXPECT_EQ(count("ComponentAdded"), 2) << history.body;  // the heading, the image
+  EXPECT_NE(history.body.find("\"src\":\"asset:"), std::string::npos) << "the image holds no uploaded asset";
   EXPECT_GE(count("ComponentPropsUpdated"), 1) << history.body;
   EXPECT_EQ(count("PagePublished"), 1) << history.body;
   EXPECT_NE(history.body.find("Hello from the browser"), std::string::npos) << history.body;
@@ -128,6 +129,9 @@ TEST_F(EditorInBrowser, DragHeadingSaveReloadConflictAndPublish) {
   const HttpReply live = http.request("GET", "/sites/" + subdomain + "/" + (slug.empty() ? "" : slug + "/"));
   ASSERT_EQ(live.status, 200) << live.body;
   EXPECT_NE(live.body.find("Edited in tab one"), std::string::npos) << live.body;
+  // The renderer escapes "/" in attributes.
+  EXPECT_NE(live.body.find("<img src=\"..&#x2F;assets&#x2F;"), std::string::npos)
+      << "the uploaded picture is not on the live page:\n" << live.body;
   EXPECT_EQ(result.value("live", ""), "/sites/" + subdomain + "/" + (slug.empty() ? "" : slug + "/"));
 }
 

@@ -308,7 +308,7 @@ struct PageVersionRestored {
 // Previews (aggregate "preview", id = previewId, below the site): the current
 // drafts rendered into a deploy that is served only at /previews/<token>/
 // until expiresAt, never through a live pointer. The token derives from the
-// preview id (DeployStore::draft_preview_token), so the url is known when the
+// preview id (store::DeployReader::draft_preview_token), so the url is known when the
 // request is accepted; the build pool reports PreviewReady or PreviewFailed.
 inline constexpr int64_t kPreviewTtlSeconds = 24 * 3600;  // API.md: default 24 h
 inline constexpr int64_t kMaxPreviewTtlSeconds = 7 * 24 * 3600;

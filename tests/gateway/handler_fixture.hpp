@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "gateway/asset_store.hpp"
@@ -141,6 +142,28 @@ class HandlerTest : public ::pw::test::PgTest {
     EXPECT_EQ(r.response.status, 201) << r.response.body;
     if (position) *position = r.body()["data"].value("position", "");
     return r.body()["data"].value("siteId", "");
+  }
+
+  // Publishes `site` as an admin of `tenant` and follows its deployment until
+  // it ends (bounded): the deployment as last read.
+  json publish_and_wait(const std::string& site, const std::string& tenant = "t-handler") {
+    auto deploy = call("POST", "/v1/sites/" + site + "/publish", token(Role::admin, tenant), "{}");
+    EXPECT_EQ(deploy.response.status, 201) << deploy.response.body;
+    const std::string deployment = deploy.body()["data"].value("deploymentId", "");
+    json d = json::object();
+    for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
+      auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer, tenant));
+      if (r.response.status == 200) d = r.body()["data"];
+      std::this_thread::sleep_for(25ms);
+    }
+    return d;
+  }
+  // A reply's whole body: the static host sends files in pieces.
+  static std::string body_of(Reply r) {
+    std::string out = r.response.body;
+    if (r.response.next_chunk)
+      while (auto chunk = r.response.next_chunk()) out += *chunk;
+    return out;
   }
 
   std::filesystem::path dir_;

@@ -33,12 +33,6 @@ class AssetsTest : public HandlerTest {
     return call("GET", target, token(Role::viewer, tenant), {}, {{"x-pagewright-after", position}});
   }
   static std::string position(const Reply& r) { return r.body()["data"].value("position", ""); }
-  static std::string body_of(Reply r) {
-    std::string out = r.response.body;
-    if (r.response.next_chunk)
-      while (auto chunk = r.response.next_chunk()) out += *chunk;
-    return out;
-  }
 
   // The refusal: its status, code and detail field, and nothing listed after.
   void expect_refused(const Reply& r, int status, const std::string& code, const std::string& field) {
@@ -47,20 +41,6 @@ class AssetsTest : public HandlerTest {
     EXPECT_EQ(b["error"]["code"], code) << r.response.body;
     ASSERT_FALSE(b["error"]["details"].empty()) << r.response.body;
     EXPECT_EQ(b["error"]["details"][0]["field"], field) << r.response.body;
-  }
-
-  std::string publish_and_wait(const std::string& site, const std::string& tenant = "t-handler") {
-    auto deploy = call("POST", "/v1/sites/" + site + "/publish", token(Role::admin, tenant), "{}");
-    EXPECT_EQ(deploy.response.status, 201) << deploy.response.body;
-    const std::string deployment = deploy.body()["data"].value("deploymentId", "");
-    json d = json::object();
-    for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
-      auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer, tenant));
-      if (r.response.status == 200) d = r.body()["data"];
-      std::this_thread::sleep_for(25ms);
-    }
-    EXPECT_EQ(d.value("status", ""), "succeeded") << d.dump();
-    return deployment;
   }
 
   // Another tenant's edit is accepted, becomes visible to its reads, and publishes.
@@ -79,7 +59,7 @@ class AssetsTest : public HandlerTest {
     ASSERT_EQ(list.response.status, 200) << list.response.body;
     ASSERT_EQ(list.body()["data"].size(), 1u) << list.response.body;
     ASSERT_EQ(call("POST", "/v1/pages/" + page_id + "/publish", token(Role::admin, t)).response.status, 200);
-    publish_and_wait(id, t);
+    EXPECT_EQ(publish_and_wait(id, t).value("status", ""), "succeeded");
     EXPECT_THAT(body_of(call("GET", "/sites/" + subdomain + "/")), ::testing::HasSubstr("Still served"));
   }
 
@@ -257,7 +237,7 @@ TEST_F(AssetsTest, ADeployShipsTheAssetsItsPagesUseAndNoOthers) {
                   json{{"type", "Image"}, {"props", {{"src", "asset:" + id}, {"alt", "Team"}}}}.dump());
   ASSERT_EQ(img.response.status, 201) << img.response.body;
   ASSERT_EQ(call("POST", "/v1/pages/" + page + "/publish", token(Role::admin)).response.status, 200);
-  publish_and_wait(site);
+  EXPECT_EQ(publish_and_wait(site).value("status", ""), "succeeded");
 
   std::string html = body_of(call("GET", "/sites/assets-deploy/"));
   // Mustache writes "/" in attributes as "&#x2F;" (the same URL to a browser).

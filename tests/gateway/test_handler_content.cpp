@@ -70,21 +70,11 @@ class ContentTest : public HandlerTest {
     EXPECT_EQ(got.body()["data"]["content"][0]["props"]["text"], "Still served");
 
     ASSERT_EQ(call("POST", "/v1/pages/" + page + "/publish", token(Role::admin, t)).response.status, 200);
-    auto deploy = call("POST", "/v1/sites/" + id + "/publish", token(Role::admin, t), "{}");
-    ASSERT_EQ(deploy.response.status, 201) << deploy.response.body;
-    const std::string deployment = deploy.body()["data"].value("deploymentId", "");
-    json d = json::object();
-    for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
-      auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer, t));
-      if (r.response.status == 200) d = r.body()["data"];
-      std::this_thread::sleep_for(25ms);
-    }
+    const json d = publish_and_wait(id, t);
     ASSERT_EQ(d.value("status", ""), "succeeded") << d.dump();
     auto served = call("GET", "/sites/" + subdomain + "/");
     ASSERT_EQ(served.response.status, 200);
-    std::string html = served.response.body;
-    if (served.response.next_chunk)
-      while (auto chunk = served.response.next_chunk()) html += *chunk;
+    const std::string html = body_of(served);
     EXPECT_NE(html.find("Still served"), std::string::npos);
   }
 

@@ -52,21 +52,11 @@ class LimitsTest : public HandlerTest {
     EXPECT_EQ(list.body()["data"][0]["title"], "Hello");
 
     ASSERT_EQ(call("POST", "/v1/pages/" + page_id + "/publish", token(Role::admin, t)).response.status, 200);
-    auto deploy = call("POST", "/v1/sites/" + id + "/publish", token(Role::admin, t), "{}");
-    ASSERT_EQ(deploy.response.status, 201) << deploy.response.body;
-    const std::string deployment = deploy.body()["data"].value("deploymentId", "");
-    json d = json::object();
-    for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
-      auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer, t));
-      if (r.response.status == 200) d = r.body()["data"];
-      std::this_thread::sleep_for(25ms);
-    }
+    const json d = publish_and_wait(id, t);
     ASSERT_EQ(d.value("status", ""), "succeeded") << d.dump();
     auto served = call("GET", "/sites/" + subdomain + "/");
     ASSERT_EQ(served.response.status, 200);
-    std::string html = served.response.body;
-    if (served.response.next_chunk)
-      while (auto chunk = served.response.next_chunk()) html += *chunk;
+    const std::string html = body_of(served);
     EXPECT_NE(html.find("Still served"), std::string::npos);
   }
 
@@ -220,21 +210,11 @@ TEST_F(LimitsTest, HostileLibraryComponentPropsAre422AndAppendNothing) {
   ASSERT_EQ(add({{"type", "Video"}, {"props", {{"url", "https://youtu.be/aqz-KE-bpKQ"}, {"title", "Tour"}}}})
                 .response.status, 201);
   ASSERT_EQ(call("POST", "/v1/pages/" + page + "/publish", token(Role::admin)).response.status, 200);
-  auto deploy = call("POST", "/v1/sites/" + site + "/publish", token(Role::admin), "{}");
-  ASSERT_EQ(deploy.response.status, 201) << deploy.response.body;
-  const std::string deployment = deploy.body()["data"].value("deploymentId", "");
-  json d = json::object();
-  for (int i = 0; i < 400 && d.value("status", "") != "succeeded" && d.value("status", "") != "failed"; ++i) {
-    auto r = call("GET", "/v1/deployments/" + deployment, token(Role::viewer));
-    if (r.response.status == 200) d = r.body()["data"];
-    std::this_thread::sleep_for(25ms);
-  }
+  const json d = publish_and_wait(site);
   ASSERT_EQ(d.value("status", ""), "succeeded") << d.dump();
   auto served = call("GET", "/sites/limits-library/home/");  // the page's slug comes from its title
   ASSERT_EQ(served.response.status, 200);
-  std::string html = served.response.body;
-  if (served.response.next_chunk)
-    while (auto chunk = served.response.next_chunk()) html += *chunk;
+  const std::string html = body_of(served);
   // Mustache escapes "/" too (&#x2F;), which browsers read back as "/".
   EXPECT_NE(html.find("<p>&lt;script&gt;alert(1)&lt;&#x2F;script&gt;</p>"), std::string::npos) << html;
   EXPECT_EQ(html.find("<script>alert"), std::string::npos);

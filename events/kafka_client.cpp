@@ -1,6 +1,7 @@
 #include "events/kafka_client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <climits>
@@ -22,6 +23,19 @@ bool strip_prefix(std::string_view key, std::string_view prefix, std::string& re
   return true;
 }
 
+// Kafka's own rule for topic names (legal characters, at most 249 of them),
+// leaving room for the names that follow the namespace.
+Result<void> check_namespace(const std::string& ns) {
+  const bool legal = !ns.empty() && ns.size() <= 100 &&
+                     std::all_of(ns.begin(), ns.end(), [](unsigned char c) {
+                       return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+                     });
+  if (!legal)
+    return make_error(Errc::validation_error,
+                      "kafka config 'namespace': 1 to 100 of the characters A-Z a-z 0-9 . _ -");
+  return {};
+}
+
 }  // namespace
 
 Result<Settings> parse_settings(const std::string& bootstrap, const Config& config) {
@@ -38,6 +52,9 @@ Result<Settings> parse_settings(const std::string& bootstrap, const Config& conf
       if (*ms <= 0 || *ms > INT_MAX)
         return make_error(Errc::validation_error, "operation.timeout.ms out of range");
       s.timeout = std::chrono::milliseconds(*ms);
+    } else if (key == "namespace") {
+      if (auto bad = check_namespace(value); !bad) return bad.error();
+      s.names = Names(value);
     } else if (key == "replication.factor") {
       auto rf = parse_int(key, value);
       if (!rf) return rf.error();
@@ -148,30 +165,37 @@ Result<Handle> make_client(rd_kafka_type_t type, ConfPtr conf) {
   return Handle(rk);
 }
 
-ListPtr to_list(const Offsets& offsets) {
+ListPtr to_list(const Names& names, const Offsets& offsets) {
   ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& [tp, offset] : offsets)
-    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+    rd_kafka_topic_partition_list_add(list.get(), names.wire(tp.topic).c_str(), tp.partition)->offset = offset;
   return list;
 }
 
-ListPtr to_list(const std::vector<TopicPartition>& tps) {
+ListPtr to_list(const Names& names, const std::vector<TopicPartition>& tps) {
   ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(tps.size())));
-  for (const auto& tp : tps) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  for (const auto& tp : tps)
+    rd_kafka_topic_partition_list_add(list.get(), names.wire(tp.topic).c_str(), tp.partition);
   return list;
 }
 
-std::vector<TopicPartition> from_list(const rd_kafka_topic_partition_list_t* list) {
+std::string plain_topic(const Names& names, const char* wire_name) {
+  // Only this namespace's topics are ever subscribed, assigned or fetched.
+  return names.plain(wire_name).value_or(wire_name);
+}
+
+std::vector<TopicPartition> from_list(const Names& names, const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
   if (!list) return out;
   out.reserve(static_cast<size_t>(list->cnt));
-  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  for (int i = 0; i < list->cnt; ++i)
+    out.push_back({plain_topic(names, list->elems[i].topic), list->elems[i].partition});
   return out;
 }
 
-Record to_record(const rd_kafka_message_t& msg) {
+Record to_record(const Names& names, const rd_kafka_message_t& msg) {
   Record r;
-  r.topic = rd_kafka_topic_name(msg.rkt);
+  r.topic = plain_topic(names, rd_kafka_topic_name(msg.rkt));
   r.partition = msg.partition;
   r.offset = msg.offset;
   if (msg.key) r.key.assign(static_cast<const char*>(msg.key), msg.key_len);
@@ -198,7 +222,8 @@ bool is_transient_consumer_error(rd_kafka_resp_err_t err) {
   }
 }
 
-Result<std::vector<Record>> poll_records(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+Result<std::vector<Record>> poll_records(rd_kafka_t* rk, const Names& names,
+                                         std::chrono::milliseconds timeout,
                                          size_t max_records, std::optional<Error>& deferred,
                                          const std::function<void()>& after_each_poll) {
   if (deferred) {
@@ -231,7 +256,7 @@ Result<std::vector<Record>> poll_records(rd_kafka_t* rk, std::chrono::millisecon
       deferred = std::move(e);
       break;
     }
-    out.push_back(to_record(*msg));
+    out.push_back(to_record(names, *msg));
   }
   return out;
 }

@@ -46,10 +46,12 @@ Result<ConfPtr> make_conf(const std::string& bootstrap, const Config& props, con
 // Takes ownership of `conf` (also on failure).
 Result<Handle> make_client(rd_kafka_type_t type, ConfPtr conf);
 
-ListPtr to_list(const Offsets& offsets);
-ListPtr to_list(const std::vector<TopicPartition>& tps);
-std::vector<TopicPartition> from_list(const rd_kafka_topic_partition_list_t* list);
-Record to_record(const rd_kafka_message_t& msg);
+// Between the caller's plain names and the broker's (see Names).
+ListPtr to_list(const Names& names, const Offsets& offsets);
+ListPtr to_list(const Names& names, const std::vector<TopicPartition>& tps);
+std::string plain_topic(const Names& names, const char* wire_name);
+std::vector<TopicPartition> from_list(const Names& names, const rd_kafka_topic_partition_list_t* list);
+Record to_record(const Names& names, const rd_kafka_message_t& msg);
 int timeout_ms(std::chrono::milliseconds t);
 
 // Errors a consumer sees while brokers come and go; librdkafka recovers on its own.
@@ -76,8 +78,9 @@ class KafkaConsumer final : public Consumer {
   GroupMetadataPtr group_metadata() const;
 
  private:
-  KafkaConsumer(std::string group, RebalanceListener listener, std::chrono::milliseconds timeout)
-      : group_(std::move(group)), listener_(std::move(listener)), timeout_(timeout) {}
+  KafkaConsumer(std::string group, RebalanceListener listener, const Settings& settings)
+      : group_(std::move(group)), listener_(std::move(listener)), names_(settings.names),
+        timeout_(settings.timeout) {}
   static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque);
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
@@ -85,8 +88,9 @@ class KafkaConsumer final : public Consumer {
               const std::vector<TopicPartition>& tps);
   void rethrow_callback_error();
 
-  std::string group_;
+  std::string group_;  // plain
   RebalanceListener listener_;
+  Names names_;
   std::chrono::milliseconds timeout_;
   Handle rk_;
   std::exception_ptr callback_error_;  // from the user's listener, rethrown by poll()
@@ -108,6 +112,7 @@ class KafkaReader final : public Reader {
 
  private:
   Handle rk_;
+  Names names_;
   TopicPartition tp_;
   std::optional<Error> deferred_error_;
 };
@@ -115,7 +120,8 @@ class KafkaReader final : public Reader {
 // Polls rk's consumer queue for up to max_records messages, waiting up to
 // `timeout` for the first. Transient errors are skipped; another error is
 // returned if nothing was read yet, else left in `deferred` for the next call.
-Result<std::vector<Record>> poll_records(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+Result<std::vector<Record>> poll_records(rd_kafka_t* rk, const Names& names,
+                                         std::chrono::milliseconds timeout,
                                          size_t max_records, std::optional<Error>& deferred,
                                          const std::function<void()>& after_each_poll);
 

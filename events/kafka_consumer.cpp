@@ -25,7 +25,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const Settings& set
                                                              RebalanceListener listener) {
   if (group.empty()) return make_error(Errc::validation_error, "consumer group is empty");
   if (topics.empty()) return make_error(Errc::validation_error, "no topics to subscribe to");
-  std::unique_ptr<KafkaConsumer> c(new KafkaConsumer(group, std::move(listener), settings.timeout));
+  std::unique_ptr<KafkaConsumer> c(new KafkaConsumer(group, std::move(listener), settings));
 
   auto conf = make_conf(settings.bootstrap,
                         with_defaults({{"auto.offset.reset", "earliest"},
@@ -38,7 +38,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const Settings& set
                                        {"session.timeout.ms", "10000"},
                                        {"heartbeat.interval.ms", "1000"}},
                                       settings.consumer),
-                        {{"group.id", group},
+                        {{"group.id", settings.names.wire(group)},
                          {"enable.auto.commit", "false"},
                          {"isolation.level", "read_committed"}});
   if (!conf) return conf.error();
@@ -52,7 +52,8 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const Settings& set
 
   ListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& t : topics)
-    rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(subscription.get(), settings.names.wire(t).c_str(),
+                                      RD_KAFKA_PARTITION_UA);
   if (auto err = rd_kafka_subscribe(c->rk_.get(), subscription.get()))
     return kafka_error("subscribe", err);
   return c;
@@ -91,7 +92,7 @@ void KafkaConsumer::rethrow_callback_error() {
 void KafkaConsumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
   rd_kafka_t* rk = rk_.get();
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-  const auto tps = from_list(parts);
+  const auto tps = from_list(names_, parts);
   auto report = [&](const char* what, rd_kafka_resp_err_t e) {
     if (e && !deferred_error_) deferred_error_ = kafka_error(what, e);
   };
@@ -117,7 +118,7 @@ void KafkaConsumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
     {
       std::lock_guard lock(mu_);
       for (int i = 0; i < parts->cnt; ++i) {
-        TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
+        TopicPartition tp{plain_topic(names_, parts->elems[i].topic), parts->elems[i].partition};
         if (auto it = pending_seeks_.find(tp); it != pending_seeks_.end()) {
           parts->elems[i].offset = it->second;
           pending_seeks_.erase(it);
@@ -159,7 +160,7 @@ void KafkaConsumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
 Result<std::vector<Record>> KafkaConsumer::poll(std::chrono::milliseconds timeout,
                                                 size_t max_records) {
   if (closed_) return make_error(Errc::unavailable, "kafka: consumer is closed");
-  return poll_records(rk_.get(), timeout, max_records, deferred_error_,
+  return poll_records(rk_.get(), names_, timeout, max_records, deferred_error_,
                       [this] { rethrow_callback_error(); });
 }
 
@@ -180,7 +181,7 @@ Result<void> KafkaConsumer::seek(const TopicPartition& tp, int64_t offset) {
       return {};
     }
   }
-  auto list = to_list(Offsets{{tp, offset}});
+  auto list = to_list(names_, Offsets{{tp, offset}});
   ErrorPtr err(rd_kafka_seek_partitions(rk_.get(), list.get(), timeout_ms(timeout_)));
   if (err) return kafka_error("seek", err.get());
   if (auto e = list->elems[0].err) return kafka_error("seek", e);
@@ -204,7 +205,7 @@ GroupMetadataPtr KafkaConsumer::group_metadata() const {
 Result<void> KafkaConsumer::commit(const Offsets& offsets) {
   if (offsets.empty()) return {};
   if (auto owns = check_owns(offsets); !owns) return owns;
-  auto list = to_list(offsets);
+  auto list = to_list(names_, offsets);
   if (auto err = rd_kafka_commit(rk_.get(), list.get(), 0 /* synchronous */))
     return kafka_error("commit", err);
   for (int i = 0; i < list->cnt; ++i)
@@ -232,7 +233,7 @@ Result<std::unique_ptr<KafkaReader>> KafkaReader::create(const Settings& setting
   // librdkafka's assign() needs a group.id; this one is never joined nor committed to.
   auto conf = make_conf(settings.bootstrap,
                         with_defaults({{"auto.offset.reset", "error"}}, settings.consumer),
-                        {{"group.id", "pagewright.reader." + uuid_v4()},
+                        {{"group.id", settings.names.wire("pagewright.reader." + uuid_v4())},
                          {"enable.auto.commit", "false"},
                          {"isolation.level", "read_committed"}});
   if (!conf) return conf.error();
@@ -240,9 +241,10 @@ Result<std::unique_ptr<KafkaReader>> KafkaReader::create(const Settings& setting
   if (!rk) return rk.error();
   std::unique_ptr<KafkaReader> reader(new KafkaReader());
   reader->rk_ = std::move(*rk);
+  reader->names_ = settings.names;
   reader->tp_ = tp;
   rd_kafka_poll_set_consumer(reader->rk_.get());
-  if (auto err = rd_kafka_assign(reader->rk_.get(), to_list(Offsets{{tp, from}}).get()))
+  if (auto err = rd_kafka_assign(reader->rk_.get(), to_list(settings.names, Offsets{{tp, from}}).get()))
     return kafka_error("reader assign", err);
   return reader;
 }
@@ -253,14 +255,14 @@ KafkaReader::~KafkaReader() {
 
 Result<std::vector<Record>> KafkaReader::read(std::chrono::milliseconds timeout,
                                               size_t max_records) {
-  return poll_records(rk_.get(), timeout, max_records, deferred_error_, {});
+  return poll_records(rk_.get(), names_, timeout, max_records, deferred_error_, {});
 }
 
 Result<void> KafkaReader::seek(int64_t offset) {
   if (offset < 0) return make_error(Errc::validation_error, "reader offset is negative");
   // Waits until the fetcher has moved, so no record from the old position is
   // returned after this (librdkafka drops the prefetched ones by version).
-  auto list = to_list(Offsets{{tp_, offset}});
+  auto list = to_list(names_, Offsets{{tp_, offset}});
   ErrorPtr err(rd_kafka_seek_partitions(rk_.get(), list.get(), timeout_ms(std::chrono::milliseconds(10000))));
   if (err) return kafka_error("reader seek", err.get());
   if (auto e = list->elems[0].err) return kafka_error("reader seek", e);

@@ -11,7 +11,7 @@ Result<void> VisibleEnd::ready() {
   Config props = settings_.consumer;
   props["auto.offset.reset"] = "earliest";  // the window start may fall to retention
   auto conf = make_conf(settings_.bootstrap, props,
-                        {{"group.id", "pagewright.end-offset." + uuid_v4()},  // assign() only
+                        {{"group.id", settings_.names.wire("pagewright.end-offset." + uuid_v4())},  // assign() only
                          {"enable.auto.commit", "false"},
                          {"enable.partition.eof", "true"},
                          // End of partition is only reported by the fetch after
@@ -49,7 +49,7 @@ Result<int64_t> VisibleEnd::find(const TopicPartition& tp, int64_t low, int64_t 
 }
 
 Result<int64_t> VisibleEnd::last_below(const TopicPartition& tp, int64_t from, int64_t lso) {
-  if (auto err = rd_kafka_assign(rk_.get(), to_list(Offsets{{tp, from}}).get()))
+  if (auto err = rd_kafka_assign(rk_.get(), to_list(settings_.names, Offsets{{tp, from}}).get()))
     return kafka_error("end offset", err);
   int64_t last = -1;
   const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;

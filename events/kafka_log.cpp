@@ -74,8 +74,11 @@ Result<std::map<std::string, int32_t>> KafkaLog::list_topics() {
   if (err) return kafka_error("metadata", err);
   MetadataPtr md(raw);
   std::map<std::string, int32_t> out;
-  for (int i = 0; i < md->topic_cnt; ++i)
-    if (!md->topics[i].err) out[md->topics[i].topic] = md->topics[i].partition_cnt;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (md->topics[i].err) continue;
+    if (auto plain = settings_.names.plain(md->topics[i].topic))
+      out[*plain] = md->topics[i].partition_cnt;
+  }
   return out;
 }
 
@@ -144,7 +147,7 @@ Result<void> KafkaLog::create_topics(const std::vector<TopicSpec>& topics) {
 Result<void> KafkaLog::create_missing(const std::vector<TopicSpec>& missing) {
   bool registered = false;
   for (const auto& t : missing) {
-    auto r = create_with_registered(settings_.bootstrap, t);
+    auto r = create_with_registered(settings_.bootstrap, {settings_.names.wire(t.name), t.partitions});
     if (!r) break;
     registered = true;
     if (!r->ok()) return *r;
@@ -156,7 +159,7 @@ Result<void> KafkaLog::create_missing(const std::vector<TopicSpec>& missing) {
   std::vector<rd_kafka_NewTopic_t*> specs;
   for (const auto& t : missing) {
     char errstr[512];
-    NewTopicPtr nt(rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
+    NewTopicPtr nt(rd_kafka_NewTopic_new(settings_.names.wire(t.name).c_str(), t.partitions,
                                          settings_.replication_factor, errstr, sizeof errstr));
     if (!nt) return make_error(Errc::validation_error, "kafka: topic " + t.name + ": " + errstr);
     specs.push_back(nt.get());
@@ -205,7 +208,7 @@ Result<std::unique_ptr<Reader>> KafkaLog::reader(const TopicPartition& tp, int64
 Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
   int64_t low = 0, lso = 0;
   // ListOffsets with read_committed answers the last stable offset, not the high watermark.
-  auto err = rd_kafka_query_watermark_offsets(aux_.get(), tp.topic.c_str(), tp.partition, &low,
+  auto err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(), tp.partition, &low,
                                               &lso, timeout_ms(settings_.timeout));
   if (err) return kafka_error("end offset of " + tp.topic + "/" + std::to_string(tp.partition), err);
   return visible_end_.find(tp, low, lso);
@@ -213,10 +216,10 @@ Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
 
 Result<std::optional<int64_t>> KafkaLog::committed_offset(const std::string& group,
                                                           const TopicPartition& tp) {
-  auto wanted = to_list(std::vector<TopicPartition>{tp});
+  auto wanted = to_list(settings_.names, std::vector<TopicPartition>{tp});
   using RequestPtr = std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t,
                                      Deleter<rd_kafka_ListConsumerGroupOffsets_destroy>>;
-  RequestPtr request(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get()));
+  RequestPtr request(rd_kafka_ListConsumerGroupOffsets_new(settings_.names.wire(group).c_str(), wanted.get()));
   auto ev = admin_request(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, "committed offset",
                           [&](const rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
                             auto* req = request.get();
@@ -232,7 +235,7 @@ Result<std::optional<int64_t>> KafkaLog::committed_offset(const std::string& gro
   const auto* parts = rd_kafka_group_result_partitions(groups[0]);
   for (int i = 0; parts && i < parts->cnt; ++i) {
     const auto& p = parts->elems[i];
-    if (tp.topic != p.topic || tp.partition != p.partition) continue;
+    if (settings_.names.wire(tp.topic) != p.topic || tp.partition != p.partition) continue;
     if (p.err) return kafka_error("committed offset of group " + group, p.err);
     if (p.offset < 0) return std::optional<int64_t>{};
     return std::optional<int64_t>{p.offset};

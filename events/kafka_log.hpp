@@ -14,6 +14,11 @@
 //   operation.timeout.ms             30000; bound on each blocking broker call
 //                                    (transactions, flush, metadata, admin)
 //   replication.factor               -1 (broker default) for create_topics
+//   namespace                        none; "<ns>" puts every topic, consumer
+//                                    group and transactional id of this log on
+//                                    the broker as "<ns>.<name>", so several
+//                                    deployments (or tests) share one cluster.
+//                                    Callers keep seeing the plain names.
 // Properties the design depends on are forced and cannot be overridden:
 // enable.idempotence, transactional.id, isolation.level=read_committed,
 // enable.auto.commit=false, group.id (from subscribe()).
@@ -30,12 +35,30 @@
 //   transactions lie at or beyond the LSO and do not count.
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "events/backends.hpp"
 #include "events/log.hpp"
 
 namespace pw::log::kafka {
+
+// Plain names (what callers use) and names on the broker.
+class Names {
+ public:
+  Names() = default;
+  explicit Names(const std::string& ns) : prefix_(ns.empty() ? std::string() : ns + ".") {}
+  std::string wire(std::string_view name) const { return prefix_ + std::string(name); }
+  // The plain name of a broker name, or nullopt when it is outside this namespace.
+  std::optional<std::string> plain(std::string_view wire_name) const {
+    if (!wire_name.starts_with(prefix_)) return std::nullopt;
+    return std::string(wire_name.substr(prefix_.size()));
+  }
+
+ private:
+  std::string prefix_;
+};
 
 struct Settings {
   std::string bootstrap;
@@ -45,6 +68,7 @@ struct Settings {
   std::string transactional_id_prefix = "pagewright";
   std::chrono::milliseconds timeout{30000};
   int replication_factor = -1;
+  Names names;
 };
 
 Result<Settings> parse_settings(const std::string& bootstrap, const Config& config);

@@ -130,7 +130,8 @@ Result<void> TxnProducer::ready() {
   if (!rk_) {
     auto conf = make_conf(settings_.bootstrap, settings_.producer,
                           {{"enable.idempotence", "true"},
-                           {"transactional.id", settings_.transactional_id_prefix + "-" + uuid_v4()},
+                           {"transactional.id",
+                            settings_.names.wire(settings_.transactional_id_prefix + "-" + uuid_v4())},
                            {"partitioner", "murmur2_random"}});
     if (!conf) return conf.error();
     rd_kafka_conf_set_dr_msg_cb(conf->get(), &TxnProducer::on_delivery);
@@ -231,7 +232,7 @@ Result<void> TxnProducer::send_offsets(const Batch& batch, Clock::time_point dea
   // Checked after the records are written so that a member the log knows to
   // be fenced takes the same abort path as one the broker fences.
   if (auto owns = consumer->check_owns(batch.offsets); !owns) return fail(owns.error());
-  auto offsets = to_list(batch.offsets);
+  auto offsets = to_list(settings_.names, batch.offsets);
   auto metadata = consumer->group_metadata();
   ErrorPtr err(rd_kafka_send_offsets_to_transaction(rk_.get(), offsets.get(), metadata.get(),
                                                     left_ms(deadline)));
@@ -272,12 +273,13 @@ Result<void> TxnProducer::produce(const std::vector<Item>& items, Clock::time_po
   const size_t first = deliveries_.size();
   for (const Item& item : items) {
     const OutRecord& rec = *item.record;
-    if (auto r = learn_topic(rec.topic); !r) return r;
+    const std::string topic = settings_.names.wire(rec.topic);
+    if (auto r = learn_topic(topic); !r) return r;
     Delivery& d = deliveries_.emplace_back();
     rd_kafka_resp_err_t err;
     while (true) {
       err = rd_kafka_producev(
-          rk_.get(), RD_KAFKA_V_TOPIC(rec.topic.c_str()), RD_KAFKA_V_PARTITION(item.partition),
+          rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(item.partition),
           RD_KAFKA_V_KEY(rec.key.data(), rec.key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(rec.value.data()), rec.value.size()),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&d), RD_KAFKA_V_END);

@@ -174,13 +174,15 @@ TEST_F(KafkaAuditors, ConsoleConsumerAndKcatRecomputeEveryChainAsVerifyDoes) {
   }
 
   // Tampering with a copy of the bytes the auditor reads: one byte of the
-  // second site's third record changed, and the third site's second record
-  // left out. Each is reported broken at that record; the first site is not.
+  // second site's third record changed; the second site's second record
+  // claiming another predecessor (so the links on both its sides break); the
+  // third site's second record left out. Each is reported broken at that
+  // record; the first site is not.
   std::ifstream in(kcat_bytes, std::ios::binary);
   std::stringstream all;
   all << in.rdbuf();
-  std::string altered, dropped;
-  int changed = 0, removed = 0;
+  std::string altered, forged, dropped;
+  int changed = 0, relinked = 0, removed = 0;
   std::istringstream lines(all.str());
   for (std::string line; std::getline(lines, line);) {
     std::string copy = line;
@@ -190,6 +192,13 @@ TEST_F(KafkaAuditors, ConsoleConsumerAndKcatRecomputeEveryChainAsVerifyDoes) {
       ++changed;
     }
     altered += copy + "\n";
+    copy = line;
+    if (line.starts_with(sites[1] + "\t") && line.find("\"seq\":2,") != std::string::npos) {
+      const auto at = copy.find("\"prevHash\":\"") + 12;
+      copy[at] = copy[at] == 'f' ? 'e' : 'f';
+      ++relinked;
+    }
+    forged += copy + "\n";
     if (line.starts_with(sites[2] + "\t") && line.find("\"seq\":2,") != std::string::npos) {
       ++removed;
       continue;
@@ -197,10 +206,14 @@ TEST_F(KafkaAuditors, ConsoleConsumerAndKcatRecomputeEveryChainAsVerifyDoes) {
     dropped += line + "\n";
   }
   ASSERT_EQ(changed, 1);
+  ASSERT_EQ(relinked, 1);
   ASSERT_EQ(removed, 1);
-  for (const auto& [name, bytes, bad_site, expected_events] :
-       {std::tuple{std::string("altered"), altered, sites[1], verified[sites[1]]["events"].get<int64_t>()},
-        std::tuple{std::string("dropped"), dropped, sites[2], verified[sites[2]]["events"].get<int64_t>() - 1}}) {
+  const int64_t events1 = verified[sites[1]]["events"].get<int64_t>();
+  const int64_t events2 = verified[sites[2]]["events"].get<int64_t>();
+  for (const auto& [name, bytes, bad_site, bad_seq, expected_events] :
+       {std::tuple{std::string("altered"), altered, sites[1], 3, events1},
+        std::tuple{std::string("forged"), forged, sites[1], 2, events1},
+        std::tuple{std::string("dropped"), dropped, sites[2], 2, events2 - 1}}) {
     SCOPED_TRACE(name);
     const auto copy = data / (name + ".records");
     std::ofstream(copy, std::ios::binary) << bytes;
@@ -210,7 +223,7 @@ TEST_F(KafkaAuditors, ConsoleConsumerAndKcatRecomputeEveryChainAsVerifyDoes) {
     ASSERT_TRUE(theirs.contains(bad_site)) << audit.out;
     const json& t = theirs.at(bad_site);
     EXPECT_EQ(t["ok"], false) << t.dump();
-    EXPECT_EQ(t["firstBadSeq"], name == "altered" ? 3 : 2) << t.dump();
+    EXPECT_EQ(t["firstBadSeq"], bad_seq) << t.dump();
     EXPECT_EQ(t["events"], expected_events) << t.dump();
     ASSERT_TRUE(theirs.contains(sites[0])) << audit.out;
     EXPECT_EQ(theirs.at(sites[0])["ok"], true);

@@ -85,7 +85,7 @@ def producer_perf(topic, records, size, throughput, txn_id):
 
 
 def main():
-    result = {"cpus": os.cpu_count(), "command_threads": COMMAND_THREADS, "connections": bs.CONNECTIONS,
+    result = {"cpus": os.cpu_count(), "bin": os.path.relpath(bs.BIN, ROOT), "command_threads": COMMAND_THREADS, "connections": bs.CONNECTIONS,
               "seconds": SECONDS, "load_before": os.getloadavg()[0]}
     bootstrap = bs.sh(KAFKA, "url").strip()
     ns = "bench-" + secrets.token_hex(4)
@@ -116,7 +116,13 @@ def main():
             for p in range(bs.PAGES_PER_SITE):
                 page = bs.call(port, "POST", f"/v1/sites/{site_id}/pages", token, {"title": f"Page {p}"})
                 pages.append(page["data"]["pageId"])
-        result["ingest"] = bs.wrk(port, {"PW_BENCH_PAGES": ",".join(pages), "PW_BENCH_TOKEN": token})
+        load = {"PW_BENCH_PAGES": ",".join(pages), "PW_BENCH_TOKEN": token}
+        result["ingest"] = bs.wrk(port, load)
+        # The same with four times the connections: an edit waits for two
+        # transactions in turn, so more edits in flight share them.
+        bs.CONNECTIONS = 4 * result["connections"]
+        result["ingest_wide"] = {**bs.wrk(port, load), "connections": bs.CONNECTIONS}
+        bs.CONNECTIONS = result["connections"]
         result["visibility"] = bs.probe(port, result["ingest"]["rps"] / 2,
                                         ["--token", token, "--pages", ",".join(pages)])
         size, commands = command_record_size(bootstrap, f"{ns}.pagewright.commands")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 def kafka_section(k, when):
     """The Kafka section (ops/bench_kafka.py), `when` the run's time."""
-    ing, perf = k["ingest"], k["perf"]
+    ing, wide, perf = k["ingest"], k["ingest_wide"], k["perf"]
     vis, paced = k["visibility"], k["perf_paced"]
     size = k["command_record"]["median_bytes"]
     ok = vis["p99_ms"] <= 50
@@ -20,7 +20,8 @@ def kafka_section(k, when):
         "## Kafka (ops/bench_kafka.py)",
         "",
         f"Run {when} on the same machine, {k['cpus']} CPUs, one Apache Kafka 3.9.2 broker from",
-        "`ops/kafka` (KRaft, loopback) shared by both sides; `ops/bench kafka` reruns only this section.",
+        f"`ops/kafka` (KRaft, loopback) shared by both sides, binaries from `{k.get('bin', 'build/release/bin')}`;",
+        "`ops/bench kafka` reruns only this section.",
         f"Load average (1 min) {k.get('load_before', 0):.1f} before and {k.get('load_after', 0):.1f} after "
         "the run (2 cores shared with other work make absolute figures noisy; compare ratios).",
         "",
@@ -30,6 +31,8 @@ def kafka_section(k, when):
         f"(req/s, wrk -t2 -c{k['connections']}) | {ing['rps']:.0f} /s | `producer-perf-test`, transactions "
         f"(one per {perf['transaction_ms']} ms), acks=all, {size}-byte records, 12 partitions (records/s) "
         f"| {perf['rps']:.0f} /s | {ing['rps'] / perf['rps']:.3f} | |",
+        f"| the same, wrk -t2 -c{wide['connections']} (req/s) | {wide['rps']:.0f} /s | the same tool run "
+        f"| {perf['rps']:.0f} /s | {wide['rps'] / perf['rps']:.3f} | |",
         f"| command → visible, p50 at {vis['rate']:.0f} edits/s (ms) | {vis['p50_ms']:.1f} ms "
         f"| the tool's send → acknowledged at {paced['throughput']} records/s, transactions, p50 "
         f"| {paced['p50_ms']:.0f} ms | {vis['p50_ms'] / max(paced['p50_ms'], 1):.1f}× | |",
@@ -38,7 +41,8 @@ def kafka_section(k, when):
         f"| ≤ 50 ms{' ✔' if ok else ' ✘'} |",
         "",
         f"Ingest statuses: {ing['statuses']} (202 = not decided within 5 s); ingest latency p50 "
-        f"{ing['p50_ms']:.1f} ms, p99 {ing['p99_ms']:.1f} ms. The tool at full speed: {perf['records']} "
+        f"{ing['p50_ms']:.1f} ms, p99 {ing['p99_ms']:.1f} ms; with -c{wide['connections']} "
+        f"{wide['statuses']}, p50 {wide['p50_ms']:.1f} ms, p99 {wide['p99_ms']:.1f} ms. The tool at full speed: {perf['records']} "
         f"records, {perf['mb_per_s']:.1f} MB/s, send → acknowledged p50 {perf['p50_ms']:.0f} ms, p99 "
         f"{perf['p99_ms']:.0f} ms. Visibility: {vis['samples']} samples, {vis['errors']} errors, target "
         f"rate {ing['rps'] / 2:.0f}/s (half of peak), achieved {vis['rate']:.0f}/s. The command record "
@@ -52,6 +56,15 @@ def kafka_section(k, when):
         f"{perf['rps'] * perf['transaction_ms'] / 1000:.0f} others.",
         "The tool's latency is send → acknowledged (the transaction commits later); an edit is visible",
         "only after its transaction committed, the projection worker read it, and Postgres has it.",
+        f"At -c{k['connections']}, {ing['rps']:.0f} edits/s means each of the {k['connections']} edits in flight "
+        f"took {1000 * k['connections'] / ing['rps']:.0f} ms (Little's law), and four times the connections gave "
+        f"{wide['rps'] / ing['rps']:.1f}× the rate" + (
+            ": ingest on Kafka is bound by each edit's latency (two transaction commits in turn, and the"
+            " consumer round trips between them) more than by CPU." if wide["rps"] >= 1.5 * ing["rps"] else
+            ": more edits in flight did not help, so the processes or the broker are saturated."),
+        "The",
+        "visibility probe paces 64 clients, each waiting for its edit to become visible, so it reaches",
+        f"at most 64 / latency: it achieved {vis['rate']:.0f} of the {ing['rps'] / 2:.0f} edits/s asked.",
     ]
 
 

@@ -62,8 +62,7 @@ def kafka_section(k, when):
             ": ingest on Kafka is bound by each edit's latency (two transaction commits in turn, and the"
             " consumer round trips between them) more than by CPU." if wide["rps"] >= 1.5 * ing["rps"] else
             ": more edits in flight did not help, so the processes or the broker are saturated."),
-        "The",
-        "visibility probe paces 64 clients, each waiting for its edit to become visible, so it reaches",
+        "The visibility probe paces 64 clients, each waiting for its edit to become visible, so it reaches",
         f"at most 64 / latency: it achieved {vis['rate']:.0f} of the {ing['rps'] / 2:.0f} edits/s asked.",
     ]
 

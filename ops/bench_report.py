@@ -20,7 +20,8 @@ def kafka_section(k, when):
         "## Kafka (ops/bench_kafka.py)",
         "",
         f"Run {when} on the same machine, {k['cpus']} CPUs, one Apache Kafka 3.9.2 broker from",
-        f"`ops/kafka` (KRaft, loopback) shared by both sides, binaries from `{k.get('bin', 'build/release/bin')}`;",
+        f"`ops/kafka` (KRaft, loopback) shared by both sides, binaries from `{k.get('bin', 'build/release/bin')}`"
+        f"{' (RelWithDebInfo)' if k.get('bin') == 'build/bin' else ''};",
         "`ops/bench kafka` reruns only this section.",
         f"Load average (1 min) {k.get('load_before', 0):.1f} before and {k.get('load_after', 0):.1f} after "
         "the run (2 cores shared with other work make absolute figures noisy; compare ratios).",
@@ -45,7 +46,8 @@ def kafka_section(k, when):
         f"{wide['statuses']}, p50 {wide['p50_ms']:.1f} ms, p99 {wide['p99_ms']:.1f} ms. The tool at full speed: {perf['records']} "
         f"records, {perf['mb_per_s']:.1f} MB/s, send → acknowledged p50 {perf['p50_ms']:.0f} ms, p99 "
         f"{perf['p99_ms']:.0f} ms. Visibility: {vis['samples']} samples, {vis['errors']} errors, target "
-        f"rate {ing['rps'] / 2:.0f}/s (half of peak), achieved {vis['rate']:.0f}/s. The command record "
+        f"rate {ing['rps'] / 2:.0f}/s (half of peak), achieved {vis['rate']:.0f}/s, started once the read "
+        f"model had caught up with wrk ({k.get('settle_s', 0):.1f} s after it). The command record "
         f"size is the median value size of the {k['command_record']['records']} command records the run wrote.",
         "",
         "One HTTP edit is more work for the broker than one of the tool's records: the gateway appends",

@@ -84,7 +84,7 @@ class KafkaAuditors : public PgTest {
     // key.separator stays the console consumer's default, a TAB.
     return "PW_KAFKA_PORT=" + port_ + " " + quoted(kSource + "/ops/kafka") + " tool console-consumer --topic " +
            quoted(events_topic()) +
-           " --from-beginning --isolation-level read_committed --property print.key=true --timeout-ms 5000"
+           " --from-beginning --isolation-level read_committed --property print.key=true --timeout-ms 10000"
            " 2>/dev/null";
   }
 

@@ -39,8 +39,7 @@ if os.environ.get("PW_BENCH_BIN"):
     bs.BIN = os.environ["PW_BENCH_BIN"]
 SECONDS = bs.SECONDS
 PERF_RECORDS = int(os.environ.get("BENCH_KAFKA_RECORDS", "300000"))
-# The tool commits a transaction this often; a command worker commits one per
-# batch it polled, which under load is about as often.
+# How often the tool commits its transaction.
 TXN_MS = int(os.environ.get("BENCH_KAFKA_TXN_MS", "100"))
 COMMAND_THREADS = int(os.environ.get("BENCH_KAFKA_COMMAND_THREADS", "2"))
 DB = "pw_bench_kafka"
@@ -108,8 +107,8 @@ def settle(port, token, page):
 
 
 def main():
-    result = {"cpus": os.cpu_count(), "bin": os.path.relpath(bs.BIN, ROOT), "command_threads": COMMAND_THREADS, "connections": bs.CONNECTIONS,
-              "seconds": SECONDS, "load_before": os.getloadavg()[0]}
+    result = {"cpus": os.cpu_count(), "bin": os.path.relpath(bs.BIN, ROOT), "command_threads": COMMAND_THREADS,
+              "connections": bs.CONNECTIONS, "seconds": SECONDS, "load_before": os.getloadavg()[0]}
     bootstrap = bs.sh(KAFKA, "url").strip()
     ns = "bench-" + secrets.token_hex(4)
     uri = f"kafka:{bootstrap}?namespace={ns}" + os.environ.get("BENCH_KAFKA_OPTIONS", "")

@@ -108,7 +108,8 @@ def settle(port, token, page):
 
 def main():
     result = {"cpus": os.cpu_count(), "bin": os.path.relpath(bs.BIN, ROOT), "command_threads": COMMAND_THREADS,
-              "connections": bs.CONNECTIONS, "seconds": SECONDS, "load_before": os.getloadavg()[0]}
+              "connections": bs.CONNECTIONS, "seconds": SECONDS, "load_before": os.getloadavg()[0],
+              "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     bootstrap = bs.sh(KAFKA, "url").strip()
     ns = "bench-" + secrets.token_hex(4)
     uri = f"kafka:{bootstrap}?namespace={ns}" + os.environ.get("BENCH_KAFKA_OPTIONS", "")

@@ -9,7 +9,6 @@ import sys
 from datetime import datetime, timezone
 
 
-
 def kafka_section(k, when):
     """The Kafka section (ops/bench_kafka.py), `when` the run's time."""
     ing, wide, perf = k["ingest"], k["ingest_wide"], k["perf"]
@@ -24,7 +23,7 @@ def kafka_section(k, when):
         f"{' (RelWithDebInfo)' if k.get('bin') == 'build/bin' else ''};",
         "`ops/bench kafka` reruns only this section.",
         f"Load average (1 min) {k.get('load_before', 0):.1f} before and {k.get('load_after', 0):.1f} after "
-        "the run (2 cores shared with other work make absolute figures noisy; compare ratios).",
+        f"the run ({k['cpus']} cores shared with other work make absolute figures noisy; compare ratios).",
         "",
         "| benchmark | figure | baseline | baseline figure | ratio | target |",
         "|---|---|---|---|---|---|",
@@ -76,11 +75,9 @@ def replace_section(doc, title, lines):
     start = next((i for i, l in enumerate(text) if l.startswith(title)), None)
     if start is None:
         start = end = next((i for i, l in enumerate(text) if l.startswith("## Reading the figures")), len(text))
-        lines = lines + [""]
     else:
         end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
-        lines = lines + [""]
-    open(doc, "w").write("\n".join(text[:start] + lines + text[end:]))
+    open(doc, "w").write("\n".join(text[:start] + lines + [""] + text[end:]))
 
 
 def now():
@@ -88,7 +85,8 @@ def now():
 
 
 if sys.argv[1] == "--kafka-only":
-    replace_section(sys.argv[3], "## Kafka", kafka_section(json.load(open(sys.argv[2])), now()))
+    run = json.load(open(sys.argv[2]))
+    replace_section(sys.argv[3], "## Kafka", kafka_section(run, run.get("when", now())))
     sys.exit(0)
 
 src, dst = sys.argv[1], sys.argv[2]
@@ -235,7 +233,7 @@ if travel:
     ]
 
 if kafka:
-    lines += [""] + kafka_section(kafka, now())
+    lines += [""] + kafka_section(kafka, kafka.get("when", now()))
 
 one = find("BM_LocalAppend", "fsync:1", "threads:1")
 many = find("BM_LocalAppend", "fsync:1", "threads:64")

@@ -72,8 +72,6 @@ class KafkaAuditors : public PgTest {
       GTEST_SKIP() << "PW_TEST_KAFKA_BOOTSTRAP is not set (e.g. `ops/kafka start && ops/kafka url`)";
     }
     bootstrap_ = b;
-    // ops/kafka's tools find a one-node cluster by its client port.
-    port_ = bootstrap_.substr(bootstrap_.rfind(':') + 1);
     ASSERT_EQ(run("kcat -V >/dev/null 2>&1").status, 0) << "kcat is missing (ops/install-deps installs it)";
     ns_ = "audit-" + uuid_v4().substr(0, 8);
   }
@@ -82,7 +80,7 @@ class KafkaAuditors : public PgTest {
 
   std::string console_consumer() const {
     // key.separator stays the console consumer's default, a TAB.
-    return "PW_KAFKA_PORT=" + port_ + " " + quoted(kSource + "/ops/kafka") + " tool console-consumer --topic " +
+    return "PW_KAFKA_BOOTSTRAP=" + quoted(bootstrap_) + " " + quoted(kSource + "/ops/kafka") + " tool console-consumer --topic " +
            quoted(events_topic()) +
            " --from-beginning --isolation-level read_committed --property print.key=true --timeout-ms 10000"
            " 2>/dev/null";
@@ -95,7 +93,7 @@ class KafkaAuditors : public PgTest {
 
   static std::string auditor() { return quoted(kSource + "/ops/audit-chain"); }
 
-  std::string bootstrap_, port_, ns_;
+  std::string bootstrap_, ns_;
 };
 
 TEST_F(KafkaAuditors, ConsoleConsumerAndKcatRecomputeEveryChainAsVerifyDoes) {

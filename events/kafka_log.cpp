@@ -37,7 +37,11 @@ class KafkaLog final : public EventLog {
       : settings_(std::move(settings)),
         aux_(std::move(aux)),
         visible_end_(settings_),
-        producer_(settings_, [this](const std::string& t) { return partition_count(t); }) {}
+        producer_(
+            settings_, [this](const std::string& t) { return partition_count(t); },
+            [this](const Offsets& past, std::chrono::steady_clock::time_point deadline) {
+              return await_visible(past, deadline);
+            }) {}
 
   Result<void> create_topics(const std::vector<TopicSpec>& topics) override;
   Result<int32_t> partition_count(const std::string& topic) override;
@@ -52,6 +56,7 @@ class KafkaLog final : public EventLog {
 
  private:
   Result<std::map<std::string, int32_t>> list_topics();
+  Result<void> await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline);
   Result<void> create_missing(const std::vector<TopicSpec>& missing);
   Result<EventPtr> admin_request(rd_kafka_admin_op_t op, const char* what,
                                  const std::function<void(const rd_kafka_AdminOptions_t*,
@@ -212,6 +217,26 @@ Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
                                               &lso, timeout_ms(settings_.timeout));
   if (err) return kafka_error("end offset of " + tp.topic + "/" + std::to_string(tp.partition), err);
   return visible_end_.find(tp, low, lso);
+}
+
+Result<void> KafkaLog::await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline) {
+  for (const auto& [tp, end] : past) {
+    for (;;) {
+      int64_t low = 0, lso = 0;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(),
+                                                  tp.partition, &low, &lso, timeout_ms(left));
+      if (!err && lso >= end) break;
+      if (std::chrono::steady_clock::now() >= deadline)
+        return make_error(Errc::unavailable, "kafka: committed, but " + tp.topic + "/" +
+                                                 std::to_string(tp.partition) +
+                                                 " did not become visible in time" +
+                                                 (err ? std::string(": ") + rd_kafka_err2str(err) : ""));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  return {};
 }
 
 Result<std::optional<int64_t>> KafkaLog::committed_offset(const std::string& group,

@@ -212,9 +212,19 @@ Result<std::unique_ptr<Reader>> KafkaLog::reader(const TopicPartition& tp, int64
 
 Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
   int64_t low = 0, lso = 0;
-  // ListOffsets with read_committed answers the last stable offset, not the high watermark.
-  auto err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(), tp.partition, &low,
-                                              &lso, timeout_ms(settings_.timeout));
+  // A partition just created, or whose leadership moves, answers "not leader"
+  // until its new leader has taken over, which takes moments.
+  const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
+  rd_kafka_resp_err_t err;
+  for (;;) {
+    // ListOffsets with read_committed answers the last stable offset, not the high watermark.
+    err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(), tp.partition, &low,
+                                           &lso, timeout_ms(settings_.timeout));
+    const bool moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                        err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+    if (!moving || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (err) return kafka_error("end offset of " + tp.topic + "/" + std::to_string(tp.partition), err);
   return visible_end_.find(tp, low, lso);
 }

@@ -86,6 +86,19 @@ TEST_F(KafkaTest, EveryAppendIsVisibleWhenItReturns) {
   }
 }
 
+// A broker answers "not leader" for a partition whose leader is still taking
+// over, as right after the topic was created: end_offset waits that out.
+TEST_F(KafkaTest, AJustCreatedTopicHasItsEndOffsetsAtOnce) {
+  for (int round = 0; round < 3; ++round) {
+    const auto t = topic("fresh" + std::to_string(round), 8);
+    for (int32_t p = 0; p < 8; ++p) {
+      auto end = log_->end_offset({t, p});
+      ASSERT_TRUE(end.ok()) << end.error().message;
+      EXPECT_EQ(*end, 0);
+    }
+  }
+}
+
 TEST_F(KafkaTest, InvalidBatchesFailBeforeAnythingIsWritten) {
   const auto t = topic("invalid", 2);
   Batch no_consumer{{{t, "k", "v", std::nullopt}}, {}, {{{t, 0}, 1}}, nullptr};

@@ -296,6 +296,11 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   forget(partition);
   auto wm = snapshotless_.count(partition) ? Result<Watermark>(Watermark{}) : store_->watermark(partition);
   if (!wm.ok()) return wm.error();
+  // First, because it waits out a transaction that still carries offsets of
+  // this partition (a member that lost it may yet commit that, on Kafka): the
+  // results read next then include whatever that transaction decided.
+  auto committed = log_.committed_offset(config_.group, {kCommands, partition});
+  if (!committed.ok()) return committed.error();
   // Results say which commands were processed: each names its command's offset.
   // They are the truth even where a broker lost the group's committed offset
   // (librdkafka 2.0's mock keeps none of those sent with a transaction).
@@ -345,8 +350,6 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       }
     }
   }
-  auto committed = log_.committed_offset(config_.group, {kCommands, partition});
-  if (!committed.ok()) return committed.error();
   applied.commands_next = std::max<int64_t>(covered, committed->value_or(0));
 
   if (wm->events_next < events_end) {

@@ -102,7 +102,10 @@ Result<std::unique_ptr<CommandProcessor>> CommandProcessor::create(log::EventLog
       [raw](const std::vector<log::TopicPartition>& tps) {
         for (const auto& tp : tps) {
           raw->partitions_[tp.partition];
-          if (auto r = raw->recover(tp.partition); !r.ok()) raw->distrust(tp.partition);
+          if (auto r = raw->recover(tp.partition); !r.ok()) {
+            raw->distrust(tp.partition);
+            raw->report_recovery_failure(tp.partition, r.error());
+          }
         }
       },
       [raw](const std::vector<log::TopicPartition>& tps) {
@@ -129,6 +132,13 @@ void CommandProcessor::close() {
   if (!consumer_) return;
   consumer_->close();  // revokes: snapshots and forgets every partition
   consumer_.reset();
+}
+
+void CommandProcessor::report_recovery_failure(int32_t partition, const Error& e) {
+  // Retried every poll: a line when the reason changes, not one per retry.
+  if (!last_error_ || last_error_->message != e.message)
+    std::cerr << "command processor: partition " << partition << " waits to be rebuilt: " << e.message << "\n";
+  last_error_ = e;
 }
 
 void CommandProcessor::forget(int32_t partition) {
@@ -422,7 +432,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       if (auto r = recover(p); !r.ok()) {
         distrust(p);
         ++stats_.recovery_failures;
-        last_error_ = r.error();
+        report_recovery_failure(p, r.error());
       }
     }
   }

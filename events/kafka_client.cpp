@@ -119,6 +119,12 @@ Errc errc_for(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
     case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
     case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT:
       return Errc::unavailable;
     default:
       return Errc::internal;
@@ -216,6 +222,20 @@ bool is_transient_consumer_error(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     // The member left the group; the next poll rejoins and on_revoked/on_assigned tell the story.
     case RD_KAFKA_RESP_ERR__MAX_POLL_EXCEEDED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_leader_change(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
       return true;
     default:
       return false;

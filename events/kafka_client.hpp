@@ -56,6 +56,9 @@ int timeout_ms(std::chrono::milliseconds t);
 
 // Errors a consumer sees while brokers come and go; librdkafka recovers on its own.
 bool is_transient_consumer_error(rd_kafka_resp_err_t err);
+// A partition's leadership is moving (a broker left or came back, a topic was
+// just created): the same request succeeds a moment later.
+bool is_leader_change(rd_kafka_resp_err_t err);
 
 class KafkaConsumer final : public Consumer {
  public:

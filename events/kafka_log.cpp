@@ -2,6 +2,7 @@
 // auxiliary client; appends through TxnProducer; consumers of their own.
 #include "events/kafka_log.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "events/kafka_client.hpp"
@@ -68,6 +69,10 @@ class KafkaLog final : public EventLog {
  private:
   Result<std::map<std::string, int32_t>> list_topics();
   Result<void> await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline);
+  void remember_counts(const std::map<std::string, int32_t>& topics);
+  rd_kafka_resp_err_t watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso);
+  rd_kafka_resp_err_t end_offset_after_leader_change(const std::string& wire, int32_t partition, int64_t& low,
+                                                     int64_t& lso);
   Result<void> create_missing(const std::vector<TopicSpec>& missing);
   Result<EventPtr> admin_request(rd_kafka_admin_op_t op, const char* what,
                                  const std::function<void(const rd_kafka_AdminOptions_t*,
@@ -79,6 +84,8 @@ class KafkaLog final : public EventLog {
   Handle aux_;
   std::mutex counts_mu_;
   std::map<std::string, int32_t> counts_;  // partition counts never shrink; cache them
+  std::mutex fresh_mu_;
+  Handle fresh_;  // see end_offset_after_leader_change
   VisibleEnd visible_end_;
   TxnProducer producer_;  // last: destroyed (flushed) first
 };
@@ -96,6 +103,46 @@ Result<std::map<std::string, int32_t>> KafkaLog::list_topics() {
       out[*plain] = md->topics[i].partition_cnt;
   }
   return out;
+}
+
+rd_kafka_resp_err_t KafkaLog::watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso) {
+  // ListOffsets with read_committed answers the last stable offset, not the high watermark.
+  auto err = rd_kafka_query_watermark_offsets(aux_.get(), wire.c_str(), partition, &low, &lso,
+                                              timeout_ms(settings_.timeout));
+  if (err && is_leader_change(err)) err = end_offset_after_leader_change(wire, partition, low, lso);
+  return err;
+}
+
+rd_kafka_resp_err_t KafkaLog::end_offset_after_leader_change(const std::string& wire, int32_t partition,
+                                                              int64_t& low, int64_t& lso) {
+  // librdkafka 2.0 keeps asking the partition's old leader (aux_ fetches
+  // nothing, so nothing refreshes what it knows) until its periodic metadata
+  // refresh, minutes later. A client of its own, made afresh after each such
+  // answer, learns the new leader from the cluster.
+  const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
+  std::lock_guard lock(fresh_mu_);
+  for (;;) {
+    if (!fresh_) {
+      auto conf = make_conf(settings_.bootstrap, settings_.admin,
+                            {{"isolation.level", "read_committed"}, {"allow.auto.create.topics", "false"}});
+      if (!conf) return RD_KAFKA_RESP_ERR__INVALID_ARG;
+      auto client = make_client(RD_KAFKA_CONSUMER, std::move(*conf));
+      if (!client) return RD_KAFKA_RESP_ERR__INVALID_ARG;
+      fresh_ = std::move(*client);
+    }
+    auto err = rd_kafka_query_watermark_offsets(fresh_.get(), wire.c_str(), partition, &low, &lso,
+                                                timeout_ms(settings_.timeout));
+    if (!err || !is_leader_change(err)) return err;
+    fresh_.reset();
+    if (std::chrono::steady_clock::now() > deadline) return err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void KafkaLog::remember_counts(const std::map<std::string, int32_t>& topics) {
+  std::lock_guard lock(counts_mu_);
+  for (const auto& [name, count] : topics)
+    if (count > 0) counts_[name] = std::max(counts_[name], count);
 }
 
 Result<int32_t> KafkaLog::partition_count(const std::string& topic) {
@@ -124,6 +171,11 @@ Result<EventPtr> KafkaLog::admin_request(
   if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS &&
       rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, errstr, sizeof errstr))
     return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  // Offsets sent with a transaction that is still open are not an answer yet:
+  // the broker says so (UNSTABLE_OFFSET_COMMIT) instead of answering the older ones.
+  if (op == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)
+    if (ErrorPtr err(rd_kafka_AdminOptions_set_require_stable_offsets(options.get(), 1)); err)
+      return kafka_error("require stable offsets", err.get());
   QueuePtr queue(rd_kafka_queue_new(aux_.get()));
   send(options.get(), queue.get());
   EventPtr ev(rd_kafka_queue_poll(queue.get(), timeout_ms(settings_.timeout + kAdminSlack)));
@@ -139,6 +191,10 @@ Result<void> KafkaLog::create_topics(const std::vector<TopicSpec>& topics) {
       return make_error(Errc::validation_error, "topic needs a name and at least one partition");
   auto existing = list_topics();
   if (!existing) return existing.error();
+  // On a cluster of several brokers, another broker may not know a topic yet
+  // that this answer shows (another process just made it): the counts seen
+  // here answer partition_count, so callers do not ask that broker next.
+  remember_counts(*existing);
   std::vector<TopicSpec> missing;
   for (const auto& t : topics)
     if (!existing->contains(t.name)) missing.push_back(t);
@@ -153,7 +209,10 @@ Result<void> KafkaLog::create_topics(const std::vector<TopicSpec>& topics) {
     if (!now_existing) return now_existing.error();
     bool all = true;
     for (const auto& t : missing) all = all && now_existing->contains(t.name);
-    if (all) return {};
+    if (all) {
+      remember_counts(*now_existing);
+      return {};
+    }
     if (std::chrono::steady_clock::now() > deadline)
       return make_error(Errc::unavailable, "kafka: created topics did not appear in metadata");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -224,19 +283,7 @@ Result<std::unique_ptr<Reader>> KafkaLog::reader(const TopicPartition& tp, int64
 
 Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
   int64_t low = 0, lso = 0;
-  // A partition just created, or whose leadership moves, answers "not leader"
-  // until its new leader has taken over, which takes moments.
-  const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
-  rd_kafka_resp_err_t err;
-  for (;;) {
-    // ListOffsets with read_committed answers the last stable offset, not the high watermark.
-    err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(), tp.partition, &low,
-                                           &lso, timeout_ms(settings_.timeout));
-    const bool moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
-                        err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-    if (!moving || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const auto err = watermarks(settings_.names.wire(tp.topic), tp.partition, low, lso);
   if (err) return kafka_error("end offset of " + tp.topic + "/" + std::to_string(tp.partition), err);
   return visible_end_.find(tp, low, lso);
 }
@@ -245,10 +292,7 @@ Result<void> KafkaLog::await_visible(const Offsets& past, std::chrono::steady_cl
   for (const auto& [tp, end] : past) {
     for (;;) {
       int64_t low = 0, lso = 0;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      auto err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(),
-                                                  tp.partition, &low, &lso, timeout_ms(left));
+      const auto err = watermarks(settings_.names.wire(tp.topic), tp.partition, low, lso);
       if (!err && lso >= end) break;
       if (std::chrono::steady_clock::now() >= deadline)
         return make_error(Errc::unavailable, "kafka: committed, but " + tp.topic + "/" +

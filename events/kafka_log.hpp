@@ -33,6 +33,10 @@
 //   found below the last stable offset (LSO, which counts the markers) by
 //   reading the partition's tail once per LSO change; records of open
 //   transactions lie at or beyond the LSO and do not count.
+// - committed_offset() asks for stable offsets: while a transaction that
+//   carries offsets for the partition is still open (a member that lost the
+//   partition may yet commit it), it answers Errc::unavailable, so whoever
+//   takes the partition over waits for that outcome instead of redoing work.
 #include <chrono>
 #include <functional>
 #include <optional>

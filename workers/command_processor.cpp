@@ -102,7 +102,10 @@ Result<std::unique_ptr<CommandProcessor>> CommandProcessor::create(log::EventLog
       [raw](const std::vector<log::TopicPartition>& tps) {
         for (const auto& tp : tps) {
           raw->partitions_[tp.partition];
-          if (auto r = raw->recover(tp.partition); !r.ok()) raw->distrust(tp.partition);
+          if (auto r = raw->recover(tp.partition); !r.ok()) {
+            raw->distrust(tp.partition);
+            raw->report_recovery_failure(tp.partition, r.error());
+          }
         }
       },
       [raw](const std::vector<log::TopicPartition>& tps) {
@@ -129,6 +132,13 @@ void CommandProcessor::close() {
   if (!consumer_) return;
   consumer_->close();  // revokes: snapshots and forgets every partition
   consumer_.reset();
+}
+
+void CommandProcessor::report_recovery_failure(int32_t partition, const Error& e) {
+  // Retried every poll: a line when the reason changes, not one per retry.
+  if (!last_error_ || last_error_->message != e.message)
+    std::cerr << "command processor: partition " << partition << " waits to be rebuilt: " << e.message << "\n";
+  last_error_ = e;
 }
 
 void CommandProcessor::forget(int32_t partition) {
@@ -296,6 +306,11 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   forget(partition);
   auto wm = snapshotless_.count(partition) ? Result<Watermark>(Watermark{}) : store_->watermark(partition);
   if (!wm.ok()) return wm.error();
+  // First, because it waits out a transaction that still carries offsets of
+  // this partition (a member that lost it may yet commit that, on Kafka): the
+  // results read next then include whatever that transaction decided.
+  auto committed = log_.committed_offset(config_.group, {kCommands, partition});
+  if (!committed.ok()) return committed.error();
   // Results say which commands were processed: each names its command's offset.
   // They are the truth even where a broker lost the group's committed offset
   // (librdkafka 2.0's mock keeps none of those sent with a transaction).
@@ -345,8 +360,6 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       }
     }
   }
-  auto committed = log_.committed_offset(config_.group, {kCommands, partition});
-  if (!committed.ok()) return committed.error();
   applied.commands_next = std::max<int64_t>(covered, committed->value_or(0));
 
   if (wm->events_next < events_end) {
@@ -419,7 +432,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       if (auto r = recover(p); !r.ok()) {
         distrust(p);
         ++stats_.recovery_failures;
-        last_error_ = r.error();
+        report_recovery_failure(p, r.error());
       }
     }
   }

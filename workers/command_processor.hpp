@@ -92,6 +92,8 @@ class CommandProcessor {
   Result<void> recover(int32_t partition);
   Result<void> recover_unguarded(int32_t partition);
   void forget(int32_t partition);
+  // Logs why (once per reason) and keeps it as last_error().
+  void report_recovery_failure(int32_t partition, const Error& e);
   // The cached state of these partitions is not what the log holds (a failed
   // append or recovery): drop it, never snapshot it, rebuild before use.
   void distrust(int32_t partition);

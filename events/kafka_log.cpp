@@ -28,6 +28,17 @@ using AdminOptionsPtr =
     std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_destroy>>;
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, Deleter<rd_kafka_metadata_destroy>>;
 
+// An event log is the system of record: a broker's default retention (7 days)
+// would silently delete history that chains, rebuilds and audits need.
+Result<void> keep_forever(rd_kafka_NewTopic_t* topic, const std::string& name) {
+  for (const char* key : {"retention.ms", "retention.bytes"})
+    if (auto err = rd_kafka_NewTopic_set_config(topic, key, "-1"))
+      return kafka_error("topic " + name + ": " + key, err);
+  if (auto err = rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "delete"))
+    return kafka_error("topic " + name + ": cleanup.policy", err);
+  return {};
+}
+
 // Admin results arrive at most this long after the request timeout.
 constexpr auto kAdminSlack = std::chrono::seconds(5);
 
@@ -162,6 +173,7 @@ Result<void> KafkaLog::create_missing(const std::vector<TopicSpec>& missing) {
     NewTopicPtr nt(rd_kafka_NewTopic_new(settings_.names.wire(t.name).c_str(), t.partitions,
                                          settings_.replication_factor, errstr, sizeof errstr));
     if (!nt) return make_error(Errc::validation_error, "kafka: topic " + t.name + ": " + errstr);
+    if (auto r = keep_forever(nt.get(), t.name); !r) return r;
     specs.push_back(nt.get());
     owned.push_back(std::move(nt));
   }

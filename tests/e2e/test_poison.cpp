@@ -446,11 +446,12 @@ TEST_P(PoisonOnKafka, NothingStalls) {
   if (!broker_.real() || HasFatalFailure()) return;
 
   // Every client of every role took the namespace from --log: what they left
-  // on the broker (topics, and the transactional ids of everything that wrote,
-  // the rebuild's dead letters included) is all under it.
+  // on the broker (topics, groups, and the transactional ids of everything
+  // that wrote, the rebuild's dead letters included) is all under it.
   BrokerNames mine;
   const BrokerNames stray = names_since(names_before_, broker_names(broker_), broker_, mine);
   EXPECT_TRUE(stray.topics.empty()) << testing::PrintToString(stray.topics);
+  EXPECT_TRUE(stray.groups.empty()) << testing::PrintToString(stray.groups);
   EXPECT_TRUE(stray.transactions.empty()) << testing::PrintToString(stray.transactions);
   EXPECT_EQ(mine.topics, (std::set<std::string>{std::string(log::kCommandsTopic), std::string(log::kEventsTopic),
                                                  std::string(log::kResultsTopic), std::string(log::kDeadLetterTopic)}));

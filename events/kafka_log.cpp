@@ -48,7 +48,11 @@ class KafkaLog final : public EventLog {
       : settings_(std::move(settings)),
         aux_(std::move(aux)),
         visible_end_(settings_),
-        producer_(settings_, [this](const std::string& t) { return partition_count(t); }) {}
+        producer_(
+            settings_, [this](const std::string& t) { return partition_count(t); },
+            [this](const Offsets& past, std::chrono::steady_clock::time_point deadline) {
+              return await_visible(past, deadline);
+            }) {}
 
   Result<void> create_topics(const std::vector<TopicSpec>& topics) override;
   Result<int32_t> partition_count(const std::string& topic) override;
@@ -63,6 +67,7 @@ class KafkaLog final : public EventLog {
 
  private:
   Result<std::map<std::string, int32_t>> list_topics();
+  Result<void> await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline);
   Result<void> create_missing(const std::vector<TopicSpec>& missing);
   Result<EventPtr> admin_request(rd_kafka_admin_op_t op, const char* what,
                                  const std::function<void(const rd_kafka_AdminOptions_t*,
@@ -219,11 +224,41 @@ Result<std::unique_ptr<Reader>> KafkaLog::reader(const TopicPartition& tp, int64
 
 Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
   int64_t low = 0, lso = 0;
-  // ListOffsets with read_committed answers the last stable offset, not the high watermark.
-  auto err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(), tp.partition, &low,
-                                              &lso, timeout_ms(settings_.timeout));
+  // A partition just created, or whose leadership moves, answers "not leader"
+  // until its new leader has taken over, which takes moments.
+  const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
+  rd_kafka_resp_err_t err;
+  for (;;) {
+    // ListOffsets with read_committed answers the last stable offset, not the high watermark.
+    err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(), tp.partition, &low,
+                                           &lso, timeout_ms(settings_.timeout));
+    const bool moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                        err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+    if (!moving || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (err) return kafka_error("end offset of " + tp.topic + "/" + std::to_string(tp.partition), err);
   return visible_end_.find(tp, low, lso);
+}
+
+Result<void> KafkaLog::await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline) {
+  for (const auto& [tp, end] : past) {
+    for (;;) {
+      int64_t low = 0, lso = 0;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto err = rd_kafka_query_watermark_offsets(aux_.get(), settings_.names.wire(tp.topic).c_str(),
+                                                  tp.partition, &low, &lso, timeout_ms(left));
+      if (!err && lso >= end) break;
+      if (std::chrono::steady_clock::now() >= deadline)
+        return make_error(Errc::unavailable, "kafka: committed, but " + tp.topic + "/" +
+                                                 std::to_string(tp.partition) +
+                                                 " did not become visible in time" +
+                                                 (err ? std::string(": ") + rd_kafka_err2str(err) : ""));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  return {};
 }
 
 Result<std::optional<int64_t>> KafkaLog::committed_offset(const std::string& group,

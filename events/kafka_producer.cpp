@@ -1,5 +1,7 @@
 #include "events/kafka_producer.hpp"
 
+#include <algorithm>
+
 #include "events/ids.hpp"
 
 namespace pw::log::kafka {
@@ -20,8 +22,8 @@ std::string where(const std::string& topic, int32_t partition) {
 
 }  // namespace
 
-TxnProducer::TxnProducer(Settings settings, PartitionCounter counter)
-    : settings_(std::move(settings)), counter_(std::move(counter)) {}
+TxnProducer::TxnProducer(Settings settings, PartitionCounter counter, VisibilityWait visible)
+    : settings_(std::move(settings)), counter_(std::move(counter)), visible_(std::move(visible)) {}
 
 TxnProducer::~TxnProducer() {
   if (!rk_) return;
@@ -196,18 +198,25 @@ Result<std::vector<Appended>> TxnProducer::transact(const std::vector<Pending*>&
   if (auto r = commit(deadline); !r) return r.error();
 
   std::vector<Appended> out;
+  Offsets past;
   size_t slot = 0;
   auto collect = [&](Appended& a, const std::vector<OutRecord>& records) {
     for (const auto& rec : records) {
       const Delivery& d = deliveries_[slot++];
       a.partitions.push_back({rec.topic, d.partition});
       a.offsets.push_back(d.offset);
+      auto& end = past[{rec.topic, d.partition}];
+      end = std::max(end, d.offset + 1);
     }
   };
   for (const Pending* p : group) {
     collect(out.emplace_back(), p->batch->records);
   }
   collect(out.front(), more);
+  // A broker answers EndTxn before it writes the commit markers, and until
+  // they are written read_committed readers (and end_offset) do not see the
+  // records: append promises they do once it returns.
+  if (auto r = visible_(past, Clock::now() + settings_.timeout); !r) return r.error();
   return out;
 }
 

@@ -16,6 +16,10 @@ namespace pw::log::kafka {
 
 // A topic's partition count (the log caches it).
 using PartitionCounter = std::function<Result<int32_t>(const std::string& topic)>;
+// Waits until read_committed readers see every partition up to the offset
+// given (exclusive), or the deadline passes.
+using VisibilityWait =
+    std::function<Result<void>(const Offsets& past, std::chrono::steady_clock::time_point deadline)>;
 
 // One transaction at a time per producer, as Kafka requires. Plain batches are
 // group-committed: whoever finds the producer idle takes every plain batch
@@ -29,7 +33,7 @@ using PartitionCounter = std::function<Result<int32_t>(const std::string& topic)
 // than its own caller's (which is blocked in append() meanwhile).
 class TxnProducer {
  public:
-  TxnProducer(Settings settings, PartitionCounter counter);
+  TxnProducer(Settings settings, PartitionCounter counter, VisibilityWait visible);
   ~TxnProducer();
   TxnProducer(const TxnProducer&) = delete;
   TxnProducer& operator=(const TxnProducer&) = delete;
@@ -72,6 +76,7 @@ class TxnProducer {
 
   const Settings settings_;
   PartitionCounter counter_;
+  VisibilityWait visible_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,5 +1,7 @@
 #include "projections/pg.hpp"
 
+#include "projections/provision.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -49,6 +51,9 @@ Result<int> migrate(const std::string& conninfo,
                     const std::function<void(const std::string&)>& on_applied) {
   auto files = migration_files(sql_dir());
   if (!files) return files.error();
+  // Migrations grant to the reader role; without it they fail half-way with
+  // "role does not exist", which says nothing of the fix.
+  if (auto roles = check_roles(conninfo); !roles) return roles.error();
   std::string current;
   try {
     pqxx::connection conn(conninfo);

@@ -16,6 +16,7 @@
 #include "gateway/static_host.hpp"
 #include "ops/cli/host_port.hpp"
 #include "ops/cli/observability.hpp"
+#include "projections/provision.hpp"
 #include "queries/read_model.hpp"
 #include "store/deploy_reader.hpp"
 #include "store/layout.hpp"
@@ -106,6 +107,9 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
               << gateway::kMinSecretBytes << " bytes\n";
     return 2;
   }
+  // A server without Pagewright's roles would otherwise fail at the first query.
+  if (auto roles = projections::check_roles(o.pg_reader.empty() ? o.pg : o.pg_reader); !roles)
+    return fail("PostgreSQL", roles.error());
   queries::ReadModelConfig read_config;
   if (o.pg_reader.empty()) read_config.role = "pagewright_reader";
   auto read_model = queries::ReadModel::connect(o.pg_reader.empty() ? o.pg : o.pg_reader,

@@ -20,6 +20,7 @@
 #include "events/ids.hpp"
 #include "workers/ship/shipper.hpp"
 #include "tests/support/command_stream.hpp"
+#include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
@@ -52,6 +53,8 @@ class BuildWorkerTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("pw-builds-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(dir_);
     backend_ = make_processor_backend();
+    require_server(backend_->missing());
+    if (IsSkipped() || HasFatalFailure()) return;
     auto log = log::open_log(backend_->fresh_uri(), backend_->config());
     ASSERT_TRUE(log.ok()) << log.error().message;
     log_ = std::move(log).value();

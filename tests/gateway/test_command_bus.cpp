@@ -17,6 +17,7 @@
 #include "events/ids.hpp"
 #include "gateway/command_bus.hpp"
 #include "tests/support/command_stream.hpp"
+#include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
 
@@ -68,6 +69,8 @@ class CommandBusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     backend_ = make_processor_backend();
+    require_server(backend_->missing());
+    if (IsSkipped() || HasFatalFailure()) return;
     auto log = log::open_log(backend_->fresh_uri(), backend_->config());
     ASSERT_TRUE(log.ok()) << log.error().message;
     log_ = std::move(log).value();

@@ -1,7 +1,8 @@
 #pragma once
-// Fixture for the kafka backend tests: a fresh 3-broker mock cluster per test,
-// or the real cluster named by PW_TEST_KAFKA_BOOTSTRAP (topics then get a
-// unique suffix, and tests that need the mock's error injection skip).
+// Fixture for the kafka backend tests: a fresh 3-broker mock cluster per test
+// (test_kafka_log), or the Apache Kafka broker named by PW_TEST_KAFKA_BOOTSTRAP
+// (test_kafka_log_broker), which the tests share: topics and groups get a
+// suffix of their own, and tests that need the mock's error injection skip.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -15,8 +16,13 @@
 #include "events/ids.hpp"
 #include "events/kafka_mock.hpp"
 #include "events/log.hpp"
+#include "tests/kafka_log/broker.hpp"
 
 namespace pw::test {
+
+// Which cluster a test binary's KafkaTest uses: defined by mode_mock.cpp or
+// mode_broker.cpp, whichever the binary links.
+bool kafka_tests_on_broker();
 
 using namespace std::chrono_literals;
 
@@ -37,8 +43,10 @@ inline log::Batch batch_of(std::vector<log::OutRecord> records) {
 class KafkaTest : public ::testing::Test {
  public:  // shared with helper functions of the tests
   void SetUp() override {
-    if (const char* b = std::getenv("PW_TEST_KAFKA_BOOTSTRAP"); b && *b) {
-      bootstrap_ = b;
+    if (kafka_tests_on_broker()) {
+      require_server(kafka_broker_missing());
+      if (IsSkipped() || HasFatalFailure()) return;
+      bootstrap_ = kafka_broker_bootstrap();
     } else {
       auto cluster = log::MockCluster::start(3);
       ASSERT_TRUE(cluster.ok()) << cluster.error().message;
@@ -59,9 +67,9 @@ class KafkaTest : public ::testing::Test {
   bool on_mock() const { return mock_ != nullptr; }
 
   log::Config config(log::Config extra = {}) const {
-    // A real broker refuses sessions below group.min.session.timeout.ms (6 s);
-    // the mock's rebalance waits session.timeout.ms - 1 s, so keep it short there.
-    log::Config c{{"consumer.session.timeout.ms", on_mock() ? "3000" : "6000"},
+    // The mock's rebalance waits session.timeout.ms - 1 s, and ops/kafka's
+    // broker allows sessions down to 1 s: short on both.
+    log::Config c{{"consumer.session.timeout.ms", "3000"},
                   {"consumer.heartbeat.interval.ms", "500"},
                   {"consumer.fetch.wait.max.ms", "100"},
                   {"operation.timeout.ms", "15000"},

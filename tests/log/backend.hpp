@@ -23,9 +23,12 @@ class LogBackend {
     (void)feature;
     return {};
   }
+  // Why this backend cannot run here (its server is missing), or "" if it can.
+  virtual std::string missing() const { return {}; }
 };
 
-// Defined once per test binary (backend_local.cpp or backend_kafka.cpp).
+// Defined once per test binary (backend_local.cpp, backend_kafka.cpp for
+// librdkafka's mock cluster, backend_kafka_broker.cpp for a real broker).
 std::unique_ptr<LogBackend> make_backend();
 
 }  // namespace pw::test

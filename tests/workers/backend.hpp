@@ -24,6 +24,9 @@ class ProcessorBackend {
     (void)feature;
     return {};
   }
+  // Why this backend cannot run here (its server is missing), or "" if it can;
+  // fixtures pass it to require_server (tests/kafka_log/broker.hpp).
+  virtual std::string missing() const { return {}; }
 };
 
 std::unique_ptr<ProcessorBackend> make_processor_backend();

@@ -19,6 +19,7 @@
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "tests/support/command_stream.hpp"
+#include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
 
@@ -162,10 +163,13 @@ class Processor : public ::testing::Test {
  protected:
   void SetUp() override {
     backend_ = make_processor_backend();
+    require_server(backend_->missing());
+    if (IsSkipped() || HasFatalFailure()) return;
     snapshots_ = std::filesystem::temp_directory_path() / ("pw-snap-" + std::to_string(::getpid()) + "-" +
                                                            std::to_string(counter_++));
   }
   void TearDown() override {
+    if (snapshots_.empty()) return;
     std::error_code ec;
     for (int i = 0; i < 3; ++i) std::filesystem::remove_all(snapshots_.string() + std::to_string(i), ec);
     std::filesystem::remove_all(snapshots_, ec);

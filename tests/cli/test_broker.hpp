@@ -117,12 +117,10 @@ class TestBroker {
 
 // What one of Kafka's own tools lists on the real broker, one name a line:
 // `ops/kafka tool topics --list`, `… consumer-groups --list`, `… transactions
-// list` (whose first column is the transactional id). The broker must be
-// ops/kafka's one-node cluster (its port is taken from the bootstrap).
+// list` (whose first column is the transactional id).
 inline std::set<std::string> kafka_tool_names(const TestBroker& broker, const std::string& tool) {
-  const std::string first = broker.bootstrap().substr(0, broker.bootstrap().find(','));
-  const std::string port = first.substr(first.rfind(':') + 1);
-  const std::string cmd = "PW_KAFKA_PORT=" + port + " " PW_SOURCE_DIR "/ops/kafka tool " + tool + " 2>/dev/null";
+  const std::string cmd = "PW_KAFKA_BOOTSTRAP='" + broker.bootstrap() + "' " PW_SOURCE_DIR "/ops/kafka tool " + tool +
+                          " 2>/dev/null";
   std::set<std::string> names;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) {

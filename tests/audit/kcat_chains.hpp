@@ -7,20 +7,26 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pw::test {
 
-// site id → "<events> <head hash> ok|bad", over partitions 0..partitions-1.
-inline std::map<std::string, std::string> chain_heads_by_kcat(const std::string& bootstrap, int partitions) {
+// site id → "<events> <head hash> ok|bad", over partitions 0..partitions-1
+// of `topic` (its name on the broker: a namespaced log's carries the namespace).
+inline std::map<std::string, std::string> chain_heads_by_kcat(const std::string& bootstrap, int partitions,
+                                                              const std::string& topic = "pagewright.events") {
   std::map<std::string, std::string> heads;
+  // One reader per partition, all at once (each waits on the broker, not on a core).
+  std::vector<std::pair<std::string, FILE*>> readers;
   for (int p = 0; p < partitions; ++p) {
-    const std::string cmd = "kcat -C -q -e -b '" + bootstrap + "' -t pagewright.events -p " + std::to_string(p) +
+    const std::string cmd = "kcat -C -q -e -b '" + bootstrap + "' -t '" + topic + "' -p " + std::to_string(p) +
                             " -o beginning -f '%s\\n' | python3 " PW_SOURCE_DIR "/tests/audit/verify_chain.py";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) {
-      ADD_FAILURE() << "cannot run " << cmd;
-      return heads;
-    }
+    readers.emplace_back(cmd, ::popen(cmd.c_str(), "r"));
+    if (readers.back().second == nullptr) ADD_FAILURE() << "cannot run " << cmd;
+  }
+  for (auto& [cmd, pipe] : readers) {
+    if (pipe == nullptr) continue;
     char out[512];
     while (std::fgets(out, sizeof out, pipe)) {
       std::string row(out);

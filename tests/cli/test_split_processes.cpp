@@ -1,5 +1,5 @@
-// The split deployment without HTTP: dev-broker, a command worker and two
-// projection workers as separate processes. Every accepted command reaches the
+// The split deployment without HTTP: a command worker and two projection
+// workers as separate processes, on `pagewright dev-broker` and on a real broker. Every accepted command reaches the
 // Postgres read model, and every process stops cleanly on SIGTERM.
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/cli/processes.hpp"
+#include "tests/cli/test_broker.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
 
@@ -17,16 +18,16 @@ namespace {
 using namespace std::chrono_literals;
 namespace d = domain;
 
-class SplitProcesses : public PgTest {};
+class SplitProcesses : public PgTest, public ::testing::WithParamInterface<BrokerKind> {};
 
-TEST_F(SplitProcesses, CommandAndProjectionWorkersFillTheReadModel) {
-  Child broker = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
-  const std::string bootstrap = read_bootstrap(broker);
-  ASSERT_FALSE(bootstrap.empty()) << "dev-broker printed no bootstrap servers";
-  const std::string uri = "kafka:" + bootstrap;
+TEST_P(SplitProcesses, CommandAndProjectionWorkersFillTheReadModel) {
+  TestBroker broker = TestBroker::start(GetParam(), "split-processes");
+  if (!broker.ready()) return;
+  const std::string uri = broker.uri();
   {
     auto log = log::open_log(uri);
     ASSERT_TRUE(log.ok()) << log.error().message;
+    ASSERT_TRUE(create_pagewright_topics(**log, broker.partitions()).ok());
     std::vector<domain::CommandRecord> commands;
     int n = 0;
     for (int s = 0; s < 4; ++s) {
@@ -74,10 +75,12 @@ TEST_F(SplitProcesses, CommandAndProjectionWorkersFillTheReadModel) {
   EXPECT_EQ(stop(commands, 30s), 0);
   EXPECT_EQ(stop(projector1, 30s), 0);
   EXPECT_EQ(stop(projector2, 30s), 0);
-  EXPECT_EQ(stop(broker, 30s), 0);
+  EXPECT_EQ(broker.stop(30s), 0);
   std::error_code ec;
   std::filesystem::remove_all(data, ec);
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, SplitProcesses, kBothBrokers);
 
 }  // namespace
 }  // namespace pw::test

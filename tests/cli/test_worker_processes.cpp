@@ -1,6 +1,7 @@
-// `pagewright dev-broker` and two `pagewright worker --pool commands` processes
-// in one consumer group: every command gets one result, every site a complete,
-// verifiable history, and every process stops cleanly on SIGTERM.
+// Two `pagewright worker --pool commands` processes in one consumer group, on
+// `pagewright dev-broker` and on a real broker: every command gets one result,
+// every site a complete, verifiable history, and every process stops cleanly
+// on SIGTERM.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "events/hash_chain.hpp"
 #include "tests/audit/kcat_chains.hpp"
 #include "tests/cli/processes.hpp"
+#include "tests/cli/test_broker.hpp"
 #include "tests/support/command_stream.hpp"
 
 namespace pw::test {
@@ -27,16 +29,18 @@ namespace {
 using namespace std::chrono_literals;
 namespace d = domain;
 
-TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAndStopCleanly) {
-  Child broker = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
-  ASSERT_GT(broker.pid, 0);
-  const std::string bootstrap = read_bootstrap(broker);
-  ASSERT_FALSE(bootstrap.empty()) << "dev-broker printed no bootstrap servers";
-  const std::string uri = "kafka:" + bootstrap;
+class WorkerProcesses : public ::testing::TestWithParam<BrokerKind> {};
+
+TEST_P(WorkerProcesses, TwoCommandWorkersAppendAVerifiableHistoryAndStopCleanly) {
+  TestBroker broker = TestBroker::start(GetParam(), "worker-processes");
+  if (!broker.ready()) return;
+  const std::string uri = broker.uri();
+  const int32_t partitions = broker.partitions();
 
   auto opened = log::open_log(uri);
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   auto& log = **opened;
+  ASSERT_TRUE(create_pagewright_topics(log, partitions).ok());
 
   std::vector<domain::CommandRecord> commands;
   int n = 0;
@@ -62,7 +66,8 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
 
   // Wait for one result per command.
   std::vector<std::unique_ptr<log::Reader>> results;
-  for (int32_t p = 0; p < 4; ++p) results.push_back(std::move(log.reader({std::string(log::kResultsTopic), p}, 0)).value());
+  for (int32_t p = 0; p < partitions; ++p)
+    results.push_back(std::move(log.reader({std::string(log::kResultsTopic), p}, 0)).value());
   size_t seen = 0;
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (seen < commands.size() && std::chrono::steady_clock::now() < deadline)
@@ -77,7 +82,7 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
 
   // Every site's history is complete and its chain verifies.
   std::map<std::string, std::vector<std::string>> by_site;
-  for (int32_t p = 0; p < 4; ++p) {
+  for (int32_t p = 0; p < partitions; ++p) {
     // Read up to the partition's end: a fixed number of polls is not enough on a
     // loaded machine, where a new reader's first fetch can take seconds.
     const log::TopicPartition tp{std::string(log::kEventsTopic), p};
@@ -109,15 +114,18 @@ TEST(WorkerProcesses, TwoCommandWorkersOnTheDevBrokerAppendAVerifiableHistoryAnd
 
   // An auditor who is not us: kcat reads the topic, Python's hashlib checks the
   // chain, and both agree with our verifier on every site's head.
-  const std::map<std::string, std::string> theirs = chain_heads_by_kcat(bootstrap, 4);
+  const std::map<std::string, std::string> theirs =
+      chain_heads_by_kcat(broker.bootstrap(), partitions, broker.wire(std::string(log::kEventsTopic)));
   EXPECT_EQ(theirs, ours);
 
   results.clear();
   opened = make_error(Errc::internal, "closed");  // disconnect before the broker goes
-  EXPECT_EQ(stop(broker, 30s), 0) << "dev-broker did not exit cleanly on SIGTERM";
+  EXPECT_EQ(broker.stop(30s), 0) << "dev-broker did not exit cleanly on SIGTERM";
   std::error_code ec;
   std::filesystem::remove_all(data, ec);
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, WorkerProcesses, kBothBrokers);
 
 }  // namespace
 }  // namespace pw::test

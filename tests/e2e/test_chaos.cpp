@@ -1,9 +1,10 @@
-// Chaos on the split deployment: while concurrent clients send 10,000 commands
-// over HTTP (each with an Idempotency-Key, retried until it has a definite
-// answer, as a careful client does), one command worker and one projection
-// worker are SIGKILLed and replacements started. Afterwards every accepted
-// command is in the read model exactly once, and the read model equals one
-// rebuilt from the log from scratch into another database.
+// Chaos on the split deployment, on `pagewright dev-broker` and on a real
+// broker: while concurrent clients send 10,000 commands over HTTP (each with
+// an Idempotency-Key, retried until it has a definite answer, as a careful
+// client does), one command worker and one projection worker are SIGKILLed
+// and replacements started. Afterwards every accepted command is in the read
+// model exactly once, and the read model equals one rebuilt from the log from
+// scratch into another database.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 
 #include "projections/pg.hpp"
 #include "tests/cli/processes.hpp"
+#include "tests/cli/test_broker.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -44,11 +46,12 @@ std::string read_model_dump(const std::string& conninfo, const std::string& tena
       .as<std::string>();
 }
 
-class Chaos : public PgTest {
+class Chaos : public PgTest, public ::testing::WithParamInterface<BrokerKind> {
  protected:
   void TearDown() override {
-    for (Child* c : {&gw_, &c1_, &c2_, &c3_, &p1_, &p2_, &p3_, &broker_})
+    for (Child* c : {&gw_, &c1_, &c2_, &c3_, &p1_, &p2_, &p3_})
       if (c->pid > 0) stop(*c, 30s);
+    broker_.stop(30s);
     if (!rebuild_db_.empty()) {
       pqxx::connection c(admin_);
       pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(rebuild_db_) + " WITH (FORCE)");
@@ -67,7 +70,8 @@ class Chaos : public PgTest {
   std::string uri_;
   std::filesystem::path data_;
   std::string rebuild_db_;
-  Child broker_, gw_, c1_, c2_, c3_, p1_, p2_, p3_;
+  TestBroker broker_;
+  Child gw_, c1_, c2_, c3_, p1_, p2_, p3_;
 };
 
 struct Sent {
@@ -76,17 +80,17 @@ struct Sent {
   std::string component_id;
 };
 
-TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
+TEST_P(Chaos, KilledWorkersLoseAndDuplicateNothing) {
   ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-  broker_ = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
-  const std::string bootstrap = read_bootstrap(broker_);
-  ASSERT_FALSE(bootstrap.empty());
-  // Short sessions, as in test_split_http: the killed members' partitions move
-  // after 3 s, and the mock cluster holds rebalances for session.timeout - 1 s.
-  // Short fetch waits: the mock answers a fetch that finds no data only after
-  // fetch.wait.max.ms, however soon data arrives (a real broker answers then).
-  uri_ = "kafka:" + bootstrap +
-         "?consumer.session.timeout.ms=3000&consumer.heartbeat.interval.ms=500&consumer.fetch.wait.max.ms=10" +
+  broker_ = TestBroker::start(GetParam(), "chaos");
+  if (!broker_.ready()) return;
+  // Short sessions (test_broker.hpp): the killed members' partitions move
+  // after 3 s. On a real broker, the killed command worker's open transaction
+  // holds back read_committed readers of the partitions it wrote (the
+  // projectors, the gateway's results) until the coordinator aborts it, after
+  // transaction.timeout.ms (librdkafka's default: 60 s) and the broker's next
+  // check for expired transactions (every 10 s): keep that short.
+  uri_ = broker_.uri() + (broker_.real() ? "&producer.transaction.timeout.ms=5000" : "") +
          (std::getenv("PW_CHAOS_URI_EXTRA") ? std::string(std::getenv("PW_CHAOS_URI_EXTRA")) : std::string());
   data_ = std::filesystem::temp_directory_path() / ("pw-chaos-" + db_);
 
@@ -162,6 +166,7 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
     }
   };
   std::vector<std::thread> clients;
+  const auto sending = std::chrono::steady_clock::now();
   for (int c = 0; c < kClients; ++c) clients.emplace_back(client, c);
 
   // Mid-run: one of each pool dies without warning; replacements join.
@@ -175,7 +180,9 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
   EXPECT_TRUE(failures.empty()) << failures.size() << " commands never got a definite answer, e.g. "
                                 << failures.front();
   EXPECT_EQ(accepted.size(), static_cast<size_t>(kCommands));
-  std::cerr << "chaos: " << accepted.size() << " accepted, " << retries << " retried sends\n";
+  const auto sent = std::chrono::steady_clock::now();
+  std::cerr << "chaos: " << accepted.size() << " accepted, " << retries << " retried sends, in "
+            << std::chrono::duration<double>(sent - sending).count() << " s\n";
 
   // Wait for the read model to hold every accepted component.
   std::set<std::string> want;
@@ -193,6 +200,8 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_EQ(added, static_cast<long>(want.size())) << "every accepted command exactly once in the history";
+  std::cerr << "chaos: in the read model "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count() << " s later\n";
 
   // Each component exactly once in its page's content.
   std::multiset<std::string> seen;
@@ -219,6 +228,7 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
   ASSERT_NE(std::fgets(line, sizeof line, rebuilder.out), nullptr) << "rebuild printed nothing";
   EXPECT_EQ(std::string(line).rfind("rebuilt: ", 0), 0u) << line;
   EXPECT_EQ(stop(rebuilder, 120s), 0) << "rebuild did not finish";
+  std::cerr << "chaos: " << line;
   const std::string rebuilt = read_model_dump(rebuild, tenant);
   EXPECT_EQ(rebuilt.size(), live.size());
   EXPECT_TRUE(rebuilt == live) << "the live read model differs from a rebuild from the log";
@@ -226,6 +236,8 @@ TEST_F(Chaos, KilledWorkersLoseAndDuplicateNothing) {
   EXPECT_EQ(stop(gw_, 30s), 0);
   for (Child* c : {&c2_, &c3_, &p2_, &p3_}) EXPECT_EQ(stop(*c, 30s), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, Chaos, kBothBrokers);
 
 }  // namespace
 }  // namespace pw::test

@@ -1,4 +1,5 @@
-// Poison in the event log stalls no pool, on both log backends: records no
+// Poison in the event log stalls no pool, on both log backends (Kafka as
+// `pagewright dev-broker` and as a real broker): records no
 // processor wrote are appended straight into pagewright.events for one
 // tenant's site — garbage bytes, an envelope of an unknown type, and a
 // well-formed event whose title holds U+0000 (Postgres refuses it in jsonb).
@@ -24,6 +25,7 @@
 #include "events/log.hpp"
 #include "projections/pg.hpp"
 #include "tests/cli/processes.hpp"
+#include "tests/cli/test_broker.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -66,8 +68,9 @@ class Poison : public PgTest {
     fs::create_directories(data_);
   }
   void TearDown() override {
-    for (Child* c : {&serve_, &gw_, &commands_, &projections_, &builds_, &broker_})
+    for (Child* c : {&serve_, &gw_, &commands_, &projections_, &builds_})
       if (c->pid > 0) stop(*c, 30s);
+    broker_.stop(30s);
     if (!rebuild_db_.empty()) {
       pqxx::connection c(admin_);
       pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(rebuild_db_) + " WITH (FORCE)");
@@ -88,14 +91,6 @@ class Poison : public PgTest {
       const uint16_t port = read_listening_port(serve_.out);
       projections_metrics_ = builds_metrics_ = read_listening_port(serve_.out);
       return port;
-    }
-    if (broker_.pid <= 0) {
-      broker_ = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
-      const std::string bootstrap = read_bootstrap(broker_);
-      if (bootstrap.empty()) return 0;
-      // Short sessions and fetch waits, as test_split_http explains.
-      uri_ = "kafka:" + bootstrap +
-             "?consumer.session.timeout.ms=3000&consumer.heartbeat.interval.ms=500&consumer.fetch.wait.max.ms=10";
     }
     projections_ = spawn_logged({PW_BINARY, "worker", "--pool", "projections", "--log", uri_, "--metrics",
                                  "127.0.0.1:0"},
@@ -137,13 +132,16 @@ class Poison : public PgTest {
   }
 
   void run();
+  void expect_groups_in_namespace();
 
   bool kafka_ = false;
+  TestBroker broker_;  // when kafka_
+  BrokerNames names_before_;  // on the real broker
   fs::path data_;
   std::string uri_;
   std::string rebuild_db_;
   uint16_t projections_metrics_ = 0, builds_metrics_ = 0;
-  Child broker_, serve_, gw_, commands_, projections_, builds_;
+  Child serve_, gw_, commands_, projections_, builds_;
 };
 
 // POSTs until a definite answer (a gateway answers 202/503 while a Kafka group forms).
@@ -167,6 +165,22 @@ HttpReply read_after(HttpClient& http, const std::string& target, const std::str
     r = http.get(target, token, {{"X-Pagewright-After", position}});
   } while (r.status == 503 && std::chrono::steady_clock::now() < deadline);
   return r;
+}
+
+// The consumer groups of the running roles are all in the test's namespace.
+// Listed while they run: a group that commits no offsets to Kafka (the
+// projection and build pools keep theirs elsewhere) goes when its members do.
+void Poison::expect_groups_in_namespace() {
+  BrokerNames now = names_before_;
+  now.groups = kafka_tool_names(broker_, "consumer-groups --list");
+  BrokerNames mine;
+  const BrokerNames stray = names_since(names_before_, now, broker_, mine);
+  EXPECT_TRUE(stray.groups.empty()) << testing::PrintToString(stray.groups);
+  for (const char* group : {"pagewright.command-processors", "pagewright.projections", "pagewright.builds"})
+    EXPECT_TRUE(mine.groups.contains(group)) << group << " not in " << testing::PrintToString(mine.groups);
+  size_t gateways = 0;
+  for (const auto& g : mine.groups) gateways += g.rfind("pagewright.gateway.", 0) == 0;
+  EXPECT_EQ(gateways, 1u) << testing::PrintToString(mine.groups);
 }
 
 void Poison::run() {
@@ -273,6 +287,8 @@ void Poison::run() {
   EXPECT_EQ(projections_count, "3");
   EXPECT_EQ(builds_count, "3");
 
+  if (kafka_ && broker_.real()) expect_groups_in_namespace();
+
   http.reset();
   EXPECT_TRUE(stop_roles()) << "a role did not drain and exit cleanly";
 
@@ -347,7 +363,7 @@ void Poison::run() {
     EXPECT_EQ(t.exec1("SELECT title FROM pages")[0].as<std::string>(), "Still here");
   }
   if (kafka_) {
-    EXPECT_EQ(stop(broker_, 30s), 0);
+    EXPECT_EQ(broker_.stop(30s), 0);
   }
 }
 
@@ -418,10 +434,33 @@ TEST_F(Poison, OnTheEmbeddedLogNothingStalls) {
   run();
 }
 
-TEST_F(Poison, OnKafkaNothingStalls) {
+class PoisonOnKafka : public Poison, public ::testing::WithParamInterface<BrokerKind> {};
+
+TEST_P(PoisonOnKafka, NothingStalls) {
+  broker_ = TestBroker::start(GetParam(), "poison");
+  if (!broker_.ready()) return;
   kafka_ = true;
+  uri_ = broker_.uri();
+  if (broker_.real()) names_before_ = broker_names(broker_);
   run();
+  if (!broker_.real() || HasFatalFailure()) return;
+
+  // Every client of every role took the namespace from --log: what they left
+  // on the broker (topics, groups, and the transactional ids of everything
+  // that wrote, the rebuild's dead letters included) is all under it.
+  BrokerNames mine;
+  const BrokerNames stray = names_since(names_before_, broker_names(broker_), broker_, mine);
+  EXPECT_TRUE(stray.topics.empty()) << testing::PrintToString(stray.topics);
+  EXPECT_TRUE(stray.groups.empty()) << testing::PrintToString(stray.groups);
+  EXPECT_TRUE(stray.transactions.empty()) << testing::PrintToString(stray.transactions);
+  EXPECT_EQ(mine.topics, (std::set<std::string>{std::string(log::kCommandsTopic), std::string(log::kEventsTopic),
+                                                 std::string(log::kResultsTopic), std::string(log::kDeadLetterTopic)}));
+  // The gateway, the three pools, the rebuild and this test's own append.
+  EXPECT_GE(mine.transactions.size(), 6u) << testing::PrintToString(mine.transactions);
+  for (const auto& id : mine.transactions) EXPECT_EQ(id.rfind("pagewright-", 0), 0u) << id;
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, PoisonOnKafka, kBothBrokers);
 
 }  // namespace
 }  // namespace pw::test

@@ -1,8 +1,8 @@
-// The split deployment over real HTTP: dev-broker, a gateway, two command
-// workers and two projection workers as separate processes on Kafka. The same
-// editing session as against `serve`, then an auditor who is not us: kcat
-// reads pagewright.events and Python's hashlib recomputes each chain, and both
-// match GET …/audit/verify.
+// The split deployment over real HTTP: a gateway, two command workers and two
+// projection workers as separate processes on Kafka (`pagewright dev-broker`,
+// and a real broker). The same editing session as against `serve`, then an
+// auditor who is not us: kcat reads pagewright.events and Python's hashlib
+// recomputes each chain, and both match GET …/audit/verify.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -12,6 +12,7 @@
 
 #include "tests/audit/kcat_chains.hpp"
 #include "tests/cli/processes.hpp"
+#include "tests/cli/test_broker.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -22,21 +23,13 @@ using namespace std::chrono_literals;
 
 const std::string kSecret = "split-secret-0123456789abcdef0123456789abcdef";
 
-class SplitHttp : public PgTest {};
+class SplitHttp : public PgTest, public ::testing::WithParamInterface<BrokerKind> {};
 
-TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees) {
+TEST_P(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees) {
   ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-  Child broker = spawn({PW_BINARY, "dev-broker", "--partitions", "4"});
-  const std::string bootstrap = read_bootstrap(broker);
-  ASSERT_FALSE(bootstrap.empty()) << "dev-broker printed no bootstrap servers";
-  // The mock cluster holds a rebalance of a live group for the members'
-  // session.timeout.ms - 1 s, and its SyncGroup rejects a follower that syncs
-  // after the leader (a CPU-starved worker does), forcing one: keep sessions
-  // short, as the in-process mock tests do (tests/kafka_log/kafka_test_util.hpp).
-  // Short fetch waits too: the mock answers an empty fetch only after
-  // fetch.wait.max.ms, however soon data arrives.
-  const std::string uri = "kafka:" + bootstrap +
-                          "?consumer.session.timeout.ms=3000&consumer.heartbeat.interval.ms=500&consumer.fetch.wait.max.ms=10";
+  TestBroker broker = TestBroker::start(GetParam(), "split-http");
+  if (!broker.ready()) return;
+  const std::string uri = broker.uri();
   const auto data = std::filesystem::temp_directory_path() / ("pw-split-http-" + db_);
 
   // Projection workers first: they migrate the fresh database.
@@ -69,7 +62,8 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   EXPECT_FALSE(result.head_hash.empty());
 
   // kcat + hashlib over every partition; the scenario's site must match.
-  std::map<std::string, std::string> theirs = chain_heads_by_kcat(bootstrap, 4);
+  std::map<std::string, std::string> theirs =
+      chain_heads_by_kcat(broker.bootstrap(), broker.partitions(), broker.wire(std::string(log::kEventsTopic)));
   EXPECT_EQ(theirs[result.site_id], std::to_string(result.site_events) + " " + result.head_hash + " ok");
 
   // Publishing through a build pool process that joins now, so it first folds
@@ -99,10 +93,12 @@ TEST_F(SplitHttp, GatewayAndWorkerPoolsServeTheEditingSessionAndAnAuditorAgrees)
   EXPECT_EQ(stop(c2, 30s), 0);
   EXPECT_EQ(stop(p1, 30s), 0);
   EXPECT_EQ(stop(p2, 30s), 0);
-  EXPECT_EQ(stop(broker, 30s), 0);
+  EXPECT_EQ(broker.stop(30s), 0);
   std::error_code ec;
   std::filesystem::remove_all(data, ec);
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, SplitHttp, kBothBrokers);
 
 }  // namespace
 }  // namespace pw::test

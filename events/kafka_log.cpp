@@ -71,8 +71,8 @@ class KafkaLog final : public EventLog {
   Result<void> await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline);
   void remember_counts(const std::map<std::string, int32_t>& topics);
   rd_kafka_resp_err_t watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso);
-  rd_kafka_resp_err_t end_offset_after_leader_change(const std::string& wire, int32_t partition, int64_t& low,
-                                                     int64_t& lso);
+  std::shared_ptr<rd_kafka_t> offsets_client();
+  void replace_offsets_client(const std::shared_ptr<rd_kafka_t>& failed);
   Result<void> create_missing(const std::vector<TopicSpec>& missing);
   Result<EventPtr> admin_request(rd_kafka_admin_op_t op, const char* what,
                                  const std::function<void(const rd_kafka_AdminOptions_t*,
@@ -84,8 +84,8 @@ class KafkaLog final : public EventLog {
   Handle aux_;
   std::mutex counts_mu_;
   std::map<std::string, int32_t> counts_;  // partition counts never shrink; cache them
-  std::mutex fresh_mu_;
-  Handle fresh_;  // see end_offset_after_leader_change
+  std::mutex offsets_mu_;
+  std::shared_ptr<rd_kafka_t> offsets_client_;  // watermarks; see watermarks()
   VisibleEnd visible_end_;
   TxnProducer producer_;  // last: destroyed (flushed) first
 };
@@ -105,37 +105,42 @@ Result<std::map<std::string, int32_t>> KafkaLog::list_topics() {
   return out;
 }
 
-rd_kafka_resp_err_t KafkaLog::watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso) {
-  // ListOffsets with read_committed answers the last stable offset, not the high watermark.
-  auto err = rd_kafka_query_watermark_offsets(aux_.get(), wire.c_str(), partition, &low, &lso,
-                                              timeout_ms(settings_.timeout));
-  if (err && is_leader_change(err)) err = end_offset_after_leader_change(wire, partition, low, lso);
-  return err;
+std::shared_ptr<rd_kafka_t> KafkaLog::offsets_client() {
+  std::lock_guard lock(offsets_mu_);
+  if (!offsets_client_) {
+    auto conf = make_conf(settings_.bootstrap, settings_.admin,
+                          {{"isolation.level", "read_committed"}, {"allow.auto.create.topics", "false"}});
+    if (!conf) return nullptr;
+    auto client = make_client(RD_KAFKA_CONSUMER, std::move(*conf));
+    if (!client) return nullptr;
+    offsets_client_ = std::shared_ptr<rd_kafka_t>(client->release(), &rd_kafka_destroy);
+  }
+  return offsets_client_;
 }
 
-rd_kafka_resp_err_t KafkaLog::end_offset_after_leader_change(const std::string& wire, int32_t partition,
-                                                              int64_t& low, int64_t& lso) {
-  // librdkafka 2.0 keeps asking the partition's old leader (aux_ fetches
-  // nothing, so nothing refreshes what it knows) until its periodic metadata
-  // refresh, minutes later. A client of its own, made afresh after each such
-  // answer, learns the new leader from the cluster.
+void KafkaLog::replace_offsets_client(const std::shared_ptr<rd_kafka_t>& failed) {
+  std::lock_guard lock(offsets_mu_);
+  if (offsets_client_ == failed) offsets_client_.reset();
+}
+
+rd_kafka_resp_err_t KafkaLog::watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso) {
+  // librdkafka 2.0 keeps sending a partition's ListOffsets to the leader it
+  // last knew (a client that fetches nothing never refreshes it) until its
+  // periodic metadata refresh, minutes later: a leader that died leaves every
+  // query waiting out its timeout. A client that answers so is replaced by a
+  // new one, which learns the leaders from the cluster.
   const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
-  std::lock_guard lock(fresh_mu_);
+  const auto per_try = std::min<std::chrono::milliseconds>(settings_.timeout, std::chrono::seconds(5));
   for (;;) {
-    if (!fresh_) {
-      auto conf = make_conf(settings_.bootstrap, settings_.admin,
-                            {{"isolation.level", "read_committed"}, {"allow.auto.create.topics", "false"}});
-      if (!conf) return RD_KAFKA_RESP_ERR__INVALID_ARG;
-      auto client = make_client(RD_KAFKA_CONSUMER, std::move(*conf));
-      if (!client) return RD_KAFKA_RESP_ERR__INVALID_ARG;
-      fresh_ = std::move(*client);
-    }
-    auto err = rd_kafka_query_watermark_offsets(fresh_.get(), wire.c_str(), partition, &low, &lso,
-                                                timeout_ms(settings_.timeout));
-    if (!err || !is_leader_change(err)) return err;
-    fresh_.reset();
+    auto client = offsets_client();
+    if (!client) return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    // ListOffsets with read_committed answers the last stable offset, not the high watermark.
+    auto err = rd_kafka_query_watermark_offsets(client.get(), wire.c_str(), partition, &low, &lso,
+                                                timeout_ms(per_try));
+    if (!err || (!is_leader_change(err) && err != RD_KAFKA_RESP_ERR__TIMED_OUT)) return err;
+    replace_offsets_client(client);
     if (std::chrono::steady_clock::now() > deadline) return err;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

@@ -19,6 +19,9 @@
 //                                    the broker as "<ns>.<name>", so several
 //                                    deployments (or tests) share one cluster.
 //                                    Callers keep seeing the plain names.
+// Defaults that differ from librdkafka's: producer transaction.timeout.ms
+// 10000 (a dead producer's open transaction stalls readers that long),
+// consumer session.timeout.ms 10000.
 // Properties the design depends on are forced and cannot be overridden:
 // enable.idempotence, transactional.id, isolation.level=read_committed,
 // enable.auto.commit=false, group.id (from subscribe()).

@@ -130,7 +130,13 @@ std::vector<Result<Appended>> TxnProducer::run(const std::vector<Pending*>& grou
 
 Result<void> TxnProducer::ready() {
   if (!rk_) {
-    auto conf = make_conf(settings_.bootstrap, settings_.producer,
+    // A producer that dies mid-transaction holds back every read_committed
+    // reader of the partitions it wrote until the coordinator aborts it after
+    // transaction.timeout.ms: 10 s (Kafka Streams' choice) instead of
+    // librdkafka's 60 s, unless the log's config says otherwise.
+    Config producer = settings_.producer;
+    producer.try_emplace("transaction.timeout.ms", "10000");
+    auto conf = make_conf(settings_.bootstrap, producer,
                           {{"enable.idempotence", "true"},
                            {"transactional.id",
                             settings_.names.wire(settings_.transactional_id_prefix + "-" + uuid_v4())},

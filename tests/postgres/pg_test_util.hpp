@@ -16,36 +16,16 @@
 
 #include "events/ids.hpp"
 #include "projections/pg.hpp"
+#include "projections/provision.hpp"
 
 namespace pw::test {
 
 // conninfo (URI or key=value) with some parameters replaced.
 inline std::string conninfo_with(const std::string& conninfo,
                                  const std::map<std::string, std::string>& overrides) {
-  char* err = nullptr;
-  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
-  if (opts == nullptr) {
-    std::string msg = err != nullptr ? err : "invalid conninfo";
-    PQfreemem(err);
-    throw std::invalid_argument(msg);
-  }
-  auto quote = [](std::string_view v) {
-    std::string q = "'";
-    for (char c : v) {
-      if (c == '\'' || c == '\\') q += '\\';
-      q += c;
-    }
-    return q + "'";
-  };
-  std::string out;
-  for (auto* o = opts; o->keyword != nullptr; ++o) {
-    if (o->val != nullptr && *o->val != '\0' && overrides.count(o->keyword) == 0) {
-      out += std::string(o->keyword) + "=" + quote(o->val) + " ";
-    }
-  }
-  PQconninfoFree(opts);
-  for (const auto& [k, v] : overrides) out += k + "=" + quote(v) + " ";
-  return out;
+  auto out = projections::conninfo_with(conninfo, {overrides.begin(), overrides.end()});
+  if (!out) throw std::invalid_argument(out.error().message);
+  return *out;
 }
 
 inline std::string env(const char* name) {

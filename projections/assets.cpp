@@ -12,20 +12,16 @@ void prepare_asset_statements(pqxx::connection& c) {
   c.prepare("pw_asset_delete", "DELETE FROM assets WHERE asset_id = $1");
 }
 
-bool project_asset(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event) {
-  if (const auto* up = std::get_if<domain::AssetUploaded>(&event)) {
-    nlohmann::json variants = nlohmann::json::array();
-    for (const auto& v : up->variants)
-      variants.push_back({{"width", v.width}, {"height", v.height}, {"hash", v.hash}, {"bytes", v.bytes}});
-    txn.exec_prepared("pw_asset_upsert", env.tenant_id, up->assetId.value, env.site_id, up->hash, up->contentType,
-                      up->bytes, up->width, up->height, up->filename, variants.dump(), env.occurred_at);
-    return true;
-  }
-  if (const auto* deleted = std::get_if<domain::AssetDeleted>(&event)) {
-    txn.exec_prepared("pw_asset_delete", deleted->assetId.value);
-    return true;
-  }
-  return false;
+void project_asset(pqxx::work& txn, const Envelope& env, const domain::AssetUploaded& e) {
+  nlohmann::json variants = nlohmann::json::array();
+  for (const auto& v : e.variants)
+    variants.push_back({{"width", v.width}, {"height", v.height}, {"hash", v.hash}, {"bytes", v.bytes}});
+  txn.exec_prepared("pw_asset_upsert", env.tenant_id, e.assetId.value, env.site_id, e.hash, e.contentType, e.bytes,
+                    e.width, e.height, e.filename, variants.dump(), env.occurred_at);
+}
+
+void project_asset(pqxx::work& txn, const Envelope&, const domain::AssetDeleted& e) {
+  txn.exec_prepared("pw_asset_delete", e.assetId.value);
 }
 
 }  // namespace pw::projections

@@ -9,8 +9,8 @@
 namespace pw::projections {
 
 void prepare_asset_statements(pqxx::connection& c);
-// Writes the asset row an Asset* event changes; false (nothing written) for
-// every other event.
-bool project_asset(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event);
+// Write the asset row each Asset* event changes.
+void project_asset(pqxx::work& txn, const Envelope& env, const domain::AssetUploaded& e);
+void project_asset(pqxx::work& txn, const Envelope& env, const domain::AssetDeleted& e);
 
 }  // namespace pw::projections

@@ -48,44 +48,34 @@ void prepare_deployment_statements(pqxx::connection& c) {
             "UPDATE deployments SET pruned = true, updated_at = $2 WHERE deployment_id = $1");
 }
 
-bool project_deployment(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event) {
-  const std::string& at = env.occurred_at;
-  const int64_t version = env.aggregate.version;
-  return std::visit(
-      domain::overloaded{
-          [&](const domain::DeploymentRequested& e) {
-            txn.exec_prepared("pw_dep_insert", env.tenant_id, e.deploymentId.value, env.site_id,
-                              e.environment, e.strategy, version, env.actor, at);
-            return true;
-          },
-          [&](const domain::DeploymentStarted& e) {
-            txn.exec_prepared("pw_dep_started", e.deploymentId.value, at, e.worker, version);
-            return true;
-          },
-          [&](const domain::DeploymentSucceeded& e) {
-            auto row = txn.exec_prepared1("pw_dep_environment", e.deploymentId.value);
-            txn.exec_prepared("pw_dep_unlive", env.site_id, row[0].as<std::string>(), at);
-            txn.exec_prepared("pw_dep_succeeded", e.deploymentId.value, at, e.manifestHash, e.url,
-                              report_json(e.report).dump(), log_json(e.log).dump(), version);
-            return true;
-          },
-          [&](const domain::DeploymentFailed& e) {
-            txn.exec_prepared("pw_dep_failed", e.deploymentId.value, at, e.reason,
-                              log_json(e.log).dump(), version);
-            return true;
-          },
-          [&](const domain::DeploymentRolledBack& e) {
-            txn.exec_prepared("pw_dep_unlive", env.site_id, e.environment, at);
-            txn.exec_prepared("pw_dep_live", e.deploymentId.value, at, version);
-            return true;
-          },
-          [&](const domain::DeploymentsPruned& e) {
-            for (const auto& id : e.deploymentIds) txn.exec_prepared("pw_dep_pruned", id.value, at);
-            return true;
-          },
-          [](const auto&) { return false; },
-      },
-      event);
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentRequested& e) {
+  txn.exec_prepared("pw_dep_insert", env.tenant_id, e.deploymentId.value, env.site_id, e.environment, e.strategy,
+                    env.aggregate.version, env.actor, env.occurred_at);
+}
+
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentStarted& e) {
+  txn.exec_prepared("pw_dep_started", e.deploymentId.value, env.occurred_at, e.worker, env.aggregate.version);
+}
+
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentSucceeded& e) {
+  auto row = txn.exec_prepared1("pw_dep_environment", e.deploymentId.value);
+  txn.exec_prepared("pw_dep_unlive", env.site_id, row[0].as<std::string>(), env.occurred_at);
+  txn.exec_prepared("pw_dep_succeeded", e.deploymentId.value, env.occurred_at, e.manifestHash, e.url,
+                    report_json(e.report).dump(), log_json(e.log).dump(), env.aggregate.version);
+}
+
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentFailed& e) {
+  txn.exec_prepared("pw_dep_failed", e.deploymentId.value, env.occurred_at, e.reason, log_json(e.log).dump(),
+                    env.aggregate.version);
+}
+
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentRolledBack& e) {
+  txn.exec_prepared("pw_dep_unlive", env.site_id, e.environment, env.occurred_at);
+  txn.exec_prepared("pw_dep_live", e.deploymentId.value, env.occurred_at, env.aggregate.version);
+}
+
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentsPruned& e) {
+  for (const auto& id : e.deploymentIds) txn.exec_prepared("pw_dep_pruned", id.value, env.occurred_at);
 }
 
 }  // namespace pw::projections

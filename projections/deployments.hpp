@@ -9,8 +9,12 @@
 namespace pw::projections {
 
 void prepare_deployment_statements(pqxx::connection& c);
-// Writes the deployment rows a Deployment* event changes; false (nothing
-// written) for every other event.
-bool project_deployment(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event);
+// Write the deployment rows each Deployment* event changes.
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentRequested& e);
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentStarted& e);
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentSucceeded& e);
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentFailed& e);
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentRolledBack& e);
+void project_deployment(pqxx::work& txn, const Envelope& env, const domain::DeploymentsPruned& e);
 
 }  // namespace pw::projections

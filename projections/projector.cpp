@@ -5,28 +5,16 @@
 #include <map>
 #include <pqxx/pqxx>
 #include <stdexcept>
-#include <unordered_map>
 
-#include "commands/deciders.hpp"
-#include "commands/state.hpp"
 #include "events/dead_letter.hpp"
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
-#include "projections/deployments.hpp"
-#include "projections/pg.hpp"
-#include "projections/assets.hpp"
-#include "projections/templates.hpp"
+#include "projections/batch.hpp"
 
 namespace pw::projections {
 namespace {
 
-using json = nlohmann::json;
 const std::string kEvents(log::kEventsTopic);
-
-// A record that cannot be applied, whatever is retried; aborts the transaction.
-struct BatchError : std::runtime_error {
-  explicit BatchError(const std::string& m) : std::runtime_error(m) {}
-};
 
 // Postgres errors that a record's own data causes: invalid data (22, e.g.
 // \u0000 in jsonb), constraint violations (23) and program limits (54, e.g. a
@@ -40,26 +28,32 @@ bool record_sqlstate(const std::string& state) {
   return cls == "22" || cls == "23" || cls == "54";
 }
 
-std::string where(const log::Record& r) {
-  return r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
-}
-
-// The site row as the batch has made it so far.
-struct SiteRow {
-  bool exists = false;
-  int64_t version = 0;  // seq of the last applied event
-  std::string tenant;
-  std::string name;
-  json seo = json::object();
-  json settings = json::object();
-  json design_tokens = json::object();
-  std::string updated_at;
-  bool dirty = false;  // differs from the stored row
+struct DecodedRecord {
+  Envelope env;
+  domain::DomainEvent event;
 };
 
-json parse_json(const pqxx::field& f) { return json::parse(f.c_str()); }
+// The record's envelope and event, or why it is malformed (the wrong topic,
+// bytes that are no envelope, an unknown type, data that does not fit it).
+Result<DecodedRecord> decode_record(const log::Record& rec) {
+  if (rec.topic != kEvents) return make_error(Errc::unprocessable, "unexpected topic " + record_position(rec));
+  auto env = decode(rec.value);
+  if (!env.ok()) return make_error(Errc::unprocessable, record_position(rec) + ": " + env.error().message);
+  auto event = domain::event_from_json(env->type, env->schema_version, env->data);
+  if (!event.ok())
+    return make_error(Errc::unprocessable, record_position(rec) + ": " + env->type + ": " + event.error().message);
+  return DecodedRecord{std::move(env).value(), std::move(event).value()};
+}
 
 }  // namespace
+
+// Where each partition of a batch stands: `stored` is the locked offset the
+// transaction started from, `next` where it will leave it.
+struct Projector::Offsets {
+  std::map<int32_t, int64_t> stored, next;
+  bool applied_before(const log::Record& r) { return r.offset < stored[r.partition]; }
+  void pass(const log::Record& r) { next[r.partition] = std::max(next[r.partition], r.offset + 1); }
+};
 
 struct Projector::Db {
   explicit Db(const std::string& conninfo) : conn(conninfo) {}
@@ -111,33 +105,7 @@ Result<void> Projector::connect() {
     c.prepare("pw_offset_set",
               "UPDATE projection_offsets SET next_offset = $4 "
               "WHERE projector = $1 AND topic = $2 AND partition = $3");
-    c.prepare("pw_site_get",
-              "SELECT version, name, seo::text, settings::text, design_tokens::text FROM sites "
-              "WHERE site_id = $1");
-    c.prepare("pw_site_insert",
-              "INSERT INTO sites (tenant_id, site_id, subdomain, name, seo, version, created_at, "
-              "updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7)");
-    c.prepare("pw_site_update",
-              "UPDATE sites SET name = $2, seo = $3::jsonb, settings = $4::jsonb, version = $5, "
-              "updated_at = $6, design_tokens = $7::jsonb WHERE site_id = $1");
-    c.prepare("pw_event_insert",
-              "INSERT INTO page_events (tenant_id, site_id, page_id, seq, type, occurred_at, actor, "
-              "command_id, envelope, log_partition, log_offset, page_version) "
-              "VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8, $9::jsonb, $10, $11, NULLIF($12, 0))");
-    c.prepare("pw_page_get",
-              "SELECT slug, title, description, seo::text, status, version, published_version, "
-              "content::text FROM pages WHERE page_id = $1");
-    c.prepare("pw_page_upsert",
-              "INSERT INTO pages (tenant_id, page_id, site_id, slug, title, description, seo, status, "
-              "version, published_version, content, updated_at) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, $12) "
-              "ON CONFLICT (page_id) DO UPDATE SET slug = EXCLUDED.slug, title = EXCLUDED.title, "
-              "description = EXCLUDED.description, seo = EXCLUDED.seo, status = EXCLUDED.status, "
-              "version = EXCLUDED.version, published_version = EXCLUDED.published_version, "
-              "content = EXCLUDED.content, updated_at = EXCLUDED.updated_at");
-    prepare_deployment_statements(c);
-    prepare_template_statements(c);
-    prepare_asset_statements(c);
+    prepare_batch_statements(c);
     db_ = std::move(db);
     return {};
   } catch (const std::exception& e) {
@@ -229,12 +197,13 @@ Result<size_t> Projector::isolate(const std::vector<log::Record>& records) {
       continue;
     }
     if (one.error().code != Errc::unprocessable) return one.error();
-    if (auto aside = set_aside(r, one.error().message); !aside.ok()) return aside.error();
+    const bool malformed = !decode_record(r).ok();
+    if (auto aside = set_aside(r, one.error().message, malformed); !aside.ok()) return aside.error();
   }
   return applied;
 }
 
-Result<void> Projector::set_aside(const log::Record& r, const std::string& reason) {
+Result<void> Projector::set_aside(const log::Record& r, const std::string& reason, bool malformed) {
   // The dead letter is durable before the offset passes the record: a crash
   // in between sets it aside again (at least once), never loses it.
   const auto letter = log::dead_letter_for(r, config_.pool, config_.group, reason);
@@ -255,183 +224,67 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
     return make_error(Errc::unavailable, std::string("projector: passing a dead letter: ") + e.what());
   }
   ++stats_.dead_letters;
-  std::cerr << "projector " << config_.name << ": set aside " << where(r) << " in " << log::kDeadLetterTopic
-            << ": " << letter.reason << "\n";
+  if (malformed) ++stats_.malformed;
+  std::cerr << "projector " << config_.name << ": set aside " << (malformed ? "malformed record " : "")
+            << record_position(r) << " in " << log::kDeadLetterTopic << ": " << letter.reason << "\n";
   return {};
+}
+
+// A second instance of the same projection waits on these locks, then skips
+// what this transaction applied.
+Projector::Offsets Projector::lock_offsets(pqxx::transaction_base& txn, const std::vector<log::Record>& records) {
+  Offsets offsets;
+  for (const auto& r : records) {
+    if (offsets.stored.contains(r.partition)) continue;
+    txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
+    auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
+    offsets.stored[r.partition] = offsets.next[r.partition] = row[0].as<int64_t>();
+  }
+  return offsets;
+}
+
+void Projector::store_offsets(pqxx::transaction_base& txn, const Offsets& offsets) {
+  for (const auto& [p, offset] : offsets.next)
+    if (offset != offsets.stored.at(p)) txn.exec_prepared("pw_offset_set", config_.name, kEvents, p, offset);
+}
+
+bool Projector::project_record(ReadModelBatch& batch, Offsets& offsets, const log::Record& rec) {
+  if (offsets.applied_before(rec)) return false;
+  offsets.pass(rec);
+  auto decoded = decode_record(rec);
+  if (!decoded.ok()) throw RecordError(decoded.error().message);
+  return batch.project(rec, decoded->env, decoded->event);
 }
 
 Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
   size_t applied = 0;
-  int64_t skipped = 0;
   // Whether the statements running are a record's (a failure is then that
   // record's, unless the server or session says it is theirs).
   bool in_records = false;
   try {
     pqxx::work txn(db_->conn);
-    // Lock this projection's offset rows of the batch's partitions: a second
-    // instance of the same projection waits here, then skips what we applied.
-    std::map<int32_t, int64_t> stored, next;
-    for (const auto& r : records) {
-      if (r.topic != kEvents) throw BatchError("unexpected topic " + where(r));
-      if (stored.contains(r.partition)) continue;
-      txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
-      auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
-      stored[r.partition] = next[r.partition] = row[0].as<int64_t>();
-    }
-
-    std::string tenant;  // the tenant the transaction is scoped to
-    auto scope = [&](const std::string& t) {
-      if (t != tenant) {
-        with_tenant(txn, t);
-        tenant = t;
-      }
-    };
-    std::unordered_map<std::string, SiteRow> sites;
-    // One-page site states: what domain::apply folds a page event into.
-    std::unordered_map<std::string, domain::SiteState> pages;
-
+    auto offsets = lock_offsets(txn, records);
     in_records = true;
-    for (const auto& rec : records) {
-      if (rec.offset < stored[rec.partition]) {
-        ++skipped;
-        continue;
-      }
-      next[rec.partition] = std::max(next[rec.partition], rec.offset + 1);
-      auto env = decode(rec.value);
-      if (!env.ok()) throw BatchError(where(rec) + ": " + env.error().message);
-      auto event = domain::event_from_json(env->type, env->schema_version, env->data);
-      if (!event.ok()) throw BatchError(where(rec) + ": " + env->type + ": " + event.error().message);
-      scope(env->tenant_id);
-
-      auto [sit, fresh] = sites.try_emplace(env->site_id);
-      SiteRow& site = sit->second;
-      if (fresh) {
-        auto r = txn.exec_prepared("pw_site_get", env->site_id);
-        if (!r.empty()) {
-          site.exists = true;
-          site.version = r[0][0].as<int64_t>();
-          site.name = r[0][1].as<std::string>();
-          site.seo = parse_json(r[0][2]);
-          site.settings = parse_json(r[0][3]);
-          site.design_tokens = parse_json(r[0][4]);
-        }
-        site.tenant = env->tenant_id;
-      }
-      if (site.tenant != env->tenant_id)
-        throw BatchError(where(rec) + ": tenant differs from the site's");
-      if (env->seq <= site.version) {  // applied before (offsets were reset or raced)
-        ++skipped;
-        continue;
-      }
-      if (env->seq != site.version + 1)
-        throw BatchError(where(rec) + ": seq gap: site " + env->site_id + " event seq " +
-                         std::to_string(env->seq) + " but the read model is at " + std::to_string(site.version));
-
-      auto agg = domain::aggregate_of(*event);
-      const bool page_event = agg.type == "page";
-      txn.exec_prepared("pw_event_insert", env->tenant_id, env->site_id,
-                        page_event ? agg.id : std::string(), env->seq, env->type, env->occurred_at,
-                        env->actor, env->command_id, rec.value, rec.partition, rec.offset,
-                        page_event ? env->aggregate.version : int64_t{0});
-
-      if (const auto* created = std::get_if<domain::SiteCreated>(&*event)) {
-        if (site.exists) throw BatchError(where(rec) + ": site exists");
-        if (created->tenant.value != env->tenant_id)
-          throw BatchError(where(rec) + ": SiteCreated tenant differs from the envelope's");
-        site.seo = domain::site_seo_to_json(domain::SiteSeo{});
-        txn.exec_prepared("pw_site_insert", env->tenant_id, env->site_id, created->subdomain,
-                          created->name, site.seo.dump(), env->seq, env->occurred_at);
-        site.exists = true;
-        site.name = created->name;
-        site.version = env->seq;
-        site.updated_at = env->occurred_at;
-        site.dirty = false;
-        ++applied;
-        continue;
-      }
-      if (!site.exists)
-        throw BatchError(where(rec) + ": event of unknown site " + env->site_id);
-      site.version = env->seq;
-      site.updated_at = env->occurred_at;
-      site.dirty = true;
-      if (const auto* upd = std::get_if<domain::SiteSettingsUpdated>(&*event)) {
-        if (upd->name) site.name = *upd->name;
-        if (upd->seo) site.seo = domain::site_seo_to_json(*upd->seo);
-        domain::fold_settings(site.settings, *upd);
-      }
-      if (const auto* tokens = std::get_if<domain::DesignTokensUpdated>(&*event))
-        site.design_tokens = tokens->tokens;
-
-      project_deployment(txn, *env, *event);
-      project_template(txn, *env, *event);
-      project_asset(txn, *env, *event);
-
-      if (page_event) {
-        auto [pit, new_page] = pages.try_emplace(agg.id);
-        domain::SiteState& state = pit->second;
-        const PageId page_id{agg.id};
-        if (new_page) {
-          state.exists = true;
-          state.id = SiteId{env->site_id};
-          state.tenant = TenantId{env->tenant_id};
-          auto r = txn.exec_prepared("pw_page_get", agg.id);
-          if (!r.empty()) {
-            const auto& row = r[0];
-            json j{{"pageId", agg.id},
-                   {"slug", row[0].as<std::string>()},
-                   {"title", row[1].as<std::string>()},
-                   {"description", row[2].as<std::string>()},
-                   {"seo", parse_json(row[3])},
-                   {"status", row[4].as<std::string>()},
-                   {"version", row[5].as<int64_t>()},
-                   {"publishedVersion", row[6].as<int64_t>()},
-                   {"content", parse_json(row[7])}};
-            auto page = domain::page_state_from_json(j);
-            if (!page.ok())
-              throw BatchError("stored page " + agg.id + ": " + page.error().message);
-            state.pages.emplace(page_id, std::move(page).value());
-            domain::rebuild_indexes(state);
-          }
-        }
-        try {
-          domain::apply(state, *event);
-        } catch (const std::logic_error& e) {
-          throw BatchError(where(rec) + ": " + e.what());
-        }
-        const domain::PageState& p = state.pages.at(page_id);
-        if (p.version != env->aggregate.version)
-          throw BatchError(where(rec) + ": page version " + std::to_string(p.version) +
-                                               " but the envelope says " +
-                                               std::to_string(env->aggregate.version));
-        // A label is a save point, not an edit: the page row (updatedAt, and
-        // so the order of page lists) stays as its last version left it.
-        if (std::holds_alternative<domain::PageVersionLabelled>(*event)) {
-          ++applied;
-          continue;
-        }
-        json content = json::array();
-        for (const auto& c : p.content) content.push_back(domain::component_to_json(c));
-        // Written per event, in stream order, so the slug index sees the same
-        // sequence of states the decider checked.
-        txn.exec_prepared("pw_page_upsert", env->tenant_id, agg.id, env->site_id, p.slug, p.title,
-                          p.description, domain::page_seo_to_json(p.seo).dump(),
-                          std::string(domain::page_status_name(p.status)), p.version,
-                          p.publishedVersion, content.dump(), env->occurred_at);
-      }
-      ++applied;
-    }
-
-    for (auto& [id, site] : sites) {
-      if (!site.dirty) continue;
-      scope(site.tenant);
-      txn.exec_prepared("pw_site_update", id, site.name, site.seo.dump(), site.settings.dump(),
-                        site.version, site.updated_at, site.design_tokens.dump());
-    }
+    ReadModelBatch batch(txn);
+    for (const auto& rec : records) applied += project_record(batch, offsets, rec) ? 1 : 0;
+    batch.write();
     in_records = false;
-    for (const auto& [p, offset] : next)
-      if (offset != stored[p]) txn.exec_prepared("pw_offset_set", config_.name, kEvents, p, offset);
+    store_offsets(txn, offsets);
     txn.commit();
-  } catch (const BatchError& e) {
+  } catch (...) {
+    return batch_failure(in_records);
+  }
+  ++stats_.batches;
+  stats_.events += static_cast<int64_t>(applied);
+  stats_.skipped += static_cast<int64_t>(records.size() - applied);
+  return applied;
+}
+
+// Must be called from a catch block: classifies the exception in flight.
+Error Projector::batch_failure(bool in_records) {
+  try {
+    throw;
+  } catch (const RecordError& e) {
     return make_error(Errc::unprocessable, std::string("projector: ") + e.what());
   } catch (const pqxx::broken_connection& e) {
     db_.reset();
@@ -452,10 +305,6 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     // Not the record's fault (memory, a library's misuse): retried with backoff.
     return make_error(Errc::unavailable, std::string("projector: ") + e.what());
   }
-  ++stats_.batches;
-  stats_.events += static_cast<int64_t>(applied);
-  stats_.skipped += skipped;
-  return applied;
 }
 
 }  // namespace pw::projections

@@ -34,7 +34,13 @@
 #include "events/log.hpp"
 #include "events/result.hpp"
 
+namespace pqxx {
+class transaction_base;
+}
+
 namespace pw::projections {
+
+class ReadModelBatch;
 
 struct ProjectorConfig {
   std::string group = "pagewright.projections";  // consumer group (partition ownership only)
@@ -49,6 +55,10 @@ struct ProjectorStats {
   int64_t skipped = 0;   // records already applied (below the stored offset or seq)
   int64_t failures = 0;  // transactions that failed (rolled back)
   int64_t dead_letters = 0;  // records set aside in pagewright.deadletter
+  // Of those, records that are no event at all: not an envelope, an unknown
+  // type, data that does not fit its type (the rest were refused by Postgres
+  // or out of their site's sequence).
+  int64_t malformed = 0;
 };
 
 class Projector {
@@ -80,11 +90,18 @@ class Projector {
   // Errc::unprocessable: a record of the batch can never apply; any other
   // error may pass (Postgres away, a serialization failure).
   Result<size_t> apply_batch(const std::vector<log::Record>& records);
+  struct Offsets;
+  Offsets lock_offsets(pqxx::transaction_base& txn, const std::vector<log::Record>& records);
+  // Folds one record into the batch; false if it was applied before.
+  bool project_record(ReadModelBatch& batch, Offsets& offsets, const log::Record& rec);
+  void store_offsets(pqxx::transaction_base& txn, const Offsets& offsets);
+  Error batch_failure(bool in_records);
   // Applies the records one per transaction, setting aside those that fail
   // for good; stops at the first error that may pass.
   Result<size_t> isolate(const std::vector<log::Record>& records);
-  // Appends the record's dead letter, then moves the stored offset past it.
-  Result<void> set_aside(const log::Record& r, const std::string& reason);
+  // Appends the record's dead letter, then moves the stored offset past it;
+  // logs and counts it (malformed: it is no event at all).
+  Result<void> set_aside(const log::Record& r, const std::string& reason, bool malformed);
 
   log::EventLog& log_;
   std::string conninfo_;

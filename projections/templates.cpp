@@ -9,18 +9,13 @@ void prepare_template_statements(pqxx::connection& c) {
   c.prepare("pw_tpl_delete", "DELETE FROM templates WHERE template_id = $1");
 }
 
-bool project_template(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event) {
-  if (const auto* saved = std::get_if<domain::TemplateSaved>(&event)) {
-    txn.exec_prepared("pw_tpl_insert", env.tenant_id, saved->templateId.value, env.site_id,
-                      saved->sourcePageId.value, saved->name, saved->description,
-                      saved->content.dump(), env.occurred_at);
-    return true;
-  }
-  if (const auto* deleted = std::get_if<domain::TemplateDeleted>(&event)) {
-    txn.exec_prepared("pw_tpl_delete", deleted->templateId.value);
-    return true;
-  }
-  return false;
+void project_template(pqxx::work& txn, const Envelope& env, const domain::TemplateSaved& e) {
+  txn.exec_prepared("pw_tpl_insert", env.tenant_id, e.templateId.value, env.site_id, e.sourcePageId.value, e.name,
+                    e.description, e.content.dump(), env.occurred_at);
+}
+
+void project_template(pqxx::work& txn, const Envelope&, const domain::TemplateDeleted& e) {
+  txn.exec_prepared("pw_tpl_delete", e.templateId.value);
 }
 
 }  // namespace pw::projections

@@ -9,8 +9,8 @@
 namespace pw::projections {
 
 void prepare_template_statements(pqxx::connection& c);
-// Writes the template row a Template* event changes; false (nothing written)
-// for every other event.
-bool project_template(pqxx::work& txn, const Envelope& env, const domain::DomainEvent& event);
+// Write the template row each Template* event changes.
+void project_template(pqxx::work& txn, const Envelope& env, const domain::TemplateSaved& e);
+void project_template(pqxx::work& txn, const Envelope& env, const domain::TemplateDeleted& e);
 
 }  // namespace pw::projections

@@ -632,6 +632,7 @@ TEST_F(ProjectorTest, UndecodableUnknownAndOutOfSequenceRecordsAreSetAsideWithTh
   ASSERT_TRUE(p);
   ASSERT_NO_FATAL_FAILURE(run_until_caught_up(*p));
   EXPECT_EQ(p->stats().dead_letters, 3);
+  EXPECT_EQ(p->stats().malformed, 2);  // the garbage and the unknown type; the gap is well-formed
   expect_read_models();
 
   const auto letters = dead_letters(log::partition_for(beta.str(), kPartitions), 3);
@@ -643,6 +644,33 @@ TEST_F(ProjectorTest, UndecodableUnknownAndOutOfSequenceRecordsAreSetAsideWithTh
     EXPECT_EQ(letters[i].value, poison[i]);
     EXPECT_NE(letters[i].reason.find(reasons[i]), std::string::npos) << letters[i].reason;
   }
+}
+
+// A record that is no event (bytes that are no envelope) in the middle of a
+// site's stream: the projector says so in its log, counts it as malformed,
+// and the site's next real event, in the same batch, still projects.
+TEST_F(ProjectorTest, AMalformedRecordIsLoggedAndCountedAndTheNextGoodEventProjects) {
+  const auto alpha = site_id_for_subdomain("alpha");
+  const auto home = make_page_id(alpha, "home");
+  const std::string garbage = "{\"not\": \"an envelope\"}";
+  const auto at = append_events(alpha.str(), {garbage});
+  ASSERT_EQ(at.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(process({command_record(201, "alpha", d::UpdatePageMetadata{home, "Still here", {}, {}})}));
+
+  auto p = projector("pagewright.projections", 512);
+  ASSERT_TRUE(p);
+  testing::internal::CaptureStderr();
+  run_until_caught_up(*p);
+  const std::string logged = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(p->stats().malformed, 1);
+  EXPECT_EQ(p->stats().dead_letters, 1);
+  EXPECT_EQ(p->stats().events, total_);
+  const std::string position = kEvents + "[" + std::to_string(log::partition_for(alpha.str(), kPartitions)) +
+                               "]@" + std::to_string(at[0]);
+  EXPECT_NE(logged.find("set aside malformed record " + position), std::string::npos) << logged;
+  expect_read_models();
+  EXPECT_EQ(expected_.at(alpha.str()).pages.at(home).title, "Still here");
 }
 
 }  // namespace

@@ -32,8 +32,10 @@ const std::string kEvents(log::kEventsTopic);
 std::string subdomain(int s) { return "eq-site-" + std::to_string(s); }
 std::string tenant(int s) { return "tenant-eq-" + std::to_string(s % 3); }
 
-// One site's commands, in the order it sends them.
-std::vector<d::Command> site_commands(int s) {
+// One site's commands, in the order it sends them: in phase 0 its pages and
+// their first edits, in phase 1 what changes pages the read model already
+// holds.
+std::vector<d::Command> site_commands(int s, int phase) {
   const auto site = site_id_for_subdomain(subdomain(s));
   auto page = [&](int p) { return make_page_id(site, "p" + std::to_string(p)); };
   auto cid = [](const std::string& id) { return ComponentId{id}; };
@@ -64,6 +66,11 @@ std::vector<d::Command> site_commands(int s) {
     out.push_back(d::UpdateComponentProps{page(p), cid("h"), json{{"text", "Edit " + std::to_string(r)}}});
     out.push_back(d::UpdatePageMetadata{page(p), "Title " + std::to_string(r), std::nullopt, std::nullopt});
   }
+  if (phase == 0) return out;
+  out.clear();
+  for (int r = 0; r < kRounds; ++r)
+    out.push_back(d::UpdateComponentProps{page(3), cid("t"), json{{"text", "Again " + std::to_string(r)}}});
+  out.push_back(d::UpdatePageMetadata{page(4), "Say \"hi\" \\ bye — ünïcode", std::nullopt, std::nullopt});
   out.push_back(d::MoveComponent{page(0), cid("t"), cid("sec"), std::string("children"), 0});
   out.push_back(d::RemoveComponent{page(1), cid("sec")});
   // Pages 0 and 1 swap slugs through a third: no order of writing their
@@ -121,12 +128,13 @@ std::vector<d::Command> site_commands(int s) {
   return out;
 }
 
-// Every site's commands, interleaved, so a batch mixes sites and tenants.
-std::vector<d::CommandRecord> workload() {
+// Every site's commands of a phase, interleaved, so a batch mixes sites and
+// tenants.
+std::vector<d::CommandRecord> workload(int phase) {
   std::vector<std::vector<d::Command>> per_site;
-  for (int s = 0; s < kSites; ++s) per_site.push_back(site_commands(s));
+  for (int s = 0; s < kSites; ++s) per_site.push_back(site_commands(s, phase));
   std::vector<d::CommandRecord> out;
-  int n = 0;
+  int n = phase * 100000;
   for (size_t i = 0;; ++i) {
     bool any = false;
     for (int s = 0; s < kSites; ++s) {
@@ -175,8 +183,11 @@ class ProjectionEquivalenceTest : public PgTest {
   }
 
   // Runs the command processor until every command has its result; returns
-  // how many events it appended.
+  // how many events the log holds.
   int64_t process(const std::vector<d::CommandRecord>& cmds) {
+    int64_t results_before = 0;
+    for (int32_t p = 0; p < kPartitions; ++p)
+      results_before += *log_->end_offset({std::string(log::kResultsTopic), p});
     EXPECT_TRUE(submit_commands(*log_, cmds).ok());
     workers::ProcessorConfig config;
     config.snapshot_dir = dir_ / "snapshots";
@@ -189,7 +200,7 @@ class ProjectionEquivalenceTest : public PgTest {
       EXPECT_TRUE(r.ok()) << r.error().message;
       int64_t results = 0;
       for (int32_t p = 0; p < kPartitions; ++p) results += *log_->end_offset({std::string(log::kResultsTopic), p});
-      if (results >= static_cast<int64_t>(cmds.size())) break;
+      if (results >= results_before + static_cast<int64_t>(cmds.size())) break;
       if (std::chrono::steady_clock::now() > deadline) {
         ADD_FAILURE() << "the processor did not finish";
         break;
@@ -220,7 +231,8 @@ class ProjectionEquivalenceTest : public PgTest {
     return out;
   }
 
-  // Projects the whole log into `db` in polls of at most max_batch records.
+  // Projects the log into `db` in polls of at most max_batch records until
+  // `events` more are applied.
   void project(const std::string& db, size_t max_batch, int64_t events) {
     projections::ProjectorConfig config;
     config.group = "equivalence-" + std::to_string(max_batch);
@@ -236,7 +248,7 @@ class ProjectionEquivalenceTest : public PgTest {
     EXPECT_EQ((*p)->stats().dead_letters, 0);
     EXPECT_EQ((*p)->stats().skipped, 0);
     if (max_batch > 1) {
-      EXPECT_LT((*p)->stats().batches, events / 10) << "the batches were not big";
+      EXPECT_LT((*p)->stats().batches, events / 10) << "the batches were not big (or one fell back to a record per transaction)";
     }
     (*p)->close();
   }
@@ -274,7 +286,11 @@ class ProjectionEquivalenceTest : public PgTest {
 };
 
 TEST_F(ProjectionEquivalenceTest, OneRecordAtATimeAndBigBatchesWriteTheSameReadModels) {
-  const int64_t events = process(workload());
+  const int64_t first = process(workload(0));
+  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(project(owner_, 1, first));
+  ASSERT_NO_FATAL_FAILURE(project(second_, 100000, first));
+  const int64_t events = process(workload(1));
   ASSERT_FALSE(HasFailure());
   const std::set<std::string> want = {
       "SiteCreated", "SiteSettingsUpdated", "PageCreated", "PageMetadataUpdated", "PageSlugChanged",
@@ -287,10 +303,11 @@ TEST_F(ProjectionEquivalenceTest, OneRecordAtATimeAndBigBatchesWriteTheSameReadM
   EXPECT_EQ(event_types(), want);
   EXPECT_EQ(std::variant_size_v<d::DomainEvent>, want.size()) << "a new event type belongs in this workload";
 
-  ASSERT_NO_FATAL_FAILURE(project(owner_, 1, events));
-  ASSERT_NO_FATAL_FAILURE(project(second_, 100000, events));
+  ASSERT_NO_FATAL_FAILURE(project(owner_, 1, events - first));
+  ASSERT_NO_FATAL_FAILURE(project(second_, 100000, events - first));
   const std::string one_by_one = dump(owner_);
   EXPECT_NE(one_by_one.find("\"slug\":\"slug-1\""), std::string::npos);
+  EXPECT_NE(one_by_one.find("Say \\\"hi\\\" \\\\ bye"), std::string::npos);
   EXPECT_GT(one_by_one.size(), 10000u);
   EXPECT_EQ(dump(second_), one_by_one);
 }

@@ -197,8 +197,10 @@ class ProjectorTest : public PgTest {
     return head;
   }
 
-  // An event that follows the site's head in every respect but its content.
-  std::string forged(const std::string& site_id, const d::DomainEvent& event, int64_t seq) {
+  // An event that follows the site's head in every respect but its content
+  // (and, given its page's next version, the aggregate it names).
+  std::string forged(const std::string& site_id, const d::DomainEvent& event, int64_t seq,
+                     int64_t page_version = 0) {
     const log::Record head = head_of(site_id);
     auto env = decode(head.value);
     EXPECT_TRUE(env.ok());
@@ -207,6 +209,7 @@ class ProjectorTest : public PgTest {
     env->seq = seq;
     env->prev_hash = sha256_hex(head.value);
     env->data = d::event_data(event);
+    if (page_version > 0) env->aggregate = {"page", d::aggregate_of(event).id, page_version};
     return encode(*env);
   }
 
@@ -582,8 +585,8 @@ TEST_F(ProjectorTest, APoisonRecordIsSetAsideAndTheRestOfItsBatchApplies) {
   const auto beta = site_id_for_subdomain("beta");
   const auto home = make_page_id(alpha, "home");
   const int64_t next = expected_[alpha.str()].version + 1;
-  const std::string poison =
-      forged(alpha.str(), d::PageMetadataUpdated{home, std::string("Bad\0title", 9), {}, {}}, next);
+  const std::string poison = forged(alpha.str(), d::PageMetadataUpdated{home, std::string("Bad\0title", 9), {}, {}},
+                                    next, expected_[alpha.str()].pages.at(home).version + 1);
   const auto at = append_events(alpha.str(), {poison});
   ASSERT_EQ(at.size(), 1u);
   ASSERT_NO_FATAL_FAILURE(process({command_record(101, "alpha", d::UpdatePageMetadata{home, "After", {}, {}}),

@@ -1,13 +1,20 @@
 #pragma once
 // One projector transaction's fold of events into the read-model rows
 // (sites, pages, page_events and the deployments, templates and assets
-// models). The projector decodes each record, hands it to project(), and
-// calls write() once the batch is folded; the transaction and the stored
-// offsets stay the projector's.
+// models). The projector decodes the batch's records, has load() read the
+// stored rows they touch, hands each to project() and calls write() once the
+// batch is folded; the transaction and the stored offsets stay the projector's.
+//
+// The hot rows are written once per batch, not once per event: every
+// page_events row, every touched page (its state after the batch) and every
+// touched site go in one multi-row statement per tenant (row-level security
+// checks one tenant per statement). The rare rest (a new site, deployments,
+// templates, assets) is written as its event is folded.
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -23,6 +30,13 @@ struct RecordError : std::runtime_error {
   explicit RecordError(const std::string& m) : std::runtime_error(m) {}
 };
 
+// A record of the batch and the event it holds.
+struct DecodedEvent {
+  const log::Record* rec;
+  Envelope env;
+  domain::DomainEvent event;
+};
+
 // "topic[partition]@offset", how log lines and errors name a record.
 std::string record_position(const log::Record& r);
 
@@ -36,10 +50,13 @@ class ReadModelBatch {
   ReadModelBatch(const ReadModelBatch&) = delete;
   ReadModelBatch& operator=(const ReadModelBatch&) = delete;
 
-  // Folds one decoded event into the batch. False when its site already has
-  // it (seq at or below the site's version); throws RecordError when it can
-  // never apply.
-  bool project(const log::Record& rec, const Envelope& env, const domain::DomainEvent& event);
+  // Reads the stored rows of every site and page the events name, a query
+  // per table and tenant.
+  void load(const std::vector<DecodedEvent>& events);
+  // Folds one event into the batch. False when its site already has it (seq
+  // at or below the site's version); throws RecordError when it can never
+  // apply.
+  bool project(const DecodedEvent& event);
   // Writes every row the batch changed that project() has not written yet.
   void write();
 

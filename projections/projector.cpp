@@ -28,21 +28,16 @@ bool record_sqlstate(const std::string& state) {
   return cls == "22" || cls == "23" || cls == "54";
 }
 
-struct DecodedRecord {
-  Envelope env;
-  domain::DomainEvent event;
-};
-
 // The record's envelope and event, or why it is malformed (the wrong topic,
 // bytes that are no envelope, an unknown type, data that does not fit it).
-Result<DecodedRecord> decode_record(const log::Record& rec) {
+Result<DecodedEvent> decode_record(const log::Record& rec) {
   if (rec.topic != kEvents) return make_error(Errc::unprocessable, "unexpected topic " + record_position(rec));
   auto env = decode(rec.value);
   if (!env.ok()) return make_error(Errc::unprocessable, record_position(rec) + ": " + env.error().message);
   auto event = domain::event_from_json(env->type, env->schema_version, env->data);
   if (!event.ok())
     return make_error(Errc::unprocessable, record_position(rec) + ": " + env->type + ": " + event.error().message);
-  return DecodedRecord{std::move(env).value(), std::move(event).value()};
+  return DecodedEvent{&rec, std::move(env).value(), std::move(event).value()};
 }
 
 }  // namespace
@@ -248,12 +243,17 @@ void Projector::store_offsets(pqxx::transaction_base& txn, const Offsets& offset
     if (offset != offsets.stored.at(p)) txn.exec_prepared("pw_offset_set", config_.name, kEvents, p, offset);
 }
 
-bool Projector::project_record(ReadModelBatch& batch, Offsets& offsets, const log::Record& rec) {
-  if (offsets.applied_before(rec)) return false;
-  offsets.pass(rec);
-  auto decoded = decode_record(rec);
-  if (!decoded.ok()) throw RecordError(decoded.error().message);
-  return batch.project(rec, decoded->env, decoded->event);
+std::vector<DecodedEvent> Projector::decode_unapplied(const std::vector<log::Record>& records, Offsets& offsets) {
+  std::vector<DecodedEvent> out;
+  out.reserve(records.size());
+  for (const auto& rec : records) {
+    if (offsets.applied_before(rec)) continue;
+    offsets.pass(rec);
+    auto decoded = decode_record(rec);
+    if (!decoded.ok()) throw RecordError(decoded.error().message);
+    out.push_back(std::move(decoded).value());
+  }
+  return out;
 }
 
 Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
@@ -265,8 +265,10 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     pqxx::work txn(db_->conn);
     auto offsets = lock_offsets(txn, records);
     in_records = true;
+    const auto events = decode_unapplied(records, offsets);
     ReadModelBatch batch(txn);
-    for (const auto& rec : records) applied += project_record(batch, offsets, rec) ? 1 : 0;
+    batch.load(events);
+    for (const auto& e : events) applied += batch.project(e) ? 1 : 0;
     batch.write();
     in_records = false;
     store_offsets(txn, offsets);

@@ -41,6 +41,7 @@ class transaction_base;
 namespace pw::projections {
 
 class ReadModelBatch;
+struct DecodedEvent;
 
 struct ProjectorConfig {
   std::string group = "pagewright.projections";  // consumer group (partition ownership only)
@@ -92,8 +93,9 @@ class Projector {
   Result<size_t> apply_batch(const std::vector<log::Record>& records);
   struct Offsets;
   Offsets lock_offsets(pqxx::transaction_base& txn, const std::vector<log::Record>& records);
-  // Folds one record into the batch; false if it was applied before.
-  bool project_record(ReadModelBatch& batch, Offsets& offsets, const log::Record& rec);
+  // The records past the stored offsets, decoded; throws RecordError for
+  // one that is no event.
+  std::vector<DecodedEvent> decode_unapplied(const std::vector<log::Record>& records, Offsets& offsets);
   void store_offsets(pqxx::transaction_base& txn, const Offsets& offsets);
   Error batch_failure(bool in_records);
   // Applies the records one per transaction, setting aside those that fail

@@ -161,6 +161,16 @@ if system:
     def mark(ok):
         return " ✔" if ok else " ✘"
 
+    def crud_row(ing, crud):
+        if not crud:
+            return []
+        clients, tps = max(crud.items(), key=lambda kv: kv[1])
+        others = ", ".join(f"{c} clients {t:.0f} /s" for c, t in crud.items() if c != clients)
+        return [f"| the same ingest vs the seeds' CRUD path (req/s) | {ing['rps']:.0f} /s "
+                f"| one PostgreSQL transaction per edit: page JSON updated, version and audit rows inserted "
+                f"(pgbench, fsync on, {clients} clients; {others}) | {tps:.0f} /s "
+                f"| {ing['rps'] / tps:.2f}× | ≥ 5×{mark(ing['rps'] / tps >= 5)} |"]
+
     lines += [
         "",
         "## System (ops/bench_system.py)",
@@ -170,6 +180,7 @@ if system:
         f"| HTTP command ingest, `serve`, fsync on (req/s, wrk -t2 -c64) | {ing['rps']:.0f} /s "
         f"| bare Beast server, same wrk and requests | {bare['rps']:.0f} /s | {ing['rps'] / bare['rps']:.2f} "
         f"| ≥ 0.50{mark(ing['rps'] / bare['rps'] >= 0.5)} |",
+        *crud_row(ing, system.get("crud_ingest")),
         f"| command → visible, p50 at {vis['rate']:.0f} edits/s (ms) | {vis['p50_ms']:.1f} ms "
         f"| the same paced request pairs to the bare server | {bare_vis['p50_ms']:.2f} ms "
         f"| {vis['p50_ms'] / max(bare_vis['p50_ms'], 1e-9):.0f}× | |",

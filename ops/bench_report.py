@@ -287,8 +287,8 @@ if system:
         "- **Rebuild** replays the embedded log of the ingest run into an empty",
         "  database (`pagewright rebuild`); the baseline is a superuser `COPY` of the",
         "  rows it produced (row-level security refuses `COPY` to anyone else). The",
-        "  projector runs about two statements per event and rewrites the page's",
-        "  content JSON on each; batching per page per transaction is the next step.",
+        "  projector writes each batch in a few multi-row statements per tenant, each",
+        "  touched page once (\"Projector profile\").",
     ]
 if publish:
     run = sorted(publish["runs"], key=lambda r: r["cold_ms"])[len(publish["runs"]) // 2]

@@ -220,8 +220,9 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
   }
   ++stats_.dead_letters;
   if (malformed) ++stats_.malformed;
-  std::cerr << "projector " << config_.name << ": set aside " << (malformed ? "malformed record " : "")
-            << record_position(r) << " in " << log::kDeadLetterTopic << ": " << letter.reason << "\n";
+  std::cerr << "projector " << config_.name << ": set aside " << record_position(r)
+            << (malformed ? " (malformed record)" : "") << " in " << log::kDeadLetterTopic << ": " << letter.reason
+            << "\n";
   return {};
 }
 

@@ -223,6 +223,7 @@ void Poison::run() {
     e.id = "00000000-0000-4000-8000-0000000000" + std::to_string(10 + type.size());
     e.type = type;
     e.seq = head->seq + 1;
+    e.aggregate.version = head->aggregate.version + 1;  // the page's next version, as a real edit's
     e.prev_hash = sha256_of(head_line);
     e.data = std::move(data);
     return encode(e);

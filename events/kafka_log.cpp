@@ -70,7 +70,7 @@ class KafkaLog final : public EventLog {
   Result<std::map<std::string, int32_t>> list_topics();
   Result<void> await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline);
   void remember_counts(const std::map<std::string, int32_t>& topics);
-  rd_kafka_resp_err_t watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso);
+  rd_kafka_resp_err_t list_offset(const std::string& wire, int32_t partition, int64_t which, int64_t& out);
   std::shared_ptr<rd_kafka_t> offsets_client();
   void replace_offsets_client(const std::shared_ptr<rd_kafka_t>& failed);
   Result<void> create_missing(const std::vector<TopicSpec>& missing);
@@ -85,7 +85,7 @@ class KafkaLog final : public EventLog {
   std::mutex counts_mu_;
   std::map<std::string, int32_t> counts_;  // partition counts never shrink; cache them
   std::mutex offsets_mu_;
-  std::shared_ptr<rd_kafka_t> offsets_client_;  // watermarks; see watermarks()
+  std::shared_ptr<rd_kafka_t> offsets_client_;  // ListOffsets; see list_offset()
   VisibleEnd visible_end_;
   TxnProducer producer_;  // last: destroyed (flushed) first
 };
@@ -123,21 +123,35 @@ void KafkaLog::replace_offsets_client(const std::shared_ptr<rd_kafka_t>& failed)
   if (offsets_client_ == failed) offsets_client_.reset();
 }
 
-rd_kafka_resp_err_t KafkaLog::watermarks(const std::string& wire, int32_t partition, int64_t& low, int64_t& lso) {
+rd_kafka_resp_err_t KafkaLog::list_offset(const std::string& wire, int32_t partition, int64_t which,
+                                          int64_t& out) {
   // librdkafka 2.0 keeps sending a partition's ListOffsets to the leader it
   // last knew (a client that fetches nothing never refreshes it) until its
-  // periodic metadata refresh, minutes later: a leader that died leaves every
-  // query waiting out its timeout. A client that answers so is replaced by a
-  // new one, which learns the leaders from the cluster.
+  // periodic metadata refresh, minutes later. A client that answers so is
+  // replaced by a new one, which learns the leaders from the cluster.
+  //
+  // rd_kafka_offsets_for_times, not rd_kafka_query_watermark_offsets: before
+  // librdkafka 2.3 the latter ignores its timeout once its request is sent
+  // (librdkafka #4460). A request to a leader that was killed is retried on
+  // every reconnect attempt to that dead broker, so the call returned only
+  // when the node came back, minutes later, and then with "Not leader for
+  // partition", since leadership had moved meanwhile; every append's
+  // visibility wait on that partition gave up. offsets_for_times gives up at
+  // its timeout, and the next try goes through a new client to the new leader.
   const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
   const auto per_try = std::min<std::chrono::milliseconds>(settings_.timeout, std::chrono::seconds(5));
   for (;;) {
     auto client = offsets_client();
     if (!client) return RD_KAFKA_RESP_ERR__INVALID_ARG;
-    // ListOffsets with read_committed answers the last stable offset, not the high watermark.
-    auto err = rd_kafka_query_watermark_offsets(client.get(), wire.c_str(), partition, &low, &lso,
-                                                timeout_ms(per_try));
-    if (!err || (!is_leader_change(err) && err != RD_KAFKA_RESP_ERR__TIMED_OUT)) return err;
+    ListPtr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), wire.c_str(), partition)->offset = which;
+    auto err = rd_kafka_offsets_for_times(client.get(), list.get(), timeout_ms(per_try));
+    if (!err) err = list->elems[0].err;
+    if (!err) {
+      out = list->elems[0].offset;
+      return err;
+    }
+    if (!is_leader_change(err) && err != RD_KAFKA_RESP_ERR__TIMED_OUT) return err;
     replace_offsets_client(client);
     if (std::chrono::steady_clock::now() > deadline) return err;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -287,17 +301,21 @@ Result<std::unique_ptr<Reader>> KafkaLog::reader(const TopicPartition& tp, int64
 }
 
 Result<int64_t> KafkaLog::end_offset(const TopicPartition& tp) {
+  const std::string wire = settings_.names.wire(tp.topic);
+  const std::string what = "end offset of " + tp.topic + "/" + std::to_string(tp.partition);
+  // With read_committed, "latest" is answered with the last stable offset.
   int64_t low = 0, lso = 0;
-  const auto err = watermarks(settings_.names.wire(tp.topic), tp.partition, low, lso);
-  if (err) return kafka_error("end offset of " + tp.topic + "/" + std::to_string(tp.partition), err);
-  return visible_end_.find(tp, low, lso);
+  if (auto err = list_offset(wire, tp.partition, RD_KAFKA_OFFSET_END, lso)) return kafka_error(what, err);
+  if (lso <= 0) return lso;
+  if (auto err = list_offset(wire, tp.partition, RD_KAFKA_OFFSET_BEGINNING, low)) return kafka_error(what, err);
+  return visible_end_.find(tp, std::min(low, lso), lso);
 }
 
 Result<void> KafkaLog::await_visible(const Offsets& past, std::chrono::steady_clock::time_point deadline) {
   for (const auto& [tp, end] : past) {
     for (;;) {
-      int64_t low = 0, lso = 0;
-      const auto err = watermarks(settings_.names.wire(tp.topic), tp.partition, low, lso);
+      int64_t lso = 0;
+      const auto err = list_offset(settings_.names.wire(tp.topic), tp.partition, RD_KAFKA_OFFSET_END, lso);
       if (!err && lso >= end) break;
       if (std::chrono::steady_clock::now() >= deadline)
         return make_error(Errc::unavailable, "kafka: committed, but " + tp.topic + "/" +

@@ -71,4 +71,15 @@ void MockCluster::fail_requests(int16_t api_key, int16_t error, int count) {
   rd_kafka_mock_push_request_errors_array(impl_->cluster, api_key, errors.size(), errors.data());
 }
 
+void MockCluster::set_broker_up(int32_t id, bool up) {
+  if (up) rd_kafka_mock_broker_set_up(impl_->cluster, id);
+  else rd_kafka_mock_broker_set_down(impl_->cluster, id);
+}
+
+Result<void> MockCluster::set_leader(const std::string& topic, int32_t partition, int32_t id) {
+  if (auto err = rd_kafka_mock_partition_set_leader(impl_->cluster, topic.c_str(), partition, id))
+    return kafka::kafka_error("mock leader of " + topic + "/" + std::to_string(partition), err);
+  return {};
+}
+
 }  // namespace pw::log

@@ -40,6 +40,12 @@ class MockCluster {
   // ILLEGAL_GENERATION), for broker-side failures the mock never produces itself.
   void fail_requests(int16_t api_key, int16_t error, int count = 1);
 
+  // Test hooks for a broker that dies: while down, broker `id` (1..brokers())
+  // drops every connection; set_leader moves a partition's leadership (the
+  // mock never moves it by itself).
+  void set_broker_up(int32_t id, bool up);
+  Result<void> set_leader(const std::string& topic, int32_t partition, int32_t id);
+
  private:
   struct Impl;
   explicit MockCluster(std::unique_ptr<Impl> impl);

@@ -130,6 +130,8 @@ for fsync in ("0", "1"):
         base = find("BM_RocksDbBaseline", f"fsync:{fsync}", f"threads:{threads}")
         rows.append((f"local append, fsync {'on' if fsync == '1' else 'off'}, {threads} appenders (records/s)",
                      ours, "raw RocksDB WriteBatch, same bytes", base, ""))
+rows.append(("event envelope decode (events/s, 1 core)", find("BM_DecodeEnvelope"),
+             "nlohmann::json parse of the same bytes", find("BM_JsonParseEnvelopeBaseline"), ""))
 decide = find("BM_DecideApplyMix")
 parse = find("BM_CommandJsonRoundTripBaseline")
 rows.append(("decide + apply (commands/s, 1 core)", decide, "parsing the same commands from JSON", parse, ""))

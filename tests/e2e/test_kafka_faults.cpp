@@ -656,14 +656,7 @@ std::string ops_kafka(const std::string& bootstrap, const std::string& args, int
   return out;
 }
 
-// Disabled until the stall it finds is fixed: in about half the runs, once
-// the killed node (also the groups' coordinator) is gone, the gateway gets no
-// more results for minutes while the command workers go on deciding (the log
-// fills with results of the clients' retries) and the cluster serves every
-// partition again; requests end 202 and the load stalls. The gateway's
-// results consumer, which lost its session when the coordinator died, is the
-// suspect. Run it with --gtest_also_run_disabled_tests.
-TEST_F(KafkaFaults, DISABLED_LeaderKilledMidLoadLosesAndDuplicatesNothing) {
+TEST_F(KafkaFaults, LeaderKilledMidLoadLosesAndDuplicatesNothing) {
   start_deployment(2, true);
   ASSERT_NO_FATAL_FAILURE(create_sites());
   expect_replicated_topics();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace pw::domain {
 using nlohmann::json;
@@ -774,6 +775,17 @@ int event_schema_version(const DomainEvent& e) {
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return EventName<std::decay_t<decltype(ev)>>::name; }, e);
+}
+
+namespace {
+template <size_t... I>
+bool names_an_alternative(std::string_view name, std::index_sequence<I...>) {
+  return ((EventName<std::variant_alternative_t<I, DomainEvent>>::name == name) || ...);
+}
+}  // namespace
+
+bool is_event_type(std::string_view name) {
+  return names_an_alternative(name, std::make_index_sequence<std::variant_size_v<DomainEvent>>{});
 }
 
 AggregateRef aggregate_of(const DomainEvent& e) {

@@ -383,6 +383,8 @@ struct AggregateRef {
 };
 
 std::string_view event_type(const DomainEvent& e);  // "PageCreated", ...
+// Whether `name` is the type of some DomainEvent (GET /v1/audit's filter).
+bool is_event_type(std::string_view name);
 // The schema version of the data event_data writes for `e` (what the envelope
 // must carry).
 int event_schema_version(const DomainEvent& e);

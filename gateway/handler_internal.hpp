@@ -137,6 +137,9 @@ void get_asset_content(const ExchangePtr& ex);
 void get_page_content(const ExchangePtr& ex);
 Result<Built> build_replace_page_content(const Gateway::Exchange& ex, const std::string& command_id);
 
+// handler_audit.cpp: GET /v1/audit, a page of JSON or every match as NDJSON.
+void audit_log(const ExchangePtr& ex);
+
 // Query parameter helpers: an integer in [min, max] or a validation error.
 Result<std::optional<int64_t>> int_param(const std::map<std::string, std::string>& q, const char* name,
                                          int64_t min, int64_t max);

@@ -26,6 +26,12 @@ constexpr Route query(std::string_view method, std::string_view pattern, std::st
   return Route{method, pattern, name, Role::viewer, RouteKind::query, nullptr, serve, blocking, kDefaultMaxBody};
 }
 
+// A read that needs more than a viewer (the audit log: admins).
+constexpr Route restricted_query(std::string_view method, std::string_view pattern, std::string_view name, Role role,
+                                 Serve serve) {
+  return Route{method, pattern, name, role, RouteKind::query, nullptr, serve, true, kDefaultMaxBody};
+}
+
 // An upload: the body is the file (raw bytes, not JSON), up to `max_body`;
 // built on the blocking pool (the image is decoded there).
 constexpr Route upload(std::string_view method, std::string_view pattern, std::string_view name, Role role,
@@ -100,6 +106,7 @@ constexpr Route kRoutes[] = {
     // Audit
     query("GET", "/v1/sites/{siteId}/events", "site_events", site_events),
     query("GET", "/v1/sites/{siteId}/audit/verify", "verify_audit", verify_audit),
+    restricted_query("GET", "/v1/audit", "audit_log", Role::admin, audit_log),
     // Commands: the bus's memory, no read model
     query("GET", "/v1/commands/{commandId}", "get_command", command_status, /*blocking=*/false),
     // Operations (no authentication)

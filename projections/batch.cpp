@@ -7,6 +7,7 @@
 
 #include "commands/deciders.hpp"
 #include "commands/state.hpp"
+#include "events/hash_chain.hpp"
 #include "projections/assets.hpp"
 #include "projections/deployments.hpp"
 #include "projections/pg.hpp"
@@ -87,7 +88,7 @@ class ArrayParam {
 // Column arrays of page_events rows of one tenant.
 struct EventColumns {
   ArrayParam site_id, page_id, seq, type, occurred_at, actor, command_id, envelope, log_partition, log_offset,
-      page_version;
+      page_version, hash;
 };
 
 // What a handler of one event needs to know about it.
@@ -127,12 +128,12 @@ void prepare_batch_statements(pqxx::connection& c) {
             "WHERE sites.site_id = u.site_id");
   c.prepare("pw_events_insert",
             "INSERT INTO page_events (tenant_id, site_id, page_id, seq, type, occurred_at, actor, "
-            "command_id, envelope, log_partition, log_offset, page_version) "
+            "command_id, envelope, log_partition, log_offset, page_version, hash) "
             "SELECT $1, u.site_id, u.page_id, u.seq, u.type, u.occurred_at, u.actor, u.command_id, "
-            "u.envelope::jsonb, u.log_partition, u.log_offset, u.page_version "
+            "u.envelope::jsonb, u.log_partition, u.log_offset, u.page_version, u.hash "
             "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[], $7::text[], "
-            "$8::text[], $9::text[], $10::int[], $11::bigint[], $12::bigint[]) AS u(site_id, page_id, seq, "
-            "type, occurred_at, actor, command_id, envelope, log_partition, log_offset, page_version)");
+            "$8::text[], $9::text[], $10::int[], $11::bigint[], $12::bigint[], $13::text[]) AS u(site_id, page_id, "
+            "seq, type, occurred_at, actor, command_id, envelope, log_partition, log_offset, page_version, hash)");
   c.prepare("pw_pages_get",
             "SELECT page_id, slug, title, description, seo::text, status, version, published_version, "
             "content::text FROM pages WHERE page_id = ANY($1::text[])");
@@ -248,6 +249,9 @@ struct ReadModelBatch::State {
     c.envelope.text(e.rec.value);
     c.log_partition.number(e.rec.partition);
     c.log_offset.number(e.rec.offset);
+    // The jsonb column keeps the event's meaning, not its bytes: the hash of
+    // the exact bytes is kept beside it for the audit log.
+    c.hash.text(sha256_hex(e.rec.value));
   }
 
   // Every event but SiteCreated moves an existing site to its seq.
@@ -310,7 +314,7 @@ struct ReadModelBatch::State {
     const EventColumns& c = events.at(t);
     txn.exec_prepared("pw_events_insert", t, c.site_id.str(), c.page_id.str(), c.seq.str(), c.type.str(),
                       c.occurred_at.str(), c.actor.str(), c.command_id.str(), c.envelope.str(),
-                      c.log_partition.str(), c.log_offset.str(), c.page_version.str());
+                      c.log_partition.str(), c.log_offset.str(), c.page_version.str(), c.hash.str());
   }
 
   // Each page the batch edited, as it stands after the batch. The decider

@@ -5,6 +5,7 @@
 #include <map>
 #include <pqxx/pqxx>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "queries/cursor.hpp"
@@ -230,6 +231,7 @@ namespace detail {
 
 void prepare_template_statements(pqxx::connection& c);  // below, with the template queries
 void prepare_asset_statements(pqxx::connection& c);     // below, with the asset queries
+void prepare_audit_statements(pqxx::connection& c);     // below, with the audit query
 
 void prepare_statements(pqxx::connection& c) {
   c.prepare("pw_q_tenant", "SELECT set_config('pagewright.tenant', $1, true)");
@@ -263,6 +265,7 @@ void prepare_statements(pqxx::connection& c) {
             "ORDER BY seq LIMIT $3");
   prepare_template_statements(c);
   prepare_asset_statements(c);
+  prepare_audit_statements(c);
   c.prepare("pw_q_page_positions_at",
             "SELECT seq, log_partition, log_offset FROM page_events WHERE page_id = $1 AND page_version > $2 "
             "AND page_version <= $3 AND occurred_at <= 'epoch'::timestamptz + $4 * interval '1 microsecond' "
@@ -776,6 +779,103 @@ Result<std::optional<json>> ReadModel::get_asset(const TenantId& tenant, const A
     t.commit();
     if (rows.empty()) return std::optional<json>{};
     return std::optional<json>{asset_json(rows[0])};
+  });
+}
+
+// --- the audit log --------------------------------------------------------
+
+namespace {
+
+// Filters absent are '' (and the widest time range), so one plan serves all.
+std::string audit_sql(bool cursor) {
+  std::string sql = "SELECT site_id, seq, type, actor, " + ts("occurred_at") +
+                    ", command_id, hash FROM page_events "
+                    "WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR type = $2) AND ($3 = '' OR site_id = $3) "
+                    "AND occurred_at >= $4::timestamptz AND occurred_at < $5::timestamptz";
+  if (cursor) sql += " AND (occurred_at, site_id, seq) < ($7::timestamptz, $8, $9)";
+  return sql + " ORDER BY occurred_at DESC, site_id DESC, seq DESC LIMIT $6";
+}
+
+constexpr std::string_view kEarliest = "0001-01-01T00:00:00.000000Z";
+constexpr std::string_view kLatest = "9999-12-31T23:59:59.999999Z";
+constexpr size_t kMaxActorBytes = 200;
+
+std::optional<Error> check_audit_filter(const AuditFilter& f) {
+  if (f.actor && (f.actor->empty() || f.actor->size() > kMaxActorBytes || !detail::is_valid_utf8(*f.actor)))
+    return invalid("actor", "actor must be 1-200 bytes of UTF-8");
+  if (f.type && !detail::is_plain_id(*f.type)) return invalid("type", "type must be an event type name");
+  if (f.site && !detail::is_plain_id(f.site->value)) return invalid("siteId", "siteId is not a site id");
+  for (const auto& [field, value] : {std::pair{"from", &f.from}, {"to", &f.to}})
+    if (*value && !detail::is_canonical_timestamp(**value))
+      return invalid(field, std::string(field) + " must be an RFC 3339 UTC timestamp");
+  return std::nullopt;
+}
+
+// The keyset of an audit row: its time, and "<siteId>/<seq>".
+std::optional<std::tuple<std::string, std::string, int64_t>> decode_audit_cursor(std::string_view cursor) {
+  auto c = detail::decode_keyset("audit", cursor);
+  if (!c) return std::nullopt;
+  const auto slash = c->id.rfind('/');
+  if (slash == std::string::npos || slash == 0) return std::nullopt;
+  int64_t seq = 0;
+  const auto digits = std::string_view(c->id).substr(slash + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  if (ec != std::errc() || end != digits.data() + digits.size() || seq < 1) return std::nullopt;
+  return std::tuple{c->ts, c->id.substr(0, slash), seq};
+}
+
+}  // namespace
+
+namespace detail {
+
+void prepare_audit_statements(pqxx::connection& c) {
+  c.prepare("pw_q_audit", audit_sql(false));
+  c.prepare("pw_q_audit_after", audit_sql(true));
+}
+
+}  // namespace detail
+
+Result<PageList> ReadModel::audit(const TenantId& tenant, const AuditFilter& filter, const ListParams& params) {
+  if (auto e = check_tenant(tenant)) return *e;
+  if (auto e = check_limit(params)) return *e;
+  if (auto e = check_audit_filter(filter)) return *e;
+  std::optional<std::tuple<std::string, std::string, int64_t>> after;
+  if (params.cursor) {
+    after = decode_audit_cursor(*params.cursor);
+    if (!after) return bad_cursor();
+  }
+  return run<PageList>(*pool_, config_.checkout_timeout, "audit", [&](Lease& lease) {
+    pqxx::read_transaction t(lease.conn());
+    scope(t, tenant);
+    const std::string actor = filter.actor.value_or(""), type = filter.type.value_or("");
+    const std::string site = filter.site ? filter.site->value : std::string();
+    const std::string from = filter.from.value_or(std::string(kEarliest));
+    const std::string to = filter.to.value_or(std::string(kLatest));
+    const int64_t fetch = params.limit + 1;
+    auto rows = after ? t.exec_prepared("pw_q_audit_after", actor, type, site, from, to, fetch, std::get<0>(*after),
+                                        std::get<1>(*after), std::get<2>(*after))
+                      : t.exec_prepared("pw_q_audit", actor, type, site, from, to, fetch);
+    t.commit();
+    PageList out;
+    out.limit = params.limit;
+    const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
+    for (size_t i = 0; i < n; ++i) {
+      const auto& r = rows[static_cast<pqxx::result::size_type>(i)];
+      out.items.push_back(json{{"siteId", r[0].as<std::string>()},
+                               {"seq", r[1].as<int64_t>()},
+                               {"type", r[2].as<std::string>()},
+                               {"actor", r[3].as<std::string>()},
+                               {"at", r[4].as<std::string>()},
+                               {"commandId", r[5].as<std::string>()},
+                               {"hash", r[6].is_null() ? json(nullptr) : json(r[6].as<std::string>())}});
+    }
+    if (rows.size() > n) {
+      const auto& last = out.items.back();
+      out.next_cursor = detail::encode_keyset(
+          "audit", {last["at"].get<std::string>(),
+                    last["siteId"].get<std::string>() + "/" + std::to_string(last["seq"].get<int64_t>())});
+    }
+    return out;
   });
 }
 

@@ -72,6 +72,16 @@ struct SiteEventPositions {
   int64_t projected_to = 0;           // the projection's next offset there (0 = none yet)
 };
 
+// GET /v1/audit's filters; absent = any. `from` and `to` are canonical
+// timestamps ("2026-11-22T05:30:48.123456Z"): from inclusive, to exclusive.
+struct AuditFilter {
+  std::optional<std::string> actor;
+  std::optional<std::string> type;
+  std::optional<SiteId> site;
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+};
+
 struct ReadModelConfig {
   // Blocking checkout waits at most this long for a free connection, then
   // fails with Errc::unavailable.
@@ -206,6 +216,13 @@ class ReadModel {
   // "events":[type],"label"?}. The cursor continues below the last version.
   // An invisible page yields an empty list.
   Result<PageList> page_versions(const TenantId& tenant, const PageId& page, const ListParams& params);
+
+  // GET /v1/audit: the tenant's events from every site, newest first by
+  // (at, siteId, seq), each {"siteId","seq","type","actor","at","commandId",
+  // "hash"} (hash: SHA-256 of the record's bytes; null for rows projected
+  // before migration 0007). Errors: VALIDATION_ERROR (fields "tenant", "limit",
+  // "cursor", "actor", "type", "siteId", "from", "to").
+  Result<PageList> audit(const TenantId& tenant, const AuditFilter& filter, const ListParams& params);
 
   // For /readyz: one trivial round trip (SELECT 1) on a pooled connection.
   Result<void> ping();

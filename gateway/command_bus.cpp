@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
-
 #include "events/ids.hpp"
 
 namespace pw::gateway {
@@ -206,9 +204,7 @@ void CommandBus::handle_results(std::vector<log::Record>& records) {
   for (auto& rec : records) {
     next_[log::TopicPartition{rec.topic, rec.partition}] = rec.offset + 1;
     results_.fetch_add(1, std::memory_order_relaxed);
-    auto j = nlohmann::json::parse(rec.value, nullptr, false);
-    if (j.is_discarded()) continue;
-    auto outcome = domain::outcome_from_json(j);
+    auto outcome = domain::decode_outcome(rec.value);
     if (!outcome.ok()) continue;
     const std::string key = waiter_key(outcome->tenant_id, outcome->command_id);
     remember(key, CommandState::decided, &*outcome);

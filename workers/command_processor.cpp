@@ -335,8 +335,7 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       if (!recs.ok()) return recs.error();
       for (const auto& rec : *recs) {
         next = rec.offset + 1;
-        auto j = nlohmann::json::parse(rec.value, nullptr, false);
-        auto outcome = domain::outcome_from_json(j);
+        auto outcome = domain::decode_outcome(rec.value);
         if (!outcome.ok()) return outcome.error();
         applied.results_next = rec.offset + 1;
         covered = std::max<int64_t>(covered, outcome->command_offset + 1);
@@ -592,7 +591,7 @@ Result<log::Appended> CommandProcessor::append_with_results(Round& round) {
       } else if (p.repeat_of >= 0) {
         p.outcome.position = pending[static_cast<size_t>(p.repeat_of)].outcome.position;
       }
-      results.push_back({kResults, p.site_id, domain::outcome_to_json(p.outcome).dump(), p.partition});
+      results.push_back({kResults, p.site_id, domain::encode_outcome(p.outcome), p.partition});
     }
     return results;
   };

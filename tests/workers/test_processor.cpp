@@ -223,7 +223,7 @@ TEST_F(Processor, AppendsAVerifiableChainPerSiteAndAResultPerCommand) {
   for (const auto& [p, recs] : results) {
     for (const auto& rec : recs) {
       ++result_count;
-      auto o = domain::outcome_from_json(nlohmann::json::parse(rec.value));
+      auto o = domain::decode_outcome(rec.value);
       ASSERT_TRUE(o.ok());
       if (o->accepted) ++accepted;
       if (o->accepted && !o->events.empty()) {
@@ -279,7 +279,7 @@ TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
 
   std::vector<domain::CommandOutcome> outcomes;
   for (const auto& [p, recs] : read_all(*log, kResults, 6))
-    for (const auto& rec : recs) outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
+    for (const auto& rec : recs) outcomes.push_back(*domain::decode_outcome(rec.value));
   ASSERT_EQ(outcomes.size(), 6u);
   auto first = outcomes[2];
   EXPECT_TRUE(first.accepted);
@@ -320,7 +320,7 @@ TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
 
   std::vector<domain::CommandOutcome> outcomes;
   for (const auto& [p, recs] : read_all(*log, kResults, commands.size()))
-    for (const auto& rec : recs) outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
+    for (const auto& rec : recs) outcomes.push_back(*domain::decode_outcome(rec.value));
   ASSERT_EQ(outcomes.size(), commands.size());
   const auto& refused = outcomes[3];
   EXPECT_FALSE(refused.accepted);
@@ -419,7 +419,7 @@ TEST_F(Processor, RecoverySkipsEventsNoProcessorWroteAndTheSiteGoesOn) {
   std::vector<domain::CommandOutcome> outcomes;
   const auto results = read_all(*log, kResults, 5);
   for (const auto& rec : results.at(partition))
-    outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
+    outcomes.push_back(*domain::decode_outcome(rec.value));
   ASSERT_EQ(outcomes.size(), 5u);
   for (const auto& o : outcomes) EXPECT_TRUE(o.accepted) << o.command_id;
 }

@@ -92,6 +92,7 @@ CommandProcessor::~CommandProcessor() { close(); }
 
 Result<std::unique_ptr<CommandProcessor>> CommandProcessor::create(log::EventLog& log, ProcessorConfig config) {
   if (config.snapshot_dir.empty()) return make_error(Errc::validation_error, "snapshot_dir is required");
+  if (!config.schemas) return make_error(Errc::validation_error, "schemas are required");
   auto store = SnapshotStore::open(config.snapshot_dir);
   if (!store.ok()) return store.error();
   std::unique_ptr<CommandProcessor> self(new CommandProcessor(log, std::move(config), std::move(store).value()));
@@ -528,7 +529,7 @@ void CommandProcessor::decide_one(const log::Record& rec, const domain::CommandR
   }
   const auto aggregate = domain::aggregate_of(cmd.meta, cmd.command);
   p.outcome.aggregate_id = aggregate.id;
-  auto decided = domain::decide(entry.state, cmd.meta, cmd.command);
+  auto decided = domain::decide(*config_.schemas, entry.state, cmd.meta, cmd.command);
   if (decided.ok())
     if (auto too_big = oversized_event(*decided, cmd.meta, cmd.correlation_id)) decided = std::move(*too_big);
   if (decided.ok()) {

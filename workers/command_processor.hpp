@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "events/log.hpp"
 #include "commands/command_record.hpp"
@@ -34,6 +35,7 @@ namespace pw::workers {
 struct ProcessorConfig {
   std::string group = "pagewright.command-processors";
   std::filesystem::path snapshot_dir;   // required
+  std::shared_ptr<const domain::Schemas> schemas;  // required: loaded once at process start
   size_t max_batch = 256;               // commands per atomic append
   int64_t snapshot_every = 1000;        // events per partition between snapshots
   size_t max_cached_sites = 10000;      // clean sites beyond this are evicted

@@ -24,6 +24,7 @@
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -60,6 +61,7 @@ class BuildWorkerTest : public ::testing::Test {
     log_ = std::move(log).value();
     ASSERT_TRUE(create_pagewright_topics(*log_, 2).ok());
     workers::ProcessorConfig pc;
+    pc.schemas = ::pw::test::test_schemas();
     pc.snapshot_dir = dir_ / "snapshots";
     auto processor = workers::CommandProcessor::create(*log_, pc);
     ASSERT_TRUE(processor.ok()) << processor.error().message;

@@ -20,6 +20,7 @@
 #include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -90,6 +91,7 @@ class CommandBusTest : public ::testing::Test {
   void start_processor() {
     processor_ = std::thread([this] {
       workers::ProcessorConfig config;
+      config.schemas = ::pw::test::test_schemas();
       config.snapshot_dir = snapshots_;
       auto p = workers::CommandProcessor::create(*log_, config);
       if (!p.ok()) {

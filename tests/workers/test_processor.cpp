@@ -22,6 +22,7 @@
 #include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 extern char** environ;
 
@@ -128,6 +129,7 @@ workers::ProcessorStats run_until(log::EventLog& log, const std::filesystem::pat
                                   size_t results_wanted, int64_t snapshot_every = 50,
                                   size_t max_batch = 256) {
   workers::ProcessorConfig config;
+  config.schemas = ::pw::test::test_schemas();
   config.snapshot_dir = snapshots;
   config.snapshot_every = snapshot_every;
   config.max_batch = max_batch;
@@ -531,6 +533,7 @@ class ChildMode : public ::testing::Environment {
       std::_Exit(3);
     }
     workers::ProcessorConfig pc;
+    pc.schemas = ::pw::test::test_schemas();
     pc.snapshot_dir = snapshots;
     pc.snapshot_every = 20;
     pc.max_batch = 7;  // many small transactions: more places to be killed in

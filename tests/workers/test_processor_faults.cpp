@@ -23,6 +23,7 @@
 #include "tests/support/command_stream.hpp"
 #include "workers/command_processor.hpp"
 #include "workers/snapshot_store.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -414,6 +415,7 @@ class ProcessorFaults : public ::testing::Test {
   static std::unique_ptr<workers::CommandProcessor> processor(log::EventLog& log, const std::filesystem::path& snapshots,
                                                               size_t window = 256, int64_t snapshot_every = 1000) {
     workers::ProcessorConfig config;
+    config.schemas = ::pw::test::test_schemas();
     config.snapshot_dir = snapshots;
     config.idempotency_window = window;
     config.snapshot_every = snapshot_every;

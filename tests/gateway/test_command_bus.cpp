@@ -381,5 +381,27 @@ TEST_F(CommandBusTest, AnotherGatewaysOutcomesAreKnownToo) {
   EXPECT_EQ(*s->outcome, **r);
 }
 
+TEST_F(CommandBusTest, AResultThatDoesNotDecodeIsCountedAndTheNextOutcomeStillArrives) {
+  start_processor();
+  auto bus = start_bus();
+  // Not JSON, and JSON that is no outcome: neither was written by a processor.
+  const std::string key = site_id_for_subdomain("junk").str();
+  log::Batch junk;
+  junk.records.push_back({std::string(log::kResultsTopic), key, "{\"commandId\": ", std::nullopt});
+  junk.records.push_back({std::string(log::kResultsTopic), key, R"({"commandId": "cmd-1"})", std::nullopt});
+  auto appended = log_->append(junk);
+  ASSERT_TRUE(appended.ok()) << appended.error().message;
+  wait_for([&] { return bus->stats().malformed_results == 2; }, 60s);
+
+  // A command whose id the junk named, on the same partition, is answered by its own result.
+  auto r = submit_and_wait(*bus, create_site(1, "junk"), 60s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->has_value());
+  EXPECT_TRUE((*r)->accepted);
+  EXPECT_EQ((*r)->command_id, "cmd-1");
+  EXPECT_EQ(bus->stats().malformed_results, 2);
+  EXPECT_EQ(bus->stats().results, 3);
+}
+
 }  // namespace
 }  // namespace pw::test

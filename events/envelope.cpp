@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <optional>
+#include <system_error>
 
 #include "events/json_scan.hpp"
 
@@ -45,6 +47,65 @@ bool is_lower_hex64(std::string_view s) {
 Error invalid(std::string field, std::string message) {
   return make_error(Errc::validation_error, "invalid event envelope",
                     {{std::move(field), std::move(message)}});
+}
+
+// One top-level value of an envelope: a plain string or integer read straight
+// from the record's text (the usual case: ids, hashes, timestamps, counters),
+// anything else parsed by nlohmann::json, which then judges it as before.
+struct Scalar {
+  enum class Kind { plain_string, plain_integer, tree } kind = Kind::tree;
+  std::string_view text;  // plain_string: between the quotes
+  int64_t number = 0;     // plain_integer
+  nlohmann::json tree;    // tree
+
+  bool take_string(std::string& dst) {
+    if (kind == Kind::plain_string) {
+      dst.assign(text);
+      return true;
+    }
+    if (kind != Kind::tree || !tree.is_string()) return false;
+    dst = std::move(tree.get_ref<std::string&>());
+    return true;
+  }
+  std::optional<int64_t> integer() const {
+    if (kind == Kind::plain_integer) return number;
+    if (kind == Kind::tree && tree.is_number_integer()) return tree.get<int64_t>();
+    return std::nullopt;
+  }
+};
+
+// A string of printable ASCII with no escapes needs no decoding or checking.
+bool is_plain_string(std::string_view raw) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
+  for (size_t i = 1; i + 1 < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// A JSON integer without sign, exponent or leading zero that fits int64.
+bool read_plain_integer(std::string_view raw, int64_t& out) {
+  if (raw.empty() || raw.size() > 18 || raw[0] < '0' || raw[0] > '9' || (raw[0] == '0' && raw.size() > 1))
+    return false;
+  const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), out);
+  return ec == std::errc() && end == raw.data() + raw.size();
+}
+
+// False: the text is not well-formed JSON.
+bool read_scalar(std::string_view raw, Scalar& out) {
+  if (is_plain_string(raw)) {
+    out.kind = Scalar::Kind::plain_string;
+    out.text = raw.substr(1, raw.size() - 2);
+    return true;
+  }
+  if (read_plain_integer(raw, out.number)) {
+    out.kind = Scalar::Kind::plain_integer;
+    return true;
+  }
+  out.kind = Scalar::Kind::tree;
+  out.tree = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  return !out.tree.is_discarded();
 }
 
 }  // namespace
@@ -101,10 +162,14 @@ std::string encode(const Envelope& e) {
 }
 
 Result<Envelope> decode(std::string_view record_value) {
-  // Duplicate keys must be refused before nlohmann::json collapses them.
+  // One pass over the top level finds each field's text and refuses unknown
+  // and duplicate keys (nlohmann::json would silently collapse those). Only
+  // `data` and an unusual value are parsed into a tree: building one for the
+  // whole record was most of what reading an event cost (callgrind).
+  std::array<std::string_view, kFields.size()> raw{};
   std::array<bool, kFields.size()> seen{};
   std::string unknown;
-  const bool shaped = json_scan::for_each_field(record_value, [&](std::string_view key, std::string_view) {
+  const bool shaped = json_scan::for_each_field(record_value, [&](std::string_view key, std::string_view value) {
     for (size_t i = 0; i < kFields.size(); ++i) {
       if (key == kFields[i]) {
         if (seen[i]) {
@@ -112,6 +177,7 @@ Result<Envelope> decode(std::string_view record_value) {
           return false;
         }
         seen[i] = true;
+        raw[i] = value;
         return true;
       }
     }
@@ -125,38 +191,39 @@ Result<Envelope> decode(std::string_view record_value) {
   for (size_t i = 0; i < kFields.size(); ++i)
     if (!seen[i]) return invalid(std::string(kFields[i]), "missing");
 
-  nlohmann::json j = nlohmann::json::parse(record_value, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid("", "malformed JSON");
+  // Every value must be well-formed JSON before any is judged by its type.
+  std::array<Scalar, kFields.size()> v;
+  for (size_t i = 0; i < kFields.size(); ++i)
+    if (!read_scalar(raw[i], v[i])) return invalid("", "malformed JSON");
+  const auto at = [&](std::string_view key) -> Scalar& {
+    for (size_t i = 0; i < kFields.size(); ++i)
+      if (kFields[i] == key) return v[i];
+    return v[0];  // unreachable: every key asked for is one of kFields
+  };
 
   Envelope e;
-  auto str = [&](const char* key, std::string& dst) -> bool {
-    const auto& v = j[key];
-    if (!v.is_string()) return false;
-    dst = v.get<std::string>();
-    return true;
-  };
   for (auto [key, dst] : {std::pair{"id", &e.id}, {"type", &e.type}, {"tenantId", &e.tenant_id},
                           {"siteId", &e.site_id}, {"occurredAt", &e.occurred_at},
                           {"actor", &e.actor}, {"commandId", &e.command_id},
                           {"correlationId", &e.correlation_id}, {"causationId", &e.causation_id},
                           {"prevHash", &e.prev_hash}}) {
-    if (!str(key, *dst)) return invalid(key, "must be a string");
+    if (!at(key).take_string(*dst)) return invalid(key, "must be a string");
   }
-  if (!j["schemaVersion"].is_number_integer() || j["schemaVersion"].get<int64_t>() < 1)
-    return invalid("schemaVersion", "must be a positive integer");
-  e.schema_version = j["schemaVersion"].get<int>();
-  if (!j["seq"].is_number_integer() || j["seq"].get<int64_t>() < 1)
-    return invalid("seq", "must be an integer >= 1");
-  e.seq = j["seq"].get<int64_t>();
-  const auto& agg = j["aggregate"];
+  const auto schema_version = at("schemaVersion").integer();
+  if (!schema_version || *schema_version < 1) return invalid("schemaVersion", "must be a positive integer");
+  e.schema_version = static_cast<int>(*schema_version);
+  const auto seq = at("seq").integer();
+  if (!seq || *seq < 1) return invalid("seq", "must be an integer >= 1");
+  e.seq = *seq;
+  const auto& agg = at("aggregate").tree;
   if (!agg.is_object() || agg.size() != 3 || !agg.contains("type") || !agg.contains("id") ||
       !agg.contains("version") || !agg["type"].is_string() || !agg["id"].is_string() ||
       !agg["version"].is_number_integer())
     return invalid("aggregate", "must be {type: string, id: string, version: integer}");
   e.aggregate = {agg["type"].get<std::string>(), agg["id"].get<std::string>(),
                  agg["version"].get<int64_t>()};
-  if (!j["data"].is_object()) return invalid("data", "must be an object");
-  e.data = std::move(j["data"]);
+  if (!at("data").tree.is_object()) return invalid("data", "must be an object");
+  e.data = std::move(at("data").tree);
   if (!is_lower_hex64(e.prev_hash)) return invalid("prevHash", "must be 64 lowercase hex digits");
   if (!is_canonical_timestamp(e.occurred_at))
     return invalid("occurredAt", "must be RFC 3339 UTC with microseconds");

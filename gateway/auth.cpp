@@ -185,6 +185,37 @@ Result<Principal> verify_bearer(std::string_view authorization_header, std::stri
   return Principal{UserId{std::move(*sub)}, TenantId{std::move(*tenant)}, *role, *exp};
 }
 
+BearerVerifier::BearerVerifier(std::string secret, std::size_t max_bytes)
+    : secret_(std::move(secret)), max_bytes_(max_bytes) {}
+
+Result<Principal> BearerVerifier::verify(std::string_view authorization_header, int64_t now_unix) {
+  {
+    std::lock_guard lock(mu_);
+    // Heterogeneous lookup needs C++20 transparent hashing; a header is short.
+    if (auto it = verified_.find(std::string(authorization_header)); it != verified_.end()) {
+      // The signature and the claims held when it was first seen; only time moves.
+      if (it->second.expires_at <= now_unix) return unauthenticated("token expired");
+      return it->second;
+    }
+  }
+  auto principal = verify_bearer(authorization_header, secret_, now_unix);
+  if (!principal.ok()) return principal;
+  const std::size_t cost = authorization_header.size() + principal->user.str().size() +
+                           principal->tenant.str().size() + sizeof(Principal) + 64;
+  std::lock_guard lock(mu_);
+  if (bytes_ + cost > max_bytes_) {
+    verified_.clear();
+    bytes_ = 0;
+  }
+  if (verified_.emplace(std::string(authorization_header), *principal).second) bytes_ += cost;
+  return principal;
+}
+
+std::size_t BearerVerifier::remembered() const {
+  std::lock_guard lock(mu_);
+  return verified_.size();
+}
+
 Result<std::string> issue_token(const Principal& p, std::string_view secret) {
   if (auto ok = check_secret(secret); !ok) return ok.error();
   auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };

@@ -6,9 +6,11 @@
 // Thread-safe: every call works on its own libjwt objects; nothing is shared.
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "events/ids.hpp"
 #include "events/result.hpp"
@@ -57,6 +59,28 @@ inline constexpr std::size_t kMaxTokenBytes = 8192;
 // client's fault).
 Result<Principal> verify_bearer(std::string_view authorization_header, std::string_view secret,
                                 int64_t now_unix);
+
+// verify_bearer for a server: it remembers the headers whose token verified,
+// so a client's next request with the same token costs a lookup instead of two
+// JSON parses and an HMAC (a tenth of an edit's instructions, by callgrind).
+// A remembered token is still refused once it expires. Only tokens that
+// verified are kept, so a client cannot fill the memory with junk; the store
+// is bounded in bytes and starts afresh when full. Thread-safe.
+class BearerVerifier {
+ public:
+  explicit BearerVerifier(std::string secret, std::size_t max_bytes = kDefaultMaxBytes);
+  Result<Principal> verify(std::string_view authorization_header, int64_t now_unix);
+  std::size_t remembered() const;
+
+  static constexpr std::size_t kDefaultMaxBytes = std::size_t{4} << 20;
+
+ private:
+  const std::string secret_;
+  const std::size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Principal> verified_;
+  std::size_t bytes_ = 0;
+};
 
 // A compact HS256 JWT with the claims `sub`, `tenant`, `role`, `exp` of `p`.
 // Errors: a `secret` shorter than kMinSecretBytes → Errc::internal; an empty

@@ -1,4 +1,5 @@
 #include "gateway/handler.hpp"
+#include "gateway/auth.hpp"
 #include "gateway/templates.hpp"
 
 #include <cstdio>
@@ -53,6 +54,7 @@ Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(dep
     if (auto loaded = domain::Schemas::load(domain::Schemas::default_dir()); loaded.ok())
       options_.schemas = std::move(loaded).value();  // else the library answers INTERNAL
   checkpoints_ = std::make_unique<PageCheckpoints>();
+  bearer_ = std::make_unique<BearerVerifier>(options_.jwt_secret);
 }
 
 Gateway::~Gateway() = default;
@@ -221,7 +223,7 @@ void Gateway::handle(HttpRequest request, Respond respond) {
   if (ex->route->kind != RouteKind::operations) {
     const auto auth = ex->request.header("authorization");
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(deps_.clock().time_since_epoch()).count();
-    auto principal = auth ? verify_bearer(*auth, options_.jwt_secret, now)
+    auto principal = auth ? bearer_->verify(*auth, now)
                           : Result<Principal>(make_error(Errc::unauthenticated, "missing bearer token"));
     // No tenant to charge: the client's address pays for the refusal.
     if (!principal.ok()) {

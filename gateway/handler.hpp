@@ -68,6 +68,7 @@ struct GatewayDeps {
 };
 
 class PageCheckpoints;  // gateway/page_checkpoints.hpp
+class BearerVerifier;   // gateway/auth.hpp
 
 class Gateway {
  public:
@@ -101,6 +102,7 @@ class Gateway {
   std::unique_ptr<RateLimiter> address_limiter_;
   std::atomic<bool> draining_{false};
   std::unique_ptr<PageCheckpoints> checkpoints_;
+  std::unique_ptr<BearerVerifier> bearer_;
 };
 
 // RFC 3339 in UTC with microseconds: "2026-11-22T05:30:48.123456Z".

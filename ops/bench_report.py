@@ -130,6 +130,8 @@ for fsync in ("0", "1"):
         base = find("BM_RocksDbBaseline", f"fsync:{fsync}", f"threads:{threads}")
         rows.append((f"local append, fsync {'on' if fsync == '1' else 'off'}, {threads} appenders (records/s)",
                      ours, "raw RocksDB WriteBatch, same bytes", base, ""))
+rows.append(("event envelope decode (events/s, 1 core)", find("BM_DecodeEnvelope"),
+             "nlohmann::json parse of the same bytes", find("BM_JsonParseEnvelopeBaseline"), ""))
 decide = find("BM_DecideApplyMix")
 parse = find("BM_CommandJsonRoundTripBaseline")
 rows.append(("decide + apply (commands/s, 1 core)", decide, "parsing the same commands from JSON", parse, ""))
@@ -161,6 +163,16 @@ if system:
     def mark(ok):
         return " ✔" if ok else " ✘"
 
+    def crud_row(ing, crud):
+        if not crud:
+            return []
+        clients, tps = max(crud.items(), key=lambda kv: kv[1])
+        others = ", ".join(f"{c} clients {t:.0f} /s" for c, t in crud.items() if c != clients)
+        return [f"| the same ingest vs the seeds' CRUD path (req/s) | {ing['rps']:.0f} /s "
+                f"| one PostgreSQL transaction per edit: page JSON updated, version and audit rows inserted "
+                f"(pgbench, fsync on, {clients} clients; {others}) | {tps:.0f} /s "
+                f"| {ing['rps'] / tps:.2f}× | ≥ 5×{mark(ing['rps'] / tps >= 5)} |"]
+
     lines += [
         "",
         "## System (ops/bench_system.py)",
@@ -170,6 +182,7 @@ if system:
         f"| HTTP command ingest, `serve`, fsync on (req/s, wrk -t2 -c64) | {ing['rps']:.0f} /s "
         f"| bare Beast server, same wrk and requests | {bare['rps']:.0f} /s | {ing['rps'] / bare['rps']:.2f} "
         f"| ≥ 0.50{mark(ing['rps'] / bare['rps'] >= 0.5)} |",
+        *crud_row(ing, system.get("crud_ingest")),
         f"| command → visible, p50 at {vis['rate']:.0f} edits/s (ms) | {vis['p50_ms']:.1f} ms "
         f"| the same paced request pairs to the bare server | {bare_vis['p50_ms']:.2f} ms "
         f"| {vis['p50_ms'] / max(bare_vis['p50_ms'], 1e-9):.0f}× | |",

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """System benchmarks of DESIGN.md, each against a baseline measured in the same
-run: HTTP command ingest (wrk) vs the bare Beast server; command → visible
+run: HTTP command ingest (wrk) vs the bare Beast server and vs the seeds' CRUD
+path (the same edit as one PostgreSQL transaction, pgbench); command → visible
 latency at half of the measured peak vs the same paced requests to the bare
 server; projection rebuild vs a superuser COPY of the same rows; peak RSS of
 `pagewright serve` under the ingest load. Writes one JSON object (argv[1]).
@@ -88,6 +89,18 @@ def probe(port, rate, extra):
     return json.loads(out)
 
 
+def crud_ingest(clients):
+    """The seeds' write path for one edit (ops/bench_crud_edit.sql: update the
+    page's JSON, insert a version snapshot, insert an audit row, in one
+    transaction), with fsync on, as pgbench transactions per second."""
+    fresh_db("pw_bench_crud")
+    url = pg_url("owner", "pw_bench_crud")
+    sh("psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", os.path.join(ROOT, "ops", "bench_crud.sql"))
+    out = sh("pgbench", url, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(SECONDS),
+             "-f", os.path.join(ROOT, "ops", "bench_crud_edit.sql"))
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
 def peak_rss_mb(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"):
@@ -108,6 +121,10 @@ def main():
             result["bare_ingest"] = wrk(bare_port, {"PW_BENCH_PAGES": "p", "PW_BENCH_TOKEN": "x"})
         finally:
             stop(bare)
+
+        # Baseline: the seeds' CRUD path, with 8 clients (as the seeds' load
+        # test) and with as many as wrk opens; the better one counts.
+        result["crud_ingest"] = {str(c): crud_ingest(c) for c in (8, CONNECTIONS)}
 
         fresh_db("pw_bench")
         owner, reader = pg_url("owner", "pw_bench"), pg_url("reader", "pw_bench")
@@ -157,7 +174,7 @@ def main():
         result["rebuild"] = {"events": events, "seconds": rebuild_s, "copy_seconds": copy_s}
     finally:
         shutil.rmtree(data, ignore_errors=True)
-        for db in ("pw_bench", "pw_bench_rebuild", "pw_bench_copy"):
+        for db in ("pw_bench", "pw_bench_crud", "pw_bench_rebuild", "pw_bench_copy"):
             try:
                 psql("-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
             except subprocess.CalledProcessError:

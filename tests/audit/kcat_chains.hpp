@@ -1,6 +1,6 @@
 #pragma once
 // The auditor who is not us: kcat reads pagewright.events from a broker and
-// tests/audit/verify_chain.py (Python's hashlib) recomputes each site's chain.
+// ops/audit-chain (Python's standard library) recomputes each site's chain.
 // Needs PW_SOURCE_DIR defined by the test target.
 #include <gtest/gtest.h>
 
@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace pw::test {
 
@@ -21,20 +23,25 @@ inline std::map<std::string, std::string> chain_heads_by_kcat(const std::string&
   std::vector<std::pair<std::string, FILE*>> readers;
   for (int p = 0; p < partitions; ++p) {
     const std::string cmd = "kcat -C -q -e -b '" + bootstrap + "' -t '" + topic + "' -p " + std::to_string(p) +
-                            " -o beginning -f '%s\\n' | python3 " PW_SOURCE_DIR "/tests/audit/verify_chain.py";
+                            " -o beginning -f '%k\\t%s\\n' | " PW_SOURCE_DIR "/ops/audit-chain";
     readers.emplace_back(cmd, ::popen(cmd.c_str(), "r"));
     if (readers.back().second == nullptr) ADD_FAILURE() << "cannot run " << cmd;
   }
   for (auto& [cmd, pipe] : readers) {
     if (pipe == nullptr) continue;
-    char out[512];
+    char out[1024];
     while (std::fgets(out, sizeof out, pipe)) {
-      std::string row(out);
-      if (!row.empty() && row.back() == '\n') row.pop_back();
-      const auto space = row.find(' ');
-      heads[row.substr(0, space)] = row.substr(space + 1);
+      const auto site = nlohmann::json::parse(out, nullptr, false);
+      if (!site.is_object()) {
+        ADD_FAILURE() << cmd << " printed " << out;
+        continue;
+      }
+      heads[site.value("siteId", "")] =
+          std::to_string(site.value("events", -1)) + " " + site.value("headHash", "") + " " +
+          (site.value("ok", false) ? std::string("ok")
+                                   : "bad:" + std::to_string(site.value("firstBadSeq", int64_t{-1})));
     }
-    EXPECT_EQ(::pclose(pipe), 0) << cmd;
+    EXPECT_EQ(::pclose(pipe), 0) << cmd << " (exit status 1: a chain is broken)";
   }
   return heads;
 }

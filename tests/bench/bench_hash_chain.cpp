@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 
@@ -65,5 +67,23 @@ void BM_EncodeEnvelope(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EncodeEnvelope);
+
+// What every reader of the log (projector, build worker) pays per event,
+// against building nlohmann::json's tree of the same bytes, which decode did.
+void BM_DecodeEnvelope(benchmark::State& state) {
+  const auto& records = chain();
+  size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(pw::decode(records[i++ % records.size()]));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeEnvelope);
+
+void BM_JsonParseEnvelopeBaseline(benchmark::State& state) {
+  const auto& records = chain();
+  size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(nlohmann::json::parse(records[i++ % records.size()]));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_JsonParseEnvelopeBaseline);
 
 }  // namespace

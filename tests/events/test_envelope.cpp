@@ -103,6 +103,65 @@ TEST(Envelope, DecodeRefusesDuplicateKeysAndGarbage) {
     EXPECT_FALSE(pw::decode(bad).ok()) << bad;
 }
 
+// decode reads plain strings and integers straight from the text and parses
+// only the rest: escaped and non-ASCII strings, and every odd number, must
+// come out exactly as a full JSON parse makes them, and bad ones stay refused.
+TEST(Envelope, EscapedAndNonAsciiValuesDecodeAsAFullParseDoes) {
+  auto e = sample();
+  static constexpr char kActor[] = "ctl\x01\x1f tab\t quote\" back\\ slash/ utf8 \xc3\xa9 \xf0\x9f\x98\x80";
+  e.actor = std::string(kActor, sizeof kActor - 1);
+  e.command_id = "caf\xc3\xa9";
+  const auto bytes = pw::encode(e);
+  auto decoded = pw::decode(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, e);
+  EXPECT_EQ(pw::encode(*decoded), bytes);
+  // \u escapes another writer may use decode to the same characters.
+  auto j = nlohmann::ordered_json::parse(bytes);
+  std::string text = j.dump();
+  const std::string plain = "\"actor\":" + nlohmann::json(e.actor).dump();
+  ASSERT_NE(text.find(plain), std::string::npos);
+  text.replace(text.find(plain), plain.size(), "\"actor\":\"\\u0041\\u00e9\\ud83d\\ude00\"");
+  auto escaped = pw::decode(text);
+  ASSERT_TRUE(escaped.ok()) << escaped.error().message;
+  EXPECT_EQ(escaped->actor, "A\xc3\xa9\xf0\x9f\x98\x80");
+}
+
+TEST(Envelope, OddNumbersAndBrokenStringsAreJudgedAsBefore) {
+  const std::string good = pw::encode(sample());
+  const auto with = [&](const std::string& field, const std::string& raw) {
+    auto j = nlohmann::ordered_json::parse(good);
+    j[field] = "@@";
+    std::string text = j.dump();
+    text.replace(text.find("\"@@\""), 4, raw);
+    return pw::decode(text);
+  };
+  struct Case {
+    std::string field, raw, blamed;  // blamed "": refused as malformed JSON
+  };
+  const std::vector<Case> refused = {
+      {"seq", "1.0", "seq"},          {"seq", "1e0", "seq"},        {"seq", "-3", "seq"},
+      {"seq", "01", ""},              {"seq", "+1", ""},            {"seq", "99999999999999999999999", "seq"},
+      {"schemaVersion", "0", "schemaVersion"}, {"schemaVersion", "true", "schemaVersion"},
+      {"actor", "\"a\x01b\"", ""},     {"actor", "\"\xc3\"", ""},      {"actor", "\"bad \\q escape\"", ""},
+      {"actor", "\"\\ud83d\"", ""},    {"actor", "null", "actor"},   {"actor", "7", "actor"},
+  };
+  for (const auto& c : refused) {
+    auto r = with(c.field, c.raw);
+    ASSERT_FALSE(r.ok()) << c.field << " = " << c.raw;
+    EXPECT_EQ(r.error().code, pw::Errc::validation_error);
+    ASSERT_FALSE(r.error().details.empty());
+    EXPECT_EQ(r.error().details[0].field, c.blamed) << c.field << " = " << c.raw << ": "
+                                                    << r.error().details[0].message;
+  }
+  auto big = with("seq", "123456789012345678");
+  ASSERT_TRUE(big.ok()) << big.error().message;
+  EXPECT_EQ(big->seq, 123456789012345678);
+  auto spaced = with("seq", " 7 ");
+  ASSERT_TRUE(spaced.ok()) << spaced.error().message;
+  EXPECT_EQ(spaced->seq, 7);
+}
+
 TEST(Envelope, HashIsSha256OfExactBytes) {
   // sha256("abc") from FIPS 180-2.
   EXPECT_EQ(pw::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -419,3 +419,86 @@ TEST(Auth, ConcurrentIssueAndVerify) {
 }
 
 }  // namespace
+
+// --- BearerVerifier: verify_bearer that remembers verified tokens -------------
+
+namespace bearer {
+
+using pw::gateway::BearerVerifier;
+
+TEST(BearerVerifier, ARememberedTokenAnswersTheSamePrincipalWithoutVerifyingAgain) {
+  BearerVerifier verifier(kSecret);
+  const std::string header = "Bearer " + hand_token(hs256_header(), good_claims(), kSecret);
+  for (int i = 0; i < 3; ++i) {
+    auto p = verifier.verify(header, kNow);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(*p, principal());
+  }
+  EXPECT_EQ(verifier.remembered(), 1u);
+}
+
+TEST(BearerVerifier, ARememberedTokenIsRefusedOnceItExpires) {
+  BearerVerifier verifier(kSecret);
+  const std::string header = "Bearer " + hand_token(hs256_header(), good_claims(), kSecret);
+  ASSERT_TRUE(verifier.verify(header, kNow).ok());
+  auto late = verifier.verify(header, kNow + 600);
+  expect_unauthenticated(late, "expired while remembered");
+  EXPECT_EQ(late.error().message, "token expired");
+}
+
+TEST(BearerVerifier, RefusedTokensAreNotRememberedAndStayRefused) {
+  BearerVerifier verifier(kSecret);
+  const std::string forged = "Bearer " + hand_token(hs256_header(), good_claims(), kOtherSecret);
+  for (int i = 0; i < 2; ++i) {
+    auto r = verifier.verify(forged, kNow);
+    expect_unauthenticated(r, "signed with another secret");
+    EXPECT_EQ(r.error().message, "invalid token signature");
+  }
+  EXPECT_EQ(verifier.remembered(), 0u);
+  // The genuine token with the same claims verifies; the forged one still does not.
+  ASSERT_TRUE(verifier.verify("Bearer " + hand_token(hs256_header(), good_claims(), kSecret), kNow).ok());
+  expect_unauthenticated(verifier.verify(forged, kNow), "forged after the genuine one");
+  // Not yet valid: refused, so not remembered; valid later, then remembered.
+  json early = good_claims();
+  early["nbf"] = kNow + 60;
+  const std::string later = "Bearer " + hand_token(hs256_header(), early, kSecret);
+  expect_unauthenticated(verifier.verify(later, kNow), "before nbf");
+  EXPECT_TRUE(verifier.verify(later, kNow + 61).ok());
+  EXPECT_EQ(verifier.remembered(), 2u);
+}
+
+TEST(BearerVerifier, ItsMemoryIsBoundedAndEveryTokenStillVerifies) {
+  BearerVerifier verifier(kSecret, 4096);
+  for (int i = 0; i < 200; ++i) {
+    json claims = good_claims();
+    claims["sub"] = "user-" + std::to_string(i);
+    auto p = verifier.verify("Bearer " + hand_token(hs256_header(), claims, kSecret), kNow);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->user.str(), "user-" + std::to_string(i));
+    EXPECT_LT(verifier.remembered(), 4096u / 200u + 1) << "after " << i;
+  }
+}
+
+TEST(BearerVerifier, ConcurrentRequestsAgree) {
+  BearerVerifier verifier(kSecret, 2048);
+  std::vector<std::string> headers;
+  for (int i = 0; i < 16; ++i) {
+    json claims = good_claims();
+    claims["tenant"] = "tenant-" + std::to_string(i);
+    headers.push_back("Bearer " + hand_token(hs256_header(), claims, kSecret));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 400; ++n) {
+        const int i = (n + t) % 16;
+        auto p = verifier.verify(headers[static_cast<size_t>(i)], kNow);
+        if (!p.ok() || p->tenant.str() != "tenant-" + std::to_string(i)) ++wrong;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace bearer

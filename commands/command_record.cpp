@@ -65,6 +65,15 @@ nlohmann::json outcome_to_json(const CommandOutcome& o) {
   return j;
 }
 
+std::string encode_outcome(const CommandOutcome& o) { return outcome_to_json(o).dump(); }
+
+Result<CommandOutcome> decode_outcome(std::string_view value) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(Errc::internal, "malformed command outcome: not a JSON object");
+  return outcome_from_json(j);
+}
+
 Result<CommandOutcome> outcome_from_json(const nlohmann::json& j) {
   try {
     CommandOutcome o;

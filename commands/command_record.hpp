@@ -1,9 +1,11 @@
 #pragma once
-// The records a command processor consumes and produces besides events:
+// The codec of the records a command processor consumes and produces besides
+// events:
 //   pagewright.commands  value = {"meta", "type", "body", "correlationId"}
 //   pagewright.results   value = the command's outcome (what the gateway replies)
 // Both are keyed by site id, like the events, so a site's commands, events and
-// results share one partition number.
+// results share one partition number. The gateway, the command processor and
+// the build worker all write and read these records through this codec only.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +53,11 @@ struct CommandOutcome {
   friend bool operator==(const CommandOutcome&, const CommandOutcome&) = default;
 };
 
+// A pagewright.results record's value, and back. A value that does not decode
+// is INTERNAL: results are written by processors only.
+std::string encode_outcome(const CommandOutcome& o);
+Result<CommandOutcome> decode_outcome(std::string_view value);
+// The same as a JSON tree, for records that embed outcomes (snapshots).
 nlohmann::json outcome_to_json(const CommandOutcome& o);
 Result<CommandOutcome> outcome_from_json(const nlohmann::json& j);
 

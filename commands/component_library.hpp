@@ -11,7 +11,7 @@
 namespace pw::domain {
 
 // {"components": {<Type>: {label, fields, defaultProps}}, "categories": {<name>:
-// {title, components}}} for `schemas` keyed by type (component_schemas()).
+// {title, components}}} for `schemas` keyed by type (Schemas::component_documents()).
 // Slots come from component_all_slots. A schema with a shape no Puck field
 // maps to is INTERNAL, naming the type and the prop.
 Result<nlohmann::json> puck_config(const nlohmann::json& schemas);

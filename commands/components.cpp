@@ -1,4 +1,5 @@
 #include "commands/components.hpp"
+#include "commands/schemas.hpp"
 #include "commands/assets.hpp"
 
 #include "commands/markdown_limits.hpp"
@@ -76,47 +77,6 @@ struct MaxLength {
   std::string prop;
   int64_t max = 0;
 };
-
-struct Registry {
-  nlohmann::json documents = nlohmann::json::object();  // the schema files, keyed by type
-  std::array<std::unique_ptr<valijson::Schema>, kTypes.size()> schemas;
-  std::array<std::vector<MaxLength>, kTypes.size()> max_lengths;
-  std::string error;  // non-empty: the library is unusable
-};
-
-Registry load_registry() {
-  Registry reg;
-  const char* env = std::getenv("PW_SCHEMA_DIR");  // NOLINT(concurrency-mt-unsafe): once
-  std::filesystem::path dir = (env && *env) ? env : PW_SCHEMA_DIR;
-  dir /= "components";
-  for (size_t i = 0; i < kTypes.size(); ++i) {
-    auto path = dir / (std::string(kTypes[i]) + ".json");
-    try {
-      std::ifstream in(path);
-      if (!in) throw std::runtime_error("cannot open");
-      nlohmann::json doc = nlohmann::json::parse(in);
-      auto schema = std::make_unique<valijson::Schema>();
-      valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-      valijson::adapters::NlohmannJsonAdapter adapter(doc);
-      parser.populateSchema(adapter, *schema);
-      reg.schemas[i] = std::move(schema);
-      reg.documents[std::string(kTypes[i])] = doc;
-      if (doc.contains("properties") && doc["properties"].is_object())
-        for (const auto& [prop, spec] : doc["properties"].items())
-          if (spec.is_object() && spec.contains("maxLength") && spec["maxLength"].is_number_integer())
-            reg.max_lengths[i].push_back({prop, spec["maxLength"].get<int64_t>()});
-    } catch (const std::exception& e) {
-      reg.error = "component schema " + path.string() + ": " + e.what();
-      return reg;
-    }
-  }
-  return reg;
-}
-
-const Registry& registry() {
-  static const Registry reg = load_registry();
-  return reg;
-}
 
 // valijson reports a property as a context element "[name]".
 std::string field_of(const std::vector<std::string>& context) {
@@ -206,6 +166,55 @@ std::string_view query_value(std::string_view query, std::string_view name) {
 
 }  // namespace
 
+struct Schemas::Components {
+  nlohmann::json documents = nlohmann::json::object();  // the schema files, keyed by type
+  std::array<std::unique_ptr<valijson::Schema>, kTypes.size()> schemas;
+  std::array<std::vector<MaxLength>, kTypes.size()> max_lengths;
+};
+
+Result<std::shared_ptr<const Schemas::Components>> Schemas::load_components(const std::filesystem::path& dir) {
+  auto reg = std::make_shared<Components>();
+  for (size_t i = 0; i < kTypes.size(); ++i) {
+    auto path = dir / "components" / (std::string(kTypes[i]) + ".json");
+    try {
+      std::ifstream in(path);
+      if (!in) throw std::runtime_error("cannot open");
+      nlohmann::json doc = nlohmann::json::parse(in);
+      auto schema = std::make_unique<valijson::Schema>();
+      valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+      valijson::adapters::NlohmannJsonAdapter adapter(doc);
+      parser.populateSchema(adapter, *schema);
+      reg->schemas[i] = std::move(schema);
+      if (doc.contains("properties") && doc["properties"].is_object())
+        for (const auto& [prop, spec] : doc["properties"].items())
+          if (spec.is_object() && spec.contains("maxLength") && spec["maxLength"].is_number_integer())
+            reg->max_lengths[i].push_back({prop, spec["maxLength"].get<int64_t>()});
+      reg->documents[std::string(kTypes[i])] = std::move(doc);
+    } catch (const std::exception& e) {
+      return make_error(Errc::internal, "component schema " + path.string() + ": " + e.what());
+    }
+  }
+  return std::shared_ptr<const Components>(std::move(reg));
+}
+
+Schemas::Schemas(std::shared_ptr<const Components> components, std::shared_ptr<const Tokens> tokens)
+    : components_(std::move(components)), tokens_(std::move(tokens)) {}
+
+Result<std::shared_ptr<const Schemas>> Schemas::load(const std::filesystem::path& dir) {
+  auto components = load_components(dir);
+  if (!components.ok()) return components.error();
+  auto tokens = load_tokens(dir);
+  if (!tokens.ok()) return tokens.error();
+  return std::make_shared<const Schemas>(std::move(components).value(), std::move(tokens).value());
+}
+
+std::filesystem::path Schemas::default_dir() {
+  const char* env = std::getenv("PW_SCHEMA_DIR");  // NOLINT(concurrency-mt-unsafe): at start
+  return (env && *env) ? std::filesystem::path(env) : std::filesystem::path(PW_SCHEMA_DIR);
+}
+
+const nlohmann::json& Schemas::component_documents() const { return components_->documents; }
+
 std::span<const std::string_view> component_types() { return kTypes; }
 
 bool is_known_component_type(std::string_view type) { return type_index(type) >= 0; }
@@ -291,24 +300,16 @@ std::string video_player_url(const VideoEmbed& video) {
                                                  : "https://player.vimeo.com/video/" + video.id + "?dnt=1";
 }
 
-const nlohmann::json& component_schemas() {
-  static const nlohmann::json none;
-  const Registry& reg = registry();
-  return reg.error.empty() ? reg.documents : none;
-}
-
-Result<void> validate_component_props(std::string_view type, const nlohmann::json& props) {
+Result<void> Schemas::validate_component_props(std::string_view type, const nlohmann::json& props) const {
   int idx = type_index(type);
   if (idx < 0)
     return make_error(Errc::unprocessable, "unknown component type",
                       {{"type", "unknown component type"}});
   if (!props.is_object())
     return make_error(Errc::unprocessable, "invalid props", {{"props", "must be an object"}});
-  const Registry& reg = registry();
-  if (!reg.error.empty()) return make_error(Errc::internal, reg.error);
-  const valijson::Schema& schema = *reg.schemas[static_cast<size_t>(idx)];
+  const valijson::Schema& schema = *components_->schemas[static_cast<size_t>(idx)];
 
-  for (const MaxLength& m : reg.max_lengths[static_cast<size_t>(idx)]) {
+  for (const MaxLength& m : components_->max_lengths[static_cast<size_t>(idx)]) {
     auto it = props.find(m.prop);
     if (it == props.end() || !it->is_string()) continue;
     if (utf8_length(it->get_ref<const std::string&>()) > m.max)

@@ -1,6 +1,5 @@
 #pragma once
-// The component library: known types, their slots, and props validation
-// (JSON Schema from schemas/components/<Type>.json plus URL safety checks).
+// The component library: known types, their slots and URL safety checks.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -40,16 +39,7 @@ std::optional<VideoEmbed> video_embed(std::string_view url);
 // player.vimeo.com/video/<id>?dnt=1 (Vimeo's do-not-track).
 std::string video_player_url(const VideoEmbed& video);
 
-// The schema files (schemas/components/<Type>.json) keyed by type, as loaded
-// for validation; null if they could not be loaded.
-const nlohmann::json& component_schemas();
-
-// UNPROCESSABLE with details {field: "props.<path>", message} when props do not
-// fit the type's schema, a URL prop is unsafe, or the tables of a Markdown prop
-// (Text.text, Card.body) exceed markdown_limits.hpp, or a Video's url is not a
-// YouTube or Vimeo video; INTERNAL if the schemas could
-// not be loaded. Schemas are loaded once, from $PW_SCHEMA_DIR/components if the
-// environment variable is set, else from the source tree.
-Result<void> validate_component_props(std::string_view type, const nlohmann::json& props);
+// Props are checked against the type's schema by Schemas::validate_component_props
+// (commands/schemas.hpp).
 
 }  // namespace pw::domain

@@ -1,7 +1,6 @@
 #include "commands/content.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,12 +13,10 @@
 #include <valijson/validator.hpp>
 
 #include "commands/components.hpp"
+#include "commands/schemas.hpp"
 #include "commands/validation.hpp"
 #include "events/hash_chain.hpp"
 
-#ifndef PW_SCHEMA_DIR
-#error "PW_SCHEMA_DIR must name the schemas directory"
-#endif
 
 namespace pw::domain {
 namespace {
@@ -28,6 +25,8 @@ using nlohmann::json;
 
 class ContentCheck {
  public:
+  explicit ContentCheck(const Schemas& schemas) : schemas_(schemas) {}
+
   void add(std::string field, std::string message) {
     if (details_.size() < kMaxContentDetails) details_.push_back({std::move(field), std::move(message)});
     else ++dropped_;
@@ -52,7 +51,7 @@ class ContentCheck {
       add(path + ".type", "unknown component type");
       return;
     }
-    if (auto r = validate_component_props(c.type, c.props); !r) {
+    if (auto r = schemas_.validate_component_props(c.type, c.props); !r) {
       if (r.error().code == Errc::internal) internal_ = r.error();
       for (const auto& d : r.error().details) add(path + "." + d.field, d.message);
       return;
@@ -81,6 +80,7 @@ class ContentCheck {
   }
 
  private:
+  const Schemas& schemas_;
   std::vector<ErrorDetail> details_;
   size_t dropped_ = 0;
   size_t count_ = 0;
@@ -101,13 +101,14 @@ void refresh(std::vector<Component>& list, std::string_view seed) {
 
 }  // namespace
 
-Result<std::vector<Component>> checked_content(const json& content, const std::string& prefix) {
+Result<std::vector<Component>> checked_content(const Schemas& schemas, const json& content,
+                                               const std::string& prefix) {
   // The shape comes from elsewhere (a template, a stored page), so a bad shape
   // is a domain refusal like the rest, not a malformed request.
   auto parsed = content_from_json(content, prefix);
   if (!parsed) return make_error(Errc::unprocessable, "invalid content", parsed.error().details);
   std::vector<Component> list = std::move(parsed).value();
-  ContentCheck check;
+  ContentCheck check(schemas);
   check.list(list, prefix, 1);
   if (auto r = check.outcome(list, prefix); !r) return r.error();
   return list;
@@ -136,7 +137,6 @@ namespace {
 struct TokenSchema {
   std::unique_ptr<valijson::Schema> schema;
   std::map<std::string, std::map<std::string, int64_t>> max_lengths;  // group → name ("" = any) → max
-  std::string error;
 };
 
 // Longest allowed name of a token (the schema's ^[a-z][a-z0-9-]{0,40}$).
@@ -154,11 +154,9 @@ int64_t max_length_of(const json& doc, const json& spec) {
   return -1;
 }
 
-TokenSchema load_token_schema() {
+Result<TokenSchema> load_token_schema(const std::filesystem::path& dir) {
   TokenSchema ts;
-  const char* env = std::getenv("PW_SCHEMA_DIR");  // NOLINT(concurrency-mt-unsafe): once
-  std::filesystem::path path = (env && *env) ? env : PW_SCHEMA_DIR;
-  path /= "design-tokens.json";
+  const std::filesystem::path path = dir / "design-tokens.json";
   try {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot open");
@@ -180,13 +178,8 @@ TokenSchema load_token_schema() {
       for (const auto& [pattern, s] : member(spec, "patternProperties").items()) limits[""] = max_length_of(doc, s);
     }
   } catch (const std::exception& e) {
-    ts.error = "design tokens schema " + path.string() + ": " + e.what();
+    return make_error(Errc::internal, "design tokens schema " + path.string() + ": " + e.what());
   }
-  return ts;
-}
-
-const TokenSchema& token_schema() {
-  static const TokenSchema ts = load_token_schema();
   return ts;
 }
 
@@ -292,10 +285,19 @@ void schema_details(const valijson::ValidationResults& results, std::vector<Erro
 
 }  // namespace
 
-Result<void> validate_design_tokens(const json& tokens) {
+struct Schemas::Tokens {
+  TokenSchema schema;
+};
+
+Result<std::shared_ptr<const Schemas::Tokens>> Schemas::load_tokens(const std::filesystem::path& dir) {
+  auto loaded = load_token_schema(dir);
+  if (!loaded.ok()) return loaded.error();
+  return std::make_shared<const Tokens>(Tokens{std::move(loaded).value()});
+}
+
+Result<void> Schemas::validate_design_tokens(const json& tokens) const {
   if (!tokens.is_object()) return make_error(Errc::unprocessable, "invalid design tokens", {{"tokens", "must be an object"}});
-  const TokenSchema& ts = token_schema();
-  if (!ts.error.empty()) return make_error(Errc::internal, ts.error);
+  const TokenSchema& ts = tokens_->schema;
   std::vector<ErrorDetail> found;
   json checked = tokens;
   take_overlong(ts, checked, found);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "events/result.hpp"
 
@@ -21,7 +22,7 @@ inline constexpr size_t kMaxContentDetails = 100;
 // at most kMaxComponentsPerPage components, kMaxTreeDepth levels and
 // kMaxPageContentBytes. Errors are UNPROCESSABLE (VALIDATION_ERROR for shape)
 // with one detail per problem, fields below `prefix` ("content[0].props.text").
-Result<std::vector<Component>> checked_content(const nlohmann::json& content,
+Result<std::vector<Component>> checked_content(const Schemas& schemas, const nlohmann::json& content,
                                                const std::string& prefix = "content");
 
 // The same tree with every component id replaced by one derived from `seed`
@@ -30,11 +31,5 @@ Result<std::vector<Component>> checked_content(const nlohmann::json& content,
 // the same ids; ids stay unique because the old ones were.
 std::vector<Component> with_fresh_ids(const std::vector<Component>& content, std::string_view seed);
 nlohmann::json with_fresh_ids(const nlohmann::json& content, std::string_view seed);
-
-// A site's design tokens checked against schemas/design-tokens.json:
-// UNPROCESSABLE with one detail per invalid value (field = its path, e.g.
-// "colors.primary"), nothing dropped; INTERNAL if the schema could not be
-// loaded ($PW_SCHEMA_DIR as for components).
-Result<void> validate_design_tokens(const nlohmann::json& tokens);
 
 }  // namespace pw::domain

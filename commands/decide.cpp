@@ -248,7 +248,7 @@ std::optional<RefusedText> find_unstorable_text(const Command& command) {
 
 }  // namespace detail
 
-Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMeta& meta,
+Result<std::vector<DomainEvent>> decide(const Schemas& schemas, const SiteState& state, const CommandMeta& meta,
                                         const Command& command) {
   // The gateway's body parser refuses these already; commands that do not come
   // through HTTP (the build pool's reports, records appended to the log by
@@ -256,7 +256,14 @@ Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMet
   if (auto bad = detail::find_unstorable_text(command))
     return detail::invalid(std::move(bad->field), refused_control_message(bad->code_point));
   // Every alternative needs its own decide_cmd overload, or this does not compile.
-  auto events = std::visit([&](const auto& c) { return detail::decide_cmd(state, meta, c); }, command);
+  auto events = std::visit(
+      [&](const auto& c) {
+        if constexpr (requires { detail::decide_cmd(schemas, state, meta, c); })
+          return detail::decide_cmd(schemas, state, meta, c);
+        else
+          return detail::decide_cmd(state, meta, c);
+      },
+      command);
   if (events.ok())
     if (auto e = detail::check_asset_refs(state, *events)) return *e;
   return events;

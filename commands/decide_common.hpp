@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "commands/commands.hpp"
+#include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "commands/validation.hpp"
 
@@ -41,14 +42,16 @@ std::optional<Error> check_url(const std::string& field, const std::string& url)
 // command_to_json names it ("title", "settings.a.b", "log[3]").
 std::optional<RefusedText> find_unstorable_text(const Command& command);
 
+// The deciders that check props, content or tokens against their schemas
+// take them first.
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CreateSite&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateSiteSettings&);
-Decision decide_cmd(const SiteState&, const CommandMeta&, const CreatePage&);
+Decision decide_cmd(const Schemas&, const SiteState&, const CommandMeta&, const CreatePage&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdatePageMetadata&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const ChangePageSlug&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const PublishPage&);
-Decision decide_cmd(const SiteState&, const CommandMeta&, const AddComponent&);
-Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateComponentProps&);
+Decision decide_cmd(const Schemas&, const SiteState&, const CommandMeta&, const AddComponent&);
+Decision decide_cmd(const Schemas&, const SiteState&, const CommandMeta&, const UpdateComponentProps&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const MoveComponent&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RemoveComponent&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestDeployment&);
@@ -62,9 +65,9 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const UnpublishPage&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const DuplicatePage&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const SaveTemplate&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteTemplate&);
-Decision decide_cmd(const SiteState&, const CommandMeta&, const UpdateDesignTokens&);
+Decision decide_cmd(const Schemas&, const SiteState&, const CommandMeta&, const UpdateDesignTokens&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const LabelVersion&);
-Decision decide_cmd(const SiteState&, const CommandMeta&, const RestorePageVersion&);
+Decision decide_cmd(const Schemas&, const SiteState&, const CommandMeta&, const RestorePageVersion&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const RequestPreview&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const CompletePreview&);
 Decision decide_cmd(const SiteState&, const CommandMeta&, const FailPreview&);
@@ -75,7 +78,7 @@ Decision decide_cmd(const SiteState&, const CommandMeta&, const DeleteAsset&);
 // kMaxAssetRefDetails of them).
 inline constexpr size_t kMaxAssetRefDetails = 100;
 std::optional<Error> check_asset_refs(const SiteState& s, const Events& events);
-Decision decide_cmd(const SiteState&, const CommandMeta&, const ReplacePageContent&);
+Decision decide_cmd(const Schemas&, const SiteState&, const CommandMeta&, const ReplacePageContent&);
 
 }  // namespace pw::domain::detail
 

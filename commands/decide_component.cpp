@@ -71,7 +71,7 @@ Result<const Component*> load_component(const PageState& p, const ComponentId& i
 
 }  // namespace
 
-Decision decide_cmd(const SiteState& s, const CommandMeta& m, const AddComponent& c) {
+Decision decide_cmd(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const AddComponent& c) {
   if (auto e = check_page_route(c.pageId, m)) return *e;
   if (auto e = check_component_id("componentId", c.componentId)) return *e;
   if (c.props && !c.props->is_object()) return invalid("props", "must be an object");
@@ -86,7 +86,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const AddComponent
     return unprocessable(
         "pageId", "a page holds at most " + std::to_string(kMaxComponentsPerPage) + " components");
   nlohmann::json props = c.props.value_or(nlohmann::json::object());
-  if (auto r = validate_component_props(c.type, props); !r) return r.error();
+  if (auto r = schemas.validate_component_props(c.type, props); !r) return r.error();
   auto target = resolve_target(p, c.parentId, c.slot);
   if (!target) return target.error();
   if (target->parentDepth + 1 > kMaxTreeDepth)
@@ -101,7 +101,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const AddComponent
                             std::move(target->parent), std::move(target->slot), index});
 }
 
-Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateComponentProps& c) {
+Decision decide_cmd(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const UpdateComponentProps& c) {
   if (auto e = check_page_route(c.pageId, m)) return *e;
   if (auto e = check_component_id("componentId", c.componentId)) return *e;
   if (!c.patch.is_object()) return invalid("patch", "must be an object");
@@ -114,7 +114,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateCompon
   nlohmann::json props = cur.props;
   props.merge_patch(c.patch);
   if (props == cur.props) return Events{};
-  if (auto r = validate_component_props(cur.type, props); !r) return r.error();
+  if (auto r = schemas.validate_component_props(cur.type, props); !r) return r.error();
   // Fewer columns must not orphan content.
   for (const auto& [name, children] : cur.slots)
     if (!children.empty() && !has_slot(cur.type, props, name))

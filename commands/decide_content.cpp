@@ -66,8 +66,9 @@ std::vector<size_t> longest_increasing(const std::vector<size_t>& values) {
 
 class ContentEdit {
  public:
-  ContentEdit(const SiteState& s, const CommandMeta& m, const PageState& page, PuckContent doc)
-      : page_(page.id), doc_(std::move(doc)) {
+  ContentEdit(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const PageState& page,
+              PuckContent doc)
+      : schemas_(schemas), page_(page.id), doc_(std::move(doc)) {
     // Only what the component deciders read: the site's identity and this page.
     scratch_.exists = s.exists;
     scratch_.tenant = s.tenant;
@@ -239,7 +240,12 @@ class ContentEdit {
   // One edit, decided and applied; a refusal names the document's fields.
   template <class C>
   std::optional<Error> step(const C& edit, const std::string& where, bool component_fields) {
-    auto r = decide_cmd(scratch_, meta_, edit);
+    auto r = [&] {
+      if constexpr (requires { decide_cmd(schemas_, scratch_, meta_, edit); })
+        return decide_cmd(schemas_, scratch_, meta_, edit);
+      else
+        return decide_cmd(scratch_, meta_, edit);
+    }();
     if (!r) {
       Error e = r.error();
       for (auto& d : e.details) d.field = component_fields ? document_field(where, d.field) : where;
@@ -252,6 +258,7 @@ class ContentEdit {
     return std::nullopt;
   }
 
+  const Schemas& schemas_;
   SiteState scratch_;
   CommandMeta meta_;
   PageId page_;
@@ -264,13 +271,13 @@ class ContentEdit {
 
 }  // namespace
 
-Decision decide_cmd(const SiteState& s, const CommandMeta& m, const ReplacePageContent& c) {
+Decision decide_cmd(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const ReplacePageContent& c) {
   if (auto e = check_page_route(c.pageId, m)) return *e;
   auto page = load_page(s, m, c.pageId);
   if (!page) return page.error();
-  auto doc = read_puck_document(c.document, m.commandId.value);
+  auto doc = read_puck_document(schemas, c.document, m.commandId.value);
   if (!doc) return doc.error();
-  return ContentEdit(s, m, **page, std::move(doc).value()).run();
+  return ContentEdit(schemas, s, m, **page, std::move(doc).value()).run();
 }
 
 }  // namespace pw::domain::detail

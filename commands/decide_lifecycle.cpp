@@ -148,13 +148,13 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const DeleteTempla
   return one(TemplateDeleted{c.templateId});
 }
 
-Decision decide_cmd(const SiteState& s, const CommandMeta& m, const UpdateDesignTokens& c) {
+Decision decide_cmd(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const UpdateDesignTokens& c) {
   if (!c.tokens.is_object()) return invalid("tokens", "must be an object");
   if (json_depth(c.tokens) > kMaxJsonDepth)
     return invalid("tokens", "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   if (auto e = check_site(s, m)) return *e;
   if (auto e = check_version(s.version, m)) return *e;
-  if (auto r = validate_design_tokens(c.tokens); !r) return r.error();
+  if (auto r = schemas.validate_design_tokens(c.tokens); !r) return r.error();
   if (c.tokens == s.designTokens) return Events{};
   return one(DesignTokensUpdated{s.id, c.tokens});
 }

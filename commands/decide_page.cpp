@@ -39,7 +39,7 @@ std::string derive_slug(const SiteState& s, const std::string& title) {
 
 }  // namespace
 
-Decision decide_cmd(const SiteState& s, const CommandMeta& m, const CreatePage& c) {
+Decision decide_cmd(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const CreatePage& c) {
   if (auto e = check_page_route(c.pageId, m)) return *e;
   if (auto e = check_title(c.title)) return *e;
   if (c.slug)
@@ -61,7 +61,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const CreatePage& 
   ev.templateId = c.templateId;
   if (c.content) {
     // A template's content is checked as it would be component by component.
-    auto content = checked_content(*c.content);
+    auto content = checked_content(schemas, *c.content);
     if (!content) return content.error();
     ev.content = content_to_json(*content);
   }

@@ -30,6 +30,8 @@ std::optional<Error> check_known_version(const PageState& p, int64_t version) {
 // types, valid props, the type's slots, unique valid ids, depth, count, size.
 class ContentCheck {
  public:
+  explicit ContentCheck(const Schemas& schemas) : schemas_(schemas) {}
+
   std::optional<Error> list(const std::vector<Component>& list, const std::string& field, int depth) {
     for (size_t i = 0; i < list.size(); ++i)
       if (auto e = one(list[i], field + "[" + std::to_string(i) + "]", depth)) return e;
@@ -45,7 +47,7 @@ class ContentCheck {
     if (!is_valid_component_id(c.id.value)) return invalid(field + ".id", "must match ^[A-Za-z0-9_-]{1,64}$");
     if (!ids_.insert(c.id.value).second) return reject(Errc::duplicate, field + ".id", "component id is not unique");
     if (!is_known_component_type(c.type)) return unprocessable(field + ".type", "unknown component type");
-    if (auto r = validate_component_props(c.type, c.props); !r) {
+    if (auto r = schemas_.validate_component_props(c.type, c.props); !r) {
       Error e = r.error();
       for (auto& d : e.details) d.field = field + "." + d.field;
       return e;
@@ -61,6 +63,7 @@ class ContentCheck {
     return std::nullopt;
   }
 
+  const Schemas& schemas_;
   size_t count_ = 0;
   std::set<std::string> ids_;
 };
@@ -82,7 +85,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const LabelVersion
   return one(PageVersionLabelled{c.pageId, c.version, c.label});
 }
 
-Decision decide_cmd(const SiteState& s, const CommandMeta& m, const RestorePageVersion& c) {
+Decision decide_cmd(const Schemas& schemas, const SiteState& s, const CommandMeta& m, const RestorePageVersion& c) {
   if (auto e = check_page_route(c.pageId, m)) return *e;
   auto page = load_any_page(s, m, c.pageId);
   if (!page) return page.error();
@@ -102,7 +105,7 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const RestorePageV
   if (auto e = check_url("seo.ogImage", c.seo.ogImage)) return *e;
   auto content = content_from_json(c.content);
   if (!content) return content.error();
-  if (auto e = ContentCheck{}.list(*content, "content", 1)) return *e;
+  if (auto e = ContentCheck{schemas}.list(*content, "content", 1)) return *e;
   if (content_bytes(*content) > kMaxPageContentBytes)
     return unprocessable("content", "larger than " + std::to_string(kMaxPageContentBytes) + " bytes");
   if (c.slug != p.slug && s.slugs.contains(c.slug))

@@ -8,13 +8,16 @@
 #include <vector>
 
 #include "commands/commands.hpp"
+#include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "events/domain.hpp"
 #include "events/result.hpp"
 
 namespace pw::domain {
 
-Result<std::vector<DomainEvent>> decide(const SiteState& state, const CommandMeta& meta,
+// `schemas` are the component and design-token schemas, loaded once when the
+// process started (commands/schemas.hpp).
+Result<std::vector<DomainEvent>> decide(const Schemas& schemas, const SiteState& state, const CommandMeta& meta,
                                         const Command& command);
 
 // Folds one event in place (the hot path). Events are trusted: one that does not

@@ -32,7 +32,8 @@ json component_json(const Component& c) {
 // Puck document) outrank what the component library refuses.
 class DocumentReader {
  public:
-  DocumentReader(const json* zones, std::string_view seed) : zones_(zones), seed_(seed) {}
+  DocumentReader(const Schemas& schemas, const json* zones, std::string_view seed)
+      : schemas_(schemas), zones_(zones), seed_(seed) {}
 
   std::vector<Component> list(const json& value, const std::string& pointer, int depth) {
     std::vector<Component> out;
@@ -135,7 +136,7 @@ class DocumentReader {
       return std::nullopt;
     }
     take_slots(c, pointer, depth);
-    if (auto r = validate_component_props(c.type, c.props); !r) {
+    if (auto r = schemas_.validate_component_props(c.type, c.props); !r) {
       if (r.error().code == Errc::internal) internal_ = r.error();
       for (const auto& d : r.error().details) refuse(document_field(pointer, d.field), d.message);
     }
@@ -221,6 +222,7 @@ class DocumentReader {
       c.slots[lists[i].first] = list(lists[i].second, found[i].second, depth + 1);
   }
 
+  const Schemas& schemas_;
   const json* zones_;
   std::string_view seed_;
   Problems shape_;
@@ -291,12 +293,12 @@ json puck_document(const std::string& title, const std::vector<Component>& conte
   return json{{"root", {{"props", {{"title", title}}}}}, {"content", std::move(list)}, {"zones", json::object()}};
 }
 
-Result<PuckContent> read_puck_document(const json& document, std::string_view id_seed) {
+Result<PuckContent> read_puck_document(const Schemas& schemas, const json& document, std::string_view id_seed) {
   if (!document.is_object())
     return make_error(Errc::validation_error, "invalid Puck document", {{"", "must be an object {root, content, zones}"}});
   const json* zones = nullptr;
   if (auto z = document.find("zones"); z != document.end()) zones = &*z;
-  DocumentReader reader(zones && zones->is_object() ? zones : nullptr, id_seed);
+  DocumentReader reader(schemas, zones && zones->is_object() ? zones : nullptr, id_seed);
   for (const auto& [key, value] : document.items())
     if (key != "root" && key != "content" && key != "zones") reader.shape("/" + pointer_token(key), "unknown field");
   if (zones && !zones->is_object()) reader.shape("/zones", "must be an object of component lists");

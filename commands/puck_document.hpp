@@ -1,6 +1,7 @@
 #pragma once
 // A page's component tree as a Puck `Data` document (API.md "Puck documents"),
-// and back. Pure: no I/O. Slots are found through commands/components.hpp, so a
+// and back. Pure: no I/O (the component schemas arrive loaded). Slots are
+// found through commands/components.hpp, so a
 // new component type needs nothing here.
 //
 // Written (Puck >= 0.19, inline slots):
@@ -17,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "events/result.hpp"
 
@@ -52,7 +54,8 @@ struct PuckContent {
 // UNPROCESSABLE for what the component library refuses; PAYLOAD_TOO_LARGE for
 // size. Every detail's field is a JSON pointer into the document
 // ("/content/0/props/children/1/props/level").
-Result<PuckContent> read_puck_document(const nlohmann::json& document, std::string_view id_seed);
+Result<PuckContent> read_puck_document(const Schemas& schemas, const nlohmann::json& document,
+                                       std::string_view id_seed);
 
 // An error about `field` of the component at `pointer` ("props.level" →
 // "<pointer>/props/level"; anything else → the pointer itself).

@@ -1,8 +1,7 @@
 #include "gateway/command_bus.hpp"
 
 #include <algorithm>
-
-#include <nlohmann/json.hpp>
+#include <iostream>
 
 #include "events/ids.hpp"
 
@@ -206,10 +205,11 @@ void CommandBus::handle_results(std::vector<log::Record>& records) {
   for (auto& rec : records) {
     next_[log::TopicPartition{rec.topic, rec.partition}] = rec.offset + 1;
     results_.fetch_add(1, std::memory_order_relaxed);
-    auto j = nlohmann::json::parse(rec.value, nullptr, false);
-    if (j.is_discarded()) continue;
-    auto outcome = domain::outcome_from_json(j);
-    if (!outcome.ok()) continue;
+    auto outcome = domain::decode_outcome(rec.value);
+    if (!outcome.ok()) {
+      report_malformed(rec, outcome.error());
+      continue;
+    }
     const std::string key = waiter_key(outcome->tenant_id, outcome->command_id);
     remember(key, CommandState::decided, &*outcome);
     std::lock_guard lk(mu_);
@@ -223,6 +223,12 @@ void CommandBus::handle_results(std::vector<log::Record>& records) {
       completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>(*outcome));
   }
   run(completions);
+}
+
+void CommandBus::report_malformed(const log::Record& rec, const Error& why) {
+  malformed_results_.fetch_add(1, std::memory_order_relaxed);
+  std::cerr << "command bus: skipped the result at " << rec.topic << "/" << rec.partition << "@" << rec.offset
+            << ", which does not decode: " << why.message << "\n";
 }
 
 void CommandBus::expire_due() {
@@ -322,6 +328,7 @@ CommandBusStats CommandBus::stats() const {
   s.timeouts = timeouts_.load(std::memory_order_relaxed);
   s.failures = failures_.load(std::memory_order_relaxed);
   s.tail_errors = tail_errors_.load(std::memory_order_relaxed);
+  s.malformed_results = malformed_results_.load(std::memory_order_relaxed);
   return s;
 }
 

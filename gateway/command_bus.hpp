@@ -54,6 +54,7 @@ struct CommandBusStats {
   int64_t timeouts = 0;  // waiters completed with nullopt because `wait` elapsed
   int64_t failures = 0;  // submissions completed with an error
   int64_t tail_errors = 0;  // failed polls of pagewright.results (retried)
+  int64_t malformed_results = 0;  // results that did not decode: logged and skipped
 };
 
 class CommandBus {
@@ -122,6 +123,9 @@ class CommandBus {
 
   Result<void> attach_results();
   void handle_results(std::vector<log::Record>& records);
+  // A result no processor could have written: it answers no one, but is
+  // logged and counted rather than passed over in silence.
+  void report_malformed(const log::Record& rec, const Error& why);
   void appender_loop();
   void tailer_loop();
   // Removes the waiter (under mu_); the caller runs its done later, unlocked.
@@ -164,7 +168,8 @@ class CommandBus {
   std::thread tailer_;
   std::thread::id appender_id_, tailer_id_;
 
-  std::atomic<int64_t> batches_{0}, records_{0}, results_{0}, timeouts_{0}, failures_{0}, tail_errors_{0};
+  std::atomic<int64_t> batches_{0}, records_{0}, results_{0}, timeouts_{0}, failures_{0}, tail_errors_{0},
+      malformed_results_{0};
 };
 
 }  // namespace pw::gateway

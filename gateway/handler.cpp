@@ -50,6 +50,9 @@ Gateway::Gateway(GatewayDeps deps, GatewayOptions options) : deps_(std::move(dep
   if (options_.address_limit) address_limiter_ = limiter(*options_.address_limit);
   // Built-in templates load now, so a broken file is reported at startup.
   if (!options_.templates) options_.templates = default_templates();
+  if (!options_.schemas)
+    if (auto loaded = domain::Schemas::load(domain::Schemas::default_dir()); loaded.ok())
+      options_.schemas = std::move(loaded).value();  // else the library answers INTERNAL
   checkpoints_ = std::make_unique<PageCheckpoints>();
   bearer_ = std::make_unique<BearerVerifier>(options_.jwt_secret);
 }

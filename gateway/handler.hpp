@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/schemas.hpp"
 #include "events/envelope.hpp"
 #include "events/log.hpp"
 #include "gateway/blocking_pool.hpp"
@@ -44,6 +45,9 @@ struct GatewayOptions {
   std::chrono::seconds preview_ttl{24 * 3600};
   // Origins whose browsers may call /v1 (API.md "CORS"); default: none.
   CorsPolicy cors = {};
+  // The component schemas GET /v1/component-library answers with, loaded at
+  // process start; nullptr: loaded from Schemas::default_dir() by the Gateway.
+  std::shared_ptr<const domain::Schemas> schemas = nullptr;
 };
 
 class StaticHost;

@@ -92,6 +92,7 @@ CommandProcessor::~CommandProcessor() { close(); }
 
 Result<std::unique_ptr<CommandProcessor>> CommandProcessor::create(log::EventLog& log, ProcessorConfig config) {
   if (config.snapshot_dir.empty()) return make_error(Errc::validation_error, "snapshot_dir is required");
+  if (!config.schemas) return make_error(Errc::validation_error, "schemas are required");
   auto store = SnapshotStore::open(config.snapshot_dir);
   if (!store.ok()) return store.error();
   std::unique_ptr<CommandProcessor> self(new CommandProcessor(log, std::move(config), std::move(store).value()));
@@ -335,8 +336,7 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
       if (!recs.ok()) return recs.error();
       for (const auto& rec : *recs) {
         next = rec.offset + 1;
-        auto j = nlohmann::json::parse(rec.value, nullptr, false);
-        auto outcome = domain::outcome_from_json(j);
+        auto outcome = domain::decode_outcome(rec.value);
         if (!outcome.ok()) return outcome.error();
         applied.results_next = rec.offset + 1;
         covered = std::max<int64_t>(covered, outcome->command_offset + 1);
@@ -416,137 +416,173 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   return consumer_->seek({kCommands, partition}, applied.commands_next);
 }
 
+struct CommandProcessor::Pending {
+  domain::CommandOutcome outcome;
+  std::string site_id;
+  int32_t partition = 0;
+  long last_event = -1;  // index into Round::batch.records
+  long repeat_of = -1;   // index into Round::pending of a first outcome in this round
+};
+
+struct CommandProcessor::Round {
+  std::vector<Pending> pending;                        // one per polled record, in order
+  std::unordered_map<std::string, long> decided_here;  // command id → index into pending
+  log::Batch batch;                                    // events, then (via then) results and offsets
+};
+
 Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (!consumer_) return make_error(Errc::unavailable, "processor is closed");
   auto polled = consumer_->poll(timeout, config_.max_batch);
   if (!polled.ok()) return polled.error();
-  // A partition whose recovery failed is retried; what was polled for it may
-  // start at a stale offset, so it is dropped and re-read after the seek.
-  if (!needs_recovery_.empty()) {
-    auto retry = std::move(needs_recovery_);
-    needs_recovery_.clear();
-    // A partition that still cannot be rebuilt waits for the next call; the
-    // others go on.
-    for (int32_t p : retry) {
-      std::erase_if(*polled, [p](const log::Record& r) { return r.partition == p; });
-      if (auto r = recover(p); !r.ok()) {
-        distrust(p);
-        ++stats_.recovery_failures;
-        report_recovery_failure(p, r.error());
-      }
-    }
-  }
-  auto& records = *polled;
+  retry_recoveries(*polled);
+  const auto& records = *polled;
   if (records.empty()) return size_t{0};
 
-  struct Pending {
-    domain::CommandOutcome outcome;
-    std::string site_id;
-    int32_t partition = 0;
-    long last_event = -1;  // index into batch.records
-    long repeat_of = -1;   // index into pending of a first outcome in this batch
-  };
-  std::unordered_map<std::string, long> decided_here;  // command id → index into pending
-  std::vector<Pending> pending;
-  pending.reserve(records.size());
-  log::Batch batch;
-  batch.consumer = consumer_.get();
-
-  for (const auto& rec : records) {
-    batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
-    Pending p;
-    p.partition = rec.partition;
-    p.outcome.command_partition = rec.partition;
-    p.outcome.command_offset = rec.offset;
-    p.site_id = rec.key;
-    auto cmd = domain::decode_command_record(rec.value);
-    if (!cmd.ok()) {
-      p.outcome.error = cmd.error();
-      pending.push_back(std::move(p));
-      continue;
-    }
-    const auto& meta = cmd->meta;
-    p.outcome.command_id = meta.commandId.str();
-    p.outcome.tenant_id = meta.tenant.str();
-    p.outcome.command_type = std::string(domain::command_type(cmd->command));
-    if (meta.siteId.str() != rec.key) {
-      p.outcome.error = make_error(Errc::validation_error, "command record key is not its site id",
-                                   {{"siteId", "must equal the record key"}});
-      pending.push_back(std::move(p));
-      continue;
-    }
-    auto entry_r = site(rec.partition, rec.key);
-    if (!entry_r.ok()) {
-      // Commands of this batch were applied in memory and will not be appended.
+  Round round;
+  round.pending.reserve(records.size());
+  round.batch.consumer = consumer_.get();
+  for (const auto& rec : records)
+    if (auto routed = route(rec, round); !routed.ok()) {
+      // Commands of this round were applied in memory and will not be appended.
       for (const auto& polled_rec : records) distrust(polled_rec.partition);
-      return entry_r.error();
+      return routed.error();
     }
-    SiteEntry& entry = **entry_r;
-    const auto fingerprint = domain::command_fingerprint(cmd->command);
-    p.outcome.fingerprint = fingerprint;
-    if (const auto* first = recall(entry, p.outcome.command_id)) {
-      ++stats_.repeats;
-      if (first->fingerprint == fingerprint) {
-        p.outcome = first->outcome;  // the first outcome, appending nothing
-        p.outcome.command_partition = rec.partition;
-        p.outcome.command_offset = rec.offset;
-        if (auto here = decided_here.find(p.outcome.command_id); here != decided_here.end())
-          p.repeat_of = here->second;  // its position is known only after the append
-      } else {
-        p.outcome.error = make_error(Errc::duplicate, "command id was already used for another command",
-                                     {{"commandId", "reused with a different body"}});
-      }
-      pending.push_back(std::move(p));
-      continue;
-    }
-    const auto aggregate = domain::aggregate_of(meta, cmd->command);
-    p.outcome.aggregate_id = aggregate.id;
-    auto decided = domain::decide(entry.state, meta, cmd->command);
-    if (decided.ok())
-      if (auto too_big = oversized_event(*decided, meta, cmd->correlation_id)) decided = std::move(*too_big);
-    if (!decided.ok()) {
-      p.outcome.error = decided.error();
-      p.outcome.version = domain::aggregate_version(entry.state, aggregate);
-      remember(entry, p.outcome.command_id, {fingerprint, p.outcome});
-      entry.dirty = true;
-      pending.push_back(std::move(p));
-      continue;
-    }
-    int index = 0;
-    for (const auto& event : *decided) {
-      domain::apply(entry.state, event);
-      Envelope env;
-      env.id = uuid_v5(kEventIdNamespace, p.outcome.command_id + "/" + std::to_string(index++));
-      env.type = std::string(domain::event_type(event));
-      env.schema_version = domain::event_schema_version(event);
-      env.tenant_id = meta.tenant.str();
-      env.site_id = meta.siteId.str();
-      const auto ref = domain::aggregate_of(event);
-      env.aggregate = {std::string(ref.type), ref.id, domain::aggregate_version(entry.state, ref)};
-      env.seq = entry.state.version;
-      env.occurred_at = meta.occurredAt;
-      env.actor = meta.actor.str();
-      env.command_id = p.outcome.command_id;
-      env.correlation_id = cmd->correlation_id.empty() ? p.outcome.command_id : cmd->correlation_id;
-      env.causation_id = p.outcome.command_id;
-      env.prev_hash = entry.head_hash;
-      env.data = domain::event_data(event);
-      std::string bytes = encode(env);
-      entry.head_hash = sha256_hex(bytes);
-      p.outcome.events.push_back({env.type, env.seq});
-      batch.records.push_back({kEvents, rec.key, std::move(bytes), rec.partition});
-      p.last_event = static_cast<long>(batch.records.size()) - 1;
-    }
-    p.outcome.accepted = true;
-    p.outcome.version = domain::aggregate_version(entry.state, aggregate);
-    entry.dirty = true;
-    remember(entry, p.outcome.command_id, {fingerprint, p.outcome});
-    decided_here[p.outcome.command_id] = static_cast<long>(pending.size());
-    pending.push_back(std::move(p));
-  }
+  auto appended = append_with_results(round);
+  if (!appended.ok()) return appended.error();
+  learn_positions(round, *appended);
+  if (auto snapshotted = snapshot_due(); !snapshotted.ok()) return snapshotted.error();
+  evict_if_needed();
+  return records.size();
+}
 
-  const size_t event_count = batch.records.size();
-  batch.then = [&pending](const log::Appended& appended) {
+// A partition whose recovery failed is retried; what was polled for it may
+// start at a stale offset, so it is dropped and re-read after the seek. A
+// partition that still cannot be rebuilt waits for the next call; the others
+// go on.
+void CommandProcessor::retry_recoveries(std::vector<log::Record>& polled) {
+  if (needs_recovery_.empty()) return;
+  auto retry = std::move(needs_recovery_);
+  needs_recovery_.clear();
+  for (int32_t p : retry) {
+    std::erase_if(polled, [p](const log::Record& r) { return r.partition == p; });
+    if (auto r = recover(p); !r.ok()) {
+      distrust(p);
+      ++stats_.recovery_failures;
+      report_recovery_failure(p, r.error());
+    }
+  }
+}
+
+// Decodes one command record and hands it to its site; a record that cannot be
+// decided gets a rejected outcome. Fails only when the site's state cannot be
+// loaded.
+Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
+  round.batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+  Pending p;
+  p.partition = rec.partition;
+  p.outcome.command_partition = rec.partition;
+  p.outcome.command_offset = rec.offset;
+  p.site_id = rec.key;
+  auto cmd = domain::decode_command_record(rec.value);
+  if (!cmd.ok()) {
+    p.outcome.error = cmd.error();
+    round.pending.push_back(std::move(p));
+    return {};
+  }
+  const auto& meta = cmd->meta;
+  p.outcome.command_id = meta.commandId.str();
+  p.outcome.tenant_id = meta.tenant.str();
+  p.outcome.command_type = std::string(domain::command_type(cmd->command));
+  if (meta.siteId.str() != rec.key) {
+    p.outcome.error = make_error(Errc::validation_error, "command record key is not its site id",
+                                 {{"siteId", "must equal the record key"}});
+    round.pending.push_back(std::move(p));
+    return {};
+  }
+  auto entry = site(rec.partition, rec.key);
+  if (!entry.ok()) return entry.error();
+  decide_one(rec, *cmd, **entry, std::move(p), round);
+  return {};
+}
+
+// A repeated command id gets its first outcome (or DUPLICATE when the body
+// differs); a new one is decided against the site's state, and its events are
+// applied and queued for the append.
+void CommandProcessor::decide_one(const log::Record& rec, const domain::CommandRecord& cmd, SiteEntry& entry,
+                                  Pending p, Round& round) {
+  const auto fingerprint = domain::command_fingerprint(cmd.command);
+  p.outcome.fingerprint = fingerprint;
+  if (const auto* first = recall(entry, p.outcome.command_id)) {
+    ++stats_.repeats;
+    if (first->fingerprint == fingerprint) {
+      p.outcome = first->outcome;  // the first outcome, appending nothing
+      p.outcome.command_partition = rec.partition;
+      p.outcome.command_offset = rec.offset;
+      if (auto here = round.decided_here.find(p.outcome.command_id); here != round.decided_here.end())
+        p.repeat_of = here->second;  // its position is known only after the append
+    } else {
+      p.outcome.error = make_error(Errc::duplicate, "command id was already used for another command",
+                                   {{"commandId", "reused with a different body"}});
+    }
+    round.pending.push_back(std::move(p));
+    return;
+  }
+  const auto aggregate = domain::aggregate_of(cmd.meta, cmd.command);
+  p.outcome.aggregate_id = aggregate.id;
+  auto decided = domain::decide(*config_.schemas, entry.state, cmd.meta, cmd.command);
+  if (decided.ok())
+    if (auto too_big = oversized_event(*decided, cmd.meta, cmd.correlation_id)) decided = std::move(*too_big);
+  if (decided.ok()) {
+    build_envelopes(rec, cmd, *decided, entry, p, round.batch);
+    p.outcome.accepted = true;
+    round.decided_here[p.outcome.command_id] = static_cast<long>(round.pending.size());
+  } else {
+    p.outcome.error = decided.error();
+  }
+  p.outcome.version = domain::aggregate_version(entry.state, aggregate);
+  entry.dirty = true;
+  remember(entry, p.outcome.command_id, {fingerprint, p.outcome});
+  round.pending.push_back(std::move(p));
+}
+
+// Applies each event to the site's state and chains its envelope onto the
+// site's head: ids derive from the command id, so a replay yields the same bytes.
+void CommandProcessor::build_envelopes(const log::Record& rec, const domain::CommandRecord& cmd,
+                                       const std::vector<domain::DomainEvent>& events, SiteEntry& entry,
+                                       Pending& p, log::Batch& batch) {
+  const auto& meta = cmd.meta;
+  int index = 0;
+  for (const auto& event : events) {
+    domain::apply(entry.state, event);
+    Envelope env;
+    env.id = uuid_v5(kEventIdNamespace, p.outcome.command_id + "/" + std::to_string(index++));
+    env.type = std::string(domain::event_type(event));
+    env.schema_version = domain::event_schema_version(event);
+    env.tenant_id = meta.tenant.str();
+    env.site_id = meta.siteId.str();
+    const auto ref = domain::aggregate_of(event);
+    env.aggregate = {std::string(ref.type), ref.id, domain::aggregate_version(entry.state, ref)};
+    env.seq = entry.state.version;
+    env.occurred_at = meta.occurredAt;
+    env.actor = meta.actor.str();
+    env.command_id = p.outcome.command_id;
+    env.correlation_id = cmd.correlation_id.empty() ? p.outcome.command_id : cmd.correlation_id;
+    env.causation_id = p.outcome.command_id;
+    env.prev_hash = entry.head_hash;
+    env.data = domain::event_data(event);
+    std::string bytes = encode(env);
+    entry.head_hash = sha256_hex(bytes);
+    p.outcome.events.push_back({env.type, env.seq});
+    batch.records.push_back({kEvents, rec.key, std::move(bytes), rec.partition});
+    p.last_event = static_cast<long>(batch.records.size()) - 1;
+  }
+}
+
+// Appends the events, one result per command (its position filled in from the
+// events' offsets) and the consumer offsets as one atomic batch.
+Result<log::Appended> CommandProcessor::append_with_results(Round& round) {
+  auto& pending = round.pending;
+  round.batch.then = [&pending](const log::Appended& appended) {
     std::vector<log::OutRecord> results;
     results.reserve(pending.size());
     for (auto& p : pending) {
@@ -556,35 +592,38 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       } else if (p.repeat_of >= 0) {
         p.outcome.position = pending[static_cast<size_t>(p.repeat_of)].outcome.position;
       }
-      results.push_back({kResults, p.site_id, domain::outcome_to_json(p.outcome).dump(), p.partition});
+      results.push_back({kResults, p.site_id, domain::encode_outcome(p.outcome), p.partition});
     }
     return results;
   };
-
-  auto appended = log_.append(batch);
+  auto appended = log_.append(round.batch);
   if (!appended.ok()) {
     // What was applied in memory never reached the log: rebuild the partitions
     // from the log and re-read their commands from the committed offsets.
-    for (const auto& [tp, next] : batch.offsets)
+    for (const auto& [tp, next] : round.batch.offsets)
       if (partitions_.count(tp.partition)) distrust(tp.partition);
-    return appended.error();
   }
+  return appended;
+}
 
-  for (size_t i = 0; i < appended->offsets.size(); ++i) {
-    const auto& tp = appended->partitions[i];
+// The partitions' watermarks, the stats and the remembered outcomes learn
+// what the log assigned.
+void CommandProcessor::learn_positions(const Round& round, const log::Appended& appended) {
+  const size_t event_count = round.batch.records.size();
+  for (size_t i = 0; i < appended.offsets.size(); ++i) {
+    const auto& tp = appended.partitions[i];
     auto& ps = partitions_[tp.partition];
     if (i < event_count) {
-      ps.applied.events_next = appended->offsets[i] + 1;
+      ps.applied.events_next = appended.offsets[i] + 1;
       ++ps.events_since_snapshot;
     } else {
-      ps.applied.results_next = appended->offsets[i] + 1;
+      ps.applied.results_next = appended.offsets[i] + 1;
     }
   }
-  for (const auto& [tp, next] : batch.offsets) partitions_[tp.partition].applied.commands_next = next;
-  for (const auto& p : pending) {
+  for (const auto& [tp, next] : round.batch.offsets) partitions_[tp.partition].applied.commands_next = next;
+  for (const auto& p : round.pending) {
     ++stats_.commands;
     if (p.outcome.accepted) ++stats_.accepted; else ++stats_.rejected;
-    // Remembered outcomes learn their positions now that the log assigned them.
     if (p.last_event < 0) continue;
     auto& window = sites_.at(p.site_id).window;
     for (auto& [id, r] : window)
@@ -594,13 +633,13 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
       }
   }
   stats_.events += static_cast<int64_t>(event_count);
+}
+
+Result<void> CommandProcessor::snapshot_due() {
   for (auto& [p, ps] : partitions_)
-    if (ps.events_since_snapshot >= config_.snapshot_every) {
-      auto r = snapshot(p);
-      if (!r.ok()) return r.error();
-    }
-  evict_if_needed();
-  return records.size();
+    if (ps.events_since_snapshot >= config_.snapshot_every)
+      if (auto r = snapshot(p); !r.ok()) return r.error();
+  return {};
 }
 
 }  // namespace pw::workers

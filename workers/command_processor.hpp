@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "events/log.hpp"
 #include "commands/command_record.hpp"
@@ -34,6 +35,7 @@ namespace pw::workers {
 struct ProcessorConfig {
   std::string group = "pagewright.command-processors";
   std::filesystem::path snapshot_dir;   // required
+  std::shared_ptr<const domain::Schemas> schemas;  // required: loaded once at process start
   size_t max_batch = 256;               // commands per atomic append
   int64_t snapshot_every = 1000;        // events per partition between snapshots
   size_t max_cached_sites = 10000;      // clean sites beyond this are evicted
@@ -87,7 +89,23 @@ class CommandProcessor {
     int64_t events_since_snapshot = 0;
   };
 
+  // One poll's worth of commands on their way to one atomic append.
+  struct Pending;
+  struct Round;
+
   CommandProcessor(log::EventLog& log, ProcessorConfig config, std::unique_ptr<SnapshotStore> store);
+
+  // The steps of run_once, in order.
+  void retry_recoveries(std::vector<log::Record>& polled);
+  Result<void> route(const log::Record& rec, Round& round);
+  void decide_one(const log::Record& rec, const domain::CommandRecord& cmd, SiteEntry& entry, Pending p,
+                  Round& round);
+  void build_envelopes(const log::Record& rec, const domain::CommandRecord& cmd,
+                       const std::vector<domain::DomainEvent>& events, SiteEntry& entry, Pending& p,
+                       log::Batch& batch);
+  Result<log::Appended> append_with_results(Round& round);
+  void learn_positions(const Round& round, const log::Appended& appended);
+  Result<void> snapshot_due();
 
   Result<void> recover(int32_t partition);
   Result<void> recover_unguarded(int32_t partition);

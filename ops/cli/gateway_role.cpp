@@ -147,6 +147,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto cors = gateway::CorsPolicy::parse(o.cors_origins);
   if (!cors.ok()) return fail("--cors-origins", cors.error());
   options.cors = std::move(cors).value();
+  options.schemas = o.schemas;
   std::unique_ptr<gateway::AssetStore> asset_store;
   if (!o.sites.empty()) {
     asset_store = gateway::AssetStore::open(o.sites);

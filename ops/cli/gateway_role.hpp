@@ -1,9 +1,11 @@
 #pragma once
 // The HTTP gateway role, shared by `pagewright gateway` (against Kafka) and
 // `pagewright serve` (every role in one process).
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "commands/schemas.hpp"
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
 #include "ops/cli/signals.hpp"
@@ -15,6 +17,7 @@ class App;
 namespace pw::cli {
 
 struct GatewayRoleOptions {
+  std::shared_ptr<const domain::Schemas> schemas;  // loaded at start; nullptr: by the gateway
   std::string http = "127.0.0.1:8080";  // HOST:PORT (port 0: any free port)
   int http_threads = 2;
   int query_threads = 16;               // blocking pool = read-model connections

@@ -120,12 +120,22 @@ Result<void> create_standard_topics(log::EventLog& log) {
   return log.create_topics({{std::string(log::kDeadLetterTopic), *events}});
 }
 
+std::shared_ptr<const domain::Schemas> load_schemas(const char* role) {
+  auto loaded = domain::Schemas::load(domain::Schemas::default_dir());
+  if (!loaded.ok()) {
+    std::cerr << role << ": " << loaded.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(loaded).value();
+}
+
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
-                        const std::atomic<bool>& stop, gateway::Metrics* metrics, PoolThreads& out,
-                        OnWorkerFailure on_failure) {
+                        std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
+                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, data, i, &stop, metrics, &out, on_failure] {
+    out.threads.emplace_back([&log, data, schemas, i, &stop, metrics, &out, on_failure] {
       workers::ProcessorConfig config;
+      config.schemas = schemas;
       // Each processor keeps its own snapshots: they are a cache of the log.
       config.snapshot_dir = data / ("processor-" + std::to_string(::getpid()) + "-" + std::to_string(i));
       auto created = workers::CommandProcessor::create(log, config);

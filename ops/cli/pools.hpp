@@ -5,12 +5,14 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "commands/schemas.hpp"
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
 
@@ -29,9 +31,13 @@ struct PoolThreads {
 using OnWorkerFailure = std::function<void()>;
 
 // `count` command processors; each keeps its snapshots under data/processor-<pid>-<i>.
+// They decide with `schemas`, loaded once when the process started.
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
-                        const std::atomic<bool>& stop, gateway::Metrics* metrics, PoolThreads& out,
-                        OnWorkerFailure on_failure);
+                        std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
+                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+// The component and design-token schemas (Schemas::default_dir()); nullptr
+// after telling stderr why they could not be loaded.
+std::shared_ptr<const domain::Schemas> load_schemas(const char* role);
 // `count` projectors writing the read models through `pg` (the tables' owner).
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
                            gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);

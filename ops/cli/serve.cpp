@@ -55,6 +55,9 @@ int run_serve(ServeOptions o) {
     return 1;
   }
   o.gateway.pg = o.pg;
+  auto schemas = load_schemas("serve");
+  if (!schemas) return 1;
+  o.gateway.schemas = schemas;
   auto migrated = projections::migrate(o.pg);
   if (!migrated.ok()) {
     std::cerr << "serve: migrations: " << migrated.error().message << "\n";
@@ -75,8 +78,8 @@ int run_serve(ServeOptions o) {
   std::atomic<bool> workers_stop{false};
   PoolThreads pools;
   auto fail = [&stop] { stop.stop(); };
-  start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, workers_stop, &metrics,
-                     pools, fail);
+  start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, schemas, workers_stop,
+                     &metrics, pools, fail);
   start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
   o.builds.sites_dir = o.gateway.sites;

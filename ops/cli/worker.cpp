@@ -60,7 +60,9 @@ int run_worker(const WorkerOptions& o) {
   // A worker that cannot start stops the others too.
   auto fail = [&stop] { stop.stop(); };
   if (o.pool == "commands") {
-    start_command_pool(**log, o.data, o.threads, stop.flag(), &metrics, pool, fail);
+    auto schemas = load_schemas("worker");
+    if (!schemas) return 1;
+    start_command_pool(**log, o.data, o.threads, std::move(schemas), stop.flag(), &metrics, pool, fail);
   } else if (o.pool == "builds") {
     BuildPoolOptions builds = o.builds;
     builds.sites_dir = o.sites;

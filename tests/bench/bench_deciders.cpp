@@ -9,6 +9,7 @@
 #include "commands/commands.hpp"
 #include "commands/deciders.hpp"
 #include "commands/state.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace {
 using namespace pw;
@@ -35,7 +36,7 @@ std::string cid(int section, int child) {
 }
 
 void must(SiteState& s, const Command& c, std::vector<DomainEvent>* log = nullptr) {
-  auto r = decide(s, meta(), c);
+  auto r = decide(*pw::test::test_schemas(), s, meta(), c);
   if (!r) throw std::runtime_error("setup command rejected: " + r.error().message);
   for (auto& e : *r) {
     apply(s, e);
@@ -108,7 +109,7 @@ void BM_DecideApplyMix(benchmark::State& st) {
   uint64_t i = 0, rejected = 0, events = 0;
   for (auto _ : st) {
     Command c = mix(i++);
-    auto r = decide(s, m, c);
+    auto r = decide(*pw::test::test_schemas(), s, m, c);
     if (!r) {
       ++rejected;  // should stay 0: the mix is built to be accepted
       continue;
@@ -126,7 +127,7 @@ void BM_DecideOnly_UpdateProps(benchmark::State& st) {
   const SiteState& s = fixture().first;
   CommandMeta m = meta();
   Command c = UpdateComponentProps{page(17), ComponentId{cid(2, 0)}, {{"text", "New text"}}};
-  for (auto _ : st) benchmark::DoNotOptimize(decide(s, m, c));
+  for (auto _ : st) benchmark::DoNotOptimize(decide(*pw::test::test_schemas(), s, m, c));
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
 }
 BENCHMARK(BM_DecideOnly_UpdateProps);
@@ -136,7 +137,7 @@ void BM_DecideOnly_AddComponent(benchmark::State& st) {
   CommandMeta m = meta();
   Command c =
       add(page(17), "new", "Image", {{"src", "https://cdn.test/x.png"}, {"alt", "x"}}, "s3");
-  for (auto _ : st) benchmark::DoNotOptimize(decide(s, m, c));
+  for (auto _ : st) benchmark::DoNotOptimize(decide(*pw::test::test_schemas(), s, m, c));
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
 }
 BENCHMARK(BM_DecideOnly_AddComponent);

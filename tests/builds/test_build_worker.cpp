@@ -24,6 +24,7 @@
 #include "tests/workers/backend.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -60,6 +61,7 @@ class BuildWorkerTest : public ::testing::Test {
     log_ = std::move(log).value();
     ASSERT_TRUE(create_pagewright_topics(*log_, 2).ok());
     workers::ProcessorConfig pc;
+    pc.schemas = ::pw::test::test_schemas();
     pc.snapshot_dir = dir_ / "snapshots";
     auto processor = workers::CommandProcessor::create(*log_, pc);
     ASSERT_TRUE(processor.ok()) << processor.error().message;
@@ -521,6 +523,37 @@ TEST_F(BuildWorkerTest, DeploysPastTheRetentionCountAreDeletedAndTheirBlobsColle
   EXPECT_TRUE(until([&] { return processor_->stats().rejected > rejected; }));
   settle();
   EXPECT_EQ(live_deploy(), "d3") << "a pruned deploy cannot go live again";
+}
+
+TEST_F(BuildWorkerTest, ARestartedWorkerCountsTheRecordsSetAsideBeforeAndTheNextDeploymentShips) {
+  make_site();
+  ASSERT_TRUE(until([&] { return events().size() == 8; }));
+  const int32_t partition = log::partition_for(site().str(), 2);
+  log::Batch batch;
+  batch.records.push_back({std::string(log::kEventsTopic), site().str(), "not an event", partition});
+  batch.records.push_back({std::string(log::kEventsTopic), site().str(), "{\"id\": 1}", partition});
+  ASSERT_TRUE(log_->append(batch).ok());
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  ASSERT_TRUE(outcome(dep("d1")));
+  EXPECT_EQ(builder_->stats().dead_letters, 2);
+  EXPECT_EQ(builder_->stats().replay_skipped, 0);
+
+  // The next owner folds the partition from its start and passes over both,
+  // saying so; it sets nothing aside twice.
+  builder_.reset();
+  start_builder();
+  wait_assigned();
+  settle();
+  EXPECT_EQ(builder_->stats().replay_skipped, 2);
+  EXPECT_EQ(builder_->stats().dead_letters, 0);
+  submit(UpdateComponentProps{page("home"), ComponentId{"h1"}, json{{"text", "After the restart"}}});
+  submit(PublishPage{page("home")});
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  auto done = outcome(dep("d2"));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->type, "DeploymentSucceeded") << done->data.dump();
+  EXPECT_EQ(live_deploy(), "d2");
+  EXPECT_NE(slurp(live() / "index.html").find("After the restart"), std::string::npos);
 }
 
 TEST_F(BuildWorkerTest, ARestartedWorkerDoesNotRebuildFinishedDeployments) {

@@ -18,6 +18,7 @@
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
 #include "workers/ship/shipper.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -63,6 +64,7 @@ class PreviewTest : public ::testing::Test {
     log_ = std::move(log).value();
     ASSERT_TRUE(create_pagewright_topics(*log_, 2).ok());
     workers::ProcessorConfig pc;
+    pc.schemas = ::pw::test::test_schemas();
     pc.snapshot_dir = dir_ / "snapshots";
     auto processor = workers::CommandProcessor::create(*log_, pc);
     ASSERT_TRUE(processor.ok()) << processor.error().message;

@@ -18,7 +18,7 @@ CommandMeta meta_for(const SiteId& s, std::optional<int64_t> expected) {
 CommandMeta meta(std::optional<int64_t> expected) { return meta_for(site(), expected); }
 
 Events run(SiteState& s, const Command& c, const CommandMeta& m) {
-  auto r = decide(s, m, c);
+  auto r = decide(loaded_schemas(), s, m, c);
   if (!r) {
     ADD_FAILURE() << command_type(c) << " rejected: " << r.error().message << " "
                   << (r.error().details.empty() ? "" : r.error().details[0].field);
@@ -87,7 +87,7 @@ Rule no(std::string name, std::function<SiteState()> state, Command cmd, Errc co
 
 void expect_decides(const Rule& r) {
   SiteState s = r.state();
-  auto res = decide(s, r.m, r.cmd);
+  auto res = decide(loaded_schemas(), s, r.m, r.cmd);
   if (r.error) {
     ASSERT_FALSE(res.ok()) << "accepted with " << res->size() << " events";
     EXPECT_EQ(errc_code(res.error().code), std::string(errc_code(*r.error))) << res.error().message;

@@ -11,6 +11,7 @@
 #include "commands/commands.hpp"
 #include "commands/deciders.hpp"
 #include "commands/state.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::domain::test {
 
@@ -21,6 +22,9 @@ inline const TenantId kTenant{"tenant-1"};
 inline const TenantId kOtherTenant{"tenant-2"};
 inline const UserId kActor{"user-1"};
 inline constexpr const char* kSubdomain = "acme";
+
+// The schemas every decider test decides with, loaded once.
+inline const Schemas& loaded_schemas() { return *::pw::test::test_schemas(); }
 
 const SiteId& site();  // site_id_for_subdomain("acme")
 PageId page(std::string_view suffix);

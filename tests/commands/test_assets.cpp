@@ -34,7 +34,7 @@ SiteState with_asset() {
 }
 
 Error rejection(const SiteState& s, const Command& c, const CommandMeta& m = meta()) {
-  auto r = decide(s, m, c);
+  auto r = decide(loaded_schemas(), s, m, c);
   EXPECT_FALSE(r.ok()) << command_type(c) << " was accepted";
   return r.ok() ? make_error(Errc::internal, "accepted") : r.error();
 }

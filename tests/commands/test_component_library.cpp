@@ -91,7 +91,7 @@ TEST_P(NewTypes, Decide) {
   const Rule& r = GetParam();
   if (r.error) return expect_decides(r);
   SiteState s = r.state();
-  auto res = decide(s, r.m, r.cmd);
+  auto res = decide(loaded_schemas(), s, r.m, r.cmd);
   ASSERT_TRUE(res.ok()) << res.error().message << " "
                         << (res.error().details.empty() ? "" : res.error().details[0].field);
   EXPECT_EQ(res->size(), 1u);
@@ -132,14 +132,14 @@ TEST(Videos, OnlyYouTubeAndVimeoVideosEmbed) {
 
 const json& puck() {
   static const json config = [] {
-    auto c = puck_config(component_schemas());
+    auto c = puck_config(loaded_schemas().component_documents());
     return c.ok() ? *c : json();
   }();
   return config;
 }
 
 TEST(Puck, EverySchemaIsAComponentWithEveryPropAndSlotAsAField) {
-  const json& schemas = component_schemas();
+  const json& schemas = loaded_schemas().component_documents();
   ASSERT_TRUE(schemas.is_object());
   ASSERT_TRUE(puck().is_object());
   ASSERT_EQ(puck()["components"].size(), component_types().size());
@@ -170,17 +170,17 @@ TEST(Puck, DefaultPropsOfEveryTypeAreAcceptedByTheDecider) {
   ASSERT_TRUE(puck().is_object());
   for (const auto& [type, c] : puck()["components"].items()) {
     const json& props = c["defaultProps"];
-    auto valid = validate_component_props(type, props);
+    auto valid = loaded_schemas().validate_component_props(type, props);
     EXPECT_TRUE(valid.ok()) << type << " " << props.dump() << ": "
                             << (valid.ok() ? "" : valid.error().details.at(0).field);
     SiteState s = sample();
-    auto events = decide(s, meta(), add("dropped", type, props));
+    auto events = decide(loaded_schemas(), s, meta(), add("dropped", type, props));
     EXPECT_TRUE(events.ok()) << type;
     for (const auto& [prop, field] : c["fields"].items()) {
       if (field.value("type", "") != "array") continue;
       json with_item = props;
       with_item[prop] = json::array({field["defaultItemProps"]});
-      EXPECT_TRUE(validate_component_props(type, with_item).ok()) << type << "." << prop << " with a new item";
+      EXPECT_TRUE(loaded_schemas().validate_component_props(type, with_item).ok()) << type << "." << prop << " with a new item";
     }
   }
   EXPECT_EQ(puck()["components"]["Heading"]["defaultProps"], (json{{"text", "Heading"}, {"level", 2}}));
@@ -248,7 +248,7 @@ TEST(Puck, ShapesWithoutAFieldAreRefusedByName) {
     EXPECT_NE(f.error().message.find("odd"), std::string::npos) << f.error().message;
   }
   EXPECT_FALSE(puck_config(json()).ok());
-  json missing = component_schemas();
+  json missing = loaded_schemas().component_documents();
   missing.erase("Faq");
   auto r = puck_config(missing);
   ASSERT_FALSE(r.ok());

@@ -97,11 +97,11 @@ TEST(Library, EverySchemaLoadsAndAcceptsItsMinimalProps) {
   };
   ASSERT_EQ(minimal.size(), component_types().size());
   for (const auto& [type, props] : minimal) {
-    auto r = validate_component_props(type, props);
+    auto r = loaded_schemas().validate_component_props(type, props);
     EXPECT_TRUE(r.ok()) << type << ": " << (r.ok() ? "" : r.error().message);
     json extra = props;
     extra["nope"] = 1;
-    EXPECT_FALSE(validate_component_props(type, extra).ok()) << type;
+    EXPECT_FALSE(loaded_schemas().validate_component_props(type, extra).ok()) << type;
   }
 }
 
@@ -109,32 +109,32 @@ TEST(Library, EverySchemaLoadsAndAcceptsItsMinimalProps) {
 // regex that checks the pattern would recurse once per character.
 TEST(Library, LongStringsAreRefusedBeforeTheirPatternIsMatched) {
   for (const char* prop : {"anchor", "background"}) {
-    auto r = validate_component_props("Section", {{prop, std::string(1 << 20, 'a')}});
+    auto r = loaded_schemas().validate_component_props("Section", {{prop, std::string(1 << 20, 'a')}});
     ASSERT_FALSE(r.ok()) << prop;
     EXPECT_EQ(r.error().code, Errc::unprocessable);
     ASSERT_EQ(r.error().details.size(), 1u);
     EXPECT_EQ(r.error().details[0].field, std::string("props.") + prop);
   }
-  EXPECT_TRUE(validate_component_props("Section", {{"anchor", "a" + std::string(63, 'b')}}).ok());
-  EXPECT_FALSE(validate_component_props("Section", {{"anchor", "a" + std::string(64, 'b')}}).ok());
+  EXPECT_TRUE(loaded_schemas().validate_component_props("Section", {{"anchor", "a" + std::string(63, 'b')}}).ok());
+  EXPECT_FALSE(loaded_schemas().validate_component_props("Section", {{"anchor", "a" + std::string(64, 'b')}}).ok());
 }
 
 TEST(Library, RichPropsValidate) {
-  EXPECT_TRUE(validate_component_props(
+  EXPECT_TRUE(loaded_schemas().validate_component_props(
                   "Section", {{"background", "#fafafa"}, {"padding", "large"}, {"anchor", "top"}})
                   .ok());
-  EXPECT_FALSE(validate_component_props("Section", {{"background", "red;}</style>"}}).ok());
-  EXPECT_TRUE(validate_component_props("Image", {{"src", "https://x/a.png"},
+  EXPECT_FALSE(loaded_schemas().validate_component_props("Section", {{"background", "red;}</style>"}}).ok());
+  EXPECT_TRUE(loaded_schemas().validate_component_props("Image", {{"src", "https://x/a.png"},
                                                  {"alt", "A"},
                                                  {"width", 640},
                                                  {"height", 480},
                                                  {"caption", "c"}})
                   .ok());
   EXPECT_FALSE(
-      validate_component_props("Image", {{"src", "/a"}, {"alt", ""}, {"width", 1.5}}).ok());
-  EXPECT_TRUE(validate_component_props("Text", {{"text", std::string(20000, 'x')}}).ok());
-  EXPECT_FALSE(validate_component_props("Text", {{"text", std::string(20001, 'x')}}).ok());
-  EXPECT_TRUE(validate_component_props("Hero", {{"title", "t"},
+      loaded_schemas().validate_component_props("Image", {{"src", "/a"}, {"alt", ""}, {"width", 1.5}}).ok());
+  EXPECT_TRUE(loaded_schemas().validate_component_props("Text", {{"text", std::string(20000, 'x')}}).ok());
+  EXPECT_FALSE(loaded_schemas().validate_component_props("Text", {{"text", std::string(20001, 'x')}}).ok());
+  EXPECT_TRUE(loaded_schemas().validate_component_props("Hero", {{"title", "t"},
                                                 {"subtitle", "s"},
                                                 {"image", "/h.jpg"},
                                                 {"ctaLabel", "Go"},
@@ -143,7 +143,7 @@ TEST(Library, RichPropsValidate) {
 }
 
 TEST(Library, DetailsNameTheProp) {
-  auto r = validate_component_props("Button", {{"label", 3}, {"variant", "loud"}});
+  auto r = loaded_schemas().validate_component_props("Button", {{"label", 3}, {"variant", "loud"}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::unprocessable);
   std::vector<std::string> fields;

@@ -55,7 +55,7 @@ TEST(PuckDocument, WritesInlineSlotsWithIdsInProps) {
 
 TEST(PuckDocument, ReadsBackTheSameTree) {
   const SiteState s = sample();
-  auto back = read_puck_document(document_of(s), "seed");
+  auto back = read_puck_document(loaded_schemas(), document_of(s), "seed");
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->content, home_of(s).content);
   EXPECT_EQ(back->title, "Home");
@@ -63,7 +63,7 @@ TEST(PuckDocument, ReadsBackTheSameTree) {
 }
 
 TEST(PuckDocument, FixturesAsPuckWritesThem) {
-  auto inline_doc = read_puck_document(fixture("inline-slots-0.20.json"), "seed");
+  auto inline_doc = read_puck_document(loaded_schemas(), fixture("inline-slots-0.20.json"), "seed");
   ASSERT_TRUE(inline_doc.ok()) << inline_doc.error().message << " "
                                << (inline_doc.error().details.empty() ? "" : inline_doc.error().details[0].field);
   ASSERT_EQ(inline_doc->content.size(), 3u);
@@ -73,7 +73,7 @@ TEST(PuckDocument, FixturesAsPuckWritesThem) {
   EXPECT_EQ(cols.slots.size(), 2u);
   EXPECT_EQ(cols.slots.at("column2")[0].type, "Image");
 
-  auto zones_doc = read_puck_document(fixture("dropzones-0.18.json"), "seed");
+  auto zones_doc = read_puck_document(loaded_schemas(), fixture("dropzones-0.18.json"), "seed");
   ASSERT_TRUE(zones_doc.ok()) << zones_doc.error().message;
   ASSERT_EQ(zones_doc->content.size(), 2u);
   EXPECT_EQ(zones_doc->content[0].slots.at("children")[0].props, (json{{"text", "About us"}}));
@@ -84,13 +84,13 @@ TEST(PuckDocument, FixturesAsPuckWritesThem) {
   EXPECT_EQ(written["content"][0]["props"]["children"][0]["props"]["text"], "About us");
   EXPECT_EQ(written["zones"], json::object());
 
-  auto fresh = read_puck_document(fixture("inline-slots-0.19-new-items.json"), "cmd-7");
+  auto fresh = read_puck_document(loaded_schemas(), fixture("inline-slots-0.19-new-items.json"), "cmd-7");
   ASSERT_TRUE(fresh.ok()) << fresh.error().message;
   const ComponentId made = fresh->content[1].id;
   EXPECT_THAT(made.value, ::testing::MatchesRegex("c[0-9a-f]{15}"));
-  auto again = read_puck_document(fixture("inline-slots-0.19-new-items.json"), "cmd-7");
+  auto again = read_puck_document(loaded_schemas(), fixture("inline-slots-0.19-new-items.json"), "cmd-7");
   EXPECT_EQ(again->content[1].id, made) << "ids derive from the command";
-  auto other = read_puck_document(fixture("inline-slots-0.19-new-items.json"), "cmd-8");
+  auto other = read_puck_document(loaded_schemas(), fixture("inline-slots-0.19-new-items.json"), "cmd-8");
   EXPECT_NE(other->content[1].id, made);
 }
 
@@ -123,7 +123,7 @@ class BadDocument : public ::testing::TestWithParam<Bad> {};
 
 TEST_P(BadDocument, IsRefusedWithAPointer) {
   const Bad& b = GetParam();
-  auto r = read_puck_document(b.doc, "seed");
+  auto r = read_puck_document(loaded_schemas(), b.doc, "seed");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(errc_code(r.error().code), std::string(errc_code(b.code))) << r.error().message;
   ASSERT_FALSE(r.error().details.empty());
@@ -193,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(Puck, BadDocument, ::testing::ValuesIn(bad_documents())
                          [](const auto& info) { return info.param.name; });
 
 TEST(PuckDocument, DeepestAllowedNestingReads) {
-  auto r = read_puck_document(nested(kMaxTreeDepth), "seed");
+  auto r = read_puck_document(loaded_schemas(), nested(kMaxTreeDepth), "seed");
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().details[0].field);
 }
 
@@ -235,7 +235,7 @@ SiteState deleted_home() {
 }
 
 ComponentId fresh_spacer_id() {
-  auto r = read_puck_document(edited_home(), meta().commandId.value);
+  auto r = read_puck_document(loaded_schemas(), edited_home(), meta().commandId.value);
   return r->content.back().id;
 }
 
@@ -323,7 +323,7 @@ TEST(ReplacePageContent, RefusalAppendsNothingEvenAfterValidEdits) {
   // The first edits are fine, the last is not: the command is refused whole.
   json d = edited_home();
   d["content"].push_back({{"type", "Button"}, {"props", {{"label", "x"}, {"href", "javascript:alert(1)"}}}});
-  auto r = decide(sample(), meta(), replace(d));
+  auto r = decide(loaded_schemas(), sample(), meta(), replace(d));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::unprocessable);
   EXPECT_EQ(r.error().details[0].field, "/content/3/props/href");
@@ -503,7 +503,7 @@ TEST(ReplacePageContentProperty, RandomTreesAndEdits) {
 
     // tree → document → tree is the identity.
     const json start_doc = puck_document("Home", start);
-    auto read = read_puck_document(start_doc, "x");
+    auto read = read_puck_document(loaded_schemas(), start_doc, "x");
     ASSERT_TRUE(read.ok()) << read.error().message << " " << read.error().details[0].field;
     ASSERT_EQ(read->content, start);
 
@@ -521,13 +521,13 @@ TEST(ReplacePageContentProperty, RandomTreesAndEdits) {
     CommandMeta m2 = meta(home_page(s).version);
     m2.commandId = CommandId{"put-2-" + std::to_string(seed)};
     const SiteState before = s;
-    auto decided = decide(before, m2, replace(target_doc));
+    auto decided = decide(loaded_schemas(), before, m2, replace(target_doc));
     ASSERT_TRUE(decided.ok()) << decided.error().message << " " << decided.error().details[0].field << ": "
                               << decided.error().details[0].message << "\n" << target_doc.dump();
     for (const auto& e : *decided) apply(s, e);
 
     // PUT then GET gives the normalised document.
-    auto normalised = read_puck_document(target_doc, m2.commandId.value);
+    auto normalised = read_puck_document(loaded_schemas(), target_doc, m2.commandId.value);
     ASSERT_TRUE(normalised.ok());
     EXPECT_EQ(document_of(s), puck_document(*normalised->title, normalised->content));
 
@@ -535,7 +535,7 @@ TEST(ReplacePageContentProperty, RandomTreesAndEdits) {
     SiteState replay = before;
     Events one_by_one;
     for (const auto& e : *decided) {
-      auto r = decide(replay, meta(), command_for(e));
+      auto r = decide(loaded_schemas(), replay, meta(), command_for(e));
       ASSERT_TRUE(r.ok()) << r.error().message;
       for (const auto& x : *r) {
         apply(replay, x);
@@ -565,7 +565,7 @@ TEST(ReplacePageContentProperty, RandomTreesAndEdits) {
     // The same document again appends nothing.
     CommandMeta m3 = meta(home_page(s).version);
     m3.commandId = CommandId{"put-3-" + std::to_string(seed)};
-    auto again = decide(s, m3, replace(document_of(s)));
+    auto again = decide(loaded_schemas(), s, m3, replace(document_of(s)));
     ASSERT_TRUE(again.ok());
     EXPECT_TRUE(again->empty());
     if (HasFailure()) return;

@@ -27,7 +27,7 @@ void ship(SiteState& s, const DeploymentId& id, std::string environment = "produ
 }
 
 Error rejection(const SiteState& s, const Command& c, const CommandMeta& m = meta()) {
-  auto r = decide(s, m, c);
+  auto r = decide(loaded_schemas(), s, m, c);
   EXPECT_FALSE(r.ok());
   return r.ok() ? make_error(Errc::internal, "accepted") : r.error();
 }
@@ -50,7 +50,7 @@ TEST(Deployments, LifecycleGoesQueuedBuildingSucceededAndLive) {
 TEST(Deployments, RepeatedReportsOfARetriedBuildAppendNothing) {
   SiteState s = acme();
   ship(s, dep("d1"));
-  auto again = decide(s, meta(), CompleteDeployment{success(dep("d1"))});
+  auto again = decide(loaded_schemas(), s, meta(), CompleteDeployment{success(dep("d1"))});
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());
 }

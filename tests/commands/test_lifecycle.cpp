@@ -260,7 +260,7 @@ std::vector<std::string> fields_of(const Error& e) {
 }
 
 TEST(Lifecycle, DeletedPageDetailsSayItIsDeleted) {
-  auto r = decide(about_deleted(), meta(), UpdatePageMetadata{about(), "X", std::nullopt, std::nullopt});
+  auto r = decide(loaded_schemas(), about_deleted(), meta(), UpdatePageMetadata{about(), "X", std::nullopt, std::nullopt});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::unprocessable);
   EXPECT_THAT(r.error().details[0].message, ::testing::HasSubstr("deleted"));
@@ -284,8 +284,8 @@ TEST(Lifecycle, DeleteRestoreFoldsStatusAndSlugs) {
 TEST(Lifecycle, DuplicateCopiesContentUnderFreshDeterministicIds) {
   const SiteState s = sample();
   const DuplicatePage cmd{page("d1"), home()};
-  auto first = decide(s, meta(), cmd);
-  auto again = decide(s, meta(), cmd);
+  auto first = decide(loaded_schemas(), s, meta(), cmd);
+  auto again = decide(loaded_schemas(), s, meta(), cmd);
   ASSERT_TRUE(first.ok() && again.ok());
   EXPECT_EQ(*first, *again);  // a repeated command copies to the same ids
 
@@ -302,7 +302,7 @@ TEST(Lifecycle, DuplicateCopiesContentUnderFreshDeterministicIds) {
   // Same tree once the ids are mapped the way the decider maps them.
   EXPECT_EQ(copy.content, with_fresh_ids(src.content, page("d1").value));
   // A copy made by another command (another new page id) gets other ids.
-  auto other = decide(s, meta(), DuplicatePage{page("d2"), home()});
+  auto other = decide(loaded_schemas(), s, meta(), DuplicatePage{page("d2"), home()});
   ASSERT_TRUE(other.ok());
   EXPECT_NE(std::get<PageDuplicated>((*other)[0]).content, std::get<PageDuplicated>((*first)[0]).content);
 }
@@ -336,7 +336,7 @@ TEST(Lifecycle, InvalidTokensGetOneDetailPerField) {
               {"spacing", {{"md", "10 px"}, {"lg", std::string(65536, '1')}}},
               {"radii", {{std::string(65536, 'a'), "4px"}}},
               {"shadows", json::object()}};
-  auto r = decide(acme(), meta(), tokens(bad));
+  auto r = decide(loaded_schemas(), acme(), meta(), tokens(bad));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::unprocessable);
   const auto fields = fields_of(r.error());
@@ -358,7 +358,7 @@ TEST(Lifecycle, InvalidTokensGetOneDetailPerField) {
 
 TEST(Lifecycle, LongTokenValuesAreRefusedWithoutARegexRun) {
   // 1 MiB in one value: refused by its maxLength before any pattern sees it.
-  auto r = decide(acme(), meta(), tokens({{"typography", {{"body", std::string(1 << 20, 'a')}}}}));
+  auto r = decide(loaded_schemas(), acme(), meta(), tokens({{"typography", {{"body", std::string(1 << 20, 'a')}}}}));
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(r.error().details.size(), 1u);
   EXPECT_EQ(r.error().details[0].field, "typography.body");
@@ -370,7 +370,7 @@ TEST(Lifecycle, ContentOverTheComponentLimitIsRefused) {
   for (size_t i = 0; i <= kMaxComponentsPerPage; ++i)
     many.push_back(json{{"id", "s" + std::to_string(i)}, {"type", "Spacer"}, {"props", json::object()},
                         {"slots", json::object()}});
-  auto r = decide(acme(), meta(), from_template(many));
+  auto r = decide(loaded_schemas(), acme(), meta(), from_template(many));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::unprocessable);
   EXPECT_EQ(fields_of(r.error()), std::vector<std::string>{"content"});
@@ -379,7 +379,7 @@ TEST(Lifecycle, ContentOverTheComponentLimitIsRefused) {
 TEST(Lifecycle, ManyBadComponentsGiveBoundedDetails) {
   json many = json::array();
   for (int i = 0; i < 500; ++i) many.push_back(heading("h" + std::to_string(i), json::object()));
-  auto r = decide(acme(), meta(), from_template(many));
+  auto r = decide(loaded_schemas(), acme(), meta(), from_template(many));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().details.size(), kMaxContentDetails + 1);
   EXPECT_THAT(r.error().details.back().message, ::testing::HasSubstr("400 more"));

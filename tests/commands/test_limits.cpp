@@ -216,7 +216,7 @@ TEST_P(LimitTest, Decides) {
   const Case& c = GetParam();
   SiteState s = c.state();
   const Command cmd = c.cmd();
-  auto res = decide(s, meta(), cmd);
+  auto res = decide(loaded_schemas(), s, meta(), cmd);
   if (c.error) {
     ASSERT_FALSE(res.ok()) << "accepted with " << res->size() << " events";
     EXPECT_EQ(errc_code(res.error().code), std::string(errc_code(*c.error))) << res.error().message;
@@ -235,7 +235,7 @@ INSTANTIATE_TEST_SUITE_P(Deciders, LimitTest, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
 TEST(Limits, ControlCharacterMessagesNameTheCharacter) {
-  auto r = decide(sample(), meta(), CreatePage{page("p"), std::string("a\0b", 3), std::nullopt, std::nullopt});
+  auto r = decide(loaded_schemas(), sample(), meta(), CreatePage{page("p"), std::string("a\0b", 3), std::nullopt, std::nullopt});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().details[0].message, ::testing::HasSubstr("U+0000"));
 }
@@ -309,7 +309,7 @@ TEST(Limits, AFullPageStillTakesAChangeThatShrinksIt) {
 
 TEST(SettingsEvents, CarryTheChangeNotTheWholeObject) {
   SiteState s = with(acme(), {settings_patch(json{{"nav", {{"a", 1}, {"b", 2}}}, {"big", std::string(50000, 'x')}})});
-  auto r = decide(s, meta(), settings_patch(json{{"nav", {{"b", nullptr}, {"c", 3}}}}));
+  auto r = decide(loaded_schemas(), s, meta(), settings_patch(json{{"nav", {{"b", nullptr}, {"c", 3}}}}));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 1u);
   const auto& ev = std::get<SiteSettingsUpdated>(r->front());
@@ -361,7 +361,7 @@ TEST(SettingsEvents, StoredVersion1EventsReplayToTheSameState) {
   EXPECT_EQ(s.settings, (json{{"nav", {{"a", 1}}}, {"theme", "dark"}}));
 
   // A version-2 change on top folds by its patch.
-  auto r = decide(s, meta(), settings_patch(json{{"theme", nullptr}}));
+  auto r = decide(loaded_schemas(), s, meta(), settings_patch(json{{"theme", nullptr}}));
   ASSERT_TRUE(r.ok());
   apply(s, r->front());
   EXPECT_EQ(s.settings, (json{{"nav", {{"a", 1}}}}));

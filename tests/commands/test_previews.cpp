@@ -11,7 +11,7 @@ namespace {
 PreviewId pv(std::string_view suffix) { return make_preview_id(site(), suffix); }
 
 Error rejection(const SiteState& s, const Command& c, const CommandMeta& m = meta()) {
-  auto r = decide(s, m, c);
+  auto r = decide(loaded_schemas(), s, m, c);
   EXPECT_FALSE(r.ok());
   return r.ok() ? make_error(Errc::internal, "accepted") : r.error();
 }
@@ -89,7 +89,7 @@ TEST(Previews, ReportsMoveItOnceAndRepeatsAppendNothing) {
   run(s, RequestPreview{pv("p1"), std::nullopt, std::nullopt});
   run(s, CompletePreview{PreviewReady{pv("p1"), std::string(64, 'b')}});
   EXPECT_EQ(find_preview(s, pv("p1"))->status, PreviewStatus::ready);
-  auto again = decide(s, meta(), CompletePreview{PreviewReady{pv("p1"), std::string(64, 'b')}});
+  auto again = decide(loaded_schemas(), s, meta(), CompletePreview{PreviewReady{pv("p1"), std::string(64, 'b')}});
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());
   EXPECT_EQ(rejection(s, FailPreview{PreviewFailed{pv("p1"), "late", {}}}).code, Errc::unprocessable);

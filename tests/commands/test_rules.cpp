@@ -482,7 +482,7 @@ INSTANTIATE_TEST_SUITE_P(Deciders, RuleTest, ::testing::ValuesIn(rules()),
                          [](const auto& info) { return info.param.name; });
 
 TEST(Rules, VersionConflictReportsCurrentVersion) {
-  auto r = decide(sample(), meta(2), retitle(about(), "X"));
+  auto r = decide(loaded_schemas(), sample(), meta(2), retitle(about(), "X"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::version_conflict);
   ASSERT_EQ(r.error().details.size(), 1u);
@@ -491,13 +491,13 @@ TEST(Rules, VersionConflictReportsCurrentVersion) {
 }
 
 TEST(Rules, NoopStillChecksVersion) {
-  auto r = decide(sample(), meta(5), retitle(about(), "About"));
+  auto r = decide(loaded_schemas(), sample(), meta(5), retitle(about(), "About"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::version_conflict);
 }
 
 TEST(Rules, InvalidPropsListEveryProblem) {
-  auto r = decide(sample(), meta(), add("h2", "Heading", {{"level", 9}, {"bogus", 1}}));
+  auto r = decide(loaded_schemas(), sample(), meta(), add("h2", "Heading", {{"level", 9}, {"bogus", 1}}));
   ASSERT_FALSE(r.ok());
   std::vector<std::string> fields;
   for (const auto& d : r.error().details) fields.push_back(d.field);

@@ -236,7 +236,7 @@ void check_invariants(const SiteState& s) {
       const Component* c = find_component(p, cid);
       ASSERT_NE(c, nullptr);
       ASSERT_LE(component_depth(p, cid), kMaxTreeDepth);
-      auto r = validate_component_props(c->type, c->props);
+      auto r = loaded_schemas().validate_component_props(c->type, c->props);
       ASSERT_TRUE(r.ok()) << c->type << " " << c->props.dump();
       auto slots = component_slots(c->type, c->props);
       ASSERT_EQ(c->slots.size(), slots.size());
@@ -265,7 +265,7 @@ TEST(Sequences, FoldEqualsIncrementalState) {
       ASSERT_TRUE(decoded.ok()) << command_type(cmd) << " " << decoded.error().message;
       ASSERT_EQ(*decoded, cmd);
 
-      auto result = decide(state, m, cmd);
+      auto result = decide(loaded_schemas(), state, m, cmd);
       if (!result) {
         ++rejected;
         ++by_code[errc_code(result.error().code)];

@@ -133,7 +133,7 @@ History random_history(uint32_t seed, int commands) {
       auto target = page_at_version(home(), h.events, v);
       if (target.ok() && *target) c = restore_command((*target)->page, v);
     }
-    auto r = decide(h.site, meta(), c);
+    auto r = decide(loaded_schemas(), h.site, meta(), c);
     if (r) record(*r);
   }
   return h;
@@ -224,7 +224,7 @@ TEST(Versions, RestoreMakesContentAndMetadataThoseOfTheVersion) {
       ASSERT_TRUE(target.ok() && target->has_value());
       SiteState s = h.site;
       const PageState& then = (*target)->page;
-      auto r = decide(s, meta(), restore_command(then, v));
+      auto r = decide(loaded_schemas(), s, meta(), restore_command(then, v));
       ASSERT_TRUE(r.ok()) << r.error().message << " " << r.error().details[0].field;
       const int64_t before = s.pages.at(home()).version;
       for (const auto& e : *r) apply(s, e);
@@ -325,7 +325,7 @@ TEST(Versions, ParsesRfc3339) {
 // ---- labels ----
 
 Error refused(const SiteState& s, const Command& c) {
-  auto r = decide(s, meta(), c);
+  auto r = decide(loaded_schemas(), s, meta(), c);
   EXPECT_FALSE(r.ok()) << command_type(c);
   return r ? Error{} : r.error();
 }
@@ -366,7 +366,7 @@ TEST(Versions, LabelRefusals) {
     EXPECT_EQ(e.code, Errc::validation_error);
     EXPECT_EQ(e.details.at(0).field, "label");
   }
-  EXPECT_TRUE(decide(s, meta(), LabelVersion{home(), 1, std::string(100, 'a')}).ok());
+  EXPECT_TRUE(decide(loaded_schemas(), s, meta(), LabelVersion{home(), 1, std::string(100, 'a')}).ok());
   EXPECT_EQ(refused(s, LabelVersion{page("ghost"), 1, "x"}).code, Errc::not_found);
 }
 

@@ -257,8 +257,7 @@ LogAudit audit_log(log::EventLog& log, int32_t partitions) {
     std::set<int64_t> decided;
     for (const auto& rec : read_all(log, {std::string(log::kResultsTopic), p})) {
       ++a.results;
-      auto j = json::parse(rec.value, nullptr, false);
-      auto outcome = domain::outcome_from_json(j);
+      auto outcome = domain::decode_outcome(rec.value);
       if (!outcome.ok()) {
         a.problems.push_back("results/" + std::to_string(p) + "@" + std::to_string(rec.offset) + " does not decode");
         continue;

@@ -23,6 +23,7 @@
 #include "store/deploy_reader.hpp"
 #include "store/layout.hpp"
 #include "tests/postgres/pg_test_util.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::gateway::test_support {
 
@@ -58,7 +59,8 @@ class HandlerTest : public ::pw::test::PgTest {
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     log_ = std::move(opened).value();
     ASSERT_TRUE(cli::create_standard_topics(*log_).ok());
-    cli::start_command_pool(*log_, dir_ / "snapshots", 1, stop_, &metrics_, pools_, [] {});
+    cli::start_command_pool(*log_, dir_ / "snapshots", 1, ::pw::test::test_schemas(), stop_, &metrics_, pools_,
+                            [] {});
     cli::start_projection_pool(*log_, owner_, 1, stop_, &metrics_, pools_, [] {});
     cli::BuildPoolOptions builds;
     builds.sites_dir = dir_ / "sites";

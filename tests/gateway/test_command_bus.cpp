@@ -20,6 +20,7 @@
 #include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -90,6 +91,7 @@ class CommandBusTest : public ::testing::Test {
   void start_processor() {
     processor_ = std::thread([this] {
       workers::ProcessorConfig config;
+      config.schemas = ::pw::test::test_schemas();
       config.snapshot_dir = snapshots_;
       auto p = workers::CommandProcessor::create(*log_, config);
       if (!p.ok()) {
@@ -377,6 +379,28 @@ TEST_F(CommandBusTest, AnotherGatewaysOutcomesAreKnownToo) {
   ASSERT_TRUE(s && s->outcome);
   EXPECT_EQ(s->state, gateway::CommandState::decided);
   EXPECT_EQ(*s->outcome, **r);
+}
+
+TEST_F(CommandBusTest, AResultThatDoesNotDecodeIsCountedAndTheNextOutcomeStillArrives) {
+  start_processor();
+  auto bus = start_bus();
+  // Not JSON, and JSON that is no outcome: neither was written by a processor.
+  const std::string key = site_id_for_subdomain("junk").str();
+  log::Batch junk;
+  junk.records.push_back({std::string(log::kResultsTopic), key, "{\"commandId\": ", std::nullopt});
+  junk.records.push_back({std::string(log::kResultsTopic), key, R"({"commandId": "cmd-1"})", std::nullopt});
+  auto appended = log_->append(junk);
+  ASSERT_TRUE(appended.ok()) << appended.error().message;
+  wait_for([&] { return bus->stats().malformed_results == 2; }, 60s);
+
+  // A command whose id the junk named, on the same partition, is answered by its own result.
+  auto r = submit_and_wait(*bus, create_site(1, "junk"), 60s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->has_value());
+  EXPECT_TRUE((*r)->accepted);
+  EXPECT_EQ((*r)->command_id, "cmd-1");
+  EXPECT_EQ(bus->stats().malformed_results, 2);
+  EXPECT_EQ(bus->stats().results, 3);
 }
 
 }  // namespace

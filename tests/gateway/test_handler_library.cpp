@@ -1,6 +1,7 @@
 // GET /v1/component-library: the schemas, or the Puck configuration derived
 // from them, to anyone signed in; an unknown format is a 400 naming it.
 #include "commands/components.hpp"
+#include "tests/support/schemas.hpp"
 #include "tests/gateway/handler_fixture.hpp"
 
 namespace pw::gateway {
@@ -34,7 +35,7 @@ TEST_F(HandlerTest, ComponentLibraryAnswersThePuckConfig) {
   EXPECT_EQ(data["components"].size(), domain::component_types().size());
   for (const auto& [type, c] : data["components"].items()) {
     EXPECT_TRUE(c["fields"].is_object()) << type;
-    EXPECT_TRUE(domain::validate_component_props(type, c["defaultProps"]).ok()) << type;
+    EXPECT_TRUE(pw::test::test_schemas()->validate_component_props(type, c["defaultProps"]).ok()) << type;
   }
   EXPECT_EQ(data["components"]["Faq"]["fields"]["items"]["type"], "array");
   EXPECT_EQ(data["components"]["Section"]["fields"]["children"]["type"], "slot");

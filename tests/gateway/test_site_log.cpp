@@ -25,6 +25,7 @@
 #include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -89,6 +90,7 @@ class SiteLogTest : public PgTest {
   void process(const std::vector<domain::CommandRecord>& commands) {
     ASSERT_TRUE(submit_commands(*log_, commands).ok());
     workers::ProcessorConfig config;
+    config.schemas = ::pw::test::test_schemas();
     config.snapshot_dir = std::filesystem::temp_directory_path() / ("pw-sitelog-snap-" + uuid_v4());
     auto processor = workers::CommandProcessor::create(*log_, config);
     ASSERT_TRUE(processor.ok()) << processor.error().message;

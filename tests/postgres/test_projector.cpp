@@ -19,6 +19,7 @@
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -103,6 +104,7 @@ class ProjectorTest : public PgTest {
     ASSERT_TRUE(a.ok()) << a.error().message;
 
     workers::ProcessorConfig config;
+    config.schemas = ::pw::test::test_schemas();
     config.snapshot_dir = dir_ / "snapshots";
     auto processor = workers::CommandProcessor::create(*log_, config);
     ASSERT_TRUE(processor.ok()) << processor.error().message;
@@ -228,6 +230,7 @@ class ProjectorTest : public PgTest {
     for (int32_t p = 0; p < kPartitions; ++p) results_before += *log_->end_offset({kResults, p});
     ASSERT_TRUE(submit_commands(*log_, cmds).ok());
     workers::ProcessorConfig config;
+    config.schemas = ::pw::test::test_schemas();
     config.snapshot_dir = dir_ / "snapshots";
     auto processor = workers::CommandProcessor::create(*log_, config);
     ASSERT_TRUE(processor.ok()) << processor.error().message;

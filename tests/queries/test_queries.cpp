@@ -19,6 +19,7 @@
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -152,6 +153,7 @@ class ProjectedQueriesTest : public QueriesTest {
     ASSERT_TRUE(submit_commands(*log_, cmds).ok());
 
     workers::ProcessorConfig config;
+    config.schemas = ::pw::test::test_schemas();
     config.snapshot_dir = dir_ / "snapshots";
     auto processor = workers::CommandProcessor::create(*log_, config);
     ASSERT_TRUE(processor.ok()) << processor.error().message;

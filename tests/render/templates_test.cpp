@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "commands/components.hpp"
+#include "tests/support/schemas.hpp"
 #include "commands/validation.hpp"
 #include "tests/render/dom.hpp"
 #include "commands/themes.hpp"
@@ -67,7 +68,7 @@ struct Checker {
     const std::string type = c.value("type", "");
     if (!domain::is_known_component_type(type)) return problems.push_back(at + ".type: unknown " + type);
     const json props = c.value("props", json::object());
-    if (auto r = domain::validate_component_props(type, props); !r.ok()) {
+    if (auto r = pw::test::test_schemas()->validate_component_props(type, props); !r.ok()) {
       std::string details;
       for (const auto& d : r.error().details) details += " " + d.field + ": " + d.message;
       problems.push_back(at + ".props: " + r.error().message + details);

@@ -22,6 +22,7 @@
 #include "tests/kafka_log/broker.hpp"
 #include "tests/workers/backend.hpp"
 #include "workers/command_processor.hpp"
+#include "tests/support/schemas.hpp"
 
 extern char** environ;
 
@@ -128,6 +129,7 @@ workers::ProcessorStats run_until(log::EventLog& log, const std::filesystem::pat
                                   size_t results_wanted, int64_t snapshot_every = 50,
                                   size_t max_batch = 256) {
   workers::ProcessorConfig config;
+  config.schemas = ::pw::test::test_schemas();
   config.snapshot_dir = snapshots;
   config.snapshot_every = snapshot_every;
   config.max_batch = max_batch;
@@ -223,7 +225,7 @@ TEST_F(Processor, AppendsAVerifiableChainPerSiteAndAResultPerCommand) {
   for (const auto& [p, recs] : results) {
     for (const auto& rec : recs) {
       ++result_count;
-      auto o = domain::outcome_from_json(nlohmann::json::parse(rec.value));
+      auto o = domain::decode_outcome(rec.value);
       ASSERT_TRUE(o.ok());
       if (o->accepted) ++accepted;
       if (o->accepted && !o->events.empty()) {
@@ -279,7 +281,7 @@ TEST_F(Processor, RepeatedCommandIdYieldsOneSetOfEventsAndTheFirstOutcome) {
 
   std::vector<domain::CommandOutcome> outcomes;
   for (const auto& [p, recs] : read_all(*log, kResults, 6))
-    for (const auto& rec : recs) outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
+    for (const auto& rec : recs) outcomes.push_back(*domain::decode_outcome(rec.value));
   ASSERT_EQ(outcomes.size(), 6u);
   auto first = outcomes[2];
   EXPECT_TRUE(first.accepted);
@@ -320,7 +322,7 @@ TEST_F(Processor, ACommandWhoseEventWouldExceed512KiBIsRefusedWhole) {
 
   std::vector<domain::CommandOutcome> outcomes;
   for (const auto& [p, recs] : read_all(*log, kResults, commands.size()))
-    for (const auto& rec : recs) outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
+    for (const auto& rec : recs) outcomes.push_back(*domain::decode_outcome(rec.value));
   ASSERT_EQ(outcomes.size(), commands.size());
   const auto& refused = outcomes[3];
   EXPECT_FALSE(refused.accepted);
@@ -419,7 +421,7 @@ TEST_F(Processor, RecoverySkipsEventsNoProcessorWroteAndTheSiteGoesOn) {
   std::vector<domain::CommandOutcome> outcomes;
   const auto results = read_all(*log, kResults, 5);
   for (const auto& rec : results.at(partition))
-    outcomes.push_back(*domain::outcome_from_json(nlohmann::json::parse(rec.value)));
+    outcomes.push_back(*domain::decode_outcome(rec.value));
   ASSERT_EQ(outcomes.size(), 5u);
   for (const auto& o : outcomes) EXPECT_TRUE(o.accepted) << o.command_id;
 }
@@ -531,6 +533,7 @@ class ChildMode : public ::testing::Environment {
       std::_Exit(3);
     }
     workers::ProcessorConfig pc;
+    pc.schemas = ::pw::test::test_schemas();
     pc.snapshot_dir = snapshots;
     pc.snapshot_every = 20;
     pc.max_batch = 7;  // many small transactions: more places to be killed in

@@ -23,6 +23,7 @@
 #include "tests/support/command_stream.hpp"
 #include "workers/command_processor.hpp"
 #include "workers/snapshot_store.hpp"
+#include "tests/support/schemas.hpp"
 
 namespace pw::test {
 namespace {
@@ -306,7 +307,7 @@ void check_log(log::EventLog& log, const Script& script) {
   std::map<CommandPosition, std::vector<domain::CommandOutcome>> results;
   for (int32_t p = 0; p < kPartitions; ++p)
     for (const auto& r : read_partition(log, kResults, p)) {
-      auto o = domain::outcome_from_json(nlohmann::json::parse(r.value, nullptr, false));
+      auto o = domain::decode_outcome(r.value);
       ASSERT_TRUE(o.ok()) << "unreadable result " << r.value;
       EXPECT_EQ(o->command_partition, p) << r.value;
       results[{o->command_partition, o->command_offset}].push_back(std::move(o).value());
@@ -414,6 +415,7 @@ class ProcessorFaults : public ::testing::Test {
   static std::unique_ptr<workers::CommandProcessor> processor(log::EventLog& log, const std::filesystem::path& snapshots,
                                                               size_t window = 256, int64_t snapshot_every = 1000) {
     workers::ProcessorConfig config;
+    config.schemas = ::pw::test::test_schemas();
     config.snapshot_dir = snapshots;
     config.idempotency_window = window;
     config.snapshot_every = snapshot_every;
@@ -736,7 +738,7 @@ TEST_F(ProcessorFaults, UndecidedRecordsTakeNoPlaceInTheIdempotencyWindowAfterAR
   // The retry is answered with cmd-1's first outcome, appending nothing.
   std::vector<domain::CommandOutcome> of_cmd1;
   for (const auto& [at, values] : live.results) {
-    auto o = domain::outcome_from_json(nlohmann::json::parse(values.front()));
+    auto o = domain::decode_outcome(values.front());
     ASSERT_TRUE(o.ok());
     if (o->command_id == "cmd-1") of_cmd1.push_back(*o);
   }

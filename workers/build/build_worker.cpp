@@ -139,9 +139,10 @@ Result<void> BuildWorker::replay(int32_t partition) {
         if (r.offset < from) {
           // A record that does not fold was set aside before the commit
           // passed it: folding stays as it was then.
-          (void)fold(r, env, event);
+          if (auto folded = fold(r, env, event); !folded.ok()) skipped_in_replay(r, folded.error());
           continue;
         }
+        // One that does not decode is set aside when it is polled again.
         auto decoded = decode(r.value);
         if (!decoded.ok()) continue;
         if (decoded->type == "DeploymentSucceeded" || decoded->type == "DeploymentFailed" ||
@@ -152,6 +153,11 @@ Result<void> BuildWorker::replay(int32_t partition) {
   }
   if (auto s = consumer_->seek(tp, from); !s.ok()) return s.error();
   return {};
+}
+
+void BuildWorker::skipped_in_replay(const log::Record& r, const Error& why) {
+  ++stats_.replay_skipped;
+  std::cerr << "builds: replay passes over " << where(r) << ", set aside before: " << why.message << "\n";
 }
 
 Result<void> BuildWorker::fold(const log::Record& r, Envelope& env, domain::DomainEvent& event) {

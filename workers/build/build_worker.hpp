@@ -75,6 +75,7 @@ struct BuildWorkerStats {
   int64_t blobs_collected = 0;
   int64_t spare_trees = 0;  // trees copied after a deployment for the site's next one to patch
   int64_t dead_letters = 0;  // records set aside in pagewright.deadletter
+  int64_t replay_skipped = 0;  // records a replay passed over: set aside before the commit passed them
   int64_t previews = 0;             // draft previews built
   int64_t preview_failures = 0;     // draft previews reported failed
   int64_t previews_collected = 0;   // expired previews deleted
@@ -109,6 +110,8 @@ class BuildWorker {
   static void forget_withdrawn(SiteEntry& site, const domain::DomainEvent& event);
   // Appends the record's dead letter (before the group offset passes it).
   Result<void> set_aside(const log::Record& r, const Error& why);
+  // Logs and counts a record a replay passes over because it was set aside.
+  void skipped_in_replay(const log::Record& r, const Error& why);
   Result<void> act(const Envelope& env, const domain::DomainEvent& event);
   Result<void> deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq);
   Result<void> report(const Envelope& env, const std::string& what, domain::Command command);

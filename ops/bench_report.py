@@ -80,6 +80,24 @@ def replace_section(doc, title, lines):
     open(doc, "w").write("\n".join(text[:start] + lines + [""] + text[end:]))
 
 
+def profile_sections(doc):
+    """The sections headed "## … profile" of `doc`: findings written by hand
+    from perf and callgrind, which a run of the benchmarks keeps."""
+    try:
+        text = open(doc).read().split("\n")
+    except FileNotFoundError:
+        return []
+    out, i = [], 0
+    while i < len(text):
+        if text[i].startswith("## ") and text[i].rstrip().endswith("profile"):
+            end = next((k for k in range(i + 1, len(text)) if text[k].startswith("## ")), len(text))
+            out += text[i:end]
+            i = end
+        else:
+            i += 1
+    return out
+
+
 def now():
     return datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
 
@@ -321,4 +339,7 @@ lines += [
     "Raw results: `build/release/bench.json`, `build/release/bench_system.json` and",
     "`build/release/bench_publish.json` after a run.",
 ]
+kept = profile_sections(dst)
+at = next((i for i, l in enumerate(lines) if l.startswith("## Reading the figures")), len(lines))
+lines[at:at] = kept
 open(dst, "w").write("\n".join(lines) + "\n")

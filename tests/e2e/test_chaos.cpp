@@ -52,10 +52,7 @@ class Chaos : public PgTest, public ::testing::WithParamInterface<BrokerKind> {
     for (Child* c : {&gw_, &c1_, &c2_, &c3_, &p1_, &p2_, &p3_})
       if (c->pid > 0) stop(*c, 30s);
     broker_.stop(30s);
-    if (!rebuild_db_.empty()) {
-      pqxx::connection c(admin_);
-      pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(rebuild_db_) + " WITH (FORCE)");
-    }
+    if (!rebuild_db_.empty()) drop_database(rebuild_db_);
     std::error_code ec;
     if (!data_.empty()) std::filesystem::remove_all(data_, ec);
     PgTest::TearDown();

@@ -71,10 +71,7 @@ class Poison : public PgTest {
     for (Child* c : {&serve_, &gw_, &commands_, &projections_, &builds_})
       if (c->pid > 0) stop(*c, 30s);
     broker_.stop(30s);
-    if (!rebuild_db_.empty()) {
-      pqxx::connection c(admin_);
-      pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(rebuild_db_) + " WITH (FORCE)");
-    }
+    if (!rebuild_db_.empty()) drop_database(rebuild_db_);
     std::error_code ec;
     if (!data_.empty()) fs::remove_all(data_, ec);
     PgTest::TearDown();

@@ -58,15 +58,18 @@ class PgTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (db_.empty()) return;
+    if (!db_.empty()) drop_database(db_);
+  }
+
+  // Drops a database this test made. FORCE: a test that failed may leave a
+  // child process connected. A connection of another role (the reader's, a
+  // child process's) that just closed can still be exiting on the server, and
+  // the owner may not terminate it: the drop is retried until it is gone.
+  void drop_database(const std::string& name) const {
     pqxx::connection c(admin_);
-    // FORCE: a test that failed may leave a child process connected. A
-    // connection of another role (the reader's) that the test just closed can
-    // still be exiting on the server, and the owner may not terminate it: the
-    // drop is retried until it is gone.
     for (int attempt = 1;; ++attempt) {
       try {
-        pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(db_) + " WITH (FORCE)");
+        pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(name) + " WITH (FORCE)");
         return;
       } catch (const pqxx::insufficient_privilege&) {
         if (attempt == 100) throw;

@@ -175,10 +175,7 @@ class ProjectionEquivalenceTest : public PgTest {
     log_.reset();
     std::error_code ec;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-    if (!second_db_.empty()) {
-      pqxx::connection c(admin_);
-      pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(second_db_) + " WITH (FORCE)");
-    }
+    if (!second_db_.empty()) drop_database(second_db_);
     PgTest::TearDown();
   }
 

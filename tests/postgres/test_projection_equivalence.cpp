@@ -14,6 +14,7 @@
 #include "projections/projector.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
+#include "tests/support/schemas.hpp"
 #include "workers/command_processor.hpp"
 
 namespace pw::test {
@@ -188,6 +189,7 @@ class ProjectionEquivalenceTest : public PgTest {
     EXPECT_TRUE(submit_commands(*log_, cmds).ok());
     workers::ProcessorConfig config;
     config.snapshot_dir = dir_ / "snapshots";
+    config.schemas = ::pw::test::test_schemas();
     auto processor = workers::CommandProcessor::create(*log_, config);
     EXPECT_TRUE(processor.ok()) << processor.error().message;
     if (!processor.ok()) return 0;

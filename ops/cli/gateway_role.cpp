@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "events/projected_positions.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
@@ -169,6 +170,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   gateway::GatewayDeps deps{log, **bus, **read_model, metrics, blocking, static_host.get()};
   deps.editor_host = editor->get();
   deps.assets = asset_store.get();
+  deps.projected = o.projected;
   gateway::Gateway handler(std::move(deps), std::move(options));
 
   gateway::HttpServerConfig config;
@@ -199,6 +201,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   std::cerr << "pagewright: draining" << std::endl;
   handler.set_draining(true);
   (*server)->shutdown(std::chrono::seconds(10));
+  if (o.projected) o.projected->release_waiters();  // while the query threads still run
   (*bus)->close();
   return 0;
 }

@@ -17,6 +17,9 @@ class App;
 namespace pw::gateway {
 class OutcomeRelay;
 }
+namespace pw::log {
+class ProjectedPositions;
+}
 
 namespace pw::cli {
 
@@ -43,6 +46,9 @@ struct GatewayRoleOptions {
   // Set when every command processor runs in this process and announces its
   // outcomes here (`serve`): the command bus then reads no results back.
   gateway::OutcomeRelay* direct_outcomes = nullptr;
+  // Set when this process's projectors announce their commits there (`serve`):
+  // reads that wait for a position are woken by the commit.
+  log::ProjectedPositions* projected = nullptr;
 };
 
 // Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,

@@ -164,10 +164,13 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
 }
 
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
-                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure) {
+                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                           log::ProjectedPositions* positions) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, pg, &stop, metrics, &out, on_failure] {
-      auto created = projections::Projector::create(log, pg, {});
+    out.threads.emplace_back([&log, pg, &stop, metrics, &out, on_failure, positions] {
+      projections::ProjectorConfig config;
+      config.positions = positions;
+      auto created = projections::Projector::create(log, pg, config);
       if (!created.ok()) {
         report("projector", created.error());
         ++out.failed;

@@ -15,6 +15,7 @@
 #include "commands/command_record.hpp"
 #include "commands/schemas.hpp"
 #include "events/log.hpp"
+#include "events/projected_positions.hpp"
 #include "gateway/metrics.hpp"
 
 namespace pw::cli {
@@ -42,8 +43,10 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
 // after telling stderr why they could not be loaded.
 std::shared_ptr<const domain::Schemas> load_schemas(const char* role);
 // `count` projectors writing the read models through `pg` (the tables' owner).
+// `positions` (optional) is told of every commit.
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
-                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                           log::ProjectedPositions* positions = nullptr);
 
 struct BuildPoolOptions {
   std::filesystem::path sites_dir;   // the deploy store

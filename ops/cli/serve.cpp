@@ -7,6 +7,7 @@
 
 #include "events/log.hpp"
 #include "events/private_files.hpp"
+#include "events/projected_positions.hpp"
 #include "gateway/command_bus.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/gateway_role.hpp"
@@ -85,7 +86,10 @@ int run_serve(ServeOptions o) {
   o.gateway.direct_outcomes = &outcomes;
   start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, schemas, workers_stop,
                      &metrics, pools, fail, [&outcomes](const domain::CommandOutcome& d) { outcomes.deliver(d); });
-  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
+  // Reads that wait for a position are woken by the projectors' commits.
+  log::ProjectedPositions projected;
+  o.gateway.projected = &projected;
+  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail, &projected);
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
   o.builds.sites_dir = o.gateway.sites;
   start_build_pool(**log, o.builds, o.build_threads, workers_stop, &metrics, pools, fail);

@@ -106,6 +106,24 @@ class DeadLetterReport {
   int64_t reported_ = 0;
 };
 
+// Keeps partitions_owned{pool} equal to what this worker owns (one worker's
+// share of the process's gauge), and gives it back when the worker leaves.
+class OwnedPartitions {
+ public:
+  OwnedPartitions(gateway::Metrics* metrics, const char* pool) : metrics_(metrics), pool_(pool) {}
+  ~OwnedPartitions() { update(0); }
+  void update(size_t owned) {
+    if (!metrics_ || static_cast<int64_t>(owned) == reported_) return;
+    metrics_->add_partitions_owned(pool_, static_cast<int64_t>(owned) - reported_);
+    reported_ = static_cast<int64_t>(owned);
+  }
+
+ private:
+  gateway::Metrics* metrics_;
+  const char* pool_;
+  int64_t reported_ = 0;
+};
+
 }  // namespace
 
 Result<void> create_standard_topics(log::EventLog& log) {
@@ -150,8 +168,10 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
       auto& processor = **created;
       int64_t events_reported = 0;
       Pacing pacing("command processor");
+      OwnedPartitions owned(metrics, "commands");
       while (!stop) {
         auto r = processor.run_once(200ms);
+        owned.update(processor.assignment().size());
         pacing.settle(r, stop);
         if (metrics && processor.stats().events != events_reported) {
           metrics->add_events_appended(static_cast<uint64_t>(processor.stats().events - events_reported));
@@ -180,9 +200,11 @@ void start_projection_pool(log::EventLog& log, const std::string& pg, int count,
       auto& projector = **created;
       Pacing pacing("projector");
       DeadLetterReport dead_letters(metrics, "projections");
+      OwnedPartitions owned(metrics, "projections");
       while (!stop) {
         const auto started = std::chrono::steady_clock::now();
         auto r = projector.run_once(200ms);
+        owned.update(projector.assignment().size());
         if (metrics && r.ok() && *r > 0)
           metrics->observe_projection_batch(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -233,8 +255,10 @@ void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int c
       auto& worker = **created;
       Pacing pacing("build worker");
       DeadLetterReport dead_letters(metrics, "builds");
+      OwnedPartitions owned(metrics, "builds");
       while (!stop) {
         auto r = worker.run_once(200ms);
+        owned.update(worker.assignment().size());
         dead_letters.update(worker.stats().dead_letters);
         pacing.settle(r, stop);
       }

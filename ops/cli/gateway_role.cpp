@@ -115,8 +115,18 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto read_model = queries::ReadModel::connect(o.pg_reader.empty() ? o.pg : o.pg_reader,
                                                 static_cast<size_t>(o.query_threads), read_config);
   if (!read_model.ok()) return fail("read model", read_model.error());
-  auto bus = gateway::CommandBus::start(log);
+  gateway::CommandBusConfig bus_config;
+  bus_config.tail_results = o.direct_outcomes == nullptr;
+  auto bus = gateway::CommandBus::start(log, bus_config);
   if (!bus.ok()) return fail("command bus", bus.error());
+  // Detached before the bus is destroyed, on every return below.
+  struct Attached {
+    gateway::OutcomeRelay* relay;
+    ~Attached() {
+      if (relay) relay->detach();
+    }
+  } attached{o.direct_outcomes};
+  if (o.direct_outcomes) o.direct_outcomes->attach(bus->get());
   gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
   // The gateway only reads the store; its layout and preview key are made
   // here (nothing is written where they exist), so a draft preview's url is

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands/command_record.hpp"
 #include "commands/schemas.hpp"
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
@@ -32,9 +33,11 @@ using OnWorkerFailure = std::function<void()>;
 
 // `count` command processors; each keeps its snapshots under data/processor-<pid>-<i>.
 // They decide with `schemas`, loaded once when the process started.
+// `on_decided` (optional) gets every durable outcome, on the processor's thread.
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
                         std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
-                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                        std::function<void(const domain::CommandOutcome&)> on_decided = {});
 // The component and design-token schemas (Schemas::default_dir()); nullptr
 // after telling stderr why they could not be loaded.
 std::shared_ptr<const domain::Schemas> load_schemas(const char* role);

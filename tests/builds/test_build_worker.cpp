@@ -518,7 +518,11 @@ TEST_F(BuildWorkerTest, ABuildThatThrowsFailsItsDeploymentIsSetAsideAndTheNextSh
   while (letters.empty() && std::chrono::steady_clock::now() < deadline) {
     auto got = (*reader)->read(200ms, 100);
     ASSERT_TRUE(got.ok());
-    for (const auto& r : *got) letters.push_back(*log::decode_dead_letter(r.value));
+    for (const auto& r : *got) {
+      auto d = log::decode_dead_letter(r.value);
+      ASSERT_TRUE(d.ok()) << r.value;
+      letters.push_back(*d);
+    }
   }
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].pool, "builds");

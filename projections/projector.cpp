@@ -28,8 +28,8 @@ bool record_sqlstate(const std::string& state) {
   return cls == "22" || cls == "23" || cls == "54";
 }
 
-// The record's envelope and event, or why it is malformed (the wrong topic,
-// bytes that are no envelope, an unknown type, data that does not fit it).
+}  // namespace
+
 Result<DecodedEvent> decode_record(const log::Record& rec) {
   if (rec.topic != kEvents) return make_error(Errc::unprocessable, "unexpected topic " + record_position(rec));
   auto env = decode(rec.value);
@@ -39,8 +39,6 @@ Result<DecodedEvent> decode_record(const log::Record& rec) {
     return make_error(Errc::unprocessable, record_position(rec) + ": " + env->type + ": " + event.error().message);
   return DecodedEvent{&rec, std::move(env).value(), std::move(event).value()};
 }
-
-}  // namespace
 
 // Where each partition of a batch stands: `stored` is the locked offset the
 // transaction started from, `next` where it will leave it.

@@ -152,13 +152,14 @@ Decision decide_cmd(const SiteState& s, const CommandMeta& m, const MoveComponen
       from.parent == target->parent.value_or(ComponentId{}) && from.slot == target->slot;
   size_t size_after = target->list->size() - (same_list ? 1 : 0);
   if (auto e = check_index(c.index, size_after)) return *e;
-  if (same_list) {
-    auto pos = std::find_if(target->list->begin(), target->list->end(),
-                            [&](const Component& x) { return x.id == c.componentId; });
-    if (pos - target->list->begin() == c.index) return Events{};
-  }
+  const auto& from_list = from.parent.empty() ? p.content : find_component(p, from.parent)->slots.at(from.slot);
+  const int64_t from_index = std::find_if(from_list.begin(), from_list.end(),
+                                          [&](const Component& x) { return x.id == c.componentId; }) -
+                             from_list.begin();
+  if (same_list && from_index == c.index) return Events{};
+  ComponentPosition was{from.parent.empty() ? std::nullopt : std::optional(from.parent), from.slot, from_index};
   return one(ComponentMoved{c.pageId, c.componentId, std::move(target->parent),
-                            std::move(target->slot), c.index});
+                            std::move(target->slot), c.index, std::move(was)});
 }
 
 Decision decide_cmd(const SiteState& s, const CommandMeta& m, const RemoveComponent& c) {

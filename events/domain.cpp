@@ -4,6 +4,8 @@
 #include <limits>
 #include <utility>
 
+#include "events/upcast.hpp"
+
 namespace pw::domain {
 using nlohmann::json;
 
@@ -297,9 +299,16 @@ json to_data(const ComponentPropsUpdated& e) {
               {"patch", e.patch},
               {"props", e.props}};
 }
+json position_json(const std::optional<ComponentId>& parent, const std::string& slot, int64_t index) {
+  json j = json::object();
+  put_position(j, parent, slot, index);
+  return j;
+}
 json to_data(const ComponentMoved& e) {
-  json j{{"pageId", e.pageId.value}, {"componentId", e.componentId.value}};
-  put_position(j, e.parentId, e.slot, e.index);
+  json j{{"pageId", e.pageId.value},
+         {"componentId", e.componentId.value},
+         {"to", position_json(e.parentId, e.slot, e.index)}};
+  if (e.from) j["from"] = position_json(e.from->parentId, e.from->slot, e.from->index);
   return j;
 }
 json to_data(const ComponentRemoved& e) {
@@ -497,7 +506,17 @@ ComponentMoved from_data(ObjectReader& r) {
   ComponentMoved e;
   e.pageId = r.id<PageId>("pageId");
   e.componentId = r.id<ComponentId>("componentId");
-  read_position(r, e.parentId, e.slot, e.index);
+  static constexpr std::string_view kPosition[] = {"parentId", "slot", "index"};
+  if (const json* to = r.object("to")) {
+    ObjectReader p(*to, r.field("to") + ".", r.errors(), kPosition);
+    read_position(p, e.parentId, e.slot, e.index);
+  }
+  if (const json* from = r.opt_object("from")) {
+    ObjectReader p(*from, r.field("from") + ".", r.errors(), kPosition);
+    ComponentPosition at;
+    read_position(p, at.parentId, at.slot, at.index);
+    e.from = std::move(at);
+  }
   return e;
 }
 template <>
@@ -664,7 +683,7 @@ PW_FIELDS(PageMetadataUpdated, "pageId", "title", "description", "seo")
 PW_FIELDS(PageSlugChanged, "pageId", "slug", "previousSlug")
 PW_FIELDS(ComponentAdded, "pageId", "componentId", "type", "props", "parentId", "slot", "index")
 PW_FIELDS(ComponentPropsUpdated, "pageId", "componentId", "patch", "props")
-PW_FIELDS(ComponentMoved, "pageId", "componentId", "parentId", "slot", "index")
+PW_FIELDS(ComponentMoved, "pageId", "componentId", "to", "from")
 PW_FIELDS(ComponentRemoved, "pageId", "componentId")
 PW_FIELDS(PagePublished, "pageId", "version")
 PW_FIELDS(DeploymentRequested, "deploymentId", "environment", "strategy")
@@ -760,6 +779,7 @@ json merge_patch_diff(const json& from, const json& to) {
 int event_schema_version(std::string_view type) {
   if (type == EventName<SiteSettingsUpdated>::name) return kSiteSettingsUpdatedVersion;
   if (type == EventName<PageCreated>::name) return kPageCreatedVersion;
+  if (type == EventName<ComponentMoved>::name) return kComponentMovedVersion;
   return kEventSchemaVersion;
 }
 
@@ -819,8 +839,13 @@ Result<DomainEvent> event_from_json(std::string_view type, int schemaVersion, co
     return codec::validation_error(
         "unsupported schema version",
         {{"schemaVersion", "unsupported version " + std::to_string(schemaVersion)}});
-  // Where a future shape change can be upcast (old data → new data without
-  // the state), the step goes here, before decoding with the current fields.
+  // Old data is brought to the current shape before it is decoded, so only
+  // the current fields are ever read (the bytes it came from stay as stored).
+  if (has_upcaster(type, schemaVersion)) {
+    auto up = upcast(type, schemaVersion, data);
+    if (!up.ok()) return up.error();
+    return d(up->data, up->version);
+  }
   return d(data, schemaVersion);
 }
 

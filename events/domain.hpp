@@ -38,6 +38,10 @@ inline constexpr int kSiteSettingsUpdatedVersion = 2;
 // template) and `templateId`. A PageCreated without them is written as
 // version 1, whose data it is exactly.
 inline constexpr int kPageCreatedVersion = 2;
+// ComponentMoved 2: the destination in `to` and where the component was in
+// `from`, so history says what a move did without folding. Version 1 (the
+// destination at the top level of the data) is upcast on read (events/upcast.hpp).
+inline constexpr int kComponentMovedVersion = 2;
 
 struct SiteSeo {
   std::string titleTemplate;
@@ -132,13 +136,25 @@ struct ComponentPropsUpdated {
   friend bool operator==(const ComponentPropsUpdated&, const ComponentPropsUpdated&) = default;
 };
 
-// index is relative to the target list after the component was taken out.
+// Where a component sits in its page: no parentId = top level (slot empty).
+struct ComponentPosition {
+  std::optional<ComponentId> parentId;
+  std::string slot;
+  int64_t index = 0;
+  friend bool operator==(const ComponentPosition&, const ComponentPosition&) = default;
+};
+
+// parentId, slot and index are the destination (the data's `to`); index is
+// relative to the target list after the component was taken out. `from` is
+// where it was (version 2; absent in events upcast from version 1); folding
+// ignores it.
 struct ComponentMoved {
   PageId pageId;
   ComponentId componentId;
   std::optional<ComponentId> parentId;
   std::string slot;
   int64_t index = 0;
+  std::optional<ComponentPosition> from = std::nullopt;
   friend bool operator==(const ComponentMoved&, const ComponentMoved&) = default;
 };
 
@@ -393,7 +409,9 @@ int event_schema_version(std::string_view type);
 AggregateRef aggregate_of(const DomainEvent& e);
 nlohmann::json event_data(const DomainEvent& e);
 // Strict: unknown fields, missing fields and wrong types are VALIDATION_ERROR.
-// Accepts every version from 1 to the type's current one.
+// Accepts every version from 1 to the type's current one, upcasting old data
+// first (events/upcast.hpp); a newer version than this code knows is refused
+// (field schemaVersion), never read as an older one.
 Result<DomainEvent> event_from_json(std::string_view type, int schemaVersion,
                                     const nlohmann::json& data);
 

@@ -64,11 +64,17 @@ Result<std::shared_ptr<Core>> Core::open(const std::string& dir, const Config& c
         return make_error(Errc::validation_error,
                           "max.poll.interval.ms must be a positive integer");
       core->max_poll_interval_ = std::chrono::milliseconds(ms);
+    } else if (k == "read_only") {
+      if (v != "true" && v != "false")
+        return make_error(Errc::validation_error, "read_only must be true or false, not '" + v + "'");
+      core->read_only_ = v == "true";
     }
     // Other keys belong to other backends; a shared config may carry them.
   }
 
   // Every tenant's drafts: private to this user.
+  if (core->read_only_ && !std::filesystem::exists(dir))
+    return make_error(Errc::not_found, "no local log at " + dir);
   if (auto made = files::make_private_dir(dir); !made) return made.error();
 
   rocksdb::DBOptions options;
@@ -89,7 +95,10 @@ Result<std::shared_ptr<Core>> Core::open(const std::string& dir, const Config& c
                                                         {"offsets", small},
                                                         {"topics", small}};
   rocksdb::DB* db = nullptr;
-  auto s = rocksdb::DB::Open(options, dir, families, &core->handles_, &db);
+  // A reader takes no lock: RocksDB lets one writer and any number of
+  // read-only instances share a directory.
+  auto s = core->read_only_ ? rocksdb::DB::OpenForReadOnly(options, dir, families, &core->handles_, &db)
+                            : rocksdb::DB::Open(options, dir, families, &core->handles_, &db);
   if (!s.ok()) return rocks_error(s);
   core->db_.reset(db);
   core->records_cf_ = core->handles_[1];
@@ -109,7 +118,9 @@ Core::~Core() {
 Result<void> Core::recover() {
   std::string format;
   auto s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &format);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && read_only_) {
+    return make_error(Errc::not_found, "not a local log (no format key)");
+  } else if (s.IsNotFound()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db_->Put(wo, kFormatKey, kFormat);

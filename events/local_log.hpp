@@ -5,6 +5,11 @@
 //   "fsync"                 "true" (default) | "false": sync the WAL on each group commit
 //   "max.poll.interval.ms"  default 30000: a member that has not polled for this long
 //                           is evicted by the others' polls, like Kafka's
+//   "read_only"             "false" (default) | "true": opens without taking the
+//                           directory's lock, so another process (serve) may own
+//                           the log meanwhile; sees what was durable at open time,
+//                           and every write fails (operators' tools, e.g.
+//                           `pagewright deadletter`)
 // A missing topic is NOT_FOUND; a partition number outside a topic is VALIDATION_ERROR.
 //
 // Locks: `mu` guards partition ends, groups and members; `topics_mu_` guards the
@@ -130,6 +135,7 @@ class Core {
   rocksdb::ColumnFamilyHandle* topics_cf_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   bool sync_ = true;
+  bool read_only_ = false;
   std::chrono::milliseconds max_poll_interval_{30000};
 
   mutable std::shared_mutex topics_mu_;

@@ -30,9 +30,10 @@ CommandBus::~CommandBus() { close(); }
 
 Result<std::unique_ptr<CommandBus>> CommandBus::start(log::EventLog& log, CommandBusConfig config) {
   std::unique_ptr<CommandBus> bus(new CommandBus(log, config));
-  if (auto r = bus->attach_results(); !r) return r.error();
+  if (bus->config_.tail_results)
+    if (auto r = bus->attach_results(); !r) return r.error();
   bus->appender_ = std::thread([b = bus.get()] { b->appender_loop(); });
-  bus->tailer_ = std::thread([b = bus.get()] { b->tailer_loop(); });
+  bus->tailer_ = std::thread([b = bus.get()] { b->config_.tail_results ? b->tailer_loop() : b->timer_loop(); });
   // Read by close() on any thread; no callback can run before start() returns.
   bus->appender_id_ = bus->appender_.get_id();
   bus->tailer_id_ = bus->tailer_.get_id();
@@ -199,6 +200,17 @@ void CommandBus::tailer_loop() {
   consumer_->close();
 }
 
+// Without a tailer, timeouts still fire within a tick.
+void CommandBus::timer_loop() {
+  for (;;) {
+    {
+      std::unique_lock lk(mu_);
+      if (tailer_stop_cv_.wait_for(lk, config_.tick, [this] { return tailer_stop_.load(); })) return;
+    }
+    expire_due();
+  }
+}
+
 void CommandBus::handle_results(std::vector<log::Record>& records) {
   if (records.empty()) return;
   std::vector<Completion> completions;
@@ -210,19 +222,30 @@ void CommandBus::handle_results(std::vector<log::Record>& records) {
       report_malformed(rec, outcome.error());
       continue;
     }
-    const std::string key = waiter_key(outcome->tenant_id, outcome->command_id);
-    remember(key, CommandState::decided, &*outcome);
-    std::lock_guard lk(mu_);
-    auto [first, last] = by_key_.equal_range(key);
-    std::vector<uint64_t> matched;
-    for (auto k = first; k != last; ++k) {
-      const auto w = waiters_.find(k->second);
-      if (w != waiters_.end() && w->second.fingerprint == outcome->fingerprint) matched.push_back(k->second);
-    }
-    for (const uint64_t token : matched)
-      completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>(*outcome));
+    settle(*outcome, completions);
   }
   run(completions);
+}
+
+void CommandBus::deliver(const domain::CommandOutcome& outcome) {
+  results_.fetch_add(1, std::memory_order_relaxed);
+  std::vector<Completion> completions;
+  settle(outcome, completions);
+  run(completions);
+}
+
+void CommandBus::settle(const domain::CommandOutcome& outcome, std::vector<Completion>& completions) {
+  const std::string key = waiter_key(outcome.tenant_id, outcome.command_id);
+  remember(key, CommandState::decided, &outcome);
+  std::lock_guard lk(mu_);
+  auto [first, last] = by_key_.equal_range(key);
+  std::vector<uint64_t> matched;
+  for (auto k = first; k != last; ++k) {
+    const auto w = waiters_.find(k->second);
+    if (w != waiters_.end() && w->second.fingerprint == outcome.fingerprint) matched.push_back(k->second);
+  }
+  for (const uint64_t token : matched)
+    completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>(outcome));
 }
 
 void CommandBus::report_malformed(const log::Record& rec, const Error& why) {
@@ -304,7 +327,11 @@ void CommandBus::close() {
   }
   queued_cv_.notify_all();
   if (appender_.joinable()) appender_.join();  // appends what was queued first
-  tailer_stop_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lk(mu_);
+    tailer_stop_.store(true, std::memory_order_release);
+  }
+  tailer_stop_cv_.notify_all();
   if (tailer_.joinable()) tailer_.join();
   if (consumer_) consumer_->close();  // already closed by the tailer, unless start() failed
   std::vector<Completion> completions;

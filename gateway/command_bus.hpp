@@ -43,6 +43,11 @@ struct CommandBusConfig {
   std::chrono::milliseconds start_timeout{30000};
   // Upper bound of one results poll: how late a timeout may fire.
   std::chrono::milliseconds tick{10};
+  // false: every processor that writes pagewright.results runs in this process
+  // and hands each outcome to deliver() (`serve`), so the bus reads nothing
+  // back from the log: no consumer, no second decode of each result, one
+  // thread hand-off less per command.
+  bool tail_results = true;
 };
 
 enum class CommandState { pending, decided };
@@ -78,6 +83,10 @@ class CommandBus {
   // After close(), `done` gets Errc::unavailable at once, on the caller's thread.
   // `done` runs without any lock of the bus held: it may call submit().
   void submit(domain::CommandRecord record, std::chrono::milliseconds wait, Done done);
+
+  // An outcome decided in this process, durable on pagewright.results: it
+  // answers its waiters exactly as the same result read from the log would.
+  void deliver(const domain::CommandOutcome& outcome);
 
   // For GET /v1/commands/{id}: what this bus knows of a command of `tenant`
   // (another tenant's → nullopt). pending: submitted through this bus, no result
@@ -123,11 +132,14 @@ class CommandBus {
 
   Result<void> attach_results();
   void handle_results(std::vector<log::Record>& records);
+  // Remembers the outcome and moves its waiters' callbacks to `completions`.
+  void settle(const domain::CommandOutcome& outcome, std::vector<Completion>& completions);
   // A result no processor could have written: it answers no one, but is
   // logged and counted rather than passed over in silence.
   void report_malformed(const log::Record& rec, const Error& why);
   void appender_loop();
   void tailer_loop();
+  void timer_loop();  // instead of the tailer when results are delivered
   // Removes the waiter (under mu_); the caller runs its done later, unlocked.
   Done take_locked(uint64_t token);
   void expire_due();
@@ -162,6 +174,7 @@ class CommandBus {
   std::unordered_map<std::string, std::list<Remembered>::iterator> lru_index_;
 
   std::atomic<bool> tailer_stop_{false};
+  std::condition_variable tailer_stop_cv_;  // wakes timer_loop (with mu_)
   std::mutex close_mu_;
   bool threads_joined_ = false;
   std::thread appender_;
@@ -170,6 +183,26 @@ class CommandBus {
 
   std::atomic<int64_t> batches_{0}, records_{0}, results_{0}, timeouts_{0}, failures_{0}, tail_errors_{0},
       malformed_results_{0};
+};
+
+// Hands the outcomes of this process's processors to its command bus, which
+// starts after them and closes before them: until attach() and after detach()
+// an outcome answers no one (nobody can be waiting for it through this bus).
+class OutcomeRelay {
+ public:
+  void attach(CommandBus* bus) {
+    std::lock_guard lk(mu_);
+    bus_ = bus;
+  }
+  void detach() { attach(nullptr); }
+  void deliver(const domain::CommandOutcome& outcome) {
+    std::lock_guard lk(mu_);
+    if (bus_) bus_->deliver(outcome);
+  }
+
+ private:
+  std::mutex mu_;
+  CommandBus* bus_ = nullptr;
 };
 
 }  // namespace pw::gateway

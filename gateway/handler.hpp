@@ -23,6 +23,10 @@
 #include "gateway/rate_limit.hpp"
 #include "queries/read_model.hpp"
 
+namespace pw::log {
+class ProjectedPositions;  // events/projected_positions.hpp
+}
+
 namespace pw::gateway {
 
 class TemplateLibrary;  // gateway/templates.hpp
@@ -65,6 +69,9 @@ struct GatewayDeps {
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
   RateLimiter::Clock rate_clock = {};  // the rate limits' clock; empty: steady_clock
   AssetStore* assets = nullptr;        // uploaded media; absent: the asset routes answer 503
+  // The commits of projectors in this process (`serve`); absent: reads that
+  // wait for a position poll Postgres.
+  log::ProjectedPositions* projected = nullptr;
 };
 
 class PageCheckpoints;  // gateway/page_checkpoints.hpp

@@ -8,6 +8,7 @@
 #include "commands/themes.hpp"
 #include "events/envelope.hpp"
 #include "events/ids.hpp"
+#include "events/projected_positions.hpp"
 #include "gateway/handler_internal.hpp"
 #include "gateway/site_log.hpp"
 
@@ -156,11 +157,11 @@ Result<SiteId> visible_site(const Gateway::Exchange& ex) {
   return id;
 }
 
-// X-Pagewright-After: wait (bounded) until the read model includes that position.
-Result<bool> caught_up(const Gateway::Exchange& ex) {
+// X-Pagewright-After: wait (bounded by `wait`) until the read model includes that position.
+Result<bool> caught_up(const Gateway::Exchange& ex, std::chrono::milliseconds wait) {
   const auto after = ex.request.header("x-pagewright-after");
   if (!after) return true;
-  auto reached = ex.gw.deps().read_model.wait_for_position(*after, ex.gw.options().read_wait);
+  auto reached = ex.gw.deps().read_model.wait_for_position(*after, wait);
   if (!reached.ok()) return reached.error();
   if (!*reached)
     return make_error(Errc::unavailable, "the read model has not reached that position yet",
@@ -168,10 +169,40 @@ Result<bool> caught_up(const Gateway::Exchange& ex) {
   return true;
 }
 
-// Runs on the blocking pool.
-void run_query(const ExchangePtr& ex) {
-  if (auto ready = caught_up(*ex); !ready.ok()) return ex->fail(ready.error());
+// Runs on the blocking pool; `wait` bounds the wait for X-Pagewright-After.
+void run_query(const ExchangePtr& ex, std::chrono::milliseconds wait) {
+  if (auto ready = caught_up(*ex, wait); !ready.ok()) return ex->fail(ready.error());
   ex->route->serve(ex);
+}
+
+void post_query(const ExchangePtr& ex, std::chrono::milliseconds wait) {
+  if (!ex->gw.deps().blocking.post([ex, wait] { run_query(ex, wait); }))
+    ex->fail(make_error(Errc::unavailable, "shutting down"));
+}
+
+// The position is known to be committed: nothing to ask first.
+void post_caught_up(const ExchangePtr& ex) {
+  if (!ex->gw.deps().blocking.post([ex] { ex->route->serve(ex); }))
+    ex->fail(make_error(Errc::unavailable, "shutting down"));
+}
+
+// Where this process's projectors announce their commits, a read that must
+// wait for its position takes no query thread while it waits: it is posted
+// once the position passed, or when its wait elapsed, and then asks Postgres
+// (which stays the authority) without waiting again.
+bool waits_off_the_pool(const ExchangePtr& ex) {
+  auto* projected = ex->gw.deps().projected;
+  const auto after = ex->request.header("x-pagewright-after");
+  if (!projected || !after) return false;
+  const auto pos = queries::parse_position(*after);
+  if (!pos || !projected->next(pos->partition)) return false;
+  const auto deadline = log::ProjectedPositions::Clock::now() + ex->gw.options().read_wait;
+  projected->when_passed(pos->partition, pos->offset, deadline,
+                         [ex](bool reached) {
+                           if (reached) return post_caught_up(ex);
+                           post_query(ex, std::chrono::milliseconds(0));
+                         });
+  return true;
 }
 
 }  // namespace
@@ -286,8 +317,8 @@ void healthz(const ExchangePtr& ex) { ex->ok(200, json{{"status", "ok"}}); }
 
 void handle_query(const ExchangePtr& ex) {
   if (!ex->route->blocking) return ex->route->serve(ex);
-  if (!ex->gw.deps().blocking.post([ex] { run_query(ex); }))
-    ex->fail(make_error(Errc::unavailable, "shutting down"));
+  if (waits_off_the_pool(ex)) return;
+  post_query(ex, ex->gw.options().read_wait);
 }
 
 }  // namespace pw::gateway

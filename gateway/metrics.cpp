@@ -124,6 +124,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   // Both series exist from the start, so a rate over them is defined at 0.
   for (RateScope scope : {RateScope::tenant, RateScope::address})
     rate_limited_->Add({{"scope", rate_scope_name(scope)}});
+  partitions_owned_ = &prometheus::BuildGauge()
+                           .Name("partitions_owned")
+                           .Help("Partitions the workers of this process own, by pool (rebalances move them).")
+                           .Register(*registry_);
 }
 
 Metrics::~Metrics() = default;
@@ -163,6 +167,15 @@ void Metrics::add_dead_letters(std::string_view pool, std::uint64_t n) {
   if (n == 0) return;
   const char* label = pool == "projections" ? "projections" : pool == "builds" ? "builds" : "other";
   dead_letters_->Add({{"pool", label}}).Increment(static_cast<double>(n));
+}
+
+void Metrics::add_partitions_owned(std::string_view pool, std::int64_t delta) {
+  if (delta == 0) return;
+  const char* label = pool == "commands"      ? "commands"
+                      : pool == "projections" ? "projections"
+                      : pool == "builds"      ? "builds"
+                                              : "other";
+  partitions_owned_->Add({{"pool", label}}).Increment(static_cast<double>(delta));
 }
 
 void Metrics::count_rate_limited(RateScope scope) {

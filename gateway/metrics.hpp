@@ -81,6 +81,9 @@ class Metrics {
   void add_dead_letters(std::string_view pool, std::uint64_t n);
   // One request refused by a rate limit (429).
   void count_rate_limited(RateScope scope);
+  // A worker of `pool` ("commands", "projections", "builds") gained (+) or
+  // lost (−) partitions: the gauge is how many this process owns.
+  void add_partitions_owned(std::string_view pool, std::int64_t delta);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -104,6 +107,7 @@ class Metrics {
   prometheus::Histogram* deployment_build_;
   prometheus::Family<prometheus::Counter>* dead_letters_;
   prometheus::Family<prometheus::Counter>* rate_limited_;
+  prometheus::Family<prometheus::Gauge>* partitions_owned_;
 };
 
 }  // namespace pw::gateway

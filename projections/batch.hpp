@@ -21,6 +21,7 @@
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
 #include "events/log.hpp"
+#include "events/result.hpp"
 
 namespace pw::projections {
 
@@ -36,6 +37,11 @@ struct DecodedEvent {
   Envelope env;
   domain::DomainEvent event;
 };
+
+// The record's envelope and event, or why it is malformed (the wrong topic,
+// bytes that are no envelope, an unknown type, data that does not fit it):
+// Errc::unprocessable.
+Result<DecodedEvent> decode_record(const log::Record& rec);
 
 // "topic[partition]@offset", how log lines and errors name a record.
 std::string record_position(const log::Record& r);

@@ -28,8 +28,8 @@ bool record_sqlstate(const std::string& state) {
   return cls == "22" || cls == "23" || cls == "54";
 }
 
-// The record's envelope and event, or why it is malformed (the wrong topic,
-// bytes that are no envelope, an unknown type, data that does not fit it).
+}  // namespace
+
 Result<DecodedEvent> decode_record(const log::Record& rec) {
   if (rec.topic != kEvents) return make_error(Errc::unprocessable, "unexpected topic " + record_position(rec));
   auto env = decode(rec.value);
@@ -39,8 +39,6 @@ Result<DecodedEvent> decode_record(const log::Record& rec) {
     return make_error(Errc::unprocessable, record_position(rec) + ": " + env->type + ": " + event.error().message);
   return DecodedEvent{&rec, std::move(env).value(), std::move(event).value()};
 }
-
-}  // namespace
 
 // Where each partition of a batch stands: `stored` is the locked offset the
 // transaction started from, `next` where it will leave it.
@@ -127,8 +125,14 @@ void Projector::seek_to_stored(const std::vector<int32_t>& partitions) {
   } catch (const std::exception&) {
     return;
   }
-  for (const auto& [p, offset] : offsets)
+  for (const auto& [p, offset] : offsets) {
+    announce(p, offset);
     if (consumer_ && consumer_->seek({kEvents, p}, offset).ok()) needs_seek_.erase(p);
+  }
+}
+
+void Projector::announce(int32_t partition, int64_t next) const {
+  if (config_.positions) config_.positions->advance(partition, next);
 }
 
 std::vector<log::TopicPartition> Projector::assignment() const {
@@ -212,6 +216,7 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
     if (row[0].as<int64_t>() <= r.offset)
       txn.exec_prepared("pw_offset_set", config_.name, kEvents, r.partition, r.offset + 1);
     txn.commit();
+    announce(r.partition, r.offset + 1);
   } catch (const pqxx::broken_connection& e) {
     db_.reset();
     return make_error(Errc::unavailable, std::string("projector: postgres: ") + e.what());
@@ -274,6 +279,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     in_records = false;
     store_offsets(txn, offsets);
     txn.commit();
+    for (const auto& [p, next] : offsets.next) announce(p, next);
   } catch (...) {
     return batch_failure(in_records);
   }

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "events/log.hpp"
+#include "events/projected_positions.hpp"
 #include "events/result.hpp"
 
 namespace pqxx {
@@ -48,6 +49,9 @@ struct ProjectorConfig {
   std::string name = "read-models";              // projection_offsets.projector
   size_t max_batch = 512;                        // records per poll = per transaction
   std::string pool = "projections";              // names the dead letters' source
+  // Told of every committed offset (`serve`: the gateway's reads wait on it
+  // instead of polling Postgres). Outlives the projector.
+  log::ProjectedPositions* positions = nullptr;
 };
 
 struct ProjectorStats {
@@ -97,6 +101,7 @@ class Projector {
   // one that is no event.
   std::vector<DecodedEvent> decode_unapplied(const std::vector<log::Record>& records, Offsets& offsets);
   void store_offsets(pqxx::transaction_base& txn, const Offsets& offsets);
+  void announce(int32_t partition, int64_t next) const;
   Error batch_failure(bool in_records);
   // Applies the records one per transaction, setting aside those that fail
   // for good; stops at the first error that may pass.

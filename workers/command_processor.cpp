@@ -450,6 +450,7 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   auto appended = append_with_results(round);
   if (!appended.ok()) return appended.error();
   learn_positions(round, *appended);
+  announce(round);
   if (auto snapshotted = snapshot_due(); !snapshotted.ok()) return snapshotted.error();
   evict_if_needed();
   return records.size();
@@ -633,6 +634,12 @@ void CommandProcessor::learn_positions(const Round& round, const log::Appended& 
       }
   }
   stats_.events += static_cast<int64_t>(event_count);
+}
+
+void CommandProcessor::announce(const Round& round) const {
+  if (!config_.on_decided) return;
+  for (const auto& p : round.pending)
+    if (!p.outcome.command_id.empty()) config_.on_decided(p.outcome);
 }
 
 Result<void> CommandProcessor::snapshot_due() {

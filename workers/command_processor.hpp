@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <map>
 #include <set>
@@ -40,6 +41,10 @@ struct ProcessorConfig {
   int64_t snapshot_every = 1000;        // events per partition between snapshots
   size_t max_cached_sites = 10000;      // clean sites beyond this are evicted
   size_t idempotency_window = 256;      // remembered command ids per site
+  // Called with each outcome once it is durable on pagewright.results, on the
+  // processor's thread. `serve` hands them straight to its command bus, which
+  // then need not read them back from the log.
+  std::function<void(const domain::CommandOutcome&)> on_decided;
 };
 
 struct ProcessorStats {
@@ -105,6 +110,7 @@ class CommandProcessor {
                        log::Batch& batch);
   Result<log::Appended> append_with_results(Round& round);
   void learn_positions(const Round& round, const log::Appended& appended);
+  void announce(const Round& round) const;
   Result<void> snapshot_due();
 
   Result<void> recover(int32_t partition);

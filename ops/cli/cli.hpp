@@ -9,6 +9,7 @@ namespace pw::cli {
 
 using Runner = std::function<int()>;
 
+Runner add_deadletter(CLI::App& app);
 Runner add_dev_broker(CLI::App& app);
 Runner add_gateway(CLI::App& app);
 Runner add_migrate(CLI::App& app);

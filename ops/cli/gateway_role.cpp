@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "events/projected_positions.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
@@ -115,8 +116,18 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto read_model = queries::ReadModel::connect(o.pg_reader.empty() ? o.pg : o.pg_reader,
                                                 static_cast<size_t>(o.query_threads), read_config);
   if (!read_model.ok()) return fail("read model", read_model.error());
-  auto bus = gateway::CommandBus::start(log);
+  gateway::CommandBusConfig bus_config;
+  bus_config.tail_results = o.direct_outcomes == nullptr;
+  auto bus = gateway::CommandBus::start(log, bus_config);
   if (!bus.ok()) return fail("command bus", bus.error());
+  // Detached before the bus is destroyed, on every return below.
+  struct Attached {
+    gateway::OutcomeRelay* relay;
+    ~Attached() {
+      if (relay) relay->detach();
+    }
+  } attached{o.direct_outcomes};
+  if (o.direct_outcomes) o.direct_outcomes->attach(bus->get());
   gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
   // The gateway only reads the store; its layout and preview key are made
   // here (nothing is written where they exist), so a draft preview's url is
@@ -159,6 +170,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   gateway::GatewayDeps deps{log, **bus, **read_model, metrics, blocking, static_host.get()};
   deps.editor_host = editor->get();
   deps.assets = asset_store.get();
+  deps.projected = o.projected;
   gateway::Gateway handler(std::move(deps), std::move(options));
 
   gateway::HttpServerConfig config;
@@ -189,6 +201,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   std::cerr << "pagewright: draining" << std::endl;
   handler.set_draining(true);
   (*server)->shutdown(std::chrono::seconds(10));
+  if (o.projected) o.projected->release_waiters();  // while the query threads still run
   (*bus)->close();
   return 0;
 }

@@ -14,6 +14,13 @@ namespace CLI {
 class App;
 }
 
+namespace pw::gateway {
+class OutcomeRelay;
+}
+namespace pw::log {
+class ProjectedPositions;
+}
+
 namespace pw::cli {
 
 struct GatewayRoleOptions {
@@ -36,6 +43,12 @@ struct GatewayRoleOptions {
   int64_t preview_ttl = 24 * 3600;         // seconds a draft preview is served
   std::string cors_origins;                // comma-separated origins allowed to call /v1
   std::string editor_dir;                  // served at /editor/; empty: <binary's dir>/../editor
+  // Set when every command processor runs in this process and announces its
+  // outcomes here (`serve`): the command bus then reads no results back.
+  gateway::OutcomeRelay* direct_outcomes = nullptr;
+  // Set when this process's projectors announce their commits there (`serve`):
+  // reads that wait for a position are woken by the commit.
+  log::ProjectedPositions* projected = nullptr;
 };
 
 // Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,

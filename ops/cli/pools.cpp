@@ -106,6 +106,24 @@ class DeadLetterReport {
   int64_t reported_ = 0;
 };
 
+// Keeps partitions_owned{pool} equal to what this worker owns (one worker's
+// share of the process's gauge), and gives it back when the worker leaves.
+class OwnedPartitions {
+ public:
+  OwnedPartitions(gateway::Metrics* metrics, const char* pool) : metrics_(metrics), pool_(pool) {}
+  ~OwnedPartitions() { update(0); }
+  void update(size_t owned) {
+    if (!metrics_ || static_cast<int64_t>(owned) == reported_) return;
+    metrics_->add_partitions_owned(pool_, static_cast<int64_t>(owned) - reported_);
+    reported_ = static_cast<int64_t>(owned);
+  }
+
+ private:
+  gateway::Metrics* metrics_;
+  const char* pool_;
+  int64_t reported_ = 0;
+};
+
 }  // namespace
 
 Result<void> create_standard_topics(log::EventLog& log) {
@@ -131,11 +149,13 @@ std::shared_ptr<const domain::Schemas> load_schemas(const char* role) {
 
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
                         std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
-                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure) {
+                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                        std::function<void(const domain::CommandOutcome&)> on_decided) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, data, schemas, i, &stop, metrics, &out, on_failure] {
+    out.threads.emplace_back([&log, data, schemas, i, &stop, metrics, &out, on_failure, on_decided] {
       workers::ProcessorConfig config;
       config.schemas = schemas;
+      config.on_decided = on_decided;
       // Each processor keeps its own snapshots: they are a cache of the log.
       config.snapshot_dir = data / ("processor-" + std::to_string(::getpid()) + "-" + std::to_string(i));
       auto created = workers::CommandProcessor::create(log, config);
@@ -148,8 +168,10 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
       auto& processor = **created;
       int64_t events_reported = 0;
       Pacing pacing("command processor");
+      OwnedPartitions owned(metrics, "commands");
       while (!stop) {
         auto r = processor.run_once(200ms);
+        owned.update(processor.assignment().size());
         pacing.settle(r, stop);
         if (metrics && processor.stats().events != events_reported) {
           metrics->add_events_appended(static_cast<uint64_t>(processor.stats().events - events_reported));
@@ -162,10 +184,13 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
 }
 
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
-                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure) {
+                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                           log::ProjectedPositions* positions) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, pg, &stop, metrics, &out, on_failure] {
-      auto created = projections::Projector::create(log, pg, {});
+    out.threads.emplace_back([&log, pg, &stop, metrics, &out, on_failure, positions] {
+      projections::ProjectorConfig config;
+      config.positions = positions;
+      auto created = projections::Projector::create(log, pg, config);
       if (!created.ok()) {
         report("projector", created.error());
         ++out.failed;
@@ -175,9 +200,11 @@ void start_projection_pool(log::EventLog& log, const std::string& pg, int count,
       auto& projector = **created;
       Pacing pacing("projector");
       DeadLetterReport dead_letters(metrics, "projections");
+      OwnedPartitions owned(metrics, "projections");
       while (!stop) {
         const auto started = std::chrono::steady_clock::now();
         auto r = projector.run_once(200ms);
+        owned.update(projector.assignment().size());
         if (metrics && r.ok() && *r > 0)
           metrics->observe_projection_batch(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -228,8 +255,10 @@ void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int c
       auto& worker = **created;
       Pacing pacing("build worker");
       DeadLetterReport dead_letters(metrics, "builds");
+      OwnedPartitions owned(metrics, "builds");
       while (!stop) {
         auto r = worker.run_once(200ms);
+        owned.update(worker.assignment().size());
         dead_letters.update(worker.stats().dead_letters);
         pacing.settle(r, stop);
       }

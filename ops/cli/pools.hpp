@@ -12,8 +12,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands/command_record.hpp"
 #include "commands/schemas.hpp"
 #include "events/log.hpp"
+#include "events/projected_positions.hpp"
 #include "gateway/metrics.hpp"
 
 namespace pw::cli {
@@ -32,15 +34,19 @@ using OnWorkerFailure = std::function<void()>;
 
 // `count` command processors; each keeps its snapshots under data/processor-<pid>-<i>.
 // They decide with `schemas`, loaded once when the process started.
+// `on_decided` (optional) gets every durable outcome, on the processor's thread.
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
                         std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
-                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+                        gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                        std::function<void(const domain::CommandOutcome&)> on_decided = {});
 // The component and design-token schemas (Schemas::default_dir()); nullptr
 // after telling stderr why they could not be loaded.
 std::shared_ptr<const domain::Schemas> load_schemas(const char* role);
 // `count` projectors writing the read models through `pg` (the tables' owner).
+// `positions` (optional) is told of every commit.
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
-                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure);
+                           gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
+                           log::ProjectedPositions* positions = nullptr);
 
 struct BuildPoolOptions {
   std::filesystem::path sites_dir;   // the deploy store

@@ -7,6 +7,8 @@
 
 #include "events/log.hpp"
 #include "events/private_files.hpp"
+#include "events/projected_positions.hpp"
+#include "gateway/command_bus.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/gateway_role.hpp"
 #include "ops/cli/observability.hpp"
@@ -78,9 +80,16 @@ int run_serve(ServeOptions o) {
   std::atomic<bool> workers_stop{false};
   PoolThreads pools;
   auto fail = [&stop] { stop.stop(); };
+  // Every processor is here: they answer the gateway's waiting requests
+  // directly instead of through a tailer reading pagewright.results back.
+  gateway::OutcomeRelay outcomes;
+  o.gateway.direct_outcomes = &outcomes;
   start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, schemas, workers_stop,
-                     &metrics, pools, fail);
-  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail);
+                     &metrics, pools, fail, [&outcomes](const domain::CommandOutcome& d) { outcomes.deliver(d); });
+  // Reads that wait for a position are woken by the projectors' commits.
+  log::ProjectedPositions projected;
+  o.gateway.projected = &projected;
+  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail, &projected);
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
   o.builds.sites_dir = o.gateway.sites;
   start_build_pool(**log, o.builds, o.build_threads, workers_stop, &metrics, pools, fail);

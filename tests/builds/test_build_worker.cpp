@@ -490,6 +490,56 @@ TEST_F(BuildWorkerTest, ABuildInterruptedBeforeItsReportIsRedoneByTheNextOwner) 
   EXPECT_EQ(live_deploy(), "d1");
 }
 
+// A build that throws (a bug in rendering or shipping; here the test's hook
+// throws after the build) fails its deployment with the reason, is set aside
+// in pagewright.deadletter, and the partition does not stall: every owner
+// would throw again. The next deployment ships.
+TEST_F(BuildWorkerTest, ABuildThatThrowsFailsItsDeploymentIsSetAsideAndTheNextShips) {
+  make_site();
+  builder_.reset();
+  bool thrown = false;
+  start_builder([&]() -> bool {
+    if (!std::exchange(thrown, true)) throw std::runtime_error("renderer bug");
+    return false;
+  });
+  submit(RequestDeployment{dep("d1"), "production", "all-at-once"});
+  auto failed = outcome(dep("d1"));
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->type, "DeploymentFailed");
+  EXPECT_EQ(failed->data["reason"], "builds: DeploymentRequested threw: renderer bug") << failed->data.dump();
+  EXPECT_EQ(builder_->stats().dead_letters, 1);
+  EXPECT_EQ(builder_->stats().failures, 1);
+
+  const int32_t partition = log::partition_for(site().str(), 2);
+  auto reader = log_->reader({std::string(log::kDeadLetterTopic), partition}, 0);
+  ASSERT_TRUE(reader.ok());
+  std::vector<log::DeadLetter> letters;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (letters.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto got = (*reader)->read(200ms, 100);
+    ASSERT_TRUE(got.ok());
+    for (const auto& r : *got) {
+      auto d = log::decode_dead_letter(r.value);
+      ASSERT_TRUE(d.ok()) << r.value;
+      letters.push_back(*d);
+    }
+  }
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].pool, "builds");
+  EXPECT_EQ(letters[0].reason, "builds: DeploymentRequested threw: renderer bug");
+  auto requested = decode(letters[0].value);
+  ASSERT_TRUE(requested.ok());
+  EXPECT_EQ(requested->type, "DeploymentRequested");
+  EXPECT_EQ(requested->aggregate.id, dep("d1").value);
+
+  submit(RequestDeployment{dep("d2"), "production", "all-at-once"});
+  auto shipped = outcome(dep("d2"));
+  ASSERT_TRUE(shipped);
+  EXPECT_EQ(shipped->type, "DeploymentSucceeded") << shipped->data.dump();
+  EXPECT_EQ(live_deploy(), "d2");
+  EXPECT_EQ(builder_->stats().dead_letters, 1);
+}
+
 TEST_F(BuildWorkerTest, DeploysPastTheRetentionCountAreDeletedAndTheirBlobsCollected) {
   builder_.reset();
   start_builder({}, [](builds::BuildWorkerConfig& c) { c.blob_min_age = std::chrono::seconds(0); });

@@ -95,6 +95,7 @@ std::vector<DomainEvent> all_events() {
       ComponentPropsUpdated{home(), ComponentId{"h1"}, {{"level", nullptr}}, {{"text", "x"}}},
       ComponentMoved{home(), ComponentId{"h1"}, ComponentId{"cols"}, "column1", 2},
       ComponentMoved{home(), ComponentId{"h1"}, std::nullopt, "", 0},
+      ComponentMoved{home(), ComponentId{"h1"}, std::nullopt, "", 1, ComponentPosition{ComponentId{"sec"}, "children", 0}},
       ComponentRemoved{home(), ComponentId{"h1"}},
       PagePublished{about(), 4},
       DeploymentRequested{make_deployment_id(site(), "d1"), "production", "all-at-once"},

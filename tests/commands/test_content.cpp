@@ -247,7 +247,7 @@ std::vector<Rule> content_rules() {
       ok("EditsBecomeComponentEvents", sample, replace(edited_home()),
          Events{PageMetadataUpdated{h, std::string("Start"), std::nullopt, std::nullopt},
                 ComponentRemoved{h, ComponentId{"img"}},
-                ComponentMoved{h, ComponentId{"txt"}, ComponentId{"sec"}, "children", 0},
+                ComponentMoved{h, ComponentId{"txt"}, ComponentId{"sec"}, "children", 0, ComponentPosition{std::nullopt, "", 2}},
                 ComponentPropsUpdated{h, ComponentId{"h1"}, {{"text", "Hello"}}, {{"text", "Hello"}}},
                 ComponentAdded{h, fresh_spacer_id(), "Spacer", {{"size", "large"}}, std::nullopt, "", 2}}),
       ok("RemovingASubtreeIsOneRemove", sample,
@@ -273,7 +273,8 @@ std::vector<Rule> content_rules() {
            d["content"][0] = h1;
            return d;
          }()),
-         Events{ComponentMoved{h, ComponentId{"h1"}, std::nullopt, "", 0}, ComponentRemoved{h, ComponentId{"sec"}}}),
+         Events{ComponentMoved{h, ComponentId{"h1"}, std::nullopt, "", 0, ComponentPosition{ComponentId{"sec"}, "children", 0}},
+                ComponentRemoved{h, ComponentId{"sec"}}}),
       ok("FewerColumnsWaitForTheirSlotToEmpty", cols3_with_b3,
          replace([] {
            json d = document_of(cols3_with_b3());
@@ -283,7 +284,7 @@ std::vector<Rule> content_rules() {
            d["content"].push_back(b3);
            return d;
          }()),
-         Events{ComponentMoved{h, ComponentId{"b3"}, std::nullopt, "", 3},
+         Events{ComponentMoved{h, ComponentId{"b3"}, std::nullopt, "", 3, ComponentPosition{ComponentId{"cols"}, "column3", 0}},
                 ComponentPropsUpdated{h, ComponentId{"cols"}, {{"count", 2}}, {{"count", 2}}}}),
       no("IfMatchMismatch", sample, replace(document_of(sample())), Errc::version_conflict, "version", meta(3)),
       no("OtherTenant", sample, replace(document_of(sample())), Errc::not_found, "siteId", other_tenant()),

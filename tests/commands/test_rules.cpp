@@ -120,14 +120,20 @@ ComponentAdded added(std::string id, std::string type, json props,
   return e;
 }
 
+// A position: no parent = top level.
+ComponentPosition at(std::optional<std::string> parent, std::string slot, int64_t index) {
+  return ComponentPosition{parent ? std::optional(ComponentId{*parent}) : std::nullopt, std::move(slot), index};
+}
+
 ComponentMoved moved(std::string id, std::optional<std::string> parent, std::string slot,
-                     int64_t index) {
+                     int64_t index, ComponentPosition from) {
   ComponentMoved e;
   e.pageId = home();
   e.componentId = ComponentId{std::move(id)};
   if (parent) e.parentId = ComponentId{*parent};
   e.slot = std::move(slot);
   e.index = index;
+  e.from = std::move(from);
   return e;
 }
 
@@ -447,14 +453,14 @@ std::vector<Rule> rules() {
       no("move_index_beyond_list_after_removal", sample, move("sec", std::nullopt, std::nullopt, 3),
          E::unprocessable, "index"),
       ok("move_to_end_of_same_list", sample, move("sec", std::nullopt, std::nullopt, 2),
-         {moved("sec", std::nullopt, "", 2)}),
+         {moved("sec", std::nullopt, "", 2, at(std::nullopt, "", 0))}),
       ok("move_to_same_position_is_noop", sample, move("txt", std::nullopt, std::nullopt, 2), {}),
       ok("move_to_other_parent", sample, move("img", "cols", "column2", 0),
-         {moved("img", "cols", "column2", 0)}),
+         {moved("img", "cols", "column2", 0, at("sec", "children", 1))}),
       ok("move_default_slot", sample, move("h1", "cols", std::nullopt, 1),
-         {moved("h1", "cols", "column1", 1)}),
+         {moved("h1", "cols", "column1", 1, at("sec", "children", 0))}),
       ok("move_to_top_level", sample, move("h1", std::nullopt, std::nullopt, 0),
-         {moved("h1", std::nullopt, "", 0)}),
+         {moved("h1", std::nullopt, "", 0, at("sec", "children", 0))}),
       no("move_slot_without_parent", sample, move("h1", std::nullopt, "children", 0),
          E::validation_error, "slot"),
       no("move_index_negative", sample, move("h1", std::nullopt, std::nullopt, -1),
@@ -462,7 +468,7 @@ std::vector<Rule> rules() {
       no("move_deeper_than_32", deep31_with_pair, move("x", "s31", std::nullopt, 0),
          E::unprocessable, "parentId"),
       ok("move_to_depth_32", deep31_with_pair, move("y", "s31", std::nullopt, 0),
-         {moved("y", "s31", "children", 0)}),
+         {moved("y", "s31", "children", 0, at("x", "children", 0))}),
 
       // --- RemoveComponent --------------------------------------------------------------------
       ok("remove_subtree", sample, RemoveComponent{home(), ComponentId{"sec"}},

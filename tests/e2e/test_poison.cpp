@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -284,6 +285,29 @@ void Poison::run() {
   }
   EXPECT_EQ(projections_count, "3");
   EXPECT_EQ(builds_count, "3");
+
+  // An operator lists them while the roles run (serve owns the local log).
+  {
+    Child lister = spawn_logged({PW_BINARY, "deadletter", "list", "--json", "--log",
+                                 kafka_ ? uri_ : "local:" + (data_ / "log").string()},
+                                data_ / "list.log");
+    ASSERT_GT(lister.pid, 0);
+    std::string listed;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, lister.out)) > 0;) listed.append(buf, n);
+    int status = 0;
+    ::waitpid(std::exchange(lister.pid, -1), &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << listed;
+    std::map<std::string, std::vector<int64_t>> offsets;  // by pool
+    std::istringstream in(listed);
+    for (std::string line; std::getline(in, line);) {
+      const json l = json::parse(line);
+      EXPECT_EQ(l["key"], victim_site) << line;
+      offsets[l["pool"].get<std::string>()].push_back(l["offset"].get<int64_t>());
+    }
+    EXPECT_EQ(offsets["projections"], (std::vector<int64_t>{at.offsets[0], at.offsets[1], at.offsets[2]})) << listed;
+    EXPECT_EQ(offsets["builds"].size(), 3u) << listed;
+  }
 
   if (kafka_ && broker_.real()) expect_groups_in_namespace();
 

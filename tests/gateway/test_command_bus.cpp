@@ -88,11 +88,13 @@ class CommandBusTest : public ::testing::Test {
     std::filesystem::remove_all(snapshots_, ec);
   }
 
-  void start_processor() {
-    processor_ = std::thread([this] {
+  // With a relay, the processor announces its outcomes as `serve`'s do.
+  void start_processor(gateway::OutcomeRelay* relay = nullptr) {
+    processor_ = std::thread([this, relay] {
       workers::ProcessorConfig config;
       config.schemas = ::pw::test::test_schemas();
       config.snapshot_dir = snapshots_;
+      if (relay) config.on_decided = [relay](const domain::CommandOutcome& o) { relay->deliver(o); };
       auto p = workers::CommandProcessor::create(*log_, config);
       if (!p.ok()) {
         ADD_FAILURE() << p.error().message;
@@ -401,6 +403,82 @@ TEST_F(CommandBusTest, AResultThatDoesNotDecodeIsCountedAndTheNextOutcomeStillAr
   EXPECT_EQ((*r)->command_id, "cmd-1");
   EXPECT_EQ(bus->stats().malformed_results, 2);
   EXPECT_EQ(bus->stats().results, 3);
+}
+
+// `serve`: the processors hand their outcomes to the bus, which reads nothing
+// back from pagewright.results.
+TEST_F(CommandBusTest, DeliveredOutcomesAnswerEveryWaiterWithoutReadingResults) {
+  gateway::OutcomeRelay relay;
+  start_processor(&relay);
+  auto bus = start_bus({.tail_results = false});
+  relay.attach(bus.get());
+
+  auto first = submit_and_wait(*bus, create_site(1, "direct"), 60s);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(first->has_value());
+  EXPECT_TRUE((*first)->accepted);
+  EXPECT_EQ((*first)->command_id, "cmd-1");
+  const auto site = site_id_for_subdomain("direct");
+  EXPECT_EQ((*first)->position.substr(0, (*first)->position.find(':')),
+            std::to_string(log::partition_for(site.str(), kPartitions)));
+
+  auto taken = submit_and_wait(*bus, create_site(2, "direct"), 60s);
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_FALSE((*taken)->accepted);
+  ASSERT_TRUE((*taken)->error.has_value());
+
+  // A repeat gets the first outcome; a reuse of the id with another body its DUPLICATE.
+  auto repeat = submit_async(*bus, create_site(1, "direct"), 60s);
+  auto other = create_site(1, "direct");
+  other.command = domain::CreateSite{site, "Another name", "direct"};
+  auto reuse = submit_async(*bus, std::move(other), 60s);
+  auto rr = repeat.get(), ru = reuse.get();
+  ASSERT_TRUE(rr.ok() && rr->has_value());
+  EXPECT_TRUE((*rr)->accepted);
+  EXPECT_EQ((*rr)->position, (*first)->position);
+  ASSERT_TRUE(ru.ok() && ru->has_value());
+  ASSERT_TRUE((*ru)->error.has_value());
+  EXPECT_EQ((*ru)->error->code, Errc::duplicate);
+
+  auto status = bus->status("cmd-2", TenantId{"tenant-direct"});
+  ASSERT_TRUE(status && status->outcome);
+  EXPECT_EQ(status->state, gateway::CommandState::decided);
+  EXPECT_FALSE(status->outcome->accepted);
+
+  // What lands on pagewright.results is not read: junk there is never seen.
+  log::Batch junk;
+  junk.records.push_back({std::string(log::kResultsTopic), site.str(), "{\"commandId\": ", std::nullopt});
+  ASSERT_TRUE(log_->append(junk).ok());
+  auto later = submit_and_wait(*bus, create_site(3, "direct-2"), 60s);
+  ASSERT_TRUE(later.ok() && later->has_value());
+  EXPECT_TRUE((*later)->accepted);
+  const auto stats = bus->stats();
+  EXPECT_EQ(stats.malformed_results, 0);
+  EXPECT_EQ(stats.results, 5);  // one per decided command, none read back
+  EXPECT_EQ(stats.timeouts, 0);
+  relay.detach();
+}
+
+TEST_F(CommandBusTest, DeliveredOutcomesStillTimeOutAndAreRememberedWhenTheyComeLate) {
+  gateway::OutcomeRelay relay;
+  auto bus = start_bus({.tail_results = false});
+  relay.attach(bus.get());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = submit_and_wait(*bus, create_site(1, "direct-slow"), 200ms);  // no processor yet
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+  EXPECT_EQ(bus->stats().timeouts, 1);
+
+  start_processor(&relay);
+  wait_for([&] {
+    auto s = bus->status("cmd-1", TenantId{"tenant-direct-slow"});
+    return s && s->state == gateway::CommandState::decided;
+  }, 60s);
+  auto decided = bus->status("cmd-1", TenantId{"tenant-direct-slow"});
+  ASSERT_TRUE(decided && decided->outcome);
+  EXPECT_TRUE(decided->outcome->accepted);
+  relay.detach();  // as `serve` does before its bus goes
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -186,6 +187,43 @@ TEST_F(LocalLog, ReopenRecoversEndsTopicsAndCommittedOffsets) {
   auto all = read_all(*log_, {"b", 0});
   ASSERT_EQ(all.size(), 6u);
   EXPECT_EQ(all.back().value, "after");
+}
+
+// Operators' tools (`pagewright deadletter`) read a log another process
+// (serve) owns: a second writer is refused, a read-only open is not; it sees
+// what was there when it opened, and every write fails, changing nothing.
+TEST_F(LocalLog, AReadOnlyOpenSharesTheDirectoryWithItsWriterAndWritesNothing) {
+  PW_ASSERT_OK(log_->create_topics({{"t", 2}}));
+  for (int i = 0; i < 3; ++i) PW_ASSERT_OK(append({rec("t", "k", "v" + std::to_string(i), 1)}));
+  auto second = log::open_local_log(dir_.path(), {{"fsync", "false"}});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::unavailable) << second.error().message;
+
+  auto ro = log::open_local_log(dir_.path(), {{"read_only", "true"}});
+  ASSERT_TRUE(ro.ok()) << ro.error().message;
+  EXPECT_EQ(*(*ro)->partition_count("t"), 2);
+  EXPECT_EQ(*(*ro)->end_offset({"t", 1}), 3);
+  auto seen = read_all(**ro, {"t", 1});
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2].value, "v2");
+  Batch b;
+  b.records.push_back(rec("t", "k", "from the reader", 1));
+  EXPECT_FALSE((*ro)->append(b).ok());
+  EXPECT_FALSE((*ro)->create_topics({{"new", 1}}).ok());
+  // The writer goes on; the reader's view stays what it opened.
+  PW_ASSERT_OK(append({rec("t", "k", "v3", 1)}));
+  EXPECT_EQ(end("t", 1), 4);
+  EXPECT_EQ(*(*ro)->end_offset({"t", 1}), 3);
+  EXPECT_EQ(read_all(*log_, {"t", 1}).size(), 4u);
+  EXPECT_FALSE(log_->partition_count("new").ok());
+
+  auto missing = log::open_local_log(dir_.path() + "/nothing-here", {{"read_only", "true"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/nothing-here"));
+  auto bad = log::open_local_log(dir_.path(), {{"read_only", "yes"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Errc::validation_error);
 }
 
 TEST_F(LocalLog, ConcurrentAppendersShareSyncsAndKeepTheirOrder) {

@@ -240,7 +240,7 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
       done[{kEvents, r.partition}] = r.offset + 1;
       continue;
     }
-    if (auto a = act(env, event); !a.ok()) {
+    if (auto a = act_or_set_aside(r, env, event); !a.ok()) {
       // Not done: the partition is read again from the last commit.
       needs_replay_.insert(r.partition);
       if (!done.empty()) (void)consumer_->commit(done);
@@ -260,6 +260,28 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
   if (!done.empty())
     if (auto c = consumer_->commit(done); !c.ok()) return c.error();
   return polled->size();
+}
+
+Result<void> BuildWorker::act_or_set_aside(const log::Record& r, const Envelope& env,
+                                           const domain::DomainEvent& event) {
+  std::string why;
+  try {
+    return act(env, event);
+  } catch (const std::exception& e) {
+    why = "builds: " + std::string(domain::event_type(event)) + " threw: " + e.what();
+  }
+  // Reported before the record is set aside, so a crash in between reports again (the same command id).
+  if (const auto* rq = std::get_if<domain::DeploymentRequested>(&event)) {
+    ++stats_.failures;
+    if (auto f = report(env, "fail", domain::FailDeployment{domain::DeploymentFailed{rq->deploymentId, why, {}}});
+        !f.ok())
+      return f.error();
+  } else if (const auto* pq = std::get_if<domain::PreviewRequested>(&event)) {
+    ++stats_.preview_failures;
+    if (auto f = report(env, "fail", domain::FailPreview{domain::PreviewFailed{pq->previewId, why, {}}}); !f.ok())
+      return f.error();
+  }
+  return set_aside(r, make_error(Errc::unprocessable, why));
 }
 
 Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& event) {

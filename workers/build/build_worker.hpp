@@ -22,7 +22,8 @@
 // A record that does not fold (undecodable, unknown type, invalid, not the
 // next seq of its site) is appended to pagewright.deadletter before the group
 // offset passes it, and the worker goes on; the site's state does not move,
-// so its later events are set aside too (the site is quarantined).
+// so its later events are set aside too (the site is quarantined). One whose
+// action throws is set aside as well, after its request is reported failed.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -113,6 +114,10 @@ class BuildWorker {
   // Logs and counts a record a replay passes over because it was set aside.
   void skipped_in_replay(const log::Record& r, const Error& why);
   Result<void> act(const Envelope& env, const domain::DomainEvent& event);
+  // act(), where an exception (a bug in rendering or shipping) fails the
+  // request it was acting on and sets the record aside instead of stalling
+  // the partition (every owner would throw again).
+  Result<void> act_or_set_aside(const log::Record& r, const Envelope& env, const domain::DomainEvent& event);
   Result<void> deploy(SiteEntry& site, const Envelope& env, const domain::DeploymentRequested& rq);
   Result<void> report(const Envelope& env, const std::string& what, domain::Command command);
   std::string site_url(const SiteEntry& site, const std::string& environment) const;

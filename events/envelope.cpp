@@ -244,19 +244,29 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   const year_month_day date{year{num(0, 4)}, month{static_cast<unsigned>(num(5, 2))},
                             day{static_cast<unsigned>(num(8, 2))}};
   if (!date.ok()) return std::nullopt;
-  return time_point_cast<system_clock::duration>(sys_days{date} + hours{num(11, 2)} + minutes{num(14, 2)} +
-                                                 seconds{num(17, 2)} + microseconds{num(20, 6)});
+  // Microseconds hold any four-digit year; the clock's nanoseconds span only
+  // 1677 to 2262, and a time outside that has no time_point (the cast would
+  // overflow).
+  const microseconds since_epoch = sys_days{date}.time_since_epoch() + hours{num(11, 2)} + minutes{num(14, 2)} +
+                                   seconds{num(17, 2)} + microseconds{num(20, 6)};
+  if (since_epoch < duration_cast<microseconds>(system_clock::duration::min()) + microseconds{1} ||
+      since_epoch > duration_cast<microseconds>(system_clock::duration::max()) - microseconds{1})
+    return std::nullopt;
+  return system_clock::time_point{duration_cast<system_clock::duration>(since_epoch)};
 }
 
 std::string format_rfc3339(std::chrono::system_clock::time_point t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  // Floored, not truncated: a time before 1970 has a negative count, and its
+  // fraction still counts up from the second before it.
+  const auto us = std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const int64_t floored_secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+  const std::time_t secs = static_cast<std::time_t>(floored_secs);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(us % 1000000));
+                static_cast<int>(us - floored_secs * 1000000));
   return buf;
 }
 

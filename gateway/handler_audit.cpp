@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "commands/page_versions.hpp"
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
 #include "events/ids.hpp"
@@ -45,7 +46,9 @@ std::optional<std::string> canonical_time(std::string_view s) {
   } else {
     return std::nullopt;
   }
-  if (!parse_rfc3339(out)) return std::nullopt;
+  // Checked as a calendar date in microseconds, which hold any four-digit year:
+  // a far bound (to=2999-12-31) is beyond what the clock's time_point spans.
+  if (!domain::parse_rfc3339_micros(out)) return std::nullopt;
   return out;
 }
 

@@ -169,4 +169,28 @@ TEST(Envelope, HashIsSha256OfExactBytes) {
   EXPECT_EQ(pw::sha256_hex(bytes), pw::to_hex(pw::sha256(bytes)));
 }
 
+// Found by tests/fuzz/envelope: a canonical timestamp outside the clock's span
+// (years before 1678 or after 2261) overflowed the nanosecond cast.
+TEST(Envelope, TimestampsOutsideTheClocksSpanHaveNoTimePoint) {
+  EXPECT_EQ(pw::parse_rfc3339("0815-11-22T10:00:00.123456Z"), std::nullopt);
+  EXPECT_EQ(pw::parse_rfc3339("9999-12-31T23:59:59.999999Z"), std::nullopt);
+  EXPECT_EQ(pw::parse_rfc3339("0000-01-01T00:00:00.000000Z"), std::nullopt);
+  const auto early = pw::parse_rfc3339("1678-01-01T00:00:00.000000Z");
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(pw::format_rfc3339(*early), "1678-01-01T00:00:00.000000Z");
+  const auto late = pw::parse_rfc3339("2262-04-11T00:00:00.000000Z");
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(pw::format_rfc3339(*late), "2262-04-11T00:00:00.000000Z");
+  // Before 1970 the fraction still counts up from its second.
+  const auto before = pw::parse_rfc3339("1969-12-31T23:59:59.250000Z");
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(pw::format_rfc3339(*before), "1969-12-31T23:59:59.250000Z");
+  // The envelope itself still decodes: its time is text, kept as written.
+  auto e = sample();
+  e.occurred_at = "0815-11-22T10:00:00.123456Z";
+  auto decoded = pw::decode(pw::encode(e));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->occurred_at, e.occurred_at);
+}
+
 }  // namespace

@@ -467,7 +467,9 @@ class KafkaFaults : public PgTest {
   std::optional<Frozen> freeze_in_transaction(const std::string& name, bool offsets_sent) {
     Child& c = children_.at(name);
     const std::string events = topic(log::kEventsTopic), commands = topic(log::kCommandsTopic);
-    for (int attempt = 0; attempt < 80; ++attempt) {
+    // The window after the offsets are sent is a few milliseconds of each
+    // batch: on a loaded machine it takes many tries to stop the worker in it.
+    for (int attempt = 0; attempt < 200; ++attempt) {
       Frozen f;
       f.owned = cluster_->members(group(kCommandGroup))[name];
       if (f.owned.empty()) {

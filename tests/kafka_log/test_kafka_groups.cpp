@@ -208,12 +208,13 @@ TEST_F(KafkaTest, ALateMemberGetsItsPartitionsWithinTheDefaultSessionTimeout) {
 TEST_F(KafkaTest, LogUriOptionsReachTheGroupConsumers) {
   // A process configured by its --log URI alone (pagewright worker, gateway).
   // The mock holds a rebalance for session.timeout.ms - 1 s: about 2 s with the
-  // URI's 3 s, about 9 s with our 10 s default. The bound sits between the two
-  // with room for a loaded machine (CI runs a JVM next to this).
+  // URI's 3 s (it never completes one with 2 s), about 9 s with our 10 s
+  // default. The bound sits just under the default's with room for a loaded
+  // machine (CI runs JVMs next to this; 8.1 s was seen there).
   const std::string session = on_mock() ? "3000" : "6000";
   const auto took = late_join(*this, "kafka:" + bootstrap_ + "?consumer.session.timeout.ms=" + session +
                                          "&consumer.heartbeat.interval.ms=500&operation.timeout.ms=15000");
-  EXPECT_LT(took, on_mock() ? 8s : 15s) << "the group's rebalance took " << took.count() << " ms";
+  EXPECT_LT(took, on_mock() ? 8500ms : 15000ms) << "the group's rebalance took " << took.count() << " ms";
 }
 
 }  // namespace

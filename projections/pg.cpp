@@ -1,5 +1,6 @@
 #include "projections/pg.hpp"
 
+#include "events/read_model_switch.hpp"
 #include "projections/provision.hpp"
 
 #include <algorithm>
@@ -86,6 +87,14 @@ Result<int> migrate(const std::string& conninfo,
 
 void with_tenant(pqxx::transaction_base& txn, const std::string& tenant) {
   txn.exec_params("SELECT set_config('pagewright.tenant', $1, true)", tenant);
+}
+
+void hold_off_switch(pqxx::transaction_base& txn) {
+  txn.exec_params("SELECT pg_advisory_xact_lock_shared($1)", log::kReadModelSwitchLock);
+}
+
+Result<std::string> in_schema(const std::string& conninfo, const std::string& schema) {
+  return conninfo_with(conninfo, {{"options", "-csearch_path=" + schema}});
 }
 
 }  // namespace pw::projections

@@ -26,4 +26,14 @@ std::string sql_dir();
 // shows and accepts only that tenant's rows. May be called again to switch.
 void with_tenant(pqxx::transaction_base& txn, const std::string& tenant);
 
+// Writers of the active read model call this first in each transaction,
+// before touching a table: it waits while `pagewright rebuild --shadow`
+// switches schemas, so a transaction runs wholly before the switch (on the old
+// tables) or wholly after it (on the new ones), never across it.
+void hold_off_switch(pqxx::transaction_base& txn);
+
+// `conninfo` whose sessions find the read model's tables in `schema` (its
+// search_path), e.g. the shadow a rebuild fills.
+Result<std::string> in_schema(const std::string& conninfo, const std::string& schema);
+
 }  // namespace pw::projections

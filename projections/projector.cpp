@@ -10,6 +10,7 @@
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
 #include "projections/batch.hpp"
+#include "projections/pg.hpp"
 
 namespace pw::projections {
 namespace {
@@ -211,6 +212,7 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
     // Only the offset moves: the site's version stays where it was, so the
     // site's later events meet a gap and are set aside too (quarantine).
     pqxx::work txn(db_->conn);
+    if (config_.hold_off_switch) hold_off_switch(txn);
     txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
     auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
     if (row[0].as<int64_t>() <= r.offset)
@@ -269,6 +271,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
   bool in_records = false;
   try {
     pqxx::work txn(db_->conn);
+    if (config_.hold_off_switch) hold_off_switch(txn);
     auto offsets = lock_offsets(txn, records);
     in_records = true;
     const auto events = decode_unapplied(records, offsets);

@@ -52,6 +52,10 @@ struct ProjectorConfig {
   // Told of every committed offset (`serve`: the gateway's reads wait on it
   // instead of polling Postgres). Outlives the projector.
   log::ProjectedPositions* positions = nullptr;
+  // Each transaction first waits out a switch of the active read model
+  // (hold_off_switch). Off only for the shadow a `rebuild --shadow` fills:
+  // the switch waits for it to catch up while holding that lock.
+  bool hold_off_switch = true;
 };
 
 struct ProjectorStats {

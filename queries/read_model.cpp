@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "events/read_model_switch.hpp"
 #include "queries/cursor.hpp"
 #include "queries/pool.hpp"
 
@@ -235,6 +236,8 @@ void prepare_audit_statements(pqxx::connection& c);     // below, with the audit
 
 void prepare_statements(pqxx::connection& c) {
   c.prepare("pw_q_tenant", "SELECT set_config('pagewright.tenant', $1, true)");
+  c.prepare("pw_q_tenant_stable",
+            "SELECT set_config('pagewright.tenant', $1, true), pg_advisory_xact_lock_shared($2)");
   c.prepare("pw_q_ping", "SELECT 1");
   c.prepare("pw_q_offset",
             "SELECT next_offset FROM projection_offsets WHERE projector = $1 AND topic = $2 AND partition = $3");
@@ -542,7 +545,10 @@ Result<SiteEventPositions> ReadModel::site_event_positions(const TenantId& tenan
                                      -> Result<SiteEventPositions> {
     // One snapshot for both reads: rows and offsets are committed together.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> t(lease.conn());
-    scope(t, tenant);
+    // Both statements must read one schema: a switch of the active read model
+    // between them would pair the old offsets with the new rows (or the other
+    // way round) under this snapshot.
+    t.exec_prepared("pw_q_tenant_stable", tenant.value, log::kReadModelSwitchLock);
     auto offset = t.exec_prepared("pw_q_offset", config_.projector, config_.topic, partition);
     auto rows = t.exec_prepared("pw_q_positions", site.value, after_seq, limit);
     t.commit();

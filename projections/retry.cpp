@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "projections/batch.hpp"
+#include "projections/pg.hpp"
 
 namespace pw::projections {
 namespace {
@@ -80,6 +81,7 @@ Result<RetryOutcome> DeadLetterRetrier::retry(const log::DeadLetter& d, DeadLett
   std::string failure;
   try {
     pqxx::work txn(db_->conn);
+    hold_off_switch(txn);  // wholly before or wholly after a `rebuild --shadow` switch
     // Serialises with every projector batch of the partition (they lock this row too).
     auto stored = txn.exec_prepared("pw_retry_offset_lock", projector_, d.topic, d.partition);
     if (stored.empty() || stored[0][0].as<int64_t>() <= d.offset) {
@@ -126,6 +128,7 @@ Result<RetryOutcome> DeadLetterRetrier::record_failure(const log::DeadLetter& d,
   const std::string tidy = log::dead_letter_for(log::Record{d.topic, d.partition, d.offset, {}, {}}, {}, {}, reason).reason;
   try {
     pqxx::work txn(db_->conn);
+    hold_off_switch(txn);  // the switch carries this table over
     auto row = txn.exec_prepared1("pw_retry_put", at.first, at.second, d.topic, d.partition, d.offset, "failed", tidy);
     auto outcome = outcome_of(row);
     txn.commit();

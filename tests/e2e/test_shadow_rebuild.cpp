@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -234,6 +235,7 @@ TEST_F(ShadowRebuild, EditsAndReadsGoOnThroughTheSwitchWithNo5xxAndNoReadOlderTh
   for (auto& r : readers) r.join();
 
   EXPECT_EQ(rebuilt.status, 0) << rebuilt.out << rebuilt.err;
+  std::cout << rebuilt.out << "  under load: " << reads << " reads, " << edits << " edits\n";
   EXPECT_NE(rebuilt.out.find("switched to the new read model"), std::string::npos) << rebuilt.out;
   EXPECT_EQ(server_errors, 0) << first_problem;
   EXPECT_EQ(stale_reads, 0) << first_problem;
@@ -317,6 +319,14 @@ TEST_F(ShadowRebuild, AnInterruptedShadowRebuildLeavesTheLiveModelUntouchedAndRu
   std::tie(version, position) = edit(http, page, version, 1001);
   EXPECT_EQ(version_of(http, page, position), version);
   expect_another_tenant_edit_visible(http);
+
+  // Once more with --drop-old: the model it replaces is gone, the earlier one stays.
+  const CliRun dropping = run_cli(rebuild_args({"--drop-old"}), owner_);
+  ASSERT_EQ(dropping.status, 0) << dropping.out << dropping.err;
+  EXPECT_NE(dropping.out.find("was dropped"), std::string::npos) << dropping.out;
+  EXPECT_EQ(schemas_like("pagewright_%"), old);
+  std::tie(version, position) = edit(http, page, version, 1002);
+  EXPECT_EQ(version_of(http, page, position), version);
 }
 
 TEST_F(ShadowRebuild, BadInvocationsAreClearErrorsAndChangeNothing) {

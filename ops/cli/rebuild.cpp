@@ -109,7 +109,6 @@ int run_rebuild(const RebuildOptions& o) {
   return 0;
 }
 
-
 // The shadow's projector and the log it reads. A local: log is opened
 // read-only, since serve may own it; such a log shows what was durable when
 // it was opened, so reopen() opens it again to see what came since.

@@ -124,7 +124,7 @@ TEST_F(ShadowSwitch, AWriterTransactionRunsWhollyBeforeOrWhollyAfterTheSwitch) {
   auto build = open_shadow(6);
   ASSERT_TRUE(build);
   // Writers as the projector: prepared statements, the switch lock first.
-  auto writer = [&](const std::string& site) {
+  auto writer = [&] {
     auto c = std::make_unique<pqxx::connection>(owner_);
     c->prepare("add_site",
                "INSERT INTO sites (tenant_id, site_id, subdomain, name, version, created_at, updated_at) "
@@ -132,8 +132,8 @@ TEST_F(ShadowSwitch, AWriterTransactionRunsWhollyBeforeOrWhollyAfterTheSwitch) {
     c->prepare("offset", "UPDATE projection_offsets SET next_offset = next_offset + 1 WHERE projector = 'read-models'");
     return c;
   };
-  auto before = writer("before");
-  auto after = writer("after");
+  auto before = writer();
+  auto after = writer();
   // Planned against the old tables.
   {
     pqxx::work t(*after);

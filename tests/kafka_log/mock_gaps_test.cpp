@@ -8,7 +8,10 @@
 //    only checks the producer id: no markers, no aborted-transaction index, so
 //    the client has nothing to filter with;
 //  - TxnOffsetCommit parses the offsets and answers, but never calls
-//    rd_kafka_mock_commit_offset (only OffsetCommit does).
+//    rd_kafka_mock_commit_offset (only OffsetCommit does);
+//  - the handler table has no DescribeGroups either, so the Admin API's
+//    DescribeConsumerGroups (`pagewright status`'s group members) fails.
+#include "events/groups.hpp"
 #include "tests/kafka_log/kafka_test_util.hpp"
 
 namespace pw::test {
@@ -64,6 +67,13 @@ TEST_F(MockGap, TransactionalOffsetsAreNotStored) {
   ASSERT_TRUE(committed.ok()) << committed.error().message;
   EXPECT_EQ(*committed, std::nullopt);
   c->close();
+}
+
+TEST_F(MockGap, NoDescribeGroupsApi) {
+  auto described = log::describe_groups("kafka:" + bootstrap_, {group("g.describe")});
+  ASSERT_FALSE(described.ok());
+  EXPECT_NE(described.error().message.find("not supported by broker"), std::string::npos)
+      << described.error().message;
 }
 
 }  // namespace

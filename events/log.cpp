@@ -4,7 +4,7 @@
 
 namespace pw::log {
 
-Result<std::unique_ptr<EventLog>> open_log(std::string_view uri, const Config& given) {
+Result<LogUri> parse_log_uri(std::string_view uri, const Config& given) {
   // "<scheme>:<where>?key=value&key=value": options for processes that are
   // configured by a URI alone; keys passed in `given` win over them.
   Config config = given;
@@ -29,9 +29,25 @@ Result<std::unique_ptr<EventLog>> open_log(std::string_view uri, const Config& g
   auto scheme = uri.substr(0, colon);
   std::string rest(uri.substr(colon + 1));
   if (rest.empty()) return make_error(Errc::validation_error, "log URI has nothing after ':'");
-  if (scheme == "local") return open_local_log(rest, config);
-  if (scheme == "kafka") return open_kafka_log(rest, config);
-  return make_error(Errc::validation_error, "unknown log scheme '" + std::string(scheme) + "'");
+  if (scheme != "local" && scheme != "kafka")
+    return make_error(Errc::validation_error, "unknown log scheme '" + std::string(scheme) +
+                                                  "' (the log URI is local:<dir> or kafka:<bootstrap>)");
+  return LogUri{std::string(scheme), std::move(rest), std::move(config)};
+}
+
+Result<std::unique_ptr<EventLog>> open_log(std::string_view uri, const Config& given) {
+  auto parsed = parse_log_uri(uri, given);
+  if (!parsed.ok()) return parsed.error();
+  if (parsed->scheme == "local") return open_local_log(parsed->where, parsed->config);
+  return open_kafka_log(parsed->where, parsed->config);
+}
+
+Result<std::vector<GroupInfo>> describe_groups(std::string_view uri, const std::vector<std::string>& groups) {
+  auto parsed = parse_log_uri(uri, {});
+  if (!parsed.ok()) return parsed.error();
+  if (parsed->scheme == "kafka") return describe_kafka_groups(parsed->where, parsed->config, groups);
+  return make_error(Errc::unavailable,
+                    "the local log's group members live in the process that owns it (serve); ask its metrics");
 }
 
 }  // namespace pw::log

@@ -128,6 +128,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("partitions_owned")
                            .Help("Partitions the workers of this process own, by pool (rebalances move them).")
                            .Register(*registry_);
+  dead_letter_retries_ = &prometheus::BuildCounter()
+                              .Name("dead_letter_retries_total")
+                              .Help("Dead letters an operator's retry replayed, by outcome.")
+                              .Register(*registry_);
+  for (const char* outcome : {"applied", "already", "pending", "failed"})
+    dead_letter_retries_->Add({{"outcome", outcome}});
 }
 
 Metrics::~Metrics() = default;
@@ -180,6 +186,13 @@ void Metrics::add_partitions_owned(std::string_view pool, std::int64_t delta) {
 
 void Metrics::count_rate_limited(RateScope scope) {
   rate_limited_->Add({{"scope", rate_scope_name(scope)}}).Increment();
+}
+
+void Metrics::count_dead_letter_retry(std::string_view outcome) {
+  const char* label = "other";
+  for (const char* known : {"applied", "already", "pending", "failed"})
+    if (outcome == known) label = known;
+  dead_letter_retries_->Add({{"outcome", label}}).Increment();
 }
 
 std::string Metrics::render() const {

@@ -15,6 +15,7 @@
 //   deployment_build_seconds                     histogram, 1 ms … 30 s
 //   dead_letters_total{pool}                     counter (projections | builds)
 //   rate_limited_total{scope}                    counter (tenant | address)
+//   dead_letter_retries_total{outcome}           counter (applied | already | pending | failed)
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
 // value. `route` is a route's fixed name (gateway/route_table.cpp) (or "unmatched" for 404/405s that
@@ -84,6 +85,9 @@ class Metrics {
   // A worker of `pool` ("commands", "projections", "builds") gained (+) or
   // lost (−) partitions: the gauge is how many this process owns.
   void add_partitions_owned(std::string_view pool, std::int64_t delta);
+  // One dead letter `pagewright deadletter retry` replayed: "applied",
+  // "already", "pending" or "failed" (anything else is labelled "other").
+  void count_dead_letter_retry(std::string_view outcome);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -108,6 +112,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* dead_letters_;
   prometheus::Family<prometheus::Counter>* rate_limited_;
   prometheus::Family<prometheus::Gauge>* partitions_owned_;
+  prometheus::Family<prometheus::Counter>* dead_letter_retries_;
 };
 
 }  // namespace pw::gateway

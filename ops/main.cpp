@@ -7,7 +7,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Pagewright — event-sourced website builder backend"};
   app.require_subcommand(1);
   std::vector<pw::cli::Runner> runners = {pw::cli::add_deadletter(app), pw::cli::add_dev_broker(app), pw::cli::add_gateway(app),
-                                          pw::cli::add_migrate(app), pw::cli::add_rebuild(app), pw::cli::add_serve(app),
+                                          pw::cli::add_migrate(app), pw::cli::add_rebuild(app), pw::cli::add_serve(app), pw::cli::add_status(app),
                                           pw::cli::add_token(app), pw::cli::add_version(app),
                                           pw::cli::add_worker(app)};
   CLI11_PARSE(app, argc, argv);

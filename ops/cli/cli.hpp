@@ -15,6 +15,7 @@ Runner add_gateway(CLI::App& app);
 Runner add_migrate(CLI::App& app);
 Runner add_rebuild(CLI::App& app);
 Runner add_serve(CLI::App& app);
+Runner add_status(CLI::App& app);
 Runner add_token(CLI::App& app);
 Runner add_version(CLI::App& app);
 Runner add_worker(CLI::App& app);

@@ -5,6 +5,8 @@
 // while `serve` owns it; on Kafka they are one more client of the broker.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <tuple>
@@ -13,6 +15,7 @@
 #include "events/encoding.hpp"
 #include "events/json_scan.hpp"
 #include "events/log.hpp"
+#include "gateway/metrics.hpp"
 #include "ops/cli/cli.hpp"
 #include "projections/retry.hpp"
 
@@ -31,6 +34,7 @@ struct DeadLetterOptions {
   bool json = false;
   bool all = false;
   std::vector<std::string> positions;
+  std::string metrics_file;
 };
 
 struct Letter {
@@ -248,6 +252,21 @@ Result<void> fill_value(log::EventLog& log, log::DeadLetter& d) {
   return {};
 }
 
+// For Prometheus's textfile collector (node_exporter), which must never read
+// half a file: written beside it, then renamed over it.
+Result<void> write_metrics_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) return make_error(Errc::unavailable, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return make_error(Errc::unavailable, "cannot rename " + tmp + " to " + path + ": " + ec.message());
+  return {};
+}
+
 int run_retry(const DeadLetterOptions& o) {
   if (o.all == !o.positions.empty()) {
     std::cerr << "deadletter retry: name dead-letter positions (e.g. 3@17) or --all, not both\n";
@@ -288,6 +307,7 @@ int run_retry(const DeadLetterOptions& o) {
     }
   }
 
+  gateway::Metrics metrics;
   int still_dead = 0;
   for (auto& l : letters) {
     const std::string head = position_text(l.at) + " (" + original_text(l.d) + "): ";
@@ -302,11 +322,13 @@ int run_retry(const DeadLetterOptions& o) {
     }
     if (auto filled = fill_value(**log, l.d); !filled.ok()) {
       std::cout << head << "failed: " << filled.error().message << "\n";
+      metrics.count_dead_letter_retry("failed");
       ++still_dead;
       continue;
     }
     auto outcome = (*retrier)->retry(l.d, l.at);
     if (!outcome.ok()) return fail("postgres", outcome.error());
+    metrics.count_dead_letter_retry(projections::outcome_name(outcome->kind));
     switch (outcome->kind) {
       case RetryOutcome::Kind::applied:
       case RetryOutcome::Kind::already:
@@ -323,6 +345,9 @@ int run_retry(const DeadLetterOptions& o) {
     }
   }
   std::cout.flush();
+  if (!o.metrics_file.empty())
+    if (auto written = write_metrics_file(o.metrics_file, metrics.render()); !written.ok())
+      return fail("metrics file", written.error());
   return still_dead == 0 ? 0 : 1;
 }
 
@@ -351,6 +376,9 @@ Runner add_deadletter(CLI::App& app) {
   retry->add_option("--pg", o->pg, "PostgreSQL conninfo of the read models' owner")->envname("PW_PG")->required();
   retry->add_option("positions", o->positions, "dead-letter positions, as list prints them (or P@OFFSET)");
   retry->add_flag("--all", o->all, "every dead letter of the projection pool (or --pool), in log order");
+  retry->add_option("--metrics-file", o->metrics_file,
+                    "write dead_letter_retries_total{outcome} (Prometheus text) here when done, for "
+                    "node_exporter's textfile collector");
   return [cmd, list, retry, o]() -> int {
     if (!*cmd) return -1;
     if (*list) return run_list(*o);

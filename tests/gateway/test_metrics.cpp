@@ -63,6 +63,7 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
       {"deployment_build_seconds", prometheus::MetricType::Histogram},
       {"dead_letters_total", prometheus::MetricType::Counter},
       {"rate_limited_total", prometheus::MetricType::Counter},
+      {"dead_letter_retries_total", prometheus::MetricType::Counter},
   };
   for (const auto& fam : m.registry()->Collect()) {
     auto it = want.find(fam.name);
@@ -85,6 +86,20 @@ TEST(Metrics, DeadLettersAreCountedPerPoolFromZeroAndNoOtherPoolMintsASeries) {
   EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "builds"}}), 1.0);
   EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "other"}}), 1.0);
   EXPECT_NE(m.render().find("dead_letters_total{pool=\"projections\"} 3"), std::string::npos) << m.render();
+}
+
+TEST(Metrics, DeadLetterRetriesAreCountedByOutcomeFromZeroAndNoOtherOutcomeMintsASeries) {
+  Metrics m;
+  for (const char* outcome : {"applied", "already", "pending", "failed"})
+    EXPECT_EQ(counter(m, "dead_letter_retries_total", {{"outcome", outcome}}), 0.0) << outcome;
+  m.count_dead_letter_retry("applied");
+  m.count_dead_letter_retry("applied");
+  m.count_dead_letter_retry("pending");
+  m.count_dead_letter_retry("failed\"} 99");
+  EXPECT_EQ(counter(m, "dead_letter_retries_total", {{"outcome", "applied"}}), 2.0);
+  EXPECT_EQ(counter(m, "dead_letter_retries_total", {{"outcome", "pending"}}), 1.0);
+  EXPECT_EQ(counter(m, "dead_letter_retries_total", {{"outcome", "failed"}}), 0.0);
+  EXPECT_EQ(counter(m, "dead_letter_retries_total", {{"outcome", "other"}}), 1.0);
 }
 
 TEST(Metrics, RateLimitedIsCountedByScopeFromZero) {

@@ -8,7 +8,11 @@
 //    only checks the producer id: no markers, no aborted-transaction index, so
 //    the client has nothing to filter with;
 //  - TxnOffsetCommit parses the offsets and answers, but never calls
-//    rd_kafka_mock_commit_offset (only OffsetCommit does).
+//    rd_kafka_mock_commit_offset (only OffsetCommit does);
+//  - there is no DescribeGroups handler either. That gap is pinned in another
+//    process (test_status_kafka, DevBroker), because the client that met it
+//    cannot be destroyed (see events/kafka_groups.cpp) and these fixtures
+//    check that every client of the process is.
 #include "tests/kafka_log/kafka_test_util.hpp"
 
 namespace pw::test {

@@ -176,6 +176,47 @@ TEST_F(Rls, OwnerIsBoundByTheTenantItSets) {
   }
 }
 
+// `pagewright status` reads every tenant's deployments through the
+// operator_status policy: only the owner, only in a transaction that asks for
+// it, only reading; the reader gains nothing by asking the same.
+TEST_F(Rls, OnlyTheOwnerReadsDeploymentsAcrossTenantsAndOnlyWhenItAsks) {
+  {
+    pqxx::connection c(owner_);
+    pqxx::work t(c);
+    for (const char* tenant : {"a", "b"}) {
+      with_tenant(t, tenant);
+      t.exec_params("INSERT INTO deployments (tenant_id, deployment_id, site_id, environment, strategy, version, "
+                    "requested_by, requested_at, updated_at) "
+                    "VALUES ($1, $2, $3, 'production', 'all-at-once', 1, 'user-1', now(), now())",
+                    tenant, std::string("site-") + tenant + ".d1", std::string("site-") + tenant);
+    }
+    t.commit();
+  }
+  const std::string ask = "SELECT set_config('pagewright.operator', 'status', true)";
+  pqxx::connection owner(owner_);
+  {
+    pqxx::work t(owner);
+    EXPECT_EQ(count(t, "SELECT count(*) FROM deployments"), 0) << "not without asking";
+  }
+  {
+    pqxx::work t(owner);
+    t.exec(ask);
+    EXPECT_EQ(count(t, "SELECT count(*) FROM deployments"), 2);
+    // Reading, not writing: an update sees no row of a tenant it did not set.
+    EXPECT_EQ(t.exec("UPDATE deployments SET status = 'failed'").affected_rows(), 0u);
+  }
+  {
+    pqxx::work t(owner);
+    EXPECT_EQ(count(t, "SELECT count(*) FROM deployments"), 0) << "asked for one transaction only";
+  }
+  pqxx::connection reader(reader_);
+  pqxx::work t(reader);
+  t.exec(ask);
+  EXPECT_EQ(count(t, "SELECT count(*) FROM deployments"), 0);
+  with_tenant(t, "a");
+  EXPECT_EQ(count(t, "SELECT count(*) FROM deployments"), 1);
+}
+
 TEST_F(Rls, SlugIsUniquePerSiteAmongPagesNotDeleted) {
   pqxx::connection c(owner_);
   auto attempt = [&](const std::string& sql) {

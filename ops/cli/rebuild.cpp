@@ -11,6 +11,7 @@
 #include "events/dead_letter.hpp"
 #include "events/ids.hpp"
 #include "events/log.hpp"
+#include "events/logging.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/signals.hpp"
 #include "projections/lag.hpp"
@@ -48,7 +49,7 @@ int run_rebuild(const RebuildOptions& o) {
   block_stop_signals();
   StopFlag stop;
   auto fail = [](const char* what, const Error& e) {
-    std::cerr << "rebuild: " << what << ": " << e.message << "\n";
+    logging::error(what, {{"error", e.message}});
     return 1;
   };
   if (auto m = projections::migrate(o.pg); !m.ok()) return fail("migrations", m.error());
@@ -84,7 +85,7 @@ int run_rebuild(const RebuildOptions& o) {
   }
   (*projector)->close();
   if (stop.raised()) {
-    std::cerr << "rebuild: interrupted; what was stored is consistent, run again to continue\n";
+    logging::warn("interrupted; what was stored is consistent, run again to continue");
     return 130;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

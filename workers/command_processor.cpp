@@ -5,6 +5,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <thread>
 
 #include "commands/deciders.hpp"
 #include "commands/validation.hpp"
@@ -303,6 +304,13 @@ Result<void> CommandProcessor::recover(int32_t partition) {
   return r;
 }
 
+// What recovery has learned so far about one partition.
+struct CommandProcessor::Replay {
+  Watermark applied;      // next offsets after what the cache reflects
+  int64_t events_end = 0;  // the events the results name end here
+  int64_t covered = 0;     // commands below this have a result
+};
+
 Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   ++stats_.recoveries;
   forget(partition);
@@ -313,108 +321,133 @@ Result<void> CommandProcessor::recover_unguarded(int32_t partition) {
   // results read next then include whatever that transaction decided.
   auto committed = log_.committed_offset(config_.group, {kCommands, partition});
   if (!committed.ok()) return committed.error();
-  // Results say which commands were processed: each names its command's offset.
-  // They are the truth even where a broker lost the group's committed offset
-  // (librdkafka 2.0's mock keeps none of those sent with a transaction).
+  Replay replay{*wm, wm->events_next, wm->commands_next};
+  if (auto r = replay_results(partition, *committed, replay); !r.ok()) return r;
+  replay.applied.commands_next = std::max<int64_t>(replay.covered, committed->value_or(0));
+  if (auto r = replay_events(partition, replay); !r.ok()) return r;
+  partitions_[partition].applied = replay.applied;
+  return consumer_->seek({kCommands, partition}, replay.applied.commands_next);
+}
+
+// Results say which commands were processed: each names its command's offset.
+// They are the truth even where a broker lost the group's committed offset
+// (librdkafka 2.0's mock keeps none of those sent with a transaction).
+//
+// Every command below a committed offset has its result, written in the same
+// transaction. Yet the offsets become stable when the transaction's marker
+// reaches the group's partition, and the results become readable when its
+// marker reaches theirs, and Kafka orders the two in no way. Until the results
+// cover the committed offset, their end is read again: deciding before would
+// decide the site's next seq a second time.
+Result<void> CommandProcessor::replay_results(int32_t partition, std::optional<int64_t> committed,
+                                              Replay& replay) {
   auto results_end = log_.end_offset({kResults, partition});
   if (!results_end.ok()) return results_end.error();
-  if (wm->results_next > *results_end)
+  if (replay.applied.results_next > *results_end)
     return make_error(Errc::internal, "snapshot of partition " + std::to_string(partition) +
                                           " is ahead of the log; remove the snapshot directory");
-  Watermark applied = *wm;
-  int64_t events_end = wm->events_next;
-  int64_t covered = wm->commands_next;
-  if (wm->results_next < *results_end) {
-    auto reader = log_.reader({kResults, partition}, wm->results_next);
-    if (!reader.ok()) return reader.error();
-    auto deadline = std::chrono::steady_clock::now() + kReplayPatience;
-    int64_t next = wm->results_next;
+  const int64_t must_cover = committed.value_or(0);
+  const auto deadline = std::chrono::steady_clock::now() + kReplayPatience;
+  std::unique_ptr<log::Reader> reader;
+  int64_t next = replay.applied.results_next;
+  for (;;) {
     while (next < *results_end) {
+      if (!reader) {
+        auto made = log_.reader({kResults, partition}, next);
+        if (!made.ok()) return made.error();
+        reader = std::move(*made);
+      }
       if (std::chrono::steady_clock::now() > deadline)
         return make_error(Errc::unavailable, "results of partition " + std::to_string(partition) +
                                                  " could not be read to their end");
-      auto recs = (*reader)->read(200ms, 1000);
+      auto recs = reader->read(200ms, 1000);
       if (!recs.ok()) return recs.error();
       for (const auto& rec : *recs) {
         next = rec.offset + 1;
-        auto outcome = domain::decode_outcome(rec.value);
-        if (!outcome.ok()) return outcome.error();
-        applied.results_next = rec.offset + 1;
-        covered = std::max<int64_t>(covered, outcome->command_offset + 1);
-        if (!outcome->position.empty()) {
-          const auto offset = position_offset(outcome->position);
-          if (!offset) return make_error(Errc::internal, "malformed position in a result: " + outcome->position);
-          events_end = std::max<int64_t>(events_end, *offset + 1);
-        }
-        // Only what the live path remembers: outcomes of decided commands (a
-        // record that could not be read has no fingerprint).
-        if (!rec.key.empty() && !outcome->command_id.empty() && !outcome->fingerprint.empty()) {
-          auto entry = site(partition, rec.key);
-          if (!entry.ok()) return entry.error();
-          if (!recall(**entry, outcome->command_id)) {
-            const auto fp = outcome->fingerprint;
-            const auto id = outcome->command_id;
-            remember(**entry, id, {fp, std::move(outcome).value()});
-            (*entry)->dirty = true;
-          }
-        }
+        if (auto r = replay_result(partition, rec, replay); !r.ok()) return r;
       }
     }
+    if (replay.covered >= must_cover) return {};
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(Errc::unavailable, "results of partition " + std::to_string(partition) +
+                                               " end at command " + std::to_string(replay.covered) +
+                                               ", short of the committed offset " + std::to_string(must_cover) +
+                                               ": the transaction that committed it is not readable yet");
+    std::this_thread::sleep_for(20ms);
+    results_end = log_.end_offset({kResults, partition});
+    if (!results_end.ok()) return results_end.error();
   }
-  applied.commands_next = std::max<int64_t>(covered, committed->value_or(0));
+}
 
-  if (wm->events_next < events_end) {
-    auto reader = log_.reader({kEvents, partition}, wm->events_next);
-    if (!reader.ok()) return reader.error();
-    auto deadline = std::chrono::steady_clock::now() + kReplayPatience;
-    int64_t next = wm->events_next;
-    while (next < events_end) {
-      if (std::chrono::steady_clock::now() > deadline)
-        return make_error(Errc::unavailable, "events of partition " + std::to_string(partition) +
-                                                 " end before its results say");
-      auto recs = (*reader)->read(200ms, 1000);
-      if (!recs.ok()) return recs.error();
-      for (const auto& rec : *recs) {
-        if (rec.offset >= events_end) break;
-        next = rec.offset + 1;
-        // Only processors append events, each the next link of its site's
-        // chain: anything else was put there by someone else and is no part
-        // of any site's state. It must not stop the partition either.
-        auto foreign = [&](const std::string& why) {
-          ++stats_.foreign_events;
-          logging::warn("recovery skips an event no processor wrote",
-                        {{"partition", partition}, {"offset", rec.offset}, {"error", why}});
-        };
-        auto env = decode(rec.value);
-        if (!env.ok()) {
-          foreign(env.error().message);
-          continue;
-        }
-        auto event = domain::event_from_json(env->type, env->schema_version, env->data);
-        if (!event.ok()) {
-          foreign(env->type + ": " + event.error().message);
-          continue;
-        }
-        auto entry = site(partition, env->site_id);
-        if (!entry.ok()) return entry.error();
-        SiteEntry& e = **entry;
-        if (env->seq != e.state.version + 1 || env->prev_hash != e.head_hash) {
-          foreign("site " + env->site_id + " seq " + std::to_string(env->seq) + " is not the next link (version " +
-                  std::to_string(e.state.version) + ", head " + e.head_hash.substr(0, 12) + ")");
-          continue;
-        }
-        if (auto applied = apply_or_keep(e.state, *event); !applied.ok()) {
-          foreign(applied.error().message);
-          continue;
-        }
-        e.head_hash = sha256_hex(rec.value);
-        e.dirty = true;
-      }
-    }
-    applied.events_next = events_end;
+Result<void> CommandProcessor::replay_result(int32_t partition, const log::Record& rec, Replay& replay) {
+  auto outcome = domain::decode_outcome(rec.value);
+  if (!outcome.ok()) return outcome.error();
+  replay.applied.results_next = rec.offset + 1;
+  replay.covered = std::max<int64_t>(replay.covered, outcome->command_offset + 1);
+  if (!outcome->position.empty()) {
+    const auto offset = position_offset(outcome->position);
+    if (!offset) return make_error(Errc::internal, "malformed position in a result: " + outcome->position);
+    replay.events_end = std::max<int64_t>(replay.events_end, *offset + 1);
   }
-  partitions_[partition].applied = applied;
-  return consumer_->seek({kCommands, partition}, applied.commands_next);
+  // Only what the live path remembers: outcomes of decided commands (a record
+  // that could not be read has no fingerprint).
+  if (rec.key.empty() || outcome->command_id.empty() || outcome->fingerprint.empty()) return {};
+  auto entry = site(partition, rec.key);
+  if (!entry.ok()) return entry.error();
+  if (recall(**entry, outcome->command_id)) return {};
+  const auto fp = outcome->fingerprint;
+  const auto id = outcome->command_id;
+  remember(**entry, id, {fp, std::move(outcome).value()});
+  (*entry)->dirty = true;
+  return {};
+}
+
+Result<void> CommandProcessor::replay_events(int32_t partition, Replay& replay) {
+  if (replay.applied.events_next >= replay.events_end) return {};
+  auto reader = log_.reader({kEvents, partition}, replay.applied.events_next);
+  if (!reader.ok()) return reader.error();
+  const auto deadline = std::chrono::steady_clock::now() + kReplayPatience;
+  int64_t next = replay.applied.events_next;
+  while (next < replay.events_end) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(Errc::unavailable, "events of partition " + std::to_string(partition) +
+                                               " end before its results say");
+    auto recs = (*reader)->read(200ms, 1000);
+    if (!recs.ok()) return recs.error();
+    for (const auto& rec : *recs) {
+      if (rec.offset >= replay.events_end) break;
+      next = rec.offset + 1;
+      if (auto r = replay_event(partition, rec); !r.ok()) return r;
+    }
+  }
+  replay.applied.events_next = replay.events_end;
+  return {};
+}
+
+// Only processors append events, each the next link of its site's chain:
+// anything else was put there by someone else and is no part of any site's
+// state. It must not stop the partition either.
+Result<void> CommandProcessor::replay_event(int32_t partition, const log::Record& rec) {
+  auto foreign = [&](const std::string& why) -> Result<void> {
+    ++stats_.foreign_events;
+    logging::warn("recovery skips an event no processor wrote",
+                  {{"partition", partition}, {"offset", rec.offset}, {"error", why}});
+    return {};
+  };
+  auto env = decode(rec.value);
+  if (!env.ok()) return foreign(env.error().message);
+  auto event = domain::event_from_json(env->type, env->schema_version, env->data);
+  if (!event.ok()) return foreign(env->type + ": " + event.error().message);
+  auto entry = site(partition, env->site_id);
+  if (!entry.ok()) return entry.error();
+  SiteEntry& e = **entry;
+  if (env->seq != e.state.version + 1 || env->prev_hash != e.head_hash)
+    return foreign("site " + env->site_id + " seq " + std::to_string(env->seq) + " is not the next link (version " +
+                   std::to_string(e.state.version) + ", head " + e.head_hash.substr(0, 12) + ")");
+  if (auto applied = apply_or_keep(e.state, *event); !applied.ok()) return foreign(applied.error().message);
+  e.head_hash = sha256_hex(rec.value);
+  e.dirty = true;
+  return {};
 }
 
 struct CommandProcessor::Pending {

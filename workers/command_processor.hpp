@@ -8,7 +8,9 @@
 //
 // Recovery when a partition is gained: load the snapshot watermark, replay the
 // results (idempotency windows) and events (site states) from it up to what the
-// group's committed offset covers; an event that does not decode or is not
+// group's committed offset covers, waiting until the results are readable that
+// far (on Kafka a committed transaction's results may become readable after its
+// offsets do); an event that does not decode or is not
 // the next link of its site's chain (seq, prevHash) was not written by a
 // processor and is skipped (logged, counted). Nothing is read from a clock or a random
 // source while deciding, so a restarted processor appends the same bytes an
@@ -115,6 +117,12 @@ class CommandProcessor {
 
   Result<void> recover(int32_t partition);
   Result<void> recover_unguarded(int32_t partition);
+  // The steps of recover_unguarded.
+  struct Replay;
+  Result<void> replay_results(int32_t partition, std::optional<int64_t> committed, Replay& replay);
+  Result<void> replay_result(int32_t partition, const log::Record& rec, Replay& replay);
+  Result<void> replay_events(int32_t partition, Replay& replay);
+  Result<void> replay_event(int32_t partition, const log::Record& rec);
   void forget(int32_t partition);
   // Logs why (once per reason) and keeps it as last_error().
   void report_recovery_failure(int32_t partition, const Error& e);

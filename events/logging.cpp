@@ -379,7 +379,7 @@ void emit(Level level, std::string_view msg, std::initializer_list<Field> fields
     append_field(body, Field("msg", msg), s.secrets);
     for (const auto& f : fields) append_field(body, f, s.secrets);
   }
-  s.logger->log(spd(level), "{}", body);
+  s.logger->log(spd(level), spdlog::string_view_t(body.data(), body.size()));
 }
 
 }  // namespace detail

@@ -186,6 +186,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   if (!server.ok()) return fail("http", server.error());
   // On stdout, one line, so that scripts and tests can learn the port.
   std::cout << "pagewright: listening on http://" << address->host << ":" << (*server)->port() << std::endl;
+  logging::info("listening", {{"host", address->host}, {"port", (*server)->port()}});
   // Its own listener (loopback by default): operators' numbers are not the API's.
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (o.metrics != "off" && !o.metrics.empty()) {

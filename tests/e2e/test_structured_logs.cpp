@@ -255,8 +255,15 @@ TEST_F(StructuredLogs, OneEditIsFollowedThroughTheSplitDeploymentByItsRequestId)
   EXPECT_EQ(stop(commands, 30s), 0);
   EXPECT_EQ(stop(projections, 30s), 0);
   EXPECT_EQ(broker.stop(30s), 0);
-  EXPECT_NE(find_line(json_lines(log_file("gateway")), [](const json& j) { return j.value("msg", "") == "draining"; }),
-            nullptr);
+  const auto gateway_lines = json_lines(log_file("gateway"));
+  EXPECT_NE(find_line(gateway_lines,
+                      [&](const json& j) {
+                        return j.value("msg", "") == "listening" && j.value("role", "") == "gateway" &&
+                               j.value("port", 0) == port;
+                      }),
+            nullptr)
+      << dump(gateway_lines);
+  EXPECT_NE(find_line(gateway_lines, [](const json& j) { return j.value("msg", "") == "draining"; }), nullptr);
 }
 
 std::string password_of(const std::string& conninfo) {

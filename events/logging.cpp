@@ -61,9 +61,11 @@ struct State {
   }
 };
 
+// Never destroyed: a client library's thread may still log while the
+// process exits.
 State& state() {
-  static State s;
-  return s;
+  static State* s = new State;
+  return *s;
 }
 
 void append_escaped(std::string& out, std::string_view s) {

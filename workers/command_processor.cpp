@@ -379,16 +379,26 @@ Result<void> CommandProcessor::replay_results(int32_t partition, std::optional<i
   }
 }
 
+// A result no processor wrote (it does not decode, or its position is not
+// one an append gives) says nothing about any command: it is skipped, logged and
+// counted, as foreign events are, and must not stop the partition.
 Result<void> CommandProcessor::replay_result(int32_t partition, const log::Record& rec, Replay& replay) {
-  auto outcome = domain::decode_outcome(rec.value);
-  if (!outcome.ok()) return outcome.error();
   replay.applied.results_next = rec.offset + 1;
-  replay.covered = std::max<int64_t>(replay.covered, outcome->command_offset + 1);
+  auto foreign = [&](const std::string& why) -> Result<void> {
+    ++stats_.foreign_results;
+    std::cerr << "command processor: recovery of partition " << partition << " skips the result at offset "
+              << rec.offset << ", which no processor wrote: " << why << "\n";
+    return {};
+  };
+  auto outcome = domain::decode_outcome(rec.value);
+  if (!outcome.ok()) return foreign(outcome.error().message);
+  std::optional<int64_t> event_offset;
   if (!outcome->position.empty()) {
-    const auto offset = position_offset(outcome->position);
-    if (!offset) return make_error(Errc::internal, "malformed position in a result: " + outcome->position);
-    replay.events_end = std::max<int64_t>(replay.events_end, *offset + 1);
+    event_offset = position_offset(outcome->position);
+    if (!event_offset) return foreign("malformed position " + outcome->position);
   }
+  replay.covered = std::max<int64_t>(replay.covered, outcome->command_offset + 1);
+  if (event_offset) replay.events_end = std::max<int64_t>(replay.events_end, *event_offset + 1);
   // Only what the live path remembers: outcomes of decided commands (a record
   // that could not be read has no fingerprint).
   if (rec.key.empty() || outcome->command_id.empty() || outcome->fingerprint.empty()) return {};

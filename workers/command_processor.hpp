@@ -59,6 +59,7 @@ struct ProcessorStats {
   int64_t recoveries = 0;
   int64_t recovery_failures = 0;  // retried on the next run_once
   int64_t foreign_events = 0;     // events recovery skipped: not the next link of their site's chain
+  int64_t foreign_results = 0;    // results recovery skipped: not an outcome a processor writes
 };
 
 class CommandProcessor {

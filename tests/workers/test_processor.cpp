@@ -426,6 +426,50 @@ TEST_F(Processor, RecoverySkipsEventsNoProcessorWroteAndTheSiteGoesOn) {
   for (const auto& o : outcomes) EXPECT_TRUE(o.accepted) << o.command_id;
 }
 
+// Only processors append results. One that does not decode, or names no
+// position an append gives, says nothing of any command: recovery skips and
+// counts it, and the partition's next command is decided on the real state.
+TEST_F(Processor, RecoverySkipsResultsNoProcessorWroteAndThePartitionGoesOn) {
+  auto log = open(backend_->fresh_uri(), backend_->config());
+  create_topics(*log);
+  const auto site = site_id_for_subdomain("junk-results");
+  const auto page = make_page_id(site, "home");
+  auto heading = [&](int n, const char* id) {
+    return record(n, "junk-results",
+                  d::AddComponent{page, ComponentId{id}, "Heading", nlohmann::json{{"text", id}}, {}, {}, {}});
+  };
+  submit(*log, {record(1, "junk-results", d::CreateSite{site, "Junk", "junk-results"}),
+                record(2, "junk-results", d::CreatePage{page, "Home", "", {}})});
+  run_until(*log, snap(0), 2);
+
+  const int32_t partition = log::partition_for(site.str(), kPartitions);
+  const auto real = read_all(*log, kResults, 2)[partition];
+  ASSERT_EQ(real.size(), 2u);
+  auto forged = nlohmann::json::parse(real.back().value);
+  forged["position"] = "not-a-position";
+  log::Batch junk;
+  for (std::string value : {std::string("{\"commandId\": "), std::string(R"({"commandId": "cmd-9"})"), forged.dump()})
+    junk.records.push_back({kResults, site.str(), value, partition});
+  ASSERT_TRUE(log->append(junk).ok());
+
+  // A processor without snapshots replays the results past the junk.
+  submit(*log, {heading(3, "h1")});
+  const auto stats = run_until(*log, snap(1), 2 + 3 + 1);
+  EXPECT_EQ(stats.foreign_results, 3);
+  EXPECT_EQ(stats.recovery_failures, 0);
+  EXPECT_EQ(stats.accepted, 1);
+
+  const auto events = read_all(*log, kEvents, 3).at(partition);
+  ASSERT_EQ(events.size(), 3u);
+  ChainVerifier verifier;
+  for (const auto& rec : events) verifier.add(rec.value);
+  EXPECT_TRUE(verifier.finish().ok);
+  auto last = decode(events.back().value);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->seq, 3);
+  EXPECT_EQ(last->data.value("componentId", ""), "h1");
+}
+
 TEST_F(Processor, ReplacedMidStreamAppendsExactlyWhatAnUninterruptedRunDoes) {
   const auto commands = command_stream(6, 60, 13);
   const auto reference = uninterrupted_run(commands);

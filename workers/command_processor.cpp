@@ -386,8 +386,8 @@ Result<void> CommandProcessor::replay_result(int32_t partition, const log::Recor
   replay.applied.results_next = rec.offset + 1;
   auto foreign = [&](const std::string& why) -> Result<void> {
     ++stats_.foreign_results;
-    std::cerr << "command processor: recovery of partition " << partition << " skips the result at offset "
-              << rec.offset << ", which no processor wrote: " << why << "\n";
+    logging::warn("recovery skips a result no processor wrote",
+                  {{"partition", partition}, {"offset", rec.offset}, {"error", why}});
     return {};
   };
   auto outcome = domain::decode_outcome(rec.value);

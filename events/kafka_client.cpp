@@ -6,6 +6,8 @@
 #include <chrono>
 #include <climits>
 
+#include "events/logging.hpp"
+
 namespace pw::log::kafka {
 namespace {
 
@@ -147,8 +149,18 @@ Error kafka_error(std::string_view what, const rd_kafka_error_t* err) {
   return make_error(errc, "kafka: " + std::string(what) + ": " + rd_kafka_error_string(err));
 }
 
+// librdkafka's own lines (syslog levels) become the process's JSON lines.
+static void client_log_line(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+  const logging::Level l = level <= 3   ? logging::Level::error
+                           : level == 4 ? logging::Level::warn
+                           : level <= 6 ? logging::Level::info
+                                        : logging::Level::debug;
+  logging::log(l, text, {{"component", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
+}
+
 Result<ConfPtr> make_conf(const std::string& bootstrap, const Config& props, const Config& forced) {
   ConfPtr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), client_log_line);
   char errstr[512];
   auto set = [&](const std::string& key, const std::string& value) -> Result<void> {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) !=

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "events/ids.hpp"
+#include "events/logging.hpp"
 
 namespace pw::gateway {
 namespace {
@@ -250,8 +251,8 @@ void CommandBus::settle(const domain::CommandOutcome& outcome, std::vector<Compl
 
 void CommandBus::report_malformed(const log::Record& rec, const Error& why) {
   malformed_results_.fetch_add(1, std::memory_order_relaxed);
-  std::cerr << "command bus: skipped the result at " << rec.topic << "/" << rec.partition << "@" << rec.offset
-            << ", which does not decode: " << why.message << "\n";
+  logging::warn("skipped a command result that does not decode",
+                {{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}, {"error", why.message}});
 }
 
 void CommandBus::expire_due() {

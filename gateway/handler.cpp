@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "events/ids.hpp"
+#include "events/logging.hpp"
 #include "gateway/handler_internal.hpp"
 #include "gateway/page_checkpoints.hpp"
 #include "gateway/static_host.hpp"
@@ -89,6 +90,25 @@ bool Gateway::admit(Exchange& ex, RateScope scope) {
   return false;
 }
 
+namespace {
+// One line per response, at info: the route's name, never the raw target
+// (its query may carry anything a client put there).
+void access_line(const Gateway::Exchange& ex, int status, double seconds) {
+  if (!logging::enabled(logging::Level::info)) return;
+  std::string_view route = "unrouted";
+  if (ex.route) route = ex.route->name;
+  else if (StaticHost::handles(ex.request.target)) route = "static_site";
+  else if (EditorHost::handles(ex.request.target)) route = "editor";
+  logging::info("request", {{logging::kRequestId, ex.request_id},
+                            {logging::kTenant, ex.principal.tenant.value},
+                            {logging::kCommandId, ex.command_id},
+                            {"method", ex.request.method},
+                            {"route", route},
+                            {"status", status},
+                            {"duration_ms", seconds * 1000.0}});
+}
+}  // namespace
+
 std::string Gateway::now_rfc3339() const { return format_rfc3339(deps_.clock()); }
 
 void Gateway::Exchange::send(HttpResponse response) {
@@ -103,6 +123,7 @@ void Gateway::Exchange::send(HttpResponse response) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   gw.deps().metrics.observe_http(route ? std::optional<std::string_view>(route->name) : std::nullopt,
                                   response.status, seconds);
+  access_line(*this, response.status, seconds);
   respond(std::move(response));
 }
 

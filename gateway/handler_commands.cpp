@@ -391,7 +391,11 @@ void run_command(const ExchangePtr& ex) {
   record.meta.occurredAt = ex->gw.now_rfc3339();
   record.meta.expectedVersion = *version;
   record.command = std::move(built->command);
+  // The chain a log search follows: the HTTP request's id (the client's
+  // X-Request-Id when usable) correlates the command, its events, and the
+  // builds and reports they cause.
   record.correlation_id = ex->request_id;
+  ex->command_id = *command_id;
   const std::string type(domain::command_type(record.command));
 
   const bool async = [&] {

@@ -25,6 +25,7 @@ struct Gateway::Exchange {
   HttpRequest request;
   Respond respond;
   std::string request_id;
+  std::string command_id;        // a command route's, for the access line
   const Route* route = nullptr;  // set once routed
   Match match;
   Principal principal;

@@ -10,6 +10,7 @@
 #include <utility>  // before Boost.Asio (g++ 12, C++20)
 
 #include "gateway/http_server.hpp"
+#include "events/logging.hpp"
 
 #include <algorithm>
 #include <array>
@@ -49,12 +50,10 @@ namespace http_detail {
 class Session;
 
 void log_error(std::string_view what, const beast::error_code& ec) {
-  std::fprintf(stderr, "http_server: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
-               ec.message().c_str());
+  logging::warn(what, {{"component", "http_server"}, {"error", ec.message()}});
 }
 void log_error(std::string_view what, std::string_view detail) {
-  std::fprintf(stderr, "http_server: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
-               static_cast<int>(detail.size()), detail.data());
+  logging::warn(what, {{"component", "http_server"}, {"error", detail}});
 }
 
 // Errors that are a normal part of a client's (or our own shutdown's) life.

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "events/json_scan.hpp"
+#include "events/logging.hpp"
 #include "queries/read_model.hpp"
 
 namespace pw::gateway {
@@ -123,9 +124,9 @@ class Walk {
   // Not silent: a position without its record is an index (or log) defect.
   void missing(const EventPosition& p) {
     ++cost_.missing;
-    std::cerr << "site log: site " << site_.str() << " seq " << p.seq << ": the read model names "
-              << tp_.topic << "[" << p.partition << "]@" << p.offset
-              << " but the log has no record of the site there\n";
+    logging::warn("the read model names a position where the log has no record of the site",
+                  {{"site", site_.str()}, {"seq", p.seq}, {"topic", tp_.topic}, {"partition", p.partition},
+                   {"offset", p.offset}});
   }
 
   std::string where() const { return tp_.topic + "[" + std::to_string(tp_.partition) + "]"; }

@@ -1,4 +1,5 @@
 #include "gateway/templates.hpp"
+#include "events/logging.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -104,7 +105,7 @@ std::shared_ptr<const TemplateLibrary> default_templates() {
     const char* env = std::getenv("PW_SCHEMA_DIR");  // NOLINT(concurrency-mt-unsafe): once
     std::filesystem::path dir = (env && *env) ? env : PW_SCHEMA_DIR;
     auto loaded = TemplateLibrary::load(dir / "templates");
-    for (const auto& e : loaded->errors()) std::cerr << "templates: left out " << e << "\n";
+    for (const auto& e : loaded->errors()) logging::warn("template left out", {{"error", e}});
     return loaded;
   }();
   return lib;

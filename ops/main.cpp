@@ -10,7 +10,9 @@ int main(int argc, char** argv) {
                                           pw::cli::add_migrate(app), pw::cli::add_rebuild(app), pw::cli::add_serve(app), pw::cli::add_status(app),
                                           pw::cli::add_token(app), pw::cli::add_version(app),
                                           pw::cli::add_worker(app)};
+  pw::cli::add_log_level(app);
   CLI11_PARSE(app, argc, argv);
+  pw::cli::start_logging(app);
   for (const auto& run : runners) {
     const int rc = run();
     if (rc >= 0) return rc;

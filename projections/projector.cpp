@@ -9,6 +9,7 @@
 #include "events/dead_letter.hpp"
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
+#include "events/logging.hpp"
 #include "projections/batch.hpp"
 #include "projections/pg.hpp"
 
@@ -27,6 +28,16 @@ const std::string kEvents(log::kEventsTopic);
 bool record_sqlstate(const std::string& state) {
   const std::string_view cls = std::string_view(state).substr(0, 2);
   return cls == "22" || cls == "23" || cls == "54";
+}
+
+// Per event, at debug: what a grep for a request id finds in the projector.
+void log_applied(const std::string& projection, const std::vector<DecodedEvent>& events) {
+  for (const auto& e : events)
+    logging::debug("event applied",
+                   {{logging::kTenant, e.env.tenant_id}, {logging::kCommandId, e.env.command_id},
+                    {logging::kCorrelationId, e.env.correlation_id}, {"projection", projection}, {"type", e.env.type},
+                    {"site", e.env.site_id}, {"seq", e.env.seq}, {"partition", e.rec->partition},
+                    {"offset", e.rec->offset}});
 }
 
 }  // namespace
@@ -227,9 +238,7 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
   }
   ++stats_.dead_letters;
   if (malformed) ++stats_.malformed;
-  std::cerr << "projector " << config_.name << ": set aside " << record_position(r)
-            << (malformed ? " (malformed record)" : "") << " in " << log::kDeadLetterTopic << ": " << letter.reason
-            << "\n";
+  logging::error("set aside in " + std::string(log::kDeadLetterTopic), {{"projection", config_.name}, {"position", record_position(r)}, {"malformed", malformed}, {"error", letter.reason}});
   return {};
 }
 
@@ -283,6 +292,7 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     store_offsets(txn, offsets);
     txn.commit();
     for (const auto& [p, next] : offsets.next) announce(p, next);
+    if (logging::enabled(logging::Level::debug)) log_applied(config_.name, events);
   } catch (...) {
     return batch_failure(in_records);
   }

@@ -12,6 +12,7 @@
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "events/ids.hpp"
+#include "events/logging.hpp"
 #include "workers/careful_apply.hpp"
 
 namespace pw::workers {
@@ -139,7 +140,7 @@ void CommandProcessor::close() {
 void CommandProcessor::report_recovery_failure(int32_t partition, const Error& e) {
   // Retried every poll: a line when the reason changes, not one per retry.
   if (!last_error_ || last_error_->message != e.message)
-    std::cerr << "command processor: partition " << partition << " waits to be rebuilt: " << e.message << "\n";
+    logging::warn("partition waits to be rebuilt", {{"partition", partition}, {"error", e.message}});
   last_error_ = e;
 }
 
@@ -385,8 +386,8 @@ Result<void> CommandProcessor::replay_result(int32_t partition, const log::Recor
   replay.applied.results_next = rec.offset + 1;
   auto foreign = [&](const std::string& why) -> Result<void> {
     ++stats_.foreign_results;
-    std::cerr << "command processor: recovery of partition " << partition << " skips the result at offset "
-              << rec.offset << ", which no processor wrote: " << why << "\n";
+    logging::warn("recovery skips a result no processor wrote",
+                  {{"partition", partition}, {"offset", rec.offset}, {"error", why}});
     return {};
   };
   auto outcome = domain::decode_outcome(rec.value);
@@ -439,8 +440,8 @@ Result<void> CommandProcessor::replay_events(int32_t partition, Replay& replay) 
 Result<void> CommandProcessor::replay_event(int32_t partition, const log::Record& rec) {
   auto foreign = [&](const std::string& why) -> Result<void> {
     ++stats_.foreign_events;
-    std::cerr << "command processor: recovery of partition " << partition << " skips the event at offset "
-              << rec.offset << ", which no processor wrote: " << why << "\n";
+    logging::warn("recovery skips an event no processor wrote",
+                  {{"partition", partition}, {"offset", rec.offset}, {"error", why}});
     return {};
   };
   auto env = decode(rec.value);
@@ -546,6 +547,13 @@ Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
   auto entry = site(rec.partition, rec.key);
   if (!entry.ok()) return entry.error();
   decide_one(rec, *cmd, **entry, std::move(p), round);
+  // Per command: at debug, so a loaded pool's info lines stay few.
+  if (const auto& o = round.pending.back().outcome; logging::enabled(logging::Level::debug))
+    logging::debug("command decided",
+                   {{logging::kCommandId, o.command_id}, {logging::kTenant, o.tenant_id},
+                    {logging::kCorrelationId, cmd->correlation_id}, {"type", o.command_type}, {"site", rec.key},
+                    {"accepted", o.accepted}, {"error", o.error ? errc_code(o.error->code) : ""},
+                    {"events", o.events.size()}, {"partition", rec.partition}, {"offset", rec.offset}});
   return {};
 }
 

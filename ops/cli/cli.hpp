@@ -20,4 +20,9 @@ Runner add_token(CLI::App& app);
 Runner add_version(CLI::App& app);
 Runner add_worker(CLI::App& app);
 
+// --log-level (PW_LOG_LEVEL) on every subcommand, added once they all are;
+// start_logging sets the logger up after parsing (logging_options.cpp).
+void add_log_level(CLI::App& app);
+void start_logging(const CLI::App& app);
+
 }  // namespace pw::cli

@@ -16,6 +16,7 @@
 #include "events/json_scan.hpp"
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
+#include "events/logging.hpp"
 #include "ops/cli/cli.hpp"
 #include "projections/retry.hpp"
 
@@ -129,7 +130,7 @@ Result<std::vector<Letter>> read_letters(log::EventLog& log, const DeadLetterOpt
     for (const auto& r : *records) {
       auto letter = to_letter(r);
       if (!letter.ok()) {
-        std::cerr << "deadletter: " << letter.error().message << "\n";  // not ours: shown, not fatal
+        logging::warn("not a dead letter", {{"error", letter.error().message}});  // not ours: shown, not fatal
         continue;
       }
       if (wanted(o, *letter)) out.push_back(std::move(letter).value());
@@ -212,7 +213,7 @@ std::string readable(const Letter& l, const RetryOutcome* retry) {
 }
 
 int fail(const char* what, const Error& e) {
-  std::cerr << "deadletter: " << what << ": " << e.message << "\n";
+  logging::error(what, {{"error", e.message}});
   return 1;
 }
 
@@ -269,15 +270,14 @@ Result<void> write_metrics_file(const std::string& path, const std::string& text
 
 int run_retry(const DeadLetterOptions& o) {
   if (o.all == !o.positions.empty()) {
-    std::cerr << "deadletter retry: name dead-letter positions (e.g. 3@17) or --all, not both\n";
+    logging::error("retry: name dead-letter positions (e.g. 3@17) or --all, not both");
     return 2;
   }
   std::vector<DeadLetterPosition> named;
   for (const auto& s : o.positions) {
     auto at = parse_position(s);
     if (!at) {
-      std::cerr << "deadletter retry: '" << s << "' is no dead-letter position (P@OFFSET or " << kTopic
-                << "[P]@OFFSET)\n";
+      logging::error("retry: no dead-letter position (P@OFFSET or " + kTopic + "[P]@OFFSET)", {{"position", s}});
       return 2;
     }
     named.push_back(*at);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "events/log.hpp"
+#include "events/logging.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/gateway_role.hpp"
 #include "ops/cli/pools.hpp"
@@ -22,11 +23,11 @@ int run_gateway(GatewayOptions o) {
   o.gateway.pg = o.pg;
   auto log = log::open_log(o.log_uri);
   if (!log.ok()) {
-    std::cerr << "gateway: event log: " << log.error().message << "\n";
+    logging::error("event log", {{"error", log.error().message}});
     return 1;
   }
   if (auto topics = create_standard_topics(**log); !topics.ok()) {
-    std::cerr << "gateway: " << topics.error().message << "\n";
+    logging::error("topics", {{"error", topics.error().message}});
     return 1;
   }
   gateway::Metrics metrics;

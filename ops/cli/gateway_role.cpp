@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "events/projected_positions.hpp"
+#include "events/logging.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
@@ -26,7 +27,7 @@ namespace pw::cli {
 namespace {
 
 int fail(const char* what, const Error& e) {
-  std::cerr << "gateway: " << what << ": " << e.message << "\n";
+  logging::error(what, {{"error", e.message}});
   return 1;
 }
 
@@ -100,12 +101,12 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
 int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::Metrics& metrics, StopFlag& stop) {
   const auto address = parse_host_port(o.http);
   if (!address) {
-    std::cerr << "gateway: --http must be HOST:PORT, got '" << o.http << "'\n";
+    logging::error("--http must be HOST:PORT", {{"http", o.http}});
     return 2;
   }
   if (o.jwt_secret.size() < gateway::kMinSecretBytes) {
-    std::cerr << "gateway: the JWT secret (PW_JWT_SECRET or --jwt-secret) must be at least "
-              << gateway::kMinSecretBytes << " bytes\n";
+    logging::error("the JWT secret (PW_JWT_SECRET or --jwt-secret) is too short",
+                   {{"least_bytes", gateway::kMinSecretBytes}});
     return 2;
   }
   // A server without Pagewright's roles would otherwise fail at the first query.
@@ -145,7 +146,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   auto editor = gateway::EditorHost::open(editor_path);
   if (!editor.ok()) return fail("--editor-dir", editor.error());
   if (!(*editor)->built())
-    std::cerr << "gateway: no editor build in " << editor_path.string() << " (ops/build makes one); /editor/ answers 404\n";
+    logging::warn("no editor build (ops/build makes one); /editor/ answers 404", {{"editor_dir", editor_path.string()}});
   gateway::GatewayOptions options{o.jwt_secret};
   auto tenant_limit = gateway::parse_rate_limit(o.rate_limit_tenant);
   if (!tenant_limit.ok()) return fail("--rate-limit-tenant", tenant_limit.error());
@@ -163,7 +164,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   if (!o.sites.empty()) {
     asset_store = gateway::AssetStore::open(o.sites);
     if (!asset_store) {
-      std::cerr << "gateway: cannot open the deploy store " << o.sites << " for assets\n";
+      logging::error("cannot open the deploy store for assets", {{"sites", o.sites}});
       return 1;
     }
   }
@@ -185,6 +186,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   if (!server.ok()) return fail("http", server.error());
   // On stdout, one line, so that scripts and tests can learn the port.
   std::cout << "pagewright: listening on http://" << address->host << ":" << (*server)->port() << std::endl;
+  logging::info("listening", {{"host", address->host}, {"port", (*server)->port()}});
   // Its own listener (loopback by default): operators' numbers are not the API's.
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (o.metrics != "off" && !o.metrics.empty()) {
@@ -198,7 +200,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   }
 
   stop.wait();
-  std::cerr << "pagewright: draining" << std::endl;
+  logging::info("draining");
   handler.set_draining(true);
   (*server)->shutdown(std::chrono::seconds(10));
   if (o.projected) o.projected->release_waiters();  // while the query threads still run

@@ -2,6 +2,7 @@
 #include <random>
 
 #include "ops/cli/cli.hpp"
+#include "events/logging.hpp"
 #include "projections/pg.hpp"
 #include "projections/provision.hpp"
 
@@ -32,7 +33,7 @@ std::string random_password() {
 int apply_migrations(const std::string& conninfo) {
   auto applied = projections::migrate(conninfo, [](const std::string& name) { std::cout << "applied " << name << "\n"; });
   if (!applied) {
-    std::cerr << "migrate: " << applied.error().message << "\n";
+    logging::error("migrations", {{"error", applied.error().message}});
     return 1;
   }
   std::cout << *applied << " migration(s) applied from " << projections::sql_dir() << "\n";
@@ -54,7 +55,7 @@ int print_sql(const projections::Provision& p) {
 
 int provision(const MigrateOptions& o, projections::Provision p) {
   if (auto made = projections::provision(o.pg, p); !made) {
-    std::cerr << "migrate --provision: " << made.error().message << "\n";
+    logging::error("provision", {{"error", made.error().message}});
     return 1;
   }
   auto owner = projections::conninfo_with(o.pg, {{"user", projections::kOwnerRole},
@@ -64,7 +65,7 @@ int provision(const MigrateOptions& o, projections::Provision p) {
                                                   {"password", p.reader_password},
                                                   {"dbname", p.database}});
   if (!owner || !reader) {
-    std::cerr << "migrate --provision: " << (owner ? reader.error() : owner.error()).message << "\n";
+    logging::error("provision", {{"error", (owner ? reader.error() : owner.error()).message}});
     return 1;
   }
   if (int rc = apply_migrations(*owner); rc != 0) return rc;
@@ -97,17 +98,17 @@ Runner add_migrate(CLI::App& app) {
   return [cmd, o]() -> int {
     if (!*cmd) return -1;
     if (!o->provision) {
-      if (o->print) return std::cerr << "migrate: --print goes with --provision\n", 2;
-      if (o->pg.empty()) return std::cerr << "migrate: --pg (or PW_PG) is required\n", 2;
+      if (o->print) return logging::error("--print goes with --provision"), 2;
+      if (o->pg.empty()) return logging::error("--pg (or PW_PG) is required"), 2;
       return apply_migrations(o->pg);
     }
     if (auto name = projections::check_database_name(o->database); !name)
-      return std::cerr << "migrate: --" << name.error().message << "\n", 2;
+      return logging::error("--" + name.error().message), 2;
     projections::Provision p{o->database,
                              o->owner_password.empty() ? random_password() : o->owner_password,
                              o->reader_password.empty() ? random_password() : o->reader_password};
     if (o->print) return print_sql(p);
-    if (o->pg.empty()) return std::cerr << "migrate --provision: --pg (or PW_PG) names a superuser's connection\n", 2;
+    if (o->pg.empty()) return logging::error("--provision: --pg (or PW_PG) names a superuser's connection"), 2;
     return provision(*o, std::move(p));
   };
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gateway/http_server.hpp"
+#include "events/logging.hpp"
 #include "ops/cli/host_port.hpp"
 #include "projections/lag.hpp"
 
@@ -72,7 +73,7 @@ void start_lag_reporter(log::EventLog& log, const std::string& pg, const std::at
         } else if (lags.error().message != last_error) {
           // Said once per distinct failure, not every second.
           last_error = lags.error().message;
-          std::cerr << "projection lag: " << last_error << "\n";
+          logging::warn("projection lag", {{"error", last_error}});
         }
       }
       for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(100ms);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "events/dead_letter.hpp"
+#include "events/logging.hpp"
 #include "projections/projector.hpp"
 #include "workers/build/build_worker.hpp"
 #include "workers/command_processor.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-void report(const char* what, const Error& e) { std::cerr << what << ": " << e.message << "\n"; }
+void report(const char* what, const Error& e) { logging::error(what, {{"error", e.message}}); }
 
 // After a failed run_once the worker waits before trying again, 50 ms
 // doubling to 5 s, so an outage (Postgres down, the log unavailable) costs
@@ -49,15 +50,13 @@ class ErrorLines {
       ++unprinted_;
       return;
     }
-    std::cerr << what_ << ": " << e.message;
-    if (unprinted_ > 0) std::cerr << " (and " << unprinted_ << " more failures)";
-    std::cerr << "\n";
+    logging::error(what_, {{"error", e.message}, {"unprinted_failures", unprinted_}});
     printed_ = now;
     unprinted_ = 0;
   }
   void succeeded() {
     if (failures_ == 0) return;
-    std::cerr << what_ << ": recovered after " << failures_ << " failed attempt(s)\n";
+    logging::info(what_, {{"recovered_after_failures", failures_}});
     failures_ = unprinted_ = 0;
     printed_ = {};
   }
@@ -141,7 +140,7 @@ Result<void> create_standard_topics(log::EventLog& log) {
 std::shared_ptr<const domain::Schemas> load_schemas(const char* role) {
   auto loaded = domain::Schemas::load(domain::Schemas::default_dir());
   if (!loaded.ok()) {
-    std::cerr << role << ": " << loaded.error().message << "\n";
+    logging::error("schemas", {{"component", role}, {"error", loaded.error().message}});
     return nullptr;
   }
   return std::move(loaded).value();

@@ -15,6 +15,7 @@
 #include "events/dead_letter.hpp"
 #include "events/ids.hpp"
 #include "events/log.hpp"
+#include "events/logging.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/signals.hpp"
 #include "projections/lag.hpp"
@@ -61,7 +62,7 @@ int run_rebuild(const RebuildOptions& o) {
   block_stop_signals();
   StopFlag stop;
   auto fail = [](const char* what, const Error& e) {
-    std::cerr << "rebuild: " << what << ": " << e.message << "\n";
+    logging::error(what, {{"error", e.message}});
     return 1;
   };
   if (auto m = projections::migrate(o.pg); !m.ok()) return fail("migrations", m.error());
@@ -97,7 +98,7 @@ int run_rebuild(const RebuildOptions& o) {
   }
   (*projector)->close();
   if (stop.raised()) {
-    std::cerr << "rebuild: interrupted; what was stored is consistent, run again to continue\n";
+    logging::warn("interrupted; what was stored is consistent, run again to continue");
     return 130;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -253,7 +254,7 @@ int run_shadow_rebuild(const RebuildOptions& o) {
   block_stop_signals();
   StopFlag stop;
   auto fail = [](const char* what, const Error& e) {
-    std::cerr << "rebuild --shadow: " << what << ": " << e.message << "\n";
+    logging::error(std::string("shadow: ") + what, {{"error", e.message}});
     return e.code == Errc::validation_error || e.code == Errc::forbidden ? 2 : 1;
   };
   // Everything is checked before the shadow is made.
@@ -284,17 +285,17 @@ int run_shadow_rebuild(const RebuildOptions& o) {
     if (!outcome.ok()) return fail("switching", outcome.error());
     switched = *outcome == SwitchOutcome::switched;
     if (*outcome == SwitchOutcome::too_slow)
-      std::cerr << "rebuild --shadow: the shadow did not catch up within --switch-timeout-ms; trying again\n";
+      logging::warn("shadow: the shadow did not catch up within --switch-timeout-ms; trying again");
   }
   feed.close();
   if (!switched) {
     if (stop.raised()) {
-      std::cerr << "rebuild --shadow: interrupted; the live read model is untouched and the shadow ("
-                << projections::kShadowSchema << ") is kept: run again to continue\n";
+      logging::warn("shadow: interrupted; the live read model is untouched and the shadow is kept: run again to continue",
+                    {{"shadow_schema", projections::kShadowSchema}});
       return 130;
     }
-    std::cerr << "rebuild --shadow: the shadow could not catch up with the live projection in "
-              << o.switch_attempts << " attempts; the live read model is untouched\n";
+    logging::error("shadow: the shadow could not catch up with the live projection; the live read model is untouched",
+                   {{"attempts", o.switch_attempts}});
     return 1;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -334,7 +335,7 @@ Runner add_rebuild(CLI::App& app) {
       ->capture_default_str();
   return [cmd, o]() -> int {
     if (!*cmd) return -1;
-    if (o->drop_old && !o->shadow) return std::cerr << "rebuild: --drop-old goes with --shadow\n", 2;
+    if (o->drop_old && !o->shadow) return logging::error("--drop-old goes with --shadow"), 2;
     return o->shadow ? run_shadow_rebuild(*o) : run_rebuild(*o);
   };
 }

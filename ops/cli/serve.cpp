@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "events/log.hpp"
+#include "events/logging.hpp"
 #include "events/private_files.hpp"
 #include "events/projected_positions.hpp"
 #include "gateway/command_bus.hpp"
@@ -53,7 +54,7 @@ int run_serve(ServeOptions o) {
   block_stop_signals();
   if (o.gateway.sites.empty()) o.gateway.sites = (std::filesystem::path(o.data) / "sites").string();
   if (auto made = make_data_dir(o.data, o.gateway.sites); !made) {
-    std::cerr << "serve: " << made.error().message << "\n";
+    logging::error("data directory", {{"error", made.error().message}});
     return 1;
   }
   o.gateway.pg = o.pg;
@@ -62,16 +63,16 @@ int run_serve(ServeOptions o) {
   o.gateway.schemas = schemas;
   auto migrated = projections::migrate(o.pg);
   if (!migrated.ok()) {
-    std::cerr << "serve: migrations: " << migrated.error().message << "\n";
+    logging::error("migrations", {{"error", migrated.error().message}});
     return 1;
   }
   auto log = log::open_log("local:" + (std::filesystem::path(o.data) / "log").string(), {{"fsync", o.fsync}});
   if (!log.ok()) {
-    std::cerr << "serve: event log: " << log.error().message << "\n";
+    logging::error("event log", {{"error", log.error().message}});
     return 1;
   }
   if (auto topics = create_standard_topics(**log); !topics.ok()) {
-    std::cerr << "serve: " << topics.error().message << "\n";
+    logging::error("topics", {{"error", topics.error().message}});
     return 1;
   }
 
@@ -98,7 +99,7 @@ int run_serve(ServeOptions o) {
   if (rc != 0) stop.stop();
   workers_stop = true;
   pools.join();
-  std::cerr << "pagewright: stopped" << std::endl;
+  logging::info("stopped");
   return rc != 0 ? rc : (pools.failed > 0 ? 1 : 0);
 }
 

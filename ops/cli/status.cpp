@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "events/logging.hpp"
 #include "ops/cli/cli.hpp"
 
 namespace pw::cli {
@@ -58,7 +59,7 @@ nlohmann::json optional_json(const std::optional<int64_t>& v) { return v ? nlohm
 int run_status(const StatusSources& sources, bool json) {
   auto s = gather_status(sources);
   if (!s.ok()) {
-    std::cerr << "status: " << s.error().message << "\n";
+    logging::error("status", {{"error", s.error().message}});
     return 2;
   }
   std::cout << (json ? render_status_json(*s) + "\n" : render_status_text(*s));

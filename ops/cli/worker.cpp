@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "events/log.hpp"
+#include "events/logging.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/observability.hpp"
 #include "ops/cli/pools.hpp"
@@ -29,17 +30,17 @@ int run_worker(const WorkerOptions& o) {
   block_stop_signals();
   auto log = log::open_log(o.log_uri);
   if (!log.ok()) {
-    std::cerr << "worker: " << log.error().message << "\n";
+    logging::error("event log", {{"error", log.error().message}});
     return 1;
   }
   if (auto topics = create_standard_topics(**log); !topics.ok()) {
-    std::cerr << "worker: " << topics.error().message << "\n";
+    logging::error("topics", {{"error", topics.error().message}});
     return 1;
   }
   if (o.pool == "projections") {
     auto migrated = projections::migrate(o.pg);
     if (!migrated.ok()) {
-      std::cerr << "worker: " << migrated.error().message << "\n";
+      logging::error("migrations", {{"error", migrated.error().message}});
       return 1;
     }
   }
@@ -49,7 +50,7 @@ int run_worker(const WorkerOptions& o) {
   if (!o.metrics.empty() && o.metrics != "off") {
     auto started = MetricsEndpoint::start(o.metrics, metrics);
     if (!started.ok()) {
-      std::cerr << "worker: metrics: " << started.error().message << "\n";
+      logging::error("metrics", {{"error", started.error().message}});
       return 1;
     }
     endpoint = std::move(started).value();
@@ -71,7 +72,7 @@ int run_worker(const WorkerOptions& o) {
     start_projection_pool(**log, o.pg, o.threads, stop.flag(), &metrics, pool, fail);
     start_lag_reporter(**log, o.pg, stop.flag(), metrics, pool);
   }
-  std::cerr << "pagewright worker: pool " << o.pool << ", " << o.threads << " thread(s) on " << o.log_uri << "\n";
+  logging::info("worker started", {{"pool", o.pool}, {"threads", o.threads}, {"log", o.log_uri}});
   pool.join();
   return pool.failed > 0 ? 1 : 0;
 }
@@ -104,7 +105,7 @@ Runner add_worker(CLI::App& app) {
   return [cmd, o]() -> int {
     if (!*cmd) return -1;
     if (o->pool == "projections" && o->pg.empty()) {
-      std::cerr << "worker: --pg (or PW_PG) is required for the projections pool\n";
+      logging::error("--pg (or PW_PG) is required for the projections pool");
       return 2;
     }
     return run_worker(*o);

@@ -674,7 +674,9 @@ TEST_F(ProjectorTest, AMalformedRecordIsLoggedAndCountedAndTheNextGoodEventProje
   EXPECT_EQ(p->stats().events, total_);
   const std::string position = kEvents + "[" + std::to_string(log::partition_for(alpha.str(), kPartitions)) +
                                "]@" + std::to_string(at[0]);
-  EXPECT_NE(logged.find("set aside " + position + " (malformed record)"), std::string::npos) << logged;
+  // One JSON line: what was set aside, where, and that it was malformed.
+  EXPECT_NE(logged.find("\"msg\":\"set aside in pagewright.deadletter\""), std::string::npos) << logged;
+  EXPECT_NE(logged.find("\"position\":\"" + position + "\",\"malformed\":true"), std::string::npos) << logged;
   expect_read_models();
   EXPECT_EQ(expected_.at(alpha.str()).pages.at(home).title, "Still here");
 }

@@ -6,6 +6,7 @@
 #include "commands/validation.hpp"
 #include "events/dead_letter.hpp"
 #include "events/envelope.hpp"
+#include "events/logging.hpp"
 #include "workers/careful_apply.hpp"
 #include "commands/command_record.hpp"
 
@@ -157,7 +158,7 @@ Result<void> BuildWorker::replay(int32_t partition) {
 
 void BuildWorker::skipped_in_replay(const log::Record& r, const Error& why) {
   ++stats_.replay_skipped;
-  std::cerr << "builds: replay passes over " << where(r) << ", set aside before: " << why.message << "\n";
+  logging::warn("replay passes over a record set aside before", {{"position", where(r)}, {"error", why.message}});
 }
 
 Result<void> BuildWorker::fold(const log::Record& r, Envelope& env, domain::DomainEvent& event) {
@@ -206,7 +207,7 @@ Result<void> BuildWorker::set_aside(const log::Record& r, const Error& why) {
   auto appended = log::append_dead_letter(log_, log::dead_letter_for(r, "builds", config_.group, why.message));
   if (!appended.ok()) return appended.error();
   ++stats_.dead_letters;
-  std::cerr << "builds: set aside " << where(r) << " in " << log::kDeadLetterTopic << ": " << why.message << "\n";
+  logging::error("set aside in " + std::string(log::kDeadLetterTopic), {{"position", where(r)}, {"error", why.message}});
   return {};
 }
 
@@ -321,7 +322,7 @@ Result<void> BuildWorker::act(const Envelope& env, const domain::DomainEvent& ev
       if (auto collected = store_->collector().gc_blobs(config_.blob_min_age); collected.ok())
         stats_.blobs_collected += static_cast<int64_t>(*collected);
       else
-        std::cerr << "builds: blob collection: " << collected.error().message << "\n";
+        logging::warn("blob collection", {{"error", collected.error().message}});
     }
     return {};
   }
@@ -333,7 +334,7 @@ void BuildWorker::keep_spare_tree(const std::string& site_id) {
   if (it == sites_.end() || it->second.state.subdomain.empty()) return;
   // Best effort: without a spare, the next deploy lays its tree down in full.
   if (auto made = store_->trees().keep_spare_tree(it->second.state.subdomain); !made.ok())
-    std::cerr << "builds: spare tree for " << it->second.state.subdomain << ": " << made.error().message << "\n";
+    logging::warn("spare tree", {{"subdomain", it->second.state.subdomain}, {"error", made.error().message}});
   else if (*made)
     ++stats_.spare_trees;
 }
@@ -484,7 +485,7 @@ void BuildWorker::sweep_previews() {
   // unreachable (the static host reads its expiry), so a late sweep costs disk only.
   auto removed = store_->collector().collect_expired_previews(config_.clock());
   if (!removed.ok()) {
-    std::cerr << "builds: collecting expired previews: " << removed.error().message << "\n";
+    logging::warn("collecting expired previews", {{"error", removed.error().message}});
     return;
   }
   stats_.previews_collected += static_cast<int64_t>(*removed);
@@ -494,7 +495,7 @@ void BuildWorker::sweep_previews() {
   if (auto collected = store_->collector().gc_blobs(config_.blob_min_age); collected.ok())
     stats_.blobs_collected += static_cast<int64_t>(*collected);
   else
-    std::cerr << "builds: blob collection: " << collected.error().message << "\n";
+    logging::warn("blob collection", {{"error", collected.error().message}});
 }
 
 // A report is a command the deciders check like any other, and its text comes
@@ -522,6 +523,10 @@ Result<void> BuildWorker::report(const Envelope& env, const std::string& what, d
       log::OutRecord{kCommands, env.site_id, domain::encode_command_record(record), std::nullopt});
   auto appended = log_.append(batch);
   if (!appended.ok()) return appended.error();
+  // Builds are few: each report is a line at info.
+  logging::info("build " + what, {{logging::kTenant, env.tenant_id}, {logging::kCommandId, record.meta.commandId.str()},
+                                  {logging::kCorrelationId, env.correlation_id}, {"caused_by", env.command_id},
+                                  {"site", env.site_id}, {"deployment", deployment}});
   return {};
 }
 

@@ -241,6 +241,19 @@ void redact_named_values(std::string& s) {
   s = std::move(out);
 }
 
+// A named value (`name=value`, `name: value`, `Bearer x`) and a URI's
+// password need a separator, which ids, route names and methods, the most of
+// what is logged, never hold: those skip the two costly scans.
+bool may_hold_named_secret(std::string_view s) { return s.find_first_of("=: +%\"'") != std::string_view::npos; }
+
+void redact_text(std::string& text, const std::vector<std::string>& secrets) {
+  redact_known(text, secrets);
+  redact_jwts(text);
+  if (!may_hold_named_secret(text)) return;
+  redact_uri_passwords(text);
+  redact_named_values(text);
+}
+
 // Ids not known (yet) are left out rather than written empty.
 void append_field(std::string& out, const Field& f, const std::vector<std::string>& secrets) {
   if (f.kind == Field::Kind::text && f.text.empty() && f.key != "msg") return;
@@ -260,10 +273,7 @@ void append_field(std::string& out, const Field& f, const std::vector<std::strin
   }
   if (key_is_secret(f.key)) return append_string(out, kRedacted);
   std::string text(f.text);
-  redact_known(text, secrets);
-  redact_jwts(text);
-  redact_uri_passwords(text);
-  redact_named_values(text);
+  redact_text(text, secrets);
   append_string(out, text);
 }
 
@@ -353,13 +363,8 @@ std::string redact(std::string_view text, std::string_view key) {
   if (!key.empty() && key_is_secret(key)) return std::string(kRedacted);
   State& s = state();
   std::string out(text);
-  {
-    std::shared_lock lock(s.mutex);
-    redact_known(out, s.secrets);
-  }
-  redact_jwts(out);
-  redact_uri_passwords(out);
-  redact_named_values(out);
+  std::shared_lock lock(s.mutex);
+  redact_text(out, s.secrets);
   return out;
 }
 

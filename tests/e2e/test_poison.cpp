@@ -320,7 +320,11 @@ void Poison::run() {
     if (f.path().extension() == ".err")
       for (auto& line : lines_of(f.path())) all.push_back(std::move(line));
   size_t set_aside = 0;
-  for (const auto& line : all) set_aside += line.find("set aside pagewright.events[") != std::string::npos;
+  for (const auto& line : all) {
+    const json l = json::parse(line, nullptr, false);
+    set_aside += l.is_object() && l.value("msg", "") == "set aside in pagewright.deadletter" &&
+                 l.value("position", "").rfind("pagewright.events[", 0) == 0;
+  }
   std::cerr << "poison: " << all.size() << " log lines from the roles, " << set_aside << " of them dead letters\n";
   EXPECT_EQ(set_aside, 6u);
   EXPECT_LT(all.size(), 80u) << "log lines: " << all.size() << ", e.g. " << (all.empty() ? "" : all.back());
@@ -435,11 +439,12 @@ TEST_F(Poison, AnOutageIsRetriedWithBackoffAndFewErrorLines) {
   long attempts = -1;
   for (const auto& line : lines_of(data_ / "serve.err")) {
     EXPECT_EQ(line.find("set aside"), std::string::npos) << line;
-    if (line.rfind("projector: ", 0) != 0) continue;
-    if (line.find("injected outage") != std::string::npos) ++failed;
-    if (line.find("recovered after ") != std::string::npos) {
+    const json l = json::parse(line, nullptr, false);
+    if (!l.is_object() || l.value("msg", "") != "projector") continue;
+    if (l.value("error", "").find("injected outage") != std::string::npos) ++failed;
+    if (l.contains("recovered_after_failures")) {
       ++recovered;
-      attempts = std::atol(line.c_str() + line.find("recovered after ") + 16);
+      attempts = l["recovered_after_failures"].get<long>();
     }
   }
   EXPECT_EQ(failed, 1u) << "one error line per 10 s of outage";

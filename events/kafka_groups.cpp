@@ -26,10 +26,68 @@ GroupMember to_member(const Names& names, const rd_kafka_MemberDescription_t* m)
   return out;
 }
 
+// Whether the cluster answers the group APIs at all, asked by ListGroups: a
+// broker without them (librdkafka 2.0.2's own mock has neither ListGroups nor
+// DescribeGroups) must never be sent DescribeConsumerGroups. That request goes
+// through librdkafka's coordinator path, whose failure on an unsupported API
+// frees the request's state and then reads it again (rdkafka_admin.c,
+// rd_kafka_admin_coord_request then rd_kafka_admin_coord_response_parse): the
+// process aborts or hangs at random. ListGroups goes to every broker directly
+// and fails cleanly. Every Kafka broker since 0.9 has both APIs or neither.
+Result<void> check_group_apis(rd_kafka_t* rk, int ms, const std::string& first_group) {
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS));
+  char errstr[512];
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
+    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  QueuePtr queue(rd_kafka_queue_new(rk));
+  rd_kafka_ListConsumerGroups(rk, options.get(), queue.get());
+  EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));
+  const std::string what = "describe group " + first_group;
+  if (!ev) return make_error(Errc::unavailable, "kafka: " + what + ": no answer in time to ListGroups");
+  if (auto err = rd_kafka_event_error(ev.get())) return kafka_error(what, err, rd_kafka_event_error_string(ev.get()));
+  const auto* result = rd_kafka_event_ListConsumerGroups_result(ev.get());
+  size_t n = 0;
+  const auto** errors = result ? rd_kafka_ListConsumerGroups_result_errors(result, &n) : nullptr;
+  for (size_t i = 0; i < n; ++i)
+    if (rd_kafka_error_code(errors[i]) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return kafka_error(what, errors[i]);
+  return {};
+}
+
+Result<GroupInfo> describe_group(rd_kafka_t* rk, int ms, const Names& names, const std::string& group) {
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
+  char errstr[512];
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
+    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  const std::string wire = names.wire(group);
+  const char* name = wire.c_str();
+  QueuePtr queue(rd_kafka_queue_new(rk));
+  rd_kafka_DescribeConsumerGroups(rk, &name, 1, options.get(), queue.get());
+  // The request's own timeout answers first; the slack only covers a client
+  // that never answers at all.
+  EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));
+  if (!ev) return make_error(Errc::unavailable, "kafka: describe group " + group + ": no answer in time");
+  if (auto err = rd_kafka_event_error(ev.get()))
+    return kafka_error("describe group " + group, err, rd_kafka_event_error_string(ev.get()));
+  const auto* result = rd_kafka_event_DescribeConsumerGroups_result(ev.get());
+  size_t n = 0;
+  const auto** described = result ? rd_kafka_DescribeConsumerGroups_result_groups(result, &n) : nullptr;
+  if (n != 1) return make_error(Errc::internal, "kafka: describe group " + group + ": unexpected answer");
+  const auto* d = described[0];
+  if (const rd_kafka_error_t* err = rd_kafka_ConsumerGroupDescription_error(d))
+    return kafka_error("describe group " + group, err);
+  GroupInfo info;
+  info.group = group;
+  info.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d));
+  for (size_t m = 0; m < rd_kafka_ConsumerGroupDescription_member_count(d); ++m)
+    info.members.push_back(to_member(names, rd_kafka_ConsumerGroupDescription_member(d, m)));
+  return info;
+}
+
 }  // namespace
 
 Result<std::vector<GroupInfo>> describe_kafka_groups(const std::string& bootstrap, const Config& config,
                                                      const std::vector<std::string>& groups) {
+  if (groups.empty()) return std::vector<GroupInfo>{};
   auto settings = kafka::parse_settings(bootstrap, config);
   if (!settings.ok()) return settings.error();
   auto conf = make_conf(settings->bootstrap, settings->admin, {});
@@ -37,49 +95,17 @@ Result<std::vector<GroupInfo>> describe_kafka_groups(const std::string& bootstra
   auto client = make_client(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!client.ok()) return client.error();
   rd_kafka_t* rk = client->get();
-
   const int ms = timeout_ms(settings->timeout);
+
+  if (auto usable = check_group_apis(rk, ms, groups.front()); !usable.ok()) return usable.error();
   std::vector<GroupInfo> out;
   // One group per request: librdkafka 2.0.2 never completes a request for
   // several groups when one of them fails early (its fan-out waits for the
-  // others forever, and destroying the client then hangs), as it does on a
-  // cluster without DescribeGroups, such as its own mock.
+  // others forever).
   for (const auto& group : groups) {
-    AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
-    char errstr[512];
-    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
-      return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
-    const std::string wire = settings->names.wire(group);
-    const char* name = wire.c_str();
-    QueuePtr queue(rd_kafka_queue_new(rk));
-    rd_kafka_DescribeConsumerGroups(rk, &name, 1, options.get(), queue.get());
-    // The request's own timeout answers first; the slack only covers a client
-    // that never answers at all.
-    EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));
-    if (!ev) return make_error(Errc::unavailable, "kafka: describe group " + group + ": no answer in time");
-    if (auto err = rd_kafka_event_error(ev.get())) {
-      // librdkafka 2.0.2 keeps a reference to a request it could not send
-      // (DescribeGroups to a broker without it), and destroying the client
-      // would then wait forever: it is left to the process's exit instead.
-      // Only operators' one-shot tools ask this.
-      if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) (void)client->release();
-      return kafka_error("describe group " + group, err, rd_kafka_event_error_string(ev.get()));
-    }
-    const auto* result = rd_kafka_event_DescribeConsumerGroups_result(ev.get());
-    size_t n = 0;
-    const auto** described = result ? rd_kafka_DescribeConsumerGroups_result_groups(result, &n) : nullptr;
-    if (n != 1) return make_error(Errc::internal, "kafka: describe group " + group + ": unexpected answer");
-    const auto* d = described[0];
-    if (const rd_kafka_error_t* err = rd_kafka_ConsumerGroupDescription_error(d)) {
-      if (rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) (void)client->release();  // as above
-      return kafka_error("describe group " + group, err);
-    }
-    GroupInfo info;
-    info.group = group;
-    info.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d));
-    for (size_t m = 0; m < rd_kafka_ConsumerGroupDescription_member_count(d); ++m)
-      info.members.push_back(to_member(settings->names, rd_kafka_ConsumerGroupDescription_member(d, m)));
-    out.push_back(std::move(info));
+    auto info = describe_group(rk, ms, settings->names, group);
+    if (!info.ok()) return info.error();
+    out.push_back(std::move(*info));
   }
   return out;
 }

@@ -9,10 +9,10 @@
 //    the client has nothing to filter with;
 //  - TxnOffsetCommit parses the offsets and answers, but never calls
 //    rd_kafka_mock_commit_offset (only OffsetCommit does);
-//  - there is no DescribeGroups handler either. That gap is pinned in another
-//    process (test_status_kafka, DevBroker), because the client that met it
-//    cannot be destroyed (see events/kafka_groups.cpp) and these fixtures
-//    check that every client of the process is.
+//  - there is no ListGroups or DescribeGroups handler either: describing a
+//    group is a clear error, asked without the request that would crash the
+//    client (see events/kafka_groups.cpp).
+#include "events/backends.hpp"
 #include "tests/kafka_log/kafka_test_util.hpp"
 
 namespace pw::test {
@@ -67,6 +67,20 @@ TEST_F(MockGap, TransactionalOffsetsAreNotStored) {
   auto committed = log_->committed_offset(group("g.gap"), {in, 0});
   ASSERT_TRUE(committed.ok()) << committed.error().message;
   EXPECT_EQ(*committed, std::nullopt);
+  c->close();
+}
+
+TEST_F(MockGap, NoGroupApisAndDescribingAGroupSaysSo) {
+  auto c = subscribe(*log_, group("g.gap"), topic("gap.groups", 1));
+  ASSERT_TRUE(c);
+  for (int i = 0; i < 5; ++i) {  // the crash it avoids came at random
+    auto r = log::describe_kafka_groups(bootstrap_, config(), {group("g.gap"), group("g.other")});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::unavailable) << r.error().message;
+    EXPECT_NE(r.error().message.find("describe group " + group("g.gap") + ": "), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find("not supported by broker"), std::string::npos) << r.error().message;
+  }
   c->close();
 }
 

@@ -134,6 +134,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                               .Register(*registry_);
   for (const char* outcome : {"applied", "already", "pending", "failed"})
     dead_letter_retries_->Add({{"outcome", outcome}});
+  foreign_records_ = &prometheus::BuildCounter()
+                          .Name("foreign_records_total")
+                          .Help("Records a command processor's recovery passed over because no processor "
+                                "wrote them, by topic (each recovery that passes one counts it).")
+                          .Register(*registry_);
+  for (const char* topic : {"events", "results"}) foreign_records_->Add({{"topic", topic}});
 }
 
 Metrics::~Metrics() = default;
@@ -193,6 +199,12 @@ void Metrics::count_dead_letter_retry(std::string_view outcome) {
   for (const char* known : {"applied", "already", "pending", "failed"})
     if (outcome == known) label = known;
   dead_letter_retries_->Add({{"outcome", label}}).Increment();
+}
+
+void Metrics::add_foreign_records(std::string_view topic, std::uint64_t n) {
+  if (n == 0) return;
+  const char* label = topic == "events" ? "events" : topic == "results" ? "results" : "other";
+  foreign_records_->Add({{"topic", label}}).Increment(static_cast<double>(n));
 }
 
 std::string Metrics::render() const {

@@ -16,6 +16,7 @@
 //   dead_letters_total{pool}                     counter (projections | builds)
 //   rate_limited_total{scope}                    counter (tenant | address)
 //   dead_letter_retries_total{outcome}           counter (applied | already | pending | failed)
+//   foreign_records_total{topic}                 counter (events | results)
 //
 // Label cardinality is bounded by design: NO user input ever becomes a label
 // value. `route` is a route's fixed name (gateway/route_table.cpp) (or "unmatched" for 404/405s that
@@ -88,6 +89,11 @@ class Metrics {
   // One dead letter `pagewright deadletter retry` replayed: "applied",
   // "already", "pending" or "failed" (anything else is labelled "other").
   void count_dead_letter_retry(std::string_view outcome);
+  // Records of pagewright.events or pagewright.results ("events", "results";
+  // anything else is labelled "other") that a command processor's recovery
+  // passed over because no processor wrote them. Each recovery that passes
+  // over a record counts it: a partition recovered twice counts it twice.
+  void add_foreign_records(std::string_view topic, std::uint64_t n);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -113,6 +119,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* rate_limited_;
   prometheus::Family<prometheus::Gauge>* partitions_owned_;
   prometheus::Family<prometheus::Counter>* dead_letter_retries_;
+  prometheus::Family<prometheus::Counter>* foreign_records_;
 };
 
 }  // namespace pw::gateway

@@ -123,6 +123,14 @@ class OwnedPartitions {
   int64_t reported_ = 0;
 };
 
+// Adds to foreign_records_total{topic} what a processor passed over since the
+// last call.
+void report_foreign_records(gateway::Metrics* metrics, const char* topic, int64_t total, int64_t& reported) {
+  if (!metrics || total == reported) return;
+  metrics->add_foreign_records(topic, static_cast<uint64_t>(total - reported));
+  reported = total;
+}
+
 }  // namespace
 
 Result<void> create_standard_topics(log::EventLog& log) {
@@ -165,7 +173,7 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
         return;
       }
       auto& processor = **created;
-      int64_t events_reported = 0;
+      int64_t events_reported = 0, foreign_events_reported = 0, foreign_results_reported = 0;
       Pacing pacing("command processor");
       OwnedPartitions owned(metrics, "commands");
       while (!stop) {
@@ -176,6 +184,8 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
           metrics->add_events_appended(static_cast<uint64_t>(processor.stats().events - events_reported));
           events_reported = processor.stats().events;
         }
+        report_foreign_records(metrics, "events", processor.stats().foreign_events, foreign_events_reported);
+        report_foreign_records(metrics, "results", processor.stats().foreign_results, foreign_results_reported);
       }
       processor.close();
     });

@@ -83,9 +83,10 @@ class Poison : public PgTest {
   // Starts every role; returns the HTTP port (0 if something did not start).
   uint16_t start() {
     if (!kafka_) {
-      serve_ = spawn_logged({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--metrics",
-                             "127.0.0.1:0"},
-                            data_ / "serve.err", pg_env());
+      std::vector<std::string> args{PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(),
+                                    "--metrics", "127.0.0.1:0"};
+      args.insert(args.end(), serve_extra_.begin(), serve_extra_.end());
+      serve_ = spawn_logged(args, data_ / "serve.err", pg_env());
       const uint16_t port = read_listening_port(serve_.out);
       projections_metrics_ = builds_metrics_ = read_listening_port(serve_.out);
       return port;
@@ -139,6 +140,7 @@ class Poison : public PgTest {
   std::string uri_;
   std::string rebuild_db_;
   uint16_t projections_metrics_ = 0, builds_metrics_ = 0;
+  std::vector<std::string> serve_extra_;
   Child serve_, gw_, commands_, projections_, builds_;
 };
 
@@ -163,6 +165,24 @@ HttpReply read_after(HttpClient& http, const std::string& target, const std::str
     r = http.get(target, token, {{"X-Pagewright-After", position}});
   } while (r.status == 503 && std::chrono::steady_clock::now() < deadline);
   return r;
+}
+
+struct SiteAndPage {
+  std::string site, page, position;  // position: the page's creation
+};
+
+// A tenant's new site with one page; the idempotency keys are key + "1", "2".
+SiteAndPage make_site_and_page(HttpClient& http, const Tokens& t, const std::string& name,
+                               const std::string& subdomain, const std::string& title, const std::string& key) {
+  SiteAndPage out;
+  auto site = send(http, "POST", "/v1/sites", t.admin, {{"name", name}, {"subdomain", subdomain}}, key + "1");
+  EXPECT_EQ(site.status, 201) << site.body;
+  out.site = site.json()["data"].value("siteId", "");
+  auto page = send(http, "POST", "/v1/sites/" + out.site + "/pages", t.editor, {{"title", title}}, key + "2");
+  EXPECT_EQ(page.status, 201) << page.body;
+  out.page = page.json()["data"].value("pageId", "");
+  out.position = page.json()["data"].value("position", "");
+  return out;
 }
 
 // The consumer groups of the running roles are all in the test's namespace.
@@ -190,18 +210,12 @@ void Poison::run() {
   const std::string tag = db_.substr(8, 8);
 
   // The victim's site, and another tenant's site with a published page.
-  auto vsite = send(*http, "POST", "/v1/sites", victim.admin, {{"name", "Victim"}, {"subdomain", "victim-" + tag}}, "v1");
-  ASSERT_EQ(vsite.status, 201) << vsite.body;
-  const std::string victim_site = vsite.json()["data"].value("siteId", "");
-  auto vpage = send(*http, "POST", "/v1/sites/" + victim_site + "/pages", victim.editor, {{"title", "Home"}}, "v2");
-  ASSERT_EQ(vpage.status, 201) << vpage.body;
-  const std::string victim_page = vpage.json()["data"].value("pageId", "");
-  auto osite = send(*http, "POST", "/v1/sites", other.admin, {{"name", "Other"}, {"subdomain", "other-" + tag}}, "o1");
-  ASSERT_EQ(osite.status, 201) << osite.body;
-  const std::string other_site = osite.json()["data"].value("siteId", "");
-  auto opage = send(*http, "POST", "/v1/sites/" + other_site + "/pages", other.editor, {{"title", "Welcome"}}, "o2");
-  ASSERT_EQ(opage.status, 201) << opage.body;
-  const std::string other_page = opage.json()["data"].value("pageId", "");
+  const SiteAndPage v = make_site_and_page(*http, victim, "Victim", "victim-" + tag, "Home", "v");
+  ASSERT_FALSE(HasFailure());
+  const std::string victim_site = v.site, victim_page = v.page;
+  const SiteAndPage o = make_site_and_page(*http, other, "Other", "other-" + tag, "Welcome", "o");
+  ASSERT_FALSE(HasFailure());
+  const std::string other_site = o.site, other_page = o.page;
   ASSERT_EQ(send(*http, "POST", "/v1/pages/" + other_page + "/publish", other.admin, json::object(), "o3").status, 200);
 
   // The victim's stream as stored: its last line is the head the poison follows.
@@ -454,6 +468,74 @@ TEST_F(Poison, AnOutageIsRetriedWithBackoffAndFewErrorLines) {
   EXPECT_GE(attempts, 3);
   EXPECT_LE(attempts, 20);
   std::cerr << "outage: " << attempts << " failed attempts\n";
+}
+
+// A processor that recovers a partition (here after a SIGKILL, so from the
+// snapshot its clean stop took before the junk) passes over an event and a
+// result no processor wrote, counts them in foreign_records_total, and goes on
+// deciding that site's commands. One processor: every recovery that passes
+// over a record counts it, and a second one would take partitions from the
+// first as it joins.
+TEST_F(Poison, ARecoveringProcessorCountsWhatNoProcessorWrote) {
+  serve_extra_ = {"--command-threads", "1"};
+  uint16_t port = start();
+  ASSERT_NE(port, 0) << "serve did not start";
+  auto http = std::make_unique<HttpClient>("127.0.0.1", port);
+  const Tokens victim = make_tokens(kSecret, db_ + "-v");
+  const Tokens other = make_tokens(kSecret, db_ + "-o");
+  const std::string tag = db_.substr(8, 8);
+  const SiteAndPage v = make_site_and_page(*http, victim, "Victim", "victim-" + tag, "Home", "v");
+  ASSERT_FALSE(HasFailure());
+  const std::string site_id = v.site, page_id = v.page;
+  ASSERT_TRUE(stop_roles()) << "serve did not stop cleanly";
+  {
+    auto log = open_log();
+    ASSERT_TRUE(log);
+    log::Batch junk;
+    junk.records.push_back({std::string(log::kEventsTopic), site_id, std::string("\xff\xfe junk event", 13), std::nullopt});
+    junk.records.push_back({std::string(log::kResultsTopic), site_id, "{\"not\": \"an outcome\"}", std::nullopt});
+    ASSERT_TRUE(log->append(junk).ok());
+  }
+  port = start();
+  ASSERT_NE(port, 0) << "serve did not start again";
+  http = std::make_unique<HttpClient>("127.0.0.1", port);
+  auto edit = send(*http, "PATCH", "/v1/pages/" + page_id, victim.editor, {{"title", "After the junk"}}, "v3");
+  ASSERT_EQ(edit.status, 200) << edit.body;
+  serve_.kill_and_reap();  // no snapshot at exit: the next start replays past the junk
+
+  port = start();
+  ASSERT_NE(port, 0) << "serve did not start after SIGKILL";
+  http = std::make_unique<HttpClient>("127.0.0.1", port);
+  std::string events, results;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && (events != "1" || results != "1")) {
+    HttpClient m("127.0.0.1", projections_metrics_);
+    const std::string body = m.get("/metrics", "").body;
+    events = metric(body, "foreign_records_total{topic=\"events\"}");
+    results = metric(body, "foreign_records_total{topic=\"results\"}");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(events, "1");
+  EXPECT_EQ(results, "1");
+
+  // The victim's site goes on from its real head; another tenant's edit is
+  // visible and its site publishes.
+  auto again = send(*http, "PATCH", "/v1/pages/" + page_id, victim.editor, {{"title", "Again"}}, "v4");
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto read = read_after(*http, "/v1/pages/" + page_id, victim.viewer, again.json()["data"].value("position", ""));
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.json()["data"].value("title", ""), "Again");
+  EXPECT_EQ(read.json()["data"].value("version", 0), 3) << read.body;
+  const SiteAndPage o = make_site_and_page(*http, other, "Other", "other-" + tag, "Welcome", "o");
+  ASSERT_FALSE(HasFailure());
+  const std::string other_site = o.site, other_page = o.page;
+  auto oread = read_after(*http, "/v1/pages/" + other_page, other.viewer, o.position);
+  ASSERT_EQ(oread.status, 200) << oread.body;
+  ASSERT_EQ(send(*http, "POST", "/v1/pages/" + other_page + "/publish", other.admin, json::object(), "o3").status, 200);
+  auto publish = send(*http, "POST", "/v1/sites/" + other_site + "/publish", other.admin, json::object(), "o4");
+  ASSERT_EQ(publish.status, 201) << publish.body;
+  const json deployment = wait_for_deployment(*http, other.viewer, publish.json()["data"].value("deploymentId", ""));
+  EXPECT_EQ(deployment["status"], "succeeded") << deployment.dump();
 }
 
 TEST_F(Poison, OnTheEmbeddedLogNothingStalls) {

@@ -64,6 +64,7 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
       {"dead_letters_total", prometheus::MetricType::Counter},
       {"rate_limited_total", prometheus::MetricType::Counter},
       {"dead_letter_retries_total", prometheus::MetricType::Counter},
+      {"foreign_records_total", prometheus::MetricType::Counter},
   };
   for (const auto& fam : m.registry()->Collect()) {
     auto it = want.find(fam.name);
@@ -86,6 +87,19 @@ TEST(Metrics, DeadLettersAreCountedPerPoolFromZeroAndNoOtherPoolMintsASeries) {
   EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "builds"}}), 1.0);
   EXPECT_EQ(counter(m, "dead_letters_total", {{"pool", "other"}}), 1.0);
   EXPECT_NE(m.render().find("dead_letters_total{pool=\"projections\"} 3"), std::string::npos) << m.render();
+}
+
+TEST(Metrics, ForeignRecordsAreCountedPerTopicFromZeroAndNoOtherTopicMintsASeries) {
+  Metrics m;
+  EXPECT_EQ(counter(m, "foreign_records_total", {{"topic", "events"}}), 0.0);
+  EXPECT_EQ(counter(m, "foreign_records_total", {{"topic", "results"}}), 0.0);
+  m.add_foreign_records("events", 2);
+  m.add_foreign_records("results", 1);
+  m.add_foreign_records("events\"} 99", 1);
+  EXPECT_EQ(counter(m, "foreign_records_total", {{"topic", "events"}}), 2.0);
+  EXPECT_EQ(counter(m, "foreign_records_total", {{"topic", "results"}}), 1.0);
+  EXPECT_EQ(counter(m, "foreign_records_total", {{"topic", "other"}}), 1.0);
+  EXPECT_NE(m.render().find("foreign_records_total{topic=\"events\"} 2"), std::string::npos) << m.render();
 }
 
 TEST(Metrics, DeadLetterRetriesAreCountedByOutcomeFromZeroAndNoOtherOutcomeMintsASeries) {

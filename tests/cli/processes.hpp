@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <utility>
@@ -132,6 +134,46 @@ inline std::string read_bootstrap(Child& broker) {
   s = s.substr(18);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
+}
+
+// What a run of the binary to its end left: its exit status and its output.
+struct CliRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+  std::vector<std::string> lines() const {
+    std::vector<std::string> v;
+    size_t from = 0;
+    for (size_t nl; (nl = out.find('\n', from)) != std::string::npos; from = nl + 1) v.push_back(out.substr(from, nl - from));
+    if (from < out.size()) v.push_back(out.substr(from));
+    return v;
+  }
+};
+
+// Runs the binary to its end. Its stderr goes to `err_path` (kept for a
+// person to read) or, when empty, to a file of its own that is removed.
+inline CliRun run_cli(std::vector<std::string> args, const std::vector<std::string>& env = {},
+                      const std::filesystem::path& err_path = {}) {
+  static std::atomic<int> runs{0};
+  const auto err = err_path.empty() ? std::filesystem::temp_directory_path() /
+                                          ("pw-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(++runs))
+                                    : err_path;
+  std::error_code ec;
+  std::filesystem::remove(err, ec);
+  Child c = spawn(std::move(args), env, err.string());
+  CliRun r;
+  if (c.pid <= 0) return r;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, c.out)) > 0;) r.out.append(buf, n);
+  int status = 0;
+  ::waitpid(std::exchange(c.pid, -1), &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (FILE* f = std::fopen(err.c_str(), "r")) {
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) r.err.append(buf, n);
+    std::fclose(f);
+  }
+  if (err_path.empty()) std::filesystem::remove(err, ec);
+  return r;
 }
 
 }  // namespace pw::test

@@ -16,33 +16,6 @@
 
 namespace pw::test {
 
-struct CliRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the binary to its end: its exit status and what it printed.
-inline CliRun run_cli(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
-  const auto err_path = std::filesystem::temp_directory_path() / ("pw-status-err-" + std::to_string(::getpid()));
-  Child c = spawn(std::move(args), env, err_path.string());
-  CliRun r;
-  if (c.pid <= 0) return r;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, c.out)) > 0;) r.out.append(buf, n);
-  int status = 0;
-  ::waitpid(c.pid, &status, 0);
-  c.pid = -1;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (FILE* f = std::fopen(err_path.c_str(), "r")) {
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) r.err.append(buf, n);
-    std::fclose(f);
-  }
-  std::error_code ec;
-  std::filesystem::remove(err_path, ec);
-  return r;
-}
-
 // `pagewright status --json` with `args`; the PostgreSQL conninfo goes in the
 // environment, as operators pass it. Null when it printed no JSON.
 inline nlohmann::json status_json(const std::vector<std::string>& args, const std::string& pg, int* exit_status = nullptr) {

@@ -42,31 +42,6 @@ void PrintTo(Backend b, std::ostream* os) {
   *os << (b == Backend::local ? "LocalLog" : b == Backend::dev ? "DevBroker" : "RealBroker");
 }
 
-struct CliRun {
-  int status = -1;
-  std::string out;
-  std::vector<std::string> lines() const {
-    std::vector<std::string> v;
-    std::istringstream in(out);
-    for (std::string l; std::getline(in, l);) v.push_back(l);
-    return v;
-  }
-};
-
-// Runs the binary to its end: its exit status and what it printed.
-CliRun run_cli(std::vector<std::string> args, const std::vector<std::string>& env, const fs::path& err) {
-  Child c = spawn(std::move(args), env, err.string());
-  CliRun r;
-  if (c.pid <= 0) return r;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, c.out)) > 0;) r.out.append(buf, n);
-  int status = 0;
-  ::waitpid(c.pid, &status, 0);
-  c.pid = -1;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
 // dead_letter_retries_total{outcome} in what `retry --metrics-file` wrote; -1 if absent.
 double retries_counted(const fs::path& file, const std::string& outcome) {
   std::ifstream in(file);

@@ -10,6 +10,7 @@
 
 #include "events/log.hpp"
 #include "tests/cli/processes.hpp"
+#include "tests/cli/serve_fixture.hpp"
 #include "tests/cli/status_cli.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
@@ -21,35 +22,10 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-const std::string kSecret = "status-secret-0123456789abcdef0123456789abcdef";
 
-class StatusCli : public PgTest {
+class StatusCli : public ServeTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-    data_ = fs::temp_directory_path() / ("pw-status-" + db_);
-  }
-  void TearDown() override {
-    if (serve_.pid > 0) stop(serve_, 30s);
-    std::error_code ec;
-    if (!data_.empty()) fs::remove_all(data_, ec);
-    PgTest::TearDown();
-  }
-  uint16_t start_serve() {
-    serve_ = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--metrics", "127.0.0.1:0"},
-                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
-    if (serve_.pid <= 0) return 0;
-    const uint16_t port = read_listening_port(serve_.out);
-    metrics_port_ = read_listening_port(serve_.out);
-    return port;
-  }
-  std::string log_uri() const { return "local:" + (data_ / "log").string(); }
-
-  fs::path data_;
-  Child serve_;
-  uint16_t metrics_port_ = 0;
+  StatusCli() : ServeTest("status") {}
 };
 
 bool drained(const json& s) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "tests/cli/processes.hpp"
+#include "tests/cli/serve_fixture.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -17,33 +18,10 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kSecret = "e2e-secret-0123456789abcdef0123456789abcdef";
 
-class LifecycleHttp : public PgTest {
+class LifecycleHttp : public ServeTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-    data_ = std::filesystem::temp_directory_path() / ("pw-lifecycle-" + db_);
-  }
-  void TearDown() override {
-    if (serve_.pid > 0) stop(serve_, 30s);
-    std::error_code ec;
-    if (!data_.empty()) std::filesystem::remove_all(data_, ec);
-    PgTest::TearDown();
-  }
-  uint16_t start_serve() {
-    serve_ = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--metrics", "127.0.0.1:0"},
-                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
-    if (serve_.pid <= 0) return 0;
-    const uint16_t port = read_listening_port(serve_.out);
-    (void)read_listening_port(serve_.out);  // the metrics listener
-    return port;
-  }
-
-  std::filesystem::path data_;
-  Child serve_;
+  LifecycleHttp() : ServeTest("lifecycle") {}
 };
 
 TEST_F(LifecycleHttp, DeletedAndUnpublishedPagesLeaveTheNextDeploy) {

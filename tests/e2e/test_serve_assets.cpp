@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tests/cli/processes.hpp"
+#include "tests/cli/serve_fixture.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/media/media_fixtures.hpp"
 #include "tests/postgres/pg_test_util.hpp"
@@ -17,28 +18,10 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kSecret = "e2e-secret-0123456789abcdef0123456789abcdef";
 
-class ServeAssets : public PgTest {
+class ServeAssets : public ServeTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-    data_ = std::filesystem::temp_directory_path() / ("pw-serve-assets-" + db_);
-  }
-  void TearDown() override {
-    if (serve_.pid > 0) stop(serve_, 30s);
-    std::error_code ec;
-    if (!data_.empty()) std::filesystem::remove_all(data_, ec);
-    PgTest::TearDown();
-  }
-  uint16_t start_serve() {
-    serve_ = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(), "--metrics", "off"},
-                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
-    if (serve_.pid <= 0) return 0;
-    return read_listening_port(serve_.out);
-  }
+  ServeAssets() : ServeTest("serve-assets") {}
   static HttpReply upload(HttpClient& http, const std::string& token, const std::string& site,
                           const std::string& bytes, const std::string& filename) {
     return http.request("POST", "/v1/sites/" + site + "/assets?filename=" + filename, bytes,
@@ -67,8 +50,6 @@ class ServeAssets : public PgTest {
     EXPECT_THAT(http.request("GET", "/sites/" + subdomain + "/").body, ::testing::HasSubstr(text));
   }
 
-  std::filesystem::path data_;
-  Child serve_;
 };
 
 TEST_F(ServeAssets, AnUploadedImageIsPublishedWithItsVariants) {

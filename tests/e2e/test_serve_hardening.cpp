@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/cli/processes.hpp"
+#include "tests/cli/serve_fixture.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -22,7 +23,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kSecret = "hardening-secret-0123456789abcdef0123456789abcd";
 
 unsigned mode_of(const std::filesystem::path& p) {
   struct stat st {};
@@ -44,35 +44,9 @@ std::string password_of(const std::string& conninfo) {
   return password;
 }
 
-class ServeHardening : public PgTest {
+class ServeHardening : public ServeTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-    data_ = std::filesystem::temp_directory_path() / ("pw-hardening-" + db_);
-  }
-  void TearDown() override {
-    if (serve_.pid > 0) stop(serve_, 30s);
-    std::error_code ec;
-    if (!data_.empty()) std::filesystem::remove_all(data_, ec);
-    PgTest::TearDown();
-  }
-  // Connection strings in the environment, never in argv; the default limits.
-  uint16_t start_serve(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(),
-                                     "--metrics", "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    serve_ = spawn(args, {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
-    if (serve_.pid <= 0) return 0;
-    const uint16_t port = read_listening_port(serve_.out);
-    metrics_port_ = read_listening_port(serve_.out);
-    return port;
-  }
-
-  std::filesystem::path data_;
-  Child serve_;
-  uint16_t metrics_port_ = 0;
+  ServeHardening() : ServeTest("hardening") {}
 };
 
 TEST_F(ServeHardening, DraftsArePrivateThePublishedTreeIsReadableAndNoPasswordIsOnTheCommandLine) {

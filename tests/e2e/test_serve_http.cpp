@@ -8,6 +8,7 @@
 
 #include "events/envelope.hpp"
 #include "tests/cli/processes.hpp"
+#include "tests/cli/serve_fixture.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -17,38 +18,10 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kSecret = "e2e-secret-0123456789abcdef0123456789abcdef";
 
-class ServeHttp : public PgTest {
+class ServeHttp : public ServeTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-    data_ = std::filesystem::temp_directory_path() / ("pw-serve-" + db_);
-  }
-  void TearDown() override {
-    if (serve_.pid > 0) stop(serve_, 30s);
-    std::error_code ec;
-    if (!data_.empty()) std::filesystem::remove_all(data_, ec);
-    PgTest::TearDown();
-  }
-  // As operators start it: connection strings in the environment, the API and
-  // then the metrics listener on ports of their own.
-  uint16_t start_serve(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", data_.string(),
-                                  "--metrics", "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    serve_ = spawn(args, {"PW_PG=" + owner_, "PW_PG_READER=" + reader_});
-    if (serve_.pid <= 0) return 0;
-    const uint16_t port = read_listening_port(serve_.out);
-    metrics_port_ = read_listening_port(serve_.out);
-    return port;
-  }
-
-  std::filesystem::path data_;
-  Child serve_;
-  uint16_t metrics_port_ = 0;
+  ServeHttp() : ServeTest("serve") {}
 };
 
 TEST_F(ServeHttp, EditorsEditAndReadBackAuditorsVerifyAndRestartKeepsEverything) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/cli/processes.hpp"
+#include "tests/cli/serve_fixture.hpp"
 #include "tests/e2e/scenario.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 
@@ -24,13 +25,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-const std::string kSecret = "shadow-secret-0123456789abcdef0123456789abcdef";
-
-struct CliRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -39,52 +33,28 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-class ShadowRebuild : public PgTest {
+class ShadowRebuild : public ServeTest {
  protected:
+  ShadowRebuild() : ServeTest("shadow") {}
   void SetUp() override {
-    PgTest::SetUp();
+    ServeTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ::setenv("PW_JWT_SECRET", kSecret.c_str(), 1);
-    data_ = fs::temp_directory_path() / ("pw-shadow-" + db_);
-    fs::create_directories(data_);
     tokens_ = make_tokens(kSecret, db_);
+    serve_err_ = data_ / "serve.err";
   }
-  void TearDown() override {
-    if (serve_.pid > 0) stop(serve_, 30s);
-    std::error_code ec;
-    if (!data_.empty()) fs::remove_all(data_, ec);
-    PgTest::TearDown();
-  }
-
   uint16_t start_serve() {
     // Load, not abuse: the test edits and reads as fast as it can.
-    serve_ = spawn({PW_BINARY, "serve", "--http", "127.0.0.1:0", "--data", (data_ / "serve").string(),
-                    "--rate-limit-tenant", "off"},
-                   {"PW_PG=" + owner_, "PW_PG_READER=" + reader_}, (data_ / "serve.err").string());
-    return serve_.pid > 0 ? read_listening_port(serve_.out) : 0;
+    return ServeTest::start_serve({"--rate-limit-tenant", "off"});
   }
 
   std::vector<std::string> rebuild_args(std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args{PW_BINARY, "rebuild", "--shadow", "--log",
-                                  "local:" + (data_ / "serve" / "log").string()};
+    std::vector<std::string> args{PW_BINARY, "rebuild", "--shadow", "--log", log_uri()};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
 
   CliRun run_cli(std::vector<std::string> args, const std::string& pg) {
-    const fs::path err = data_ / "cli.err";
-    fs::remove(err);
-    Child c = spawn(std::move(args), {"PW_PG=" + pg}, err.string());
-    CliRun r;
-    if (c.pid <= 0) return r;
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, c.out)) > 0;) r.out.append(buf, n);
-    int status = 0;
-    ::waitpid(c.pid, &status, 0);
-    c.pid = -1;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.err = slurp(err);
-    return r;
+    return test::run_cli(std::move(args), {"PW_PG=" + pg}, data_ / "cli.err");
   }
 
   // Creates a site with one page for tenant `token`'s; returns the page id.
@@ -140,8 +110,6 @@ class ShadowRebuild : public PgTest {
     return r[0].is_null() ? -1 : r[0].as<long>();
   }
 
-  fs::path data_;
-  Child serve_;
   Tokens tokens_;
 };
 
@@ -331,7 +299,6 @@ TEST_F(ShadowRebuild, AnInterruptedShadowRebuildLeavesTheLiveModelUntouchedAndRu
 
 TEST_F(ShadowRebuild, BadInvocationsAreClearErrorsAndChangeNothing) {
   // A database that was never migrated has no live read model to rebuild beside.
-  fs::create_directories(data_ / "serve");
   const CliRun never = run_cli(rebuild_args(), owner_);
   EXPECT_EQ(never.status, 2) << never.out << never.err;
   EXPECT_NE(never.err.find("never migrated"), std::string::npos) << never.err;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include "events/ids.hpp"
 #include "events/logging.hpp"
@@ -97,7 +98,14 @@ void CommandBus::submit(domain::CommandRecord record, std::chrono::milliseconds 
   // No overflow for "forever"; a year is forever enough for an HTTP request.
   wait = std::clamp(wait, std::chrono::milliseconds::zero(), std::chrono::milliseconds(365LL * 24 * 3600 * 1000));
   w.deadline = Clock::now() + wait;
-  log::OutRecord out{kCommands, record.meta.siteId.str(), domain::encode_command_record(record), std::nullopt};
+  std::string site = record.meta.siteId.str();
+  std::string value = domain::encode_command_record(record);
+  std::optional<int32_t> partition;
+  if (config_.hand_off) {
+    partition = log::partition_for(site, config_.hand_off->partitions());
+    w.partition = *partition;
+    w.offered = wait > std::chrono::milliseconds::zero();
+  }
 
   std::unique_lock lk(mu_);
   if (closed_) {
@@ -107,13 +115,24 @@ void CommandBus::submit(domain::CommandRecord record, std::chrono::milliseconds 
     return;
   }
   remember(w.key, CommandState::pending, nullptr);  // lock order: mu_, then lru_mu_
-  // Registered before the append: a result may come before append() returns.
+  // Registered before the append or offer: a result may come before either returns.
   const uint64_t token = ++next_token_;
   by_key_.emplace(w.key, token);
+  if (!w.offered) {
+    waiters_.emplace(token, std::move(w));
+    queue_.push_back(Queued{token, log::OutRecord{kCommands, std::move(site), std::move(value), partition}});
+    lk.unlock();
+    queued_cv_.notify_one();
+    return;
+  }
+  w.timed = true;
+  w.timer = timers_.emplace(w.deadline, token);
+  domain::Offer offer{token, std::move(site), std::move(value), nullptr, w.fingerprint};
   waiters_.emplace(token, std::move(w));
-  queue_.push_back(Queued{token, std::move(out)});
   lk.unlock();
-  queued_cv_.notify_one();
+  offer.record = std::make_shared<const domain::CommandRecord>(std::move(record));
+  handed_over_.fetch_add(1, std::memory_order_relaxed);
+  config_.hand_off->offer(*partition, std::move(offer));
 }
 
 CommandBus::Done CommandBus::take_locked(uint64_t token) {
@@ -126,7 +145,7 @@ CommandBus::Done CommandBus::take_locked(uint64_t token) {
       by_key_.erase(k);
       break;
     }
-  if (w.appended) timers_.erase(w.timer);
+  if (w.timed) timers_.erase(w.timer);
   Done done = std::move(w.done);
   waiters_.erase(it);
   return done;
@@ -158,7 +177,10 @@ void CommandBus::appender_loop() {
       }
     }
     // One durable write for everything that queued up meanwhile.
+    auto writers = lock_writers(batch);
     auto appended = log_.append(batch);
+    writers.clear();
+    if (config_.hand_off) config_.hand_off->nudge();  // the processors read what it holds first
     if (appended.ok()) {
       batches_.fetch_add(1, std::memory_order_relaxed);
       records_.fetch_add(static_cast<int64_t>(tokens.size()), std::memory_order_relaxed);
@@ -178,7 +200,7 @@ void CommandBus::appender_loop() {
           timeouts_.fetch_add(1, std::memory_order_relaxed);
           completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>{});
         } else {
-          it->second.appended = true;
+          it->second.timed = true;
           it->second.timer = timers_.emplace(it->second.deadline, token);
         }
       }
@@ -255,14 +277,47 @@ void CommandBus::report_malformed(const log::Record& rec, const Error& why) {
                 {{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}, {"error", why.message}});
 }
 
+std::vector<std::unique_lock<std::mutex>> CommandBus::lock_writers(const log::Batch& batch) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  if (!config_.hand_off) return locks;
+  std::set<int32_t> partitions;
+  for (const auto& r : batch.records)
+    if (r.partition) partitions.insert(*r.partition);
+  for (int32_t p : partitions) locks.emplace_back(config_.hand_off->writer(p));
+  return locks;
+}
+
+void CommandBus::withdraw_locked(uint64_t token, Waiter& w, Clock::time_point now) {
+  timers_.erase(w.timer);
+  auto back = config_.hand_off->withdraw(w.partition, token);
+  if (!back) {
+    // A processor holds it: its outcome (or, if its append failed, the offer
+    // itself) comes back shortly. Looked at again in a tick.
+    w.timer = timers_.emplace(now + config_.tick, token);
+    return;
+  }
+  withdrawn_.fetch_add(1, std::memory_order_relaxed);
+  w.offered = false;
+  w.timed = false;  // the appender completes it (nullopt: its wait is over) once durable
+  queue_.push_back(Queued{token, log::OutRecord{kCommands, std::move(back->site_id), std::move(back->value),
+                                                w.partition}});
+  queued_cv_.notify_one();
+}
+
 void CommandBus::expire_due() {
   std::vector<Completion> completions;
   {
     std::lock_guard lk(mu_);
     const auto now = Clock::now();
     while (!timers_.empty() && timers_.begin()->first <= now) {
+      const uint64_t token = timers_.begin()->second;
+      auto& w = waiters_.at(token);
+      if (w.offered) {
+        withdraw_locked(token, w, now);
+        continue;
+      }
       timeouts_.fetch_add(1, std::memory_order_relaxed);
-      completions.emplace_back(take_locked(timers_.begin()->second), std::optional<domain::CommandOutcome>{});
+      completions.emplace_back(take_locked(token), std::optional<domain::CommandOutcome>{});
     }
   }
   run(completions);
@@ -325,6 +380,11 @@ void CommandBus::close() {
     std::lock_guard lk(mu_);
     closed_ = true;
     stopping_ = true;
+    // Offers no processor took yet are appended before the appender stops,
+    // so the nullopt their waiters get below still means "durable".
+    const auto now = Clock::now();
+    for (auto& [token, w] : waiters_)
+      if (w.offered) withdraw_locked(token, w, now);
   }
   queued_cv_.notify_all();
   if (appender_.joinable()) appender_.join();  // appends what was queued first
@@ -357,6 +417,8 @@ CommandBusStats CommandBus::stats() const {
   s.failures = failures_.load(std::memory_order_relaxed);
   s.tail_errors = tail_errors_.load(std::memory_order_relaxed);
   s.malformed_results = malformed_results_.load(std::memory_order_relaxed);
+  s.handed_over = handed_over_.load(std::memory_order_relaxed);
+  s.withdrawn = withdrawn_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -29,9 +29,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "commands/command_record.hpp"
+#include "commands/hand_off.hpp"
 #include "events/log.hpp"
 #include "events/result.hpp"
-#include "commands/command_record.hpp"
 
 namespace pw::gateway {
 
@@ -48,6 +49,12 @@ struct CommandBusConfig {
   // back from the log: no consumer, no second decode of each result, one
   // thread hand-off less per command.
   bool tail_results = true;
+  // `serve`: a command with a wait is handed to the processor owning its
+  // partition (commands/hand_off.hpp), which appends it with its outcome; one
+  // not taken before its wait elapses is withdrawn and appended here, so a 202
+  // still means "durable, will be decided". Commands without a wait (Prefer:
+  // respond-async) are appended here at once.
+  domain::HandOff* hand_off = nullptr;
 };
 
 enum class CommandState { pending, decided };
@@ -60,6 +67,8 @@ struct CommandBusStats {
   int64_t failures = 0;  // submissions completed with an error
   int64_t tail_errors = 0;  // failed polls of pagewright.results (retried)
   int64_t malformed_results = 0;  // results that did not decode: logged and skipped
+  int64_t handed_over = 0;        // commands offered to this process's processors
+  int64_t withdrawn = 0;          // offers no processor took in time: appended by the bus instead
 };
 
 class CommandBus {
@@ -114,13 +123,19 @@ class CommandBus {
                               // body is answered by its own (DUPLICATE) result
     Done done;
     Clock::time_point deadline;
-    bool appended = false;
-    std::multimap<Clock::time_point, uint64_t>::iterator timer;  // valid when appended
+    bool timed = false;    // appended or offered: `timer` is valid
+    bool offered = false;  // in the hand-off, not (yet) taken back
+    int32_t partition = 0;  // of pagewright.commands, when there is a hand-off
+    std::multimap<Clock::time_point, uint64_t>::iterator timer;
   };
   struct Queued {
     uint64_t token;
     log::OutRecord record;
   };
+  // The writer locks of a batch's partitions (hand-off only), taken in order.
+  std::vector<std::unique_lock<std::mutex>> lock_writers(const log::Batch& batch);
+  // An offer whose wait elapsed: appended here if no processor took it (under mu_).
+  void withdraw_locked(uint64_t token, Waiter& w, Clock::time_point now);
   struct Remembered {
     std::string key;
     CommandState state = CommandState::pending;
@@ -182,7 +197,7 @@ class CommandBus {
   std::thread::id appender_id_, tailer_id_;
 
   std::atomic<int64_t> batches_{0}, records_{0}, results_{0}, timeouts_{0}, failures_{0}, tail_errors_{0},
-      malformed_results_{0};
+      malformed_results_{0}, handed_over_{0}, withdrawn_{0};
 };
 
 // Hands the outcomes of this process's processors to its command bus, which

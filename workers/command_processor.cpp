@@ -471,17 +471,23 @@ struct CommandProcessor::Pending {
 struct CommandProcessor::Round {
   std::vector<Pending> pending;                        // one per polled record, in order
   std::unordered_map<std::string, long> decided_here;  // command id → index into pending
-  log::Batch batch;                                    // events, then (via then) results and offsets
+  log::Batch batch;  // handed-over command records and events, then (via then) results and offsets
+  std::vector<std::pair<size_t, int64_t>> predicted;   // batch index of a command record → its offset
 };
 
 Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
   if (!consumer_) return make_error(Errc::unavailable, "processor is closed");
-  auto polled = consumer_->poll(timeout, config_.max_batch);
+  // With a hand-off, offers wake this thread, not the log: the log is only
+  // looked at (and the group's callbacks run) between them.
+  auto polled = consumer_->poll(config_.hand_off ? 0ms : timeout, config_.max_batch);
   if (!polled.ok()) return polled.error();
   retry_recoveries(*polled);
-  const auto& records = *polled;
-  if (records.empty()) return size_t{0};
+  if (!polled->empty()) return decide_polled(*polled);
+  if (!config_.hand_off) return size_t{0};
+  return decide_offers(timeout);
+}
 
+Result<size_t> CommandProcessor::decide_polled(const std::vector<log::Record>& records) {
   Round round;
   round.pending.reserve(records.size());
   round.batch.consumer = consumer_.get();
@@ -493,11 +499,108 @@ Result<size_t> CommandProcessor::run_once(std::chrono::milliseconds timeout) {
     }
   auto appended = append_with_results(round);
   if (!appended.ok()) return appended.error();
-  learn_positions(round, *appended);
+  return finish_round(round, *appended, records.size());
+}
+
+// The offers of one partition, taken while its writer lock is held: nobody
+// else appends to it until the round is appended.
+struct CommandProcessor::Taken {
+  int32_t partition = 0;
+  std::unique_lock<std::mutex> writer;
+  std::vector<domain::Offer> offers;
+  int64_t first_offset = 0;  // where its first command record will land
+};
+
+// Each offer becomes the command record it would have been on the log, at the
+// offset it will get, and is decided as that record would have been.
+Result<size_t> CommandProcessor::decide_offers(std::chrono::milliseconds timeout) {
+  auto taken = take_offers();
+  if (!taken.ok()) return taken.error();
+  if (taken->empty()) {
+    config_.hand_off->wait(offers_seen_, timeout);
+    return size_t{0};
+  }
+  auto give_back = [&] {
+    for (auto& t : *taken) config_.hand_off->give_back(t.partition, std::move(t.offers));
+  };
+  Round round;
+  round.batch.consumer = consumer_.get();
+  size_t commands = 0;
+  for (auto& t : *taken) {
+    int64_t offset = t.first_offset;
+    for (const auto& offer : t.offers) {
+      const log::Record rec{kCommands, t.partition, offset++, offer.site_id, {}};
+      round.predicted.emplace_back(round.batch.records.size(), rec.offset);
+      round.batch.records.push_back({kCommands, offer.site_id, offer.value, t.partition});
+      if (auto routed = route_decoded(rec, *offer.record, offer.fingerprint, round); !routed.ok()) {
+        for (const auto& again : *taken) distrust(again.partition);
+        give_back();
+        return routed.error();
+      }
+      ++commands;
+    }
+  }
+  auto appended = append_with_results(round);
+  if (!appended.ok()) {
+    give_back();  // never durable: decided again once the partitions are rebuilt
+    return appended.error();
+  }
+  if (auto as_predicted = check_predicted(round, *appended); !as_predicted.ok()) return as_predicted.error();
+  // The records it just appended are decided: its reading goes on after them.
+  for (const auto& [tp, next] : round.batch.offsets)
+    if (auto sought = consumer_->seek(tp, next); !sought.ok()) distrust(tp.partition);
+  taken->clear();  // releases the writer locks
+  stats_.handed_over += static_cast<int64_t>(commands);
+  return finish_round(round, *appended, commands);
+}
+
+// Partitions are visited in order, so writer locks are always taken in the
+// same order (the gateway's own appends take them in that order too).
+Result<std::vector<CommandProcessor::Taken>> CommandProcessor::take_offers() {
+  std::vector<Taken> out;
+  size_t room = config_.max_batch;
+  for (const auto& [partition, ps] : partitions_) {
+    if (room == 0) break;
+    if (partition >= config_.hand_off->partitions() || distrusted(partition)) continue;
+    Taken t;
+    t.partition = partition;
+    t.writer = std::unique_lock(config_.hand_off->writer(partition));
+    auto end = log_.end_offset({kCommands, partition});
+    if (!end.ok()) return end.error();
+    // Commands the log holds that it has not decided come first (next poll).
+    if (*end != ps.applied.commands_next) continue;
+    t.offers = config_.hand_off->take(partition, room);
+    if (t.offers.empty()) continue;
+    t.first_offset = *end;
+    room -= t.offers.size();
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The writer locks make the offsets of the command records certain; were one
+// elsewhere, its result would name a wrong command offset. Never seen, but
+// checked: the partitions are then rebuilt from what the log holds.
+Result<void> CommandProcessor::check_predicted(const Round& round, const log::Appended& appended) {
+  for (const auto& [index, offset] : round.predicted)
+    if (appended.offsets[index] != offset) {
+      const auto partition = appended.partitions[index].partition;
+      distrust(partition);
+      logging::error("a handed-over command landed at another offset than its result names",
+                     {{"partition", partition}, {"offset", appended.offsets[index]}, {"predicted", offset}});
+      return make_error(Errc::internal, "command record of partition " + std::to_string(partition) +
+                                            " landed at offset " + std::to_string(appended.offsets[index]) +
+                                            ", not " + std::to_string(offset));
+    }
+  return {};
+}
+
+Result<size_t> CommandProcessor::finish_round(const Round& round, const log::Appended& appended, size_t commands) {
+  learn_positions(round, appended);
   announce(round);
   if (auto snapshotted = snapshot_due(); !snapshotted.ok()) return snapshotted.error();
   evict_if_needed();
-  return records.size();
+  return commands;
 }
 
 // A partition whose recovery failed is retried; what was polled for it may
@@ -522,22 +625,33 @@ void CommandProcessor::retry_recoveries(std::vector<log::Record>& polled) {
 // decided gets a rejected outcome. Fails only when the site's state cannot be
 // loaded.
 Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
+  auto cmd = domain::decode_command_record(rec.value);
+  if (!cmd.ok()) {
+    round.batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+    Pending p;
+    p.partition = rec.partition;
+    p.outcome.command_partition = rec.partition;
+    p.outcome.command_offset = rec.offset;
+    p.site_id = rec.key;
+    p.outcome.error = cmd.error();
+    round.pending.push_back(std::move(p));
+    return {};
+  }
+  return route_decoded(rec, *cmd, domain::command_fingerprint(cmd->command), round);
+}
+
+Result<void> CommandProcessor::route_decoded(const log::Record& rec, const domain::CommandRecord& cmd,
+                                             const std::string& fingerprint, Round& round) {
   round.batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
   Pending p;
   p.partition = rec.partition;
   p.outcome.command_partition = rec.partition;
   p.outcome.command_offset = rec.offset;
   p.site_id = rec.key;
-  auto cmd = domain::decode_command_record(rec.value);
-  if (!cmd.ok()) {
-    p.outcome.error = cmd.error();
-    round.pending.push_back(std::move(p));
-    return {};
-  }
-  const auto& meta = cmd->meta;
+  const auto& meta = cmd.meta;
   p.outcome.command_id = meta.commandId.str();
   p.outcome.tenant_id = meta.tenant.str();
-  p.outcome.command_type = std::string(domain::command_type(cmd->command));
+  p.outcome.command_type = std::string(domain::command_type(cmd.command));
   if (meta.siteId.str() != rec.key) {
     p.outcome.error = make_error(Errc::validation_error, "command record key is not its site id",
                                  {{"siteId", "must equal the record key"}});
@@ -546,12 +660,12 @@ Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
   }
   auto entry = site(rec.partition, rec.key);
   if (!entry.ok()) return entry.error();
-  decide_one(rec, *cmd, **entry, std::move(p), round);
+  decide_one(rec, cmd, fingerprint, **entry, std::move(p), round);
   // Per command: at debug, so a loaded pool's info lines stay few.
   if (const auto& o = round.pending.back().outcome; logging::enabled(logging::Level::debug))
     logging::debug("command decided",
                    {{logging::kCommandId, o.command_id}, {logging::kTenant, o.tenant_id},
-                    {logging::kCorrelationId, cmd->correlation_id}, {"type", o.command_type}, {"site", rec.key},
+                    {logging::kCorrelationId, cmd.correlation_id}, {"type", o.command_type}, {"site", rec.key},
                     {"accepted", o.accepted}, {"error", o.error ? errc_code(o.error->code) : ""},
                     {"events", o.events.size()}, {"partition", rec.partition}, {"offset", rec.offset}});
   return {};
@@ -560,9 +674,8 @@ Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
 // A repeated command id gets its first outcome (or DUPLICATE when the body
 // differs); a new one is decided against the site's state, and its events are
 // applied and queued for the append.
-void CommandProcessor::decide_one(const log::Record& rec, const domain::CommandRecord& cmd, SiteEntry& entry,
-                                  Pending p, Round& round) {
-  const auto fingerprint = domain::command_fingerprint(cmd.command);
+void CommandProcessor::decide_one(const log::Record& rec, const domain::CommandRecord& cmd,
+                                  const std::string& fingerprint, SiteEntry& entry, Pending p, Round& round) {
   p.outcome.fingerprint = fingerprint;
   if (const auto* first = recall(entry, p.outcome.command_id)) {
     ++stats_.repeats;
@@ -661,14 +774,15 @@ Result<log::Appended> CommandProcessor::append_with_results(Round& round) {
 // The partitions' watermarks, the stats and the remembered outcomes learn
 // what the log assigned.
 void CommandProcessor::learn_positions(const Round& round, const log::Appended& appended) {
-  const size_t event_count = round.batch.records.size();
+  int64_t events = 0;
   for (size_t i = 0; i < appended.offsets.size(); ++i) {
     const auto& tp = appended.partitions[i];
     auto& ps = partitions_[tp.partition];
-    if (i < event_count) {
+    if (tp.topic == kEvents) {
       ps.applied.events_next = appended.offsets[i] + 1;
       ++ps.events_since_snapshot;
-    } else {
+      ++events;
+    } else if (tp.topic == kResults) {
       ps.applied.results_next = appended.offsets[i] + 1;
     }
   }
@@ -677,14 +791,16 @@ void CommandProcessor::learn_positions(const Round& round, const log::Appended& 
     ++stats_.commands;
     if (p.outcome.accepted) ++stats_.accepted; else ++stats_.rejected;
     if (p.last_event < 0) continue;
+    // decide_one remembered it last: found from the back at once, where a
+    // search from the front compares the whole window.
     auto& window = sites_.at(p.site_id).window;
-    for (auto& [id, r] : window)
-      if (id == p.outcome.command_id) {
-        r.outcome.position = p.outcome.position;
+    for (auto it = window.rbegin(); it != window.rend(); ++it)
+      if (it->first == p.outcome.command_id) {
+        it->second.outcome.position = p.outcome.position;
         break;
       }
   }
-  stats_.events += static_cast<int64_t>(event_count);
+  stats_.events += events;
 }
 
 void CommandProcessor::announce(const Round& round) const {

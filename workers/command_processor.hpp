@@ -27,6 +27,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "commands/hand_off.hpp"
 #include "commands/schemas.hpp"
 #include "commands/state.hpp"
 #include "events/log.hpp"
@@ -47,6 +48,9 @@ struct ProcessorConfig {
   // processor's thread. `serve` hands them straight to its command bus, which
   // then need not read them back from the log.
   std::function<void(const domain::CommandOutcome&)> on_decided;
+  // `serve`: commands handed over by the gateway in this process
+  // (commands/hand_off.hpp), decided and appended with their own records.
+  domain::HandOff* hand_off = nullptr;
 };
 
 struct ProcessorStats {
@@ -60,6 +64,7 @@ struct ProcessorStats {
   int64_t recovery_failures = 0;  // retried on the next run_once
   int64_t foreign_events = 0;     // events recovery skipped: not the next link of their site's chain
   int64_t foreign_results = 0;    // results recovery skipped: not an outcome a processor writes
+  int64_t handed_over = 0;        // commands taken from the hand-off rather than read from the log
 };
 
 class CommandProcessor {
@@ -67,8 +72,10 @@ class CommandProcessor {
   static Result<std::unique_ptr<CommandProcessor>> create(log::EventLog& log, ProcessorConfig config);
   ~CommandProcessor();
 
-  // Polls once (up to `timeout`) and processes what arrived as one batch.
-  // Returns how many commands were processed.
+  // Polls once (up to `timeout`) and processes what arrived as one batch;
+  // with a hand-off, what the log holds first, else the offers of the
+  // partitions it owns (waiting up to `timeout` for some). Returns how many
+  // commands were processed.
   Result<size_t> run_once(std::chrono::milliseconds timeout);
   // Leaves the group after snapshotting what it owns.
   void close();
@@ -105,9 +112,18 @@ class CommandProcessor {
 
   // The steps of run_once, in order.
   void retry_recoveries(std::vector<log::Record>& polled);
+  Result<size_t> decide_polled(const std::vector<log::Record>& records);
+  Result<size_t> decide_offers(std::chrono::milliseconds timeout);
+  Result<size_t> finish_round(const Round& round, const log::Appended& appended, size_t commands);
+  // The steps of decide_polled and decide_offers.
   Result<void> route(const log::Record& rec, Round& round);
-  void decide_one(const log::Record& rec, const domain::CommandRecord& cmd, SiteEntry& entry, Pending p,
-                  Round& round);
+  Result<void> route_decoded(const log::Record& rec, const domain::CommandRecord& cmd,
+                             const std::string& fingerprint, Round& round);
+  struct Taken;
+  Result<std::vector<Taken>> take_offers();
+  Result<void> check_predicted(const Round& round, const log::Appended& appended);
+  void decide_one(const log::Record& rec, const domain::CommandRecord& cmd, const std::string& fingerprint,
+                  SiteEntry& entry, Pending p, Round& round);
   void build_envelopes(const log::Record& rec, const domain::CommandRecord& cmd,
                        const std::vector<domain::DomainEvent>& events, SiteEntry& entry, Pending& p,
                        log::Batch& batch);
@@ -153,6 +169,7 @@ class CommandProcessor {
   std::set<int32_t> snapshotless_;
   ProcessorStats stats_;
   std::optional<Error> last_error_;
+  uint64_t offers_seen_ = 0;  // HandOff::wait's counter for this processor
 };
 
 }  // namespace pw::workers

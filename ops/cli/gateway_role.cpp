@@ -119,6 +119,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   if (!read_model.ok()) return fail("read model", read_model.error());
   gateway::CommandBusConfig bus_config;
   bus_config.tail_results = o.direct_outcomes == nullptr;
+  bus_config.hand_off = o.hand_off;
   auto bus = gateway::CommandBus::start(log, bus_config);
   if (!bus.ok()) return fail("command bus", bus.error());
   // Detached before the bus is destroyed, on every return below.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/hand_off.hpp"
 #include "commands/schemas.hpp"
 #include "events/log.hpp"
 #include "gateway/metrics.hpp"
@@ -46,6 +47,8 @@ struct GatewayRoleOptions {
   // Set when every command processor runs in this process and announces its
   // outcomes here (`serve`): the command bus then reads no results back.
   gateway::OutcomeRelay* direct_outcomes = nullptr;
+  // With direct_outcomes: commands are handed to the processors through it.
+  domain::HandOff* hand_off = nullptr;
   // Set when this process's projectors announce their commits there (`serve`):
   // reads that wait for a position are woken by the commit.
   log::ProjectedPositions* projected = nullptr;

@@ -157,12 +157,13 @@ std::shared_ptr<const domain::Schemas> load_schemas(const char* role) {
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
                         std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
                         gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
-                        std::function<void(const domain::CommandOutcome&)> on_decided) {
+                        std::function<void(const domain::CommandOutcome&)> on_decided, domain::HandOff* hand_off) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, data, schemas, i, &stop, metrics, &out, on_failure, on_decided] {
+    out.threads.emplace_back([&log, data, schemas, i, &stop, metrics, &out, on_failure, on_decided, hand_off] {
       workers::ProcessorConfig config;
       config.schemas = schemas;
       config.on_decided = on_decided;
+      config.hand_off = hand_off;
       // Each processor keeps its own snapshots: they are a cache of the log.
       config.snapshot_dir = data / ("processor-" + std::to_string(::getpid()) + "-" + std::to_string(i));
       auto created = workers::CommandProcessor::create(log, config);

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands/command_record.hpp"
+#include "commands/hand_off.hpp"
 #include "commands/schemas.hpp"
 #include "events/log.hpp"
 #include "events/projected_positions.hpp"
@@ -38,7 +39,8 @@ using OnWorkerFailure = std::function<void()>;
 void start_command_pool(log::EventLog& log, const std::filesystem::path& data, int count,
                         std::shared_ptr<const domain::Schemas> schemas, const std::atomic<bool>& stop,
                         gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
-                        std::function<void(const domain::CommandOutcome&)> on_decided = {});
+                        std::function<void(const domain::CommandOutcome&)> on_decided = {},
+                        domain::HandOff* hand_off = nullptr);
 // The component and design-token schemas (Schemas::default_dir()); nullptr
 // after telling stderr why they could not be loaded.
 std::shared_ptr<const domain::Schemas> load_schemas(const char* role);

@@ -85,8 +85,17 @@ int run_serve(ServeOptions o) {
   // directly instead of through a tailer reading pagewright.results back.
   gateway::OutcomeRelay outcomes;
   o.gateway.direct_outcomes = &outcomes;
+  // ...and take the commands they wait for from it, not from the log.
+  auto command_partitions = (*log)->partition_count(std::string(log::kCommandsTopic));
+  if (!command_partitions.ok()) {
+    logging::error("topics", {{"error", command_partitions.error().message}});
+    return 1;
+  }
+  domain::HandOff hand_off(*command_partitions);
+  o.gateway.hand_off = &hand_off;
   start_command_pool(**log, std::filesystem::path(o.data) / "snapshots", o.command_threads, schemas, workers_stop,
-                     &metrics, pools, fail, [&outcomes](const domain::CommandOutcome& d) { outcomes.deliver(d); });
+                     &metrics, pools, fail, [&outcomes](const domain::CommandOutcome& d) { outcomes.deliver(d); },
+                     &hand_off);
   // Reads that wait for a position are woken by the projectors' commits.
   log::ProjectedPositions projected;
   o.gateway.projected = &projected;

@@ -1,6 +1,9 @@
 // Deciding a poll's commands as one batch is an optimisation only: a processor
 // that takes one command per append and one that takes hundreds, each on its
-// own fresh local log, append byte-identical events and results.
+// own fresh local log, append byte-identical events and results. So is
+// `serve`'s hand-off: commands offered to the processor, which appends their
+// records itself, leave the same bytes on every topic as commands it read
+// from the log.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "commands/command_record.hpp"
+#include "commands/hand_off.hpp"
 #include "tests/support/command_stream.hpp"
 #include "tests/support/schemas.hpp"
 #include "workers/command_processor.hpp"
@@ -124,7 +128,8 @@ std::vector<Submitted> workload(int sites, int edits, unsigned seed) {
 }
 
 struct Appended {
-  std::map<int32_t, std::vector<std::string>> events;   // values per partition, in offset order
+  std::map<int32_t, std::vector<std::string>> commands;  // values per partition, in offset order
+  std::map<int32_t, std::vector<std::string>> events;
   std::map<int32_t, std::vector<std::string>> results;
   workers::ProcessorStats stats;
 };
@@ -174,7 +179,59 @@ Appended process(const std::vector<Submitted>& commands, size_t max_batch, const
     if (!r.ok()) ADD_FAILURE() << "run_once: " << r.error().message;
   }
   (*processor)->close();
-  return Appended{read_topic(log, kEvents), read_topic(log, kResults), (*processor)->stats()};
+  return Appended{read_topic(log, kCommands), read_topic(log, kEvents), read_topic(log, kResults),
+                  (*processor)->stats()};
+}
+
+// The same commands as `serve`'s gateway gives them: each offered through a
+// hand-off, but for the records no gateway writes (bytes no codec accepts, a
+// site id that is not the key), which reach the log directly in between, once
+// everything offered before them is decided: the processor meets both paths.
+Appended process_handed_over(const std::vector<Submitted>& commands, size_t max_batch,
+                             const std::filesystem::path& dir) {
+  auto opened = log::open_log("local:" + (dir / "log").string(), {});
+  if (!opened.ok()) throw std::runtime_error(opened.error().message);
+  auto& log = **opened;
+  if (auto made = create_pagewright_topics(log, kPartitions); !made.ok()) throw std::runtime_error(made.error().message);
+  d::HandOff hand_off(kPartitions);
+  workers::ProcessorConfig config;
+  config.schemas = test_schemas();
+  config.snapshot_dir = dir / "snapshots";
+  config.max_batch = max_batch;
+  config.snapshot_every = 40;
+  config.max_cached_sites = 5;
+  config.hand_off = &hand_off;
+  auto processor = workers::CommandProcessor::create(log, config);
+  if (!processor.ok()) throw std::runtime_error(processor.error().message);
+  int64_t fed = 0;
+  auto drain = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while ((*processor)->stats().commands < fed && std::chrono::steady_clock::now() < deadline) {
+      auto r = (*processor)->run_once(5ms);
+      if (!r.ok()) ADD_FAILURE() << "run_once: " << r.error().message;
+    }
+  };
+  for (const auto& c : commands) {
+    const int32_t partition = log::partition_for(c.key, kPartitions);
+    auto decoded = d::decode_command_record(c.value);
+    if (decoded.ok() && decoded->meta.siteId.str() == c.key) {
+      const auto fingerprint = d::command_fingerprint(decoded->command);
+      hand_off.offer(partition, d::Offer{static_cast<uint64_t>(fed + 1), c.key, c.value,
+                                         std::make_shared<const d::CommandRecord>(std::move(decoded).value()),
+                                         fingerprint});
+    } else {
+      drain();
+      std::lock_guard writer(hand_off.writer(partition));
+      log::Batch batch;
+      batch.records.push_back({kCommands, c.key, c.value, partition});
+      if (auto appended = log.append(batch); !appended.ok()) throw std::runtime_error(appended.error().message);
+    }
+    ++fed;
+  }
+  drain();
+  (*processor)->close();
+  return Appended{read_topic(log, kCommands), read_topic(log, kEvents), read_topic(log, kResults),
+                  (*processor)->stats()};
 }
 
 // "" when equal; otherwise the first record that differs.
@@ -234,6 +291,26 @@ TEST_F(ProcessorBatching, OneCommandPerAppendAndManyPerAppendWriteTheSameBytes) 
   EXPECT_EQ(many.stats.rejected, one.stats.rejected);
   EXPECT_EQ(many.stats.repeats, one.stats.repeats);
   EXPECT_EQ(many.stats.events, one.stats.events);
+}
+
+TEST_F(ProcessorBatching, HandedOverCommandsLeaveTheSameBytesOnEveryTopicAsCommandsReadFromTheLog) {
+  const auto commands = workload(16, 1500, 31);
+  const Appended read = process(commands, 512, dir_ / "read");
+  const Appended one = process_handed_over(commands, 1, dir_ / "handed-one");
+  const Appended many = process_handed_over(commands, 512, dir_ / "handed-many");
+
+  EXPECT_GT(many.stats.handed_over, 1200);
+  EXPECT_LT(many.stats.handed_over, many.stats.commands) << "some reached the log directly";
+  for (const Appended* handed : {&one, &many}) {
+    EXPECT_EQ(difference(handed->commands, read.commands), "");
+    EXPECT_EQ(difference(handed->events, read.events), "");
+    EXPECT_EQ(difference(handed->results, read.results), "");
+    EXPECT_EQ(handed->stats.commands, read.stats.commands);
+    EXPECT_EQ(handed->stats.accepted, read.stats.accepted);
+    EXPECT_EQ(handed->stats.rejected, read.stats.rejected);
+    EXPECT_EQ(handed->stats.repeats, read.stats.repeats);
+    EXPECT_EQ(handed->stats.events, read.stats.events);
+  }
 }
 
 }  // namespace

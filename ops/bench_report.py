@@ -4,6 +4,7 @@ baseline measured in the same run and the ratio between them.
   bench_report.py BENCH_JSON DOC [SYSTEM PUBLISH TIME_TRAVEL KAFKA]  writes DOC
   bench_report.py --kafka-only KAFKA_JSON DOC   replaces DOC's Kafka section"""
 import json
+import os
 import platform
 import sys
 from datetime import datetime, timezone
@@ -170,6 +171,31 @@ lines = [
 for name, ours, base_name, base, target in rows:
     ratio = f"{ours / base:.2f}" if ours and base else "n/a"
     lines.append(f"| {name} | {fmt(ours)} | {base_name} | {fmt(base)} | {ratio} | {target} |")
+def cpu_table(ing, bare, crud):
+    """Where the two cores went during each ingest run: CPU time per request
+    (µs) of the server, of PostgreSQL and of the load generator."""
+    runs = []
+    if "cpu" in ing:
+        runs.append(("`serve`, wrk", ing["cpu"], ing["requests"]))
+    if "cpu" in bare:
+        runs.append(("bare Beast server, wrk", bare["cpu"], bare["requests"]))
+    for clients, v in (crud or {}).items():
+        if isinstance(v, dict) and "cpu" in v:
+            runs.append((f"CRUD path, pgbench, {clients} clients", v["cpu"], v["transactions"]))
+    if not runs:
+        return []
+    out = ["", "CPU time per request during each run (µs; all threads of each process; the "
+           f"machine has {os.cpu_count()} cores, so a run's ceiling is cores × 10⁶ / (sum) requests/s):", "",
+           "| run | server | PostgreSQL | load generator | sum | ceiling at this cost |",
+           "|---|---|---|---|---|---|"]
+    for name, cpu, n in runs:
+        per = {k: cpu[k] / n * 1e6 for k in ("server", "postgres", "load")}
+        total = sum(per.values())
+        out.append(f"| {name} | {per['server']:.0f} | {per['postgres']:.0f} | {per['load']:.0f} | {total:.0f} "
+                   f"| {os.cpu_count() * 1e6 / total:.0f} /s |")
+    return out
+
+
 if system:
     ing, bare = system["ingest"], system["bare_ingest"]
     vis, bare_vis = system["visibility"], system["bare_visibility"]
@@ -184,8 +210,9 @@ if system:
     def crud_row(ing, crud):
         if not crud:
             return []
-        clients, tps = max(crud.items(), key=lambda kv: kv[1])
-        others = ", ".join(f"{c} clients {t:.0f} /s" for c, t in crud.items() if c != clients)
+        tps_of = {c: (v["tps"] if isinstance(v, dict) else v) for c, v in crud.items()}
+        clients, tps = max(tps_of.items(), key=lambda kv: kv[1])
+        others = ", ".join(f"{c} clients {t:.0f} /s" for c, t in tps_of.items() if c != clients)
         return [f"| the same ingest vs the seeds' CRUD path (req/s) | {ing['rps']:.0f} /s "
                 f"| one PostgreSQL transaction per edit: page JSON updated, version and audit rows inserted "
                 f"(pgbench, fsync on, {clients} clients; {others}) | {tps:.0f} /s "
@@ -215,6 +242,7 @@ if system:
         f"{ing['p50_ms']:.1f} ms, p99 {ing['p99_ms']:.1f} ms. Visibility: {vis['samples']} samples, "
         f"{vis['errors']} errors, target rate {ing['rps'] / 2:.0f}/s (half of peak), achieved {vis['rate']:.0f}/s.",
     ]
+    lines += cpu_table(ing, bare, system.get("crud_ingest"))
 
 if publish:
     pub = publish

@@ -10,6 +10,7 @@ Needs the Release build (build/release/bin) and ops/pg's cluster running."""
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -65,14 +66,81 @@ def stop(p):
         p.wait()
 
 
-def wrk(port, env):
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s",
-                          os.path.join(ROOT, "ops", "bench_ingest.lua"), f"http://127.0.0.1:{port}"],
-                         check=True, text=True, capture_output=True, env={**os.environ, **env}).stdout
+def process_cpu_seconds(pid, children=False):
+    """utime+stime of a process (all its threads); with children, also of its
+    children it has reaped (cutime+cstime)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds():
+    """Every PostgreSQL process's CPU so far: the live ones, plus the backends
+    that already exited (the postmaster reaps them)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if stat[stat.index("(") + 1:stat.rindex(")")] != "postgres":
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        total += process_cpu_seconds(entry, children=(ppid == 1 or not is_postgres(ppid)))
+    return total
+
+
+def is_postgres(pid):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat[stat.index("(") + 1:stat.rindex(")")] == "postgres"
+
+
+class CpuMeter:
+    """CPU seconds the server, PostgreSQL and the load generator (a waited
+    child of this script) spent while the block ran."""
+
+    def __init__(self, server_pid=None):
+        self.server_pid = server_pid
+
+    def __enter__(self):
+        self.server = process_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self.pg = postgres_cpu_seconds()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.load = ru.ru_utime + ru.ru_stime
+        self.wall = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.result = {
+            "server": (process_cpu_seconds(self.server_pid) if self.server_pid else 0.0) - self.server,
+            "postgres": postgres_cpu_seconds() - self.pg,
+            "load": ru.ru_utime + ru.ru_stime - self.load,
+            "wall": time.monotonic() - self.wall,
+        }
+
+
+def wrk(port, env, server_pid=None):
+    with CpuMeter(server_pid) as cpu:
+        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s",
+                              os.path.join(ROOT, "ops", "bench_ingest.lua"), f"http://127.0.0.1:{port}"],
+                             check=True, text=True, capture_output=True, env={**os.environ, **env}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     statuses = json.loads(re.search(r"STATUSES (\{.*\})", out).group(1))
     latency = json.loads(re.search(r"LATENCY (\{.*\})", out).group(1))
-    return {"rps": rps, "statuses": statuses, **latency}
+    requests = sum(statuses.values())
+    return {"rps": rps, "statuses": statuses, **latency, "cpu": cpu.result, "requests": requests}
 
 
 def call(port, method, path, token, body=None):
@@ -96,9 +164,12 @@ def crud_ingest(clients):
     fresh_db("pw_bench_crud")
     url = pg_url("owner", "pw_bench_crud")
     sh("psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", os.path.join(ROOT, "ops", "bench_crud.sql"))
-    out = sh("pgbench", url, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(SECONDS),
-             "-f", os.path.join(ROOT, "ops", "bench_crud_edit.sql"))
-    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    with CpuMeter() as cpu:
+        out = sh("pgbench", url, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(SECONDS),
+                 "-f", os.path.join(ROOT, "ops", "bench_crud_edit.sql"))
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    return {"tps": tps, "transactions": transactions, "cpu": cpu.result}
 
 
 def peak_rss_mb(pid):
@@ -118,7 +189,7 @@ def main():
         bare, bare_port = start([os.path.join(BIN, "pw_bare_beast"), "--port", "0", "--threads", "2"],
                                 r"listening [\d.]+:(\d+)")
         try:
-            result["bare_ingest"] = wrk(bare_port, {"PW_BENCH_PAGES": "p", "PW_BENCH_TOKEN": "x"})
+            result["bare_ingest"] = wrk(bare_port, {"PW_BENCH_PAGES": "p", "PW_BENCH_TOKEN": "x"}, bare.pid)
         finally:
             stop(bare)
 
@@ -143,7 +214,7 @@ def main():
                 for p in range(PAGES_PER_SITE):
                     page = call(port, "POST", f"/v1/sites/{site_id}/pages", token, {"title": f"Page {p}"})
                     pages.append(page["data"]["pageId"])
-            result["ingest"] = wrk(port, {"PW_BENCH_PAGES": ",".join(pages), "PW_BENCH_TOKEN": token})
+            result["ingest"] = wrk(port, {"PW_BENCH_PAGES": ",".join(pages), "PW_BENCH_TOKEN": token}, serve.pid)
             result["serve_peak_rss_mb"] = peak_rss_mb(serve.pid)
             half = result["ingest"]["rps"] / 2
             result["visibility"] = probe(port, half, ["--token", token, "--pages", ",".join(pages)])

@@ -335,6 +335,44 @@ TEST_F(BuildWorkerTest, RecordsThatDoNotFoldAreSetAsideAndTheSiteStillPublishes)
       << first->front().value;
 }
 
+// Folding needs no durable write per batch (a new owner refolds the
+// partition): the group offset follows plain edits once the worker is idle
+// (or every commit_interval), never one commit per poll.
+TEST_F(BuildWorkerTest, FoldedEditsAreCommittedOnceTheWorkerIsIdleNotPerBatch) {
+  start_builder({}, [](builds::BuildWorkerConfig& bc) { bc.commit_interval = std::chrono::hours(1); });
+  make_site();
+  wait_assigned();
+  settle();
+  const log::TopicPartition tp{std::string(log::kEventsTopic), log::partition_for(site().str(), 2)};
+  auto end = log_->end_offset(tp);
+  ASSERT_TRUE(end.ok());
+  auto committed = log_->committed_offset("pagewright.builds", tp);
+  ASSERT_TRUE(committed.ok());
+  EXPECT_EQ(committed->value_or(-1), *end) << "idle: everything folded is committed";
+
+  submit(UpdatePageMetadata{page("about"), std::string("About"), std::nullopt, std::nullopt});
+  const auto decided_by = std::chrono::steady_clock::now() + 60s;  // the processor alone decides it
+  auto end_now = [&] { return log_->end_offset(tp).ok() ? *log_->end_offset(tp) : int64_t{-1}; };
+  while (end_now() <= *end && std::chrono::steady_clock::now() < decided_by)
+    (void)processor_->run_once(5ms);
+  const int64_t before = *end;
+  end = log_->end_offset(tp);
+  ASSERT_GT(*end, before) << "the edit was not decided";
+  size_t folded = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (folded == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto r = builder_->run_once(5ms);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    folded = *r;
+  }
+  ASSERT_EQ(folded, 1u);
+  EXPECT_EQ(log_->committed_offset("pagewright.builds", tp)->value_or(-1), before) << "no commit for a folded batch";
+  auto idle = builder_->run_once(5ms);
+  ASSERT_TRUE(idle.ok()) << idle.error().message;
+  EXPECT_EQ(*idle, 0u);
+  EXPECT_EQ(log_->committed_offset("pagewright.builds", tp)->value_or(-1), *end) << "committed once idle";
+}
+
 TEST_F(BuildWorkerTest, RendersEachPageAtItsPublishedVersion) {
   make_site();
   // Edited after publishing, not published again: the deploy keeps the old words.

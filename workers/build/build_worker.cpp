@@ -90,6 +90,7 @@ Result<std::unique_ptr<BuildWorker>> BuildWorker::create(log::EventLog& log, Bui
 
 void BuildWorker::close() {
   if (consumer_) {
+    (void)commit_folded(true);  // best effort: what is not committed is refolded
     consumer_->close();
     consumer_.reset();
   }
@@ -105,6 +106,8 @@ void BuildWorker::on_assigned(const std::vector<log::TopicPartition>& tps) {
 }
 
 void BuildWorker::on_revoked(const std::vector<log::TopicPartition>& tps) {
+  // Still ours inside on_revoked: the next owner starts after what was folded.
+  (void)commit_folded(true);
   for (const auto& tp : tps) {
     needs_replay_.erase(tp.partition);
     std::erase_if(sites_, [&](const auto& kv) { return kv.second.partition == tp.partition; });
@@ -211,6 +214,16 @@ Result<void> BuildWorker::set_aside(const log::Record& r, const Error& why) {
   return {};
 }
 
+Result<void> BuildWorker::commit_folded(bool now) {
+  if (uncommitted_.empty() || !consumer_) return {};
+  const auto at = std::chrono::steady_clock::now();
+  if (!now && at - committed_at_ < config_.commit_interval) return {};
+  auto c = consumer_->commit(uncommitted_);
+  uncommitted_.clear();  // a failed commit leaves them to be refolded
+  committed_at_ = at;
+  return c;
+}
+
 Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
   if (!consumer_) return make_error(Errc::unavailable, "build worker is closed");
   sweep_previews();
@@ -226,7 +239,7 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
     // What was polled for them may predate the seek; it is read again.
     std::erase_if(*polled, [&](const log::Record& r) { return replayed.contains(r.partition); });
   }
-  log::Offsets done;
+  log::Offsets& done = uncommitted_;
   for (const auto& r : *polled) {
     if (needs_replay_.contains(r.partition)) continue;  // an action failed: read again next time
     Envelope env;
@@ -235,7 +248,7 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
       // Set aside before the group offset passes it (at least once).
       if (auto aside = set_aside(r, f.error()); !aside.ok()) {
         needs_replay_.insert(r.partition);
-        if (!done.empty()) (void)consumer_->commit(done);
+        (void)commit_folded(true);
         return aside.error();
       }
       done[{kEvents, r.partition}] = r.offset + 1;
@@ -244,22 +257,21 @@ Result<size_t> BuildWorker::run_once(std::chrono::milliseconds timeout) {
     if (auto a = act_or_set_aside(r, env, event); !a.ok()) {
       // Not done: the partition is read again from the last commit.
       needs_replay_.insert(r.partition);
-      if (!done.empty()) (void)consumer_->commit(done);
+      (void)commit_folded(true);
       return a.error();
     }
     done[{kEvents, r.partition}] = r.offset + 1;
-    if (std::holds_alternative<domain::PreviewRequested>(event)) {
-      if (auto c = consumer_->commit(done); !c.ok()) return c.error();
-      done.clear();
-    }
+    // An action is committed at once: a restart must not act on it again.
+    if (std::holds_alternative<domain::PreviewRequested>(event))
+      if (auto c = commit_folded(true); !c.ok()) return c.error();
     if (std::holds_alternative<domain::DeploymentRequested>(event)) {
-      if (auto c = consumer_->commit(done); !c.ok()) return c.error();
-      done.clear();
+      if (auto c = commit_folded(true); !c.ok()) return c.error();
       keep_spare_tree(env.site_id);
     }
   }
-  if (!done.empty())
-    if (auto c = consumer_->commit(done); !c.ok()) return c.error();
+  // Folding needs no commit (a new owner refolds the partition): committed
+  // when idle or every commit_interval, not as one more durable write per batch.
+  if (auto c = commit_folded(polled->empty()); !c.ok()) return c.error();
   return polled->size();
 }
 

@@ -53,6 +53,9 @@ struct BuildWorkerConfig {
   std::string worker_name = "builder";
   unsigned render_threads = 2;
   size_t max_batch = 256;
+  // How long the group offset may trail the events folded without acting
+  // (every action is committed at once; the rest is refolded anyway).
+  std::chrono::milliseconds commit_interval{1000};
   // Unreferenced blobs are collected after a prune, at most this often, and
   // only once older than blob_min_age (a concurrent build may be about to use them).
   std::chrono::seconds gc_interval{3600};
@@ -104,6 +107,8 @@ class BuildWorker {
   void on_assigned(const std::vector<log::TopicPartition>& tps);
   void on_revoked(const std::vector<log::TopicPartition>& tps);
   Result<void> replay(int32_t partition);
+  // Commits what is folded: always (`now`), or once commit_interval passed.
+  Result<void> commit_folded(bool now);
   // Folds one event; returns the envelope and event for acting on.
   // Errc::unprocessable: the record does not fold (undecodable, unknown type,
   // invalid, not the next link of its site's stream) and the state is as it was.
@@ -141,6 +146,9 @@ class BuildWorker {
   // deployment's, and expired ones are collected.
   SiteBuilder preview_builder_;
   std::unique_ptr<log::Consumer> consumer_;
+  // Folded, needing no action, not yet committed (commit_interval).
+  log::Offsets uncommitted_;
+  std::chrono::steady_clock::time_point committed_at_{};
   std::unordered_map<std::string, SiteEntry> sites_;
   std::set<int32_t> needs_replay_;
   // Deployments past the committed offset whose outcome is already in the log.

@@ -12,12 +12,12 @@
 namespace pw::builds {
 namespace {
 
-// The media assets the deploy's pages use (content and ogImage, and the
-// site's ogImage), each at assets/<hash>.<ext> with its WebP variants: the
-// blobs the upload stored, so nothing is copied. Assets no page uses stay out.
-Result<void> add_assets(store::BlobStore& blobs, const BuildRequest& rq, std::vector<store::ManifestEntry>& entries) {
-  std::set<std::string> used;
-  for (const auto& p : rq.pages) used.merge(domain::assets_used(p.content, p.seo));
+// The media assets the deploy's pages use (`used`: content and ogImage of
+// each page, and the site's ogImage), each at assets/<hash>.<ext> with its
+// WebP variants: the blobs the upload stored, so nothing is copied. Assets no
+// page uses stay out.
+Result<void> add_assets(store::BlobStore& blobs, const BuildRequest& rq, std::set<std::string> used,
+                        std::vector<store::ManifestEntry>& entries) {
   if (auto id = domain::asset_ref_id(rq.site.seo.ogImage)) used.insert(std::string(*id));
   std::set<std::string> paths;  // content-addressed: one path is one file, however many assets share it
   auto add = [&](std::string path, const std::string& hash, int64_t bytes) {
@@ -126,14 +126,21 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   std::vector<PageMemo*> memo_of(n, nullptr);
   std::vector<char> same_version(n, 0);
   std::vector<render::ComponentSet> used_by(n, 0);
+  std::vector<std::set<std::string>> assets_by(n);  // walked pages only
   render::ComponentSet used = 0;
+  std::set<std::string> assets_used;
   for (size_t i = 0; i < n; ++i) {
     const render::PageInput& page = rq.pages[i];
     auto it = memo.pages.find(page.pageId);
     if (it != memo.pages.end()) memo_of[i] = &it->second;
     same_version[i] = memo_of[i] != nullptr && memo_of[i]->version == page.version;
-    used_by[i] = same_version[i] ? memo_of[i]->used : render::SiteRenderer::components_used(page);
-    used |= used_by[i];
+    if (!same_version[i]) {
+      used_by[i] = render::SiteRenderer::components_used(page);
+      assets_by[i] = domain::assets_used(page.content, page.seo);
+    }
+    used |= same_version[i] ? memo_of[i]->used : used_by[i];
+    const auto& assets = same_version[i] ? memo_of[i]->assets : assets_by[i];
+    assets_used.insert(assets.begin(), assets.end());
   }
   const render::SiteRenderer renderer(rq.site, rq.pages, used);
   // Tokens stored before the API checked them can still be refused here; the
@@ -149,8 +156,11 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
   parallel_for(unkeyed.size(), threads_, [&](size_t k) { keys[unkeyed[k]] = renderer.page_key(rq.pages[unkeyed[k]]); });
   for (size_t i : unkeyed) {
     PageMemo& m = memo.pages[rq.pages[i].pageId];  // keys hold whatever this build's outcome
+    if (!same_version[i]) {  // what a version uses never changes
+      m.used = used_by[i];
+      m.assets = std::move(assets_by[i]);
+    }
     m.version = rq.pages[i].version;
-    m.used = used_by[i];
     m.site_key = renderer.site_key();
     m.key = keys[i];
   }
@@ -219,7 +229,7 @@ BuildOutcome SiteBuilder::build_once(const BuildRequest& rq) {
     if (!hash.ok()) return fail("writing " + f.path + ": " + hash.error().message);
     entries.push_back(store::ManifestEntry{f.path, *hash, f.bytes.size(), ""});
   }
-  if (auto shipped_assets = add_assets(store_.blobs(), rq, entries); !shipped_assets.ok())
+  if (auto shipped_assets = add_assets(store_.blobs(), rq, std::move(assets_used), entries); !shipped_assets.ok())
     return fail(shipped_assets.error().message);
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });

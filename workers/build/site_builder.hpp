@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +67,7 @@ class SiteBuilder {
   struct PageMemo {
     int64_t version = 0;
     render::ComponentSet used = 0;
+    std::set<std::string> assets;  // the media assets it uses (content and ogImage)
     std::string site_key;  // `key` holds for this site key only
     std::string key;
     Output output;         // output.hash empty: none known

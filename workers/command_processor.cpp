@@ -621,18 +621,25 @@ void CommandProcessor::retry_recoveries(std::vector<log::Record>& polled) {
   }
 }
 
+// The command record's place in the round: its outcome names it, and the
+// group's offset moves past it.
+CommandProcessor::Pending CommandProcessor::pending_for(const log::Record& rec, Round& round) {
+  round.batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+  Pending p;
+  p.partition = rec.partition;
+  p.outcome.command_partition = rec.partition;
+  p.outcome.command_offset = rec.offset;
+  p.site_id = rec.key;
+  return p;
+}
+
 // Decodes one command record and hands it to its site; a record that cannot be
 // decided gets a rejected outcome. Fails only when the site's state cannot be
 // loaded.
 Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
   auto cmd = domain::decode_command_record(rec.value);
   if (!cmd.ok()) {
-    round.batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
-    Pending p;
-    p.partition = rec.partition;
-    p.outcome.command_partition = rec.partition;
-    p.outcome.command_offset = rec.offset;
-    p.site_id = rec.key;
+    Pending p = pending_for(rec, round);
     p.outcome.error = cmd.error();
     round.pending.push_back(std::move(p));
     return {};
@@ -642,12 +649,7 @@ Result<void> CommandProcessor::route(const log::Record& rec, Round& round) {
 
 Result<void> CommandProcessor::route_decoded(const log::Record& rec, const domain::CommandRecord& cmd,
                                              const std::string& fingerprint, Round& round) {
-  round.batch.offsets[{rec.topic, rec.partition}] = rec.offset + 1;
-  Pending p;
-  p.partition = rec.partition;
-  p.outcome.command_partition = rec.partition;
-  p.outcome.command_offset = rec.offset;
-  p.site_id = rec.key;
+  Pending p = pending_for(rec, round);
   const auto& meta = cmd.meta;
   p.outcome.command_id = meta.commandId.str();
   p.outcome.tenant_id = meta.tenant.str();

@@ -116,6 +116,7 @@ class CommandProcessor {
   Result<size_t> decide_offers(std::chrono::milliseconds timeout);
   Result<size_t> finish_round(const Round& round, const log::Appended& appended, size_t commands);
   // The steps of decide_polled and decide_offers.
+  Pending pending_for(const log::Record& rec, Round& round);
   Result<void> route(const log::Record& rec, Round& round);
   Result<void> route_decoded(const log::Record& rec, const domain::CommandRecord& cmd,
                              const std::string& fingerprint, Round& round);

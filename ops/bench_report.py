@@ -81,16 +81,20 @@ def replace_section(doc, title, lines):
     open(doc, "w").write("\n".join(text[:start] + lines + [""] + text[end:]))
 
 
+GENERATED = ("## System (", "## Publishing (", "## Time travel (", "## Kafka (", "## Reading the figures")
+
+
 def profile_sections(doc):
-    """The sections headed "## … profile" of `doc`: findings written by hand
-    from perf and callgrind, which a run of the benchmarks keeps."""
+    """The sections of `doc` this script does not write (profiles, the shadow
+    rebuild's switch, log lines: findings measured and written by hand), which
+    a run of the benchmarks keeps."""
     try:
         text = open(doc).read().split("\n")
     except FileNotFoundError:
         return []
     out, i = [], 0
     while i < len(text):
-        if text[i].startswith("## ") and text[i].rstrip().endswith("profile"):
+        if text[i].startswith("## ") and not text[i].startswith(GENERATED):
             end = next((k for k in range(i + 1, len(text)) if text[k].startswith("## ")), len(text))
             out += text[i:end]
             i = end

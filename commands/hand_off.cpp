@@ -35,6 +35,11 @@ void HandOff::nudge() {
   cv_.notify_all();
 }
 
+bool HandOff::has_offers(int32_t partition) {
+  std::lock_guard lk(mu_);
+  return !queues_.at(static_cast<size_t>(partition)).empty();
+}
+
 std::vector<Offer> HandOff::take(int32_t partition, size_t max) {
   std::lock_guard lk(mu_);
   auto& q = queues_.at(static_cast<size_t>(partition));

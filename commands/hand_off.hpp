@@ -53,7 +53,10 @@ class HandOff {
   // Wakes processors after the gateway appended to pagewright.commands itself.
   void nudge();
 
-  // The processors' side. Up to `max` offers of the partition, oldest first.
+  // The processors' side. Whether the partition has offers waiting (a
+  // glance: one may come right after, and then wait() returns at once).
+  bool has_offers(int32_t partition);
+  // Up to `max` offers of the partition, oldest first.
   std::vector<Offer> take(int32_t partition, size_t max);
   // Offers whose append failed: first in line again, in their order.
   void give_back(int32_t partition, std::vector<Offer> offers);

@@ -26,6 +26,14 @@ GroupMember to_member(const Names& names, const rd_kafka_MemberDescription_t* m)
   return out;
 }
 
+Result<AdminOptionsPtr> admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, int ms) {
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, op));
+  char errstr[512];
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
+    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  return options;
+}
+
 // Whether the cluster answers the group APIs at all, asked by ListGroups: a
 // broker without them (librdkafka 2.0.2's own mock has neither ListGroups nor
 // DescribeGroups) must never be sent DescribeConsumerGroups. That request goes
@@ -35,12 +43,10 @@ GroupMember to_member(const Names& names, const rd_kafka_MemberDescription_t* m)
 // process aborts or hangs at random. ListGroups goes to every broker directly
 // and fails cleanly. Every Kafka broker since 0.9 has both APIs or neither.
 Result<void> check_group_apis(rd_kafka_t* rk, int ms, const std::string& first_group) {
-  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS));
-  char errstr[512];
-  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
-    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  auto options = admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, ms);
+  if (!options.ok()) return options.error();
   QueuePtr queue(rd_kafka_queue_new(rk));
-  rd_kafka_ListConsumerGroups(rk, options.get(), queue.get());
+  rd_kafka_ListConsumerGroups(rk, options->get(), queue.get());
   EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));
   const std::string what = "describe group " + first_group;
   if (!ev) return make_error(Errc::unavailable, "kafka: " + what + ": no answer in time to ListGroups");
@@ -54,14 +60,12 @@ Result<void> check_group_apis(rd_kafka_t* rk, int ms, const std::string& first_g
 }
 
 Result<GroupInfo> describe_group(rd_kafka_t* rk, int ms, const Names& names, const std::string& group) {
-  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
-  char errstr[512];
-  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
-    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  auto options = admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, ms);
+  if (!options.ok()) return options.error();
   const std::string wire = names.wire(group);
   const char* name = wire.c_str();
   QueuePtr queue(rd_kafka_queue_new(rk));
-  rd_kafka_DescribeConsumerGroups(rk, &name, 1, options.get(), queue.get());
+  rd_kafka_DescribeConsumerGroups(rk, &name, 1, options->get(), queue.get());
   // The request's own timeout answers first; the slack only covers a client
   // that never answers at all.
   EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));

@@ -562,6 +562,8 @@ Result<std::vector<CommandProcessor::Taken>> CommandProcessor::take_offers() {
   for (const auto& [partition, ps] : partitions_) {
     if (room == 0) break;
     if (partition >= config_.hand_off->partitions() || distrusted(partition)) continue;
+    // No writer lock nor end offset for a partition nobody offered anything.
+    if (!config_.hand_off->has_offers(partition)) continue;
     Taken t;
     t.partition = partition;
     t.writer = std::unique_lock(config_.hand_off->writer(partition));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <set>
 #include <pqxx/pqxx>
 #include <stdexcept>
 
@@ -15,6 +16,17 @@
 
 namespace pw::projections {
 namespace {
+
+// A Postgres array literal of integers ("{1,2,3}").
+template <class Ints>
+std::string int_array(const Ints& values) {
+  std::string out = "{";
+  for (const auto v : values) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(v);
+  }
+  return out + "}";
+}
 
 const std::string kEvents(log::kEventsTopic);
 
@@ -101,15 +113,20 @@ Result<void> Projector::connect() {
     c.prepare("pw_offset_get",
               "SELECT next_offset FROM projection_offsets "
               "WHERE projector = $1 AND topic = $2 AND partition = $3");
-    c.prepare("pw_offset_init",
+    // The offsets of all a batch's partitions in one statement each: a batch
+    // of `serve`'s one projector spans up to every partition, and a statement
+    // per partition was most of a batch's round trips.
+    c.prepare("pw_offsets_init",
               "INSERT INTO projection_offsets (projector, topic, partition, next_offset) "
-              "VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING");
-    c.prepare("pw_offset_lock",
-              "SELECT next_offset FROM projection_offsets "
-              "WHERE projector = $1 AND topic = $2 AND partition = $3 FOR UPDATE");
-    c.prepare("pw_offset_set",
-              "UPDATE projection_offsets SET next_offset = $4 "
-              "WHERE projector = $1 AND topic = $2 AND partition = $3");
+              "SELECT $1, $2, p, 0 FROM unnest($3::int[]) AS p ON CONFLICT DO NOTHING");
+    // Locked in the primary key's order, so two instances never wait on each
+    // other in a cycle.
+    c.prepare("pw_offsets_lock",
+              "SELECT partition, next_offset FROM projection_offsets "
+              "WHERE projector = $1 AND topic = $2 AND partition = ANY($3::int[]) ORDER BY partition FOR UPDATE");
+    c.prepare("pw_offsets_set",
+              "UPDATE projection_offsets o SET next_offset = v.next FROM unnest($3::int[], $4::bigint[]) AS v(p, next) "
+              "WHERE o.projector = $1 AND o.topic = $2 AND o.partition = v.p");
     prepare_batch_statements(c);
     db_ = std::move(db);
     return {};
@@ -224,10 +241,11 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
     // site's later events meet a gap and are set aside too (quarantine).
     pqxx::work txn(db_->conn);
     if (config_.hold_off_switch) hold_off_switch(txn);
-    txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
-    auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
-    if (row[0].as<int64_t>() <= r.offset)
-      txn.exec_prepared("pw_offset_set", config_.name, kEvents, r.partition, r.offset + 1);
+    auto offsets = lock_offsets(txn, {r});
+    if (offsets.stored.at(r.partition) <= r.offset) {
+      offsets.pass(r);
+      store_offsets(txn, offsets);
+    }
     txn.commit();
     announce(r.partition, r.offset + 1);
   } catch (const pqxx::broken_connection& e) {
@@ -245,19 +263,34 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
 // A second instance of the same projection waits on these locks, then skips
 // what this transaction applied.
 Projector::Offsets Projector::lock_offsets(pqxx::transaction_base& txn, const std::vector<log::Record>& records) {
+  std::set<int32_t> partitions;
+  for (const auto& r : records) partitions.insert(r.partition);
+  const std::string wanted = int_array(partitions);
   Offsets offsets;
-  for (const auto& r : records) {
-    if (offsets.stored.contains(r.partition)) continue;
-    txn.exec_prepared("pw_offset_init", config_.name, kEvents, r.partition);
-    auto row = txn.exec_prepared1("pw_offset_lock", config_.name, kEvents, r.partition);
-    offsets.stored[r.partition] = offsets.next[r.partition] = row[0].as<int64_t>();
+  auto lock = [&] {
+    for (const auto& row : txn.exec_prepared("pw_offsets_lock", config_.name, kEvents, wanted)) {
+      const auto p = row[0].as<int32_t>();
+      offsets.stored[p] = offsets.next[p] = row[1].as<int64_t>();
+    }
+  };
+  lock();
+  // A partition's first batch creates its row (once per projection).
+  if (offsets.stored.size() < partitions.size()) {
+    txn.exec_prepared("pw_offsets_init", config_.name, kEvents, wanted);
+    lock();
   }
   return offsets;
 }
 
 void Projector::store_offsets(pqxx::transaction_base& txn, const Offsets& offsets) {
-  for (const auto& [p, offset] : offsets.next)
-    if (offset != offsets.stored.at(p)) txn.exec_prepared("pw_offset_set", config_.name, kEvents, p, offset);
+  std::vector<int64_t> partitions, nexts;
+  for (const auto& [p, offset] : offsets.next) {
+    if (offset == offsets.stored.at(p)) continue;
+    partitions.push_back(p);
+    nexts.push_back(offset);
+  }
+  if (partitions.empty()) return;
+  txn.exec_prepared("pw_offsets_set", config_.name, kEvents, int_array(partitions), int_array(nexts));
 }
 
 std::vector<DecodedEvent> Projector::decode_unapplied(const std::vector<log::Record>& records, Offsets& offsets) {

@@ -246,7 +246,8 @@ void prepare_statements(pqxx::connection& c) {
   c.prepare("pw_q_sites_after", "SELECT " + kSiteColumns +
                                     " FROM sites WHERE (created_at, site_id) > ($1::timestamptz, $2) "
                                     "ORDER BY created_at, site_id LIMIT $3");
-  c.prepare("pw_q_page", "SELECT " + kPageColumns + ", content::text FROM pages WHERE page_id = $1");
+  // Scope and row in one statement (schemas/sql/0010_page_read.sql).
+  c.prepare("pw_q_page_in_tenant", "SELECT * FROM page_in_tenant($1, $2)");
   for (bool s : {false, true})
     for (bool q : {false, true})
       for (bool cur : {false, true}) c.prepare(pages_statement(s, q, cur), pages_sql(s, q, cur));
@@ -427,10 +428,8 @@ Result<std::optional<json>> ReadModel::get_page(const TenantId& tenant, const Pa
   if (auto e = check_tenant(tenant)) return *e;
   if (!detail::is_plain_id(page.value)) return std::optional<json>{};
   return run<std::optional<json>>(*pool_, config_.checkout_timeout, "get_page", [&](Lease& lease) {
-    pqxx::read_transaction t(lease.conn());
-    scope(t, tenant);
-    auto rows = t.exec_prepared("pw_q_page", page.value);
-    t.commit();
+    pqxx::nontransaction t(lease.conn());
+    auto rows = t.exec_prepared("pw_q_page_in_tenant", tenant.value, page.value);
     if (rows.empty()) return std::optional<json>{};
     return std::optional<json>{page_json(rows[0], true)};
   });

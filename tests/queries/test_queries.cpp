@@ -741,7 +741,7 @@ TEST_F(QueriesTest, BrokenConnectionsAreReplaced) {
     pqxx::connection c(reader_);
     pqxx::nontransaction t(c);
     auto killed = t.exec(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
         "WHERE usename = current_user AND datname = current_database() AND pid <> pg_backend_pid()");
     EXPECT_GE(killed.size(), 1u);
   }
@@ -779,7 +779,7 @@ TEST_F(QueriesTest, UnreachableDatabaseIsUnavailable) {
   };
   connect_grant(false);
   pqxx::nontransaction(reader).exec(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
       "WHERE usename = current_user AND datname = current_database() AND pid <> pg_backend_pid()");
   auto site = rm_->get_site(kA, SiteId{"s"});
   ASSERT_FALSE(site.ok());
@@ -807,6 +807,28 @@ TEST_F(QueriesTest, ReaderRoleIsReadOnlyAndBoundByRowLevelSecurity) {
   t.exec_params("SELECT set_config('pagewright.tenant', $1, true)", kA.value);
   EXPECT_EQ(count(t, "SELECT count(*) FROM sites"), 1);
   EXPECT_THROW(t.exec("DELETE FROM sites"), pqxx::insufficient_privilege);
+}
+
+// get_page scopes and reads in one statement (page_in_tenant): the scope
+// must end with it, on a connection the pool hands to another tenant next.
+TEST_F(QueriesTest, APageReadInOneStatementLeavesNoTenantBehind) {
+  insert_site(kA, "s", "2026-01-01T00:00:00.000000Z");
+  insert_page(kA, "s", "s.home", "home", "Home", "draft", "2026-01-02T00:00:00.000000Z");
+  pqxx::connection c(reader_);
+  pqxx::nontransaction n(c);
+  EXPECT_EQ(count(n, "SELECT count(*) FROM page_in_tenant('" + kA.value + "', 's.home')"), 1);
+  EXPECT_EQ(count(n, "SELECT count(*) FROM page_in_tenant('" + kB.value + "', 's.home')"), 0);
+  // The statement's own transaction ended, and its scope with it.
+  EXPECT_EQ(count(n, "SELECT count(*) FROM pages"), 0);
+  EXPECT_EQ(n.exec1("SELECT coalesce(current_setting('pagewright.tenant', true), '')")[0].as<std::string>(), "");
+  // Through the read model: the right tenant sees the page, the other not.
+  auto mine = rm_->get_page(kA, PageId{"s.home"});
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  ASSERT_TRUE(mine->has_value());
+  EXPECT_EQ((**mine)["title"], "Home");
+  auto theirs = rm_->get_page(kB, PageId{"s.home"});
+  ASSERT_TRUE(theirs.ok()) << theirs.error().message;
+  EXPECT_FALSE(theirs->has_value());
 }
 
 TEST_F(QueriesTest, ManyThreadsShareTheSmallPool) {

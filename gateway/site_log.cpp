@@ -18,6 +18,7 @@ using queries::EventPosition;
 
 constexpr size_t kReadBatch = 4096;
 constexpr std::chrono::milliseconds kReadSlice{200};
+constexpr std::chrono::seconds kSlowWalk{2};
 
 Error unavailable(const std::string& what, const Error& e) {
   return make_error(Errc::unavailable, "site events: " + what + ": " + e.message);
@@ -44,6 +45,16 @@ class Walk {
   Walk(log::EventLog& log, log::TopicPartition tp, const SiteId& site, int64_t end, Clock::time_point deadline,
        SiteLogCost& cost)
       : log_(log), tp_(std::move(tp)), site_(site), end_(end), deadline_(deadline), cost_(cost) {}
+
+  // A walk normally takes milliseconds; one that took seconds (even if it
+  // ended well) says a fetch stalled, and where.
+  ~Walk() {
+    const auto took = Clock::now() - started_;
+    if (took < kSlowWalk) return;
+    logging::warn("site events read slowly",
+                  {{"site", site_.str()}, {"where", where() + progress()},
+                   {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()}});
+  }
 
   // Reads the records `run` names (ascending offsets, close together) and
   // hands the site's to `sink`. False when the sink stopped the walk.
@@ -100,6 +111,7 @@ class Walk {
  private:
   Result<void> position(int64_t offset) {
     ++cost_.seeks;
+    sought_ = offset;
     if (!reader_) {
       auto r = log_.reader(tp_, offset);
       if (!r.ok()) return unavailable("reader of " + where(), r.error());
@@ -112,13 +124,21 @@ class Walk {
 
   Result<std::vector<log::Record>> read(size_t max_records) {
     const auto now = Clock::now();
-    if (now >= deadline_)
-      return make_error(Errc::unavailable, "site events: " + where() + " not read in time");
+    if (now >= deadline_) return make_error(Errc::unavailable, "site events: " + where() + " not read in time" + progress());
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now);
     auto got = reader_->read(std::min(left, kReadSlice), std::max<size_t>(max_records, 1));
     if (!got.ok()) return unavailable("reading " + where(), got.error());
     cost_.records_read += static_cast<int64_t>(got->size());
+    if (!got->empty()) last_read_ = got->back().offset;
     return got;
+  }
+
+  // Where a walk that ran out of time stood: what an operator (or a test's
+  // failure) needs to tell a stalled fetch from a log that ends early.
+  std::string progress() const {
+    return " (wanted up to offset " + std::to_string(end_ - 1) + ", last read " +
+           (last_read_ ? std::to_string(*last_read_) : std::string("none")) + ", sought " +
+           std::to_string(sought_) + ", " + std::to_string(cost_.records_read) + " records read)";
   }
 
   // Not silent: a position without its record is an index (or log) defect.
@@ -138,6 +158,9 @@ class Walk {
   Clock::time_point deadline_;
   SiteLogCost& cost_;
   std::unique_ptr<log::Reader> reader_;
+  std::optional<int64_t> last_read_;
+  int64_t sought_ = -1;
+  const Clock::time_point started_ = Clock::now();
 };
 
 }  // namespace

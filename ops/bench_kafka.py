@@ -143,7 +143,7 @@ def main():
         result["ingest"] = bs.wrk(port, load)
         result["settle_s"] = settle(port, token, pages[0])
         result["visibility"] = bs.probe(port, result["ingest"]["rps"] / 2,
-                                        ["--token", token, "--pages", ",".join(pages)])
+                                        ["--token", token, "--pages", ",".join(pages)], clients=64)
         # The same ingest with four times the connections: an edit waits for
         # two transactions in turn, so more edits in flight can share them.
         bs.CONNECTIONS = 4 * result["connections"]

@@ -151,10 +151,25 @@ def call(port, method, path, token, body=None):
         return json.loads(r.read())
 
 
-def probe(port, rate, extra):
-    out = sh(os.path.join(BIN, "pw_visibility_probe"), "--port", str(port), "--rate", f"{rate:.0f}",
-             "--seconds", str(SECONDS), "--threads", "64", *extra)
-    return json.loads(out)
+# Clients of the visibility probe on `serve`. Each sends an edit-and-read pair
+# every PROBE_CLIENTS / rate seconds and waits for its answer; at half of the
+# peak rate that interval (about 70 ms) is longer than the slowest pairs, so a
+# slow answer seldom delays the client's next send and a stall of the server
+# shows in the samples instead of thinning them. The Kafka run, whose pairs
+# take longer than its interval at any count, keeps 64.
+PROBE_CLIENTS = 256
+
+
+def probe(port, rate, extra, clients=PROBE_CLIENTS, server_pid=None):
+    """The probe's figures; with server_pid, also the CPU of the whole run
+    (warm-up included) and the pairs it made, warm-up included."""
+    with CpuMeter(server_pid) as cpu:
+        out = sh(os.path.join(BIN, "pw_visibility_probe"), "--port", str(port), "--rate", f"{rate:.0f}",
+                 "--seconds", str(SECONDS), "--threads", str(clients), *extra)
+    got = {**json.loads(out), "clients": clients}
+    if server_pid:
+        got["cpu"], got["pairs"] = cpu.result, got["samples"] * (SECONDS + 1) / SECONDS
+    return got
 
 
 def crud_ingest(clients):
@@ -207,17 +222,23 @@ def main():
         try:
             token = sh(os.path.join(BIN, "pagewright"), "token", "--tenant", "t-bench", "--user", "u-bench",
                        "--role", "admin", "--ttl", "7200", env=env).strip()
-            pages = []
+            # wrk renames PAGES_PER_SITE pages of each site; the probe's
+            # clients each need pages of their own, so the sites get more.
+            pages, probe_pages = [], []
+            per_site = max(PAGES_PER_SITE, -(-PROBE_CLIENTS // SITES))
             for s in range(SITES):
                 site = call(port, "POST", "/v1/sites", token, {"name": f"Bench {s}", "subdomain": f"bench-{s}"})
                 site_id = site["data"]["siteId"]
-                for p in range(PAGES_PER_SITE):
+                for p in range(per_site):
                     page = call(port, "POST", f"/v1/sites/{site_id}/pages", token, {"title": f"Page {p}"})
-                    pages.append(page["data"]["pageId"])
+                    probe_pages.append(page["data"]["pageId"])
+                    if p < PAGES_PER_SITE:
+                        pages.append(page["data"]["pageId"])
             result["ingest"] = wrk(port, {"PW_BENCH_PAGES": ",".join(pages), "PW_BENCH_TOKEN": token}, serve.pid)
             result["serve_peak_rss_mb"] = peak_rss_mb(serve.pid)
             half = result["ingest"]["rps"] / 2
-            result["visibility"] = probe(port, half, ["--token", token, "--pages", ",".join(pages)])
+            result["visibility"] = probe(port, half, ["--token", token, "--pages", ",".join(probe_pages)],
+                                         server_pid=serve.pid)
             result["serve_peak_rss_mb"] = max(result["serve_peak_rss_mb"], peak_rss_mb(serve.pid))
         finally:
             stop(serve)

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -125,9 +126,11 @@ std::map<int32_t, std::vector<log::Record>> read_all(log::EventLog& log, const s
 }
 
 // Runs a processor in this process until `results_wanted` results are in the log.
+// `recovered`, when given, follows stats().recoveries: a processor has
+// partitions of its own once it recovered one.
 workers::ProcessorStats run_until(log::EventLog& log, const std::filesystem::path& snapshots,
                                   size_t results_wanted, int64_t snapshot_every = 50,
-                                  size_t max_batch = 256) {
+                                  size_t max_batch = 256, std::atomic<int64_t>* recovered = nullptr) {
   workers::ProcessorConfig config;
   config.schemas = ::pw::test::test_schemas();
   config.snapshot_dir = snapshots;
@@ -143,6 +146,7 @@ workers::ProcessorStats run_until(log::EventLog& log, const std::filesystem::pat
   while (results < results_wanted && std::chrono::steady_clock::now() < deadline) {
     auto r = (*processor)->run_once(50ms);
     if (!r.ok()) ADD_FAILURE() << r.error().message;
+    if (recovered) recovered->store((*processor)->stats().recoveries);
     for (auto& reader : readers) {
       auto got = reader->read(1ms, 10000);
       if (got.ok()) results += got->size();
@@ -498,10 +502,20 @@ TEST_F(Processor, TwoProcessorsSplitThePartitionsAndAppendWhatOneWould) {
   auto second_log = backend_->single_process() ? nullptr : open(uri, backend_->config());
   log::EventLog& other = second_log ? *second_log : *log;
   create_topics(*log);
-  submit(*log, commands);
+  // Both own partitions before the first command is there: on a broker, the
+  // first member to join could otherwise decide every command before the
+  // rebalance that gives the second its share.
   workers::ProcessorStats a, b;
-  std::thread second([&] { b = run_until(other, snap(2), commands.size(), 20, 5); });
-  a = run_until(*log, snap(1), commands.size(), 20, 5);
+  std::atomic<int64_t> a_recovered{0}, b_recovered{0};
+  std::thread second([&] { b = run_until(other, snap(2), commands.size(), 20, 5, &b_recovered); });
+  std::thread first([&] { a = run_until(*log, snap(1), commands.size(), 20, 5, &a_recovered); });
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while ((a_recovered == 0 || b_recovered == 0) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_GT(a_recovered, 0);
+  EXPECT_GT(b_recovered, 0);
+  submit(*log, commands);
+  first.join();
   second.join();
   EXPECT_GT(a.commands, 0);
   EXPECT_GT(b.commands, 0);

@@ -72,6 +72,9 @@ struct GatewayDeps {
   // The commits of projectors in this process (`serve`); absent: reads that
   // wait for a position poll Postgres.
   log::ProjectedPositions* projected = nullptr;
+  // The long queries' threads (Route::long_running, a page at a version);
+  // absent: they share `blocking`.
+  BlockingPool* long_blocking = nullptr;
 };
 
 class PageCheckpoints;  // gateway/page_checkpoints.hpp
@@ -91,6 +94,8 @@ class Gateway {
   // Internals shared by the handler's translation units.
   struct Exchange;
   const GatewayDeps& deps() const { return deps_; }
+  // Where a blocking request runs: the long queries' pool or the others'.
+  BlockingPool& pool_for(const Exchange& ex) const;
   const GatewayOptions& options() const { return options_; }
   std::string now_rfc3339() const;
   bool draining() const { return draining_; }

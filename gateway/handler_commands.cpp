@@ -329,7 +329,7 @@ void handle_command(const ExchangePtr& ex) {
   // read model, a page version from the log) builds it on the blocking pool,
   // never on an I/O thread.
   if (!ex->route->blocking) return run_command(ex);
-  if (!ex->gw.deps().blocking.post([ex] { run_command(ex); }))
+  if (!ex->gw.pool_for(*ex).post([ex] { run_command(ex); }))
     ex->fail(make_error(Errc::unavailable, "shutting down"));
 }
 

@@ -176,13 +176,13 @@ void run_query(const ExchangePtr& ex, std::chrono::milliseconds wait) {
 }
 
 void post_query(const ExchangePtr& ex, std::chrono::milliseconds wait) {
-  if (!ex->gw.deps().blocking.post([ex, wait] { run_query(ex, wait); }))
+  if (!ex->gw.pool_for(*ex).post([ex, wait] { run_query(ex, wait); }))
     ex->fail(make_error(Errc::unavailable, "shutting down"));
 }
 
 // The position is known to be committed: nothing to ask first.
 void post_caught_up(const ExchangePtr& ex) {
-  if (!ex->gw.deps().blocking.post([ex] { ex->route->serve(ex); }))
+  if (!ex->gw.pool_for(*ex).post([ex] { ex->route->serve(ex); }))
     ex->fail(make_error(Errc::unavailable, "shutting down"));
 }
 

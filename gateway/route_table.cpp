@@ -34,6 +34,12 @@ constexpr Route restricted_query(std::string_view method, std::string_view patte
 
 // An upload: the body is the file (raw bytes, not JSON), up to `max_body`;
 // built on the blocking pool (the image is decoded there).
+// A query that walks the log or folds events (Route::long_running).
+constexpr Route long_query(std::string_view method, std::string_view pattern, std::string_view name, Serve serve,
+                           Role role = Role::viewer) {
+  return Route{method, pattern, name, role, RouteKind::query, nullptr, serve, true, kDefaultMaxBody, true};
+}
+
 constexpr Route upload(std::string_view method, std::string_view pattern, std::string_view name, Role role,
                        BuildCommand build, std::size_t max_body) {
   return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true, max_body};
@@ -82,9 +88,10 @@ constexpr Route kRoutes[] = {
     query("GET", "/v1/pages/{pageId}/versions", "list_page_versions", list_page_versions),
     command("POST", "/v1/pages/{pageId}/versions/{version}/label", "label_version", Role::editor,
             build_label_version),
-    reading_command("POST", "/v1/pages/{pageId}/restore-version", "restore_page_version", Role::editor,
-                    build_restore_page_version),
-    query("GET", "/v1/pages/{pageId}/diff", "page_diff", page_diff),
+    // Folds the version it restores from the page's events.
+    Route{"POST", "/v1/pages/{pageId}/restore-version", "restore_page_version", Role::editor, RouteKind::command,
+          build_restore_page_version, nullptr, true, kDefaultMaxBody, true},
+    long_query("GET", "/v1/pages/{pageId}/diff", "page_diff", page_diff),
     command("POST", "/v1/pages/{pageId}/publish", "publish_page", Role::admin, build_publish_page),
     // Templates
     query("GET", "/v1/templates", "list_templates", list_templates),
@@ -104,9 +111,9 @@ constexpr Route kRoutes[] = {
     command("POST", "/v1/deployments/{deploymentId}/rollback", "rollback_deployment", Role::admin,
             build_rollback_deployment),
     // Audit
-    query("GET", "/v1/sites/{siteId}/events", "site_events", site_events),
-    query("GET", "/v1/sites/{siteId}/audit/verify", "verify_audit", verify_audit),
-    restricted_query("GET", "/v1/audit", "audit_log", Role::admin, audit_log),
+    long_query("GET", "/v1/sites/{siteId}/events", "site_events", site_events),
+    long_query("GET", "/v1/sites/{siteId}/audit/verify", "verify_audit", verify_audit),
+    long_query("GET", "/v1/audit", "audit_log", audit_log, Role::admin),
     // Commands: the bus's memory, no read model
     query("GET", "/v1/commands/{commandId}", "get_command", command_status, /*blocking=*/false),
     // Operations (no authentication)

@@ -41,6 +41,9 @@ struct Route {
   // The longest request body the route takes (longer → 413); the API's 1 MiB
   // unless the route says otherwise (an asset upload takes 10 MiB).
   std::size_t max_body = kDefaultMaxBody;
+  // Reads the log, or folds events, for seconds at worst: runs on the long
+  // queries' pool, so a few of them cannot hold every query thread.
+  bool long_running = false;
 };
 
 std::span<const Route> route_table();

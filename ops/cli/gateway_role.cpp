@@ -51,6 +51,12 @@ void add_gateway_options(CLI::App& cmd, GatewayRoleOptions& o) {
       ->envname("PW_QUERY_THREADS")
       ->check(CLI::Range(1, 512))
       ->capture_default_str();
+  cmd.add_option("--long-query-threads", o.long_query_threads,
+                 "threads (and Postgres connections) for the long queries: audit verify, event streams, the "
+                 "audit log, versions and diffs")
+      ->envname("PW_LONG_QUERY_THREADS")
+      ->check(CLI::Range(1, 512))
+      ->capture_default_str();
   cmd.add_option("--pg-reader", o.pg_reader,
                  "PostgreSQL conninfo of the query role (pagewright_reader); default: --pg with SET ROLE")
       ->envname("PW_PG_READER");
@@ -115,7 +121,8 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   queries::ReadModelConfig read_config;
   if (o.pg_reader.empty()) read_config.role = "pagewright_reader";
   auto read_model = queries::ReadModel::connect(o.pg_reader.empty() ? o.pg : o.pg_reader,
-                                                static_cast<size_t>(o.query_threads), read_config);
+                                                static_cast<size_t>(o.query_threads + o.long_query_threads),
+                                                read_config);
   if (!read_model.ok()) return fail("read model", read_model.error());
   gateway::CommandBusConfig bus_config;
   bus_config.tail_results = o.direct_outcomes == nullptr;
@@ -131,6 +138,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   } attached{o.direct_outcomes};
   if (o.direct_outcomes) o.direct_outcomes->attach(bus->get());
   gateway::BlockingPool blocking(static_cast<size_t>(o.query_threads));
+  gateway::BlockingPool long_blocking(static_cast<size_t>(o.long_query_threads));
   // The gateway only reads the store; its layout and preview key are made
   // here (nothing is written where they exist), so a draft preview's url is
   // known before any build ran.
@@ -173,6 +181,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   deps.editor_host = editor->get();
   deps.assets = asset_store.get();
   deps.projected = o.projected;
+  deps.long_blocking = &long_blocking;
   gateway::Gateway handler(std::move(deps), std::move(options));
 
   gateway::HttpServerConfig config;

@@ -1,8 +1,10 @@
 #pragma once
 // The HTTP gateway role, shared by `pagewright gateway` (against Kafka) and
 // `pagewright serve` (every role in one process).
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "commands/hand_off.hpp"
@@ -24,11 +26,22 @@ class ProjectedPositions;
 
 namespace pw::cli {
 
+inline int default_query_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::max(4u, 2 * (cores == 0 ? 2u : cores)));
+}
+
 struct GatewayRoleOptions {
   std::shared_ptr<const domain::Schemas> schemas;  // loaded at start; nullptr: by the gateway
   std::string http = "127.0.0.1:8080";  // HOST:PORT (port 0: any free port)
   int http_threads = 2;
-  int query_threads = 16;               // blocking pool = read-model connections
+  // Threads of the queries' blocking pool, one read-model connection each.
+  // Two per core: on two cores 16 threads read 22% slower than 4, their
+  // wake-ups and Postgres backends taking turns (docs/BENCHMARKS.md).
+  int query_threads = default_query_threads();
+  // The long queries' own threads and connections (Route::long_running, a
+  // page at a version): a few verifies of big sites must not hold the rest.
+  int long_query_threads = 8;
   std::string pg_reader;                // conninfo of the query role
   std::string pg;                       // else this login, switching to pagewright_reader
   std::string jwt_secret;

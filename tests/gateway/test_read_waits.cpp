@@ -60,9 +60,10 @@ class ReadWaitTest : public ::pw::test::PgTest {
     ASSERT_TRUE(board_.next(0).has_value());
   }
 
-  void use_read_wait(std::chrono::milliseconds wait) {
+  void use_read_wait(std::chrono::milliseconds wait, BlockingPool* long_queries = nullptr) {
     GatewayDeps deps{*log_, *bus_, *read_model_, metrics_, blocking_, nullptr};
     deps.projected = &board_;
+    deps.long_blocking = long_queries;
     GatewayOptions options{kSecret};
     options.read_wait = wait;
     gateway_ = std::make_unique<Gateway>(std::move(deps), std::move(options));
@@ -119,6 +120,16 @@ class ReadWaitTest : public ::pw::test::PgTest {
     return {data.value("siteId", ""), data.value("position", "")};
   }
 
+  // A site of tenant t-b, read with its position as soon as it is projected.
+  void expect_visible_to_another_tenant(const std::string& subdomain) {
+    const auto [other, other_position] = create_site("t-b", subdomain);
+    auto seen = send("GET", "/v1/sites/" + other, "t-b", {}, other_position);
+    project_until([&] { return seen.wait_for(0ms) == std::future_status::ready; });
+    auto sr = answer(seen);
+    EXPECT_EQ(sr.status, 200) << sr.body;
+    EXPECT_EQ(json::parse(sr.body)["data"].value("siteId", ""), other);
+  }
+
   void project_until(const std::function<bool()>& done) {
     for (int i = 0; i < 500 && !done(); ++i) ASSERT_TRUE(projector_->run_once(20ms).ok());
     ASSERT_TRUE(done());
@@ -134,6 +145,7 @@ class ReadWaitTest : public ::pw::test::PgTest {
   std::unique_ptr<queries::ReadModel> read_model_;
   std::unique_ptr<CommandBus> bus_;
   BlockingPool blocking_{1};  // one query thread: a read that held it would block the next
+  BlockingPool long_{1};      // the long queries' one thread, when a test gives it to the gateway
   std::unique_ptr<Gateway> gateway_;
 };
 
@@ -179,12 +191,7 @@ TEST_F(ReadWaitTest, AWaitThatElapsesIs503Unavailable) {
   EXPECT_EQ(board_.waiting(), 0u);
 
   // Another tenant's edit still becomes visible through the same path.
-  const auto [other, other_position] = create_site("t-b", "elapses-other");
-  auto seen = send("GET", "/v1/sites/" + other, "t-b", {}, other_position);
-  project_until([&] { return seen.wait_for(0ms) == std::future_status::ready; });
-  auto sr = answer(seen);
-  EXPECT_EQ(sr.status, 200) << sr.body;
-  EXPECT_EQ(json::parse(sr.body)["data"].value("siteId", ""), other);
+  expect_visible_to_another_tenant("elapses-other");
 }
 
 TEST_F(ReadWaitTest, AlreadyProjectedPositionsAreServedWithoutWaiting) {
@@ -196,6 +203,36 @@ TEST_F(ReadWaitTest, AlreadyProjectedPositionsAreServedWithoutWaiting) {
   ASSERT_EQ(again.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(again.get().status, 200);
   EXPECT_EQ(board_.waiting(), 0u);
+}
+
+// A tenant's long queries (an audit verify walks its site's whole log) run on
+// threads of their own: with all of those busy, another tenant's edit still
+// becomes visible and is read at once, and the verify is answered once a
+// long-query thread is free.
+TEST_F(ReadWaitTest, LongQueriesWaitForTheirOwnThreadsAndNeverHoldTheOthers) {
+  use_read_wait(20s, &long_);
+  const auto [site, position] = create_site("t-a", "long");
+  auto projected = send("GET", "/v1/sites/" + site, "t-a", {}, position);
+  project_until([&] { return projected.wait_for(0ms) == std::future_status::ready; });
+  ASSERT_EQ(answer(projected).status, 200);
+
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  ASSERT_TRUE(long_.post([released] { released.wait(); }));  // the long pool's one thread, busy
+  auto verify = send("GET", "/v1/sites/" + site + "/audit/verify", "t-a");
+  auto at_version = send("GET", "/v1/pages/" + site + ".nothing?version=1", "t-a");
+  EXPECT_EQ(verify.wait_for(300ms), std::future_status::timeout) << "a long query ran on the other threads";
+  EXPECT_EQ(at_version.wait_for(0ms), std::future_status::timeout) << "a page at a version is a long query";
+
+  // Meanwhile another tenant's edit becomes visible and is read.
+  expect_visible_to_another_tenant("long-other");
+  EXPECT_EQ(verify.wait_for(0ms), std::future_status::timeout);
+
+  release.set_value();
+  auto vr = answer(verify);
+  EXPECT_EQ(vr.status, 200) << vr.body;
+  EXPECT_TRUE(json::parse(vr.body)["data"].value("ok", false)) << vr.body;
+  EXPECT_EQ(answer(at_version).status, 404);
 }
 
 }  // namespace

@@ -113,10 +113,7 @@ BlockingPool& Gateway::pool_for(const Exchange& ex) const {
   if (!deps_.long_blocking || !ex.route) return deps_.blocking;
   if (ex.route->long_running) return *deps_.long_blocking;
   // A page at a version or a time is folded from its events (get_page_at).
-  if (ex.route->serve == get_page) {
-    const auto q = ex.query();
-    if (q.count("version") || q.count("asOf")) return *deps_.long_blocking;
-  }
+  if (ex.route->serve == get_page && asks_for_a_version(ex)) return *deps_.long_blocking;
   return deps_.blocking;
 }
 

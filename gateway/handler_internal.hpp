@@ -120,6 +120,8 @@ void readyz(const ExchangePtr& ex);
 Result<Built> build_label_version(const Gateway::Exchange& ex, const std::string& command_id);
 Result<Built> build_restore_page_version(const Gateway::Exchange& ex, const std::string& command_id);
 void get_page_at(const ExchangePtr& ex);  // GET /v1/pages/{id}?version=|asOf=
+// GET /v1/pages/{id} asks for the page at a version or time (get_page_at).
+bool asks_for_a_version(const Gateway::Exchange& ex);
 void list_page_versions(const ExchangePtr& ex);
 void page_diff(const ExchangePtr& ex);
 

@@ -236,9 +236,13 @@ void list_pages(const ExchangePtr& ex) {
   send_list(ex, ex->gw.deps().read_model.list_pages(ex->principal.tenant, *site, status, text, *p));
 }
 
+bool asks_for_a_version(const Gateway::Exchange& ex) {
+  const auto q = ex.query();
+  return q.count("version") || q.count("asOf");
+}
+
 void get_page(const ExchangePtr& ex) {
-  const auto q = ex->query();
-  if (q.count("version") || q.count("asOf")) return get_page_at(ex);
+  if (asks_for_a_version(*ex)) return get_page_at(ex);
   PageId page{ex->param("pageId")};
   if (!site_of(page)) return ex->fail(not_found());
   send_one(ex, ex->gw.deps().read_model.get_page(ex->principal.tenant, page));

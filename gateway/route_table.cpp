@@ -26,20 +26,15 @@ constexpr Route query(std::string_view method, std::string_view pattern, std::st
   return Route{method, pattern, name, Role::viewer, RouteKind::query, nullptr, serve, blocking, kDefaultMaxBody};
 }
 
-// A read that needs more than a viewer (the audit log: admins).
-constexpr Route restricted_query(std::string_view method, std::string_view pattern, std::string_view name, Role role,
-                                 Serve serve) {
-  return Route{method, pattern, name, role, RouteKind::query, nullptr, serve, true, kDefaultMaxBody};
-}
-
-// An upload: the body is the file (raw bytes, not JSON), up to `max_body`;
-// built on the blocking pool (the image is decoded there).
-// A query that walks the log or folds events (Route::long_running).
+// A query that walks the log or folds events (Route::long_running); `role`
+// when a viewer is not enough (the audit log: admins).
 constexpr Route long_query(std::string_view method, std::string_view pattern, std::string_view name, Serve serve,
                            Role role = Role::viewer) {
   return Route{method, pattern, name, role, RouteKind::query, nullptr, serve, true, kDefaultMaxBody, true};
 }
 
+// An upload: the body is the file (raw bytes, not JSON), up to `max_body`;
+// built on the blocking pool (the image is decoded there).
 constexpr Route upload(std::string_view method, std::string_view pattern, std::string_view name, Role role,
                        BuildCommand build, std::size_t max_body) {
   return Route{method, pattern, name, role, RouteKind::command, build, nullptr, true, max_body};

@@ -124,7 +124,8 @@ class Walk {
 
   Result<std::vector<log::Record>> read(size_t max_records) {
     const auto now = Clock::now();
-    if (now >= deadline_) return make_error(Errc::unavailable, "site events: " + where() + " not read in time" + progress());
+    if (now >= deadline_)
+      return make_error(Errc::unavailable, "site events: " + where() + " not read in time" + progress());
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now);
     auto got = reader_->read(std::min(left, kReadSlice), std::max<size_t>(max_records, 1));
     if (!got.ok()) return unavailable("reading " + where(), got.error());

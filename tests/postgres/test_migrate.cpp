@@ -56,6 +56,24 @@ TEST_F(Migrate, AppliesEverythingOnceThenNothing) {
   }
 }
 
+// ANALYZE keeps no statistics on the envelope, which no query filters on
+// (0011); the other columns of page_events keep theirs.
+TEST_F(Migrate, PageEventsKeepNoStatisticsOnTheEnvelope) {
+  ASSERT_TRUE(projections::migrate(owner_).ok());
+  pqxx::connection c(owner_);
+  pqxx::work t(c);
+  auto target = [&](const std::string& column) {
+    return t.exec_params1("SELECT attstattarget FROM pg_attribute WHERE attrelid = 'page_events'::regclass "
+                          "AND attname = $1",
+                          column)[0]
+        .as<int>();
+  };
+  EXPECT_EQ(target("envelope"), 0);
+  EXPECT_EQ(target("site_id"), -1) << "the default target";
+  t.exec("ANALYZE page_events");
+  EXPECT_EQ(count(t, "SELECT count(*) FROM pg_stats WHERE tablename = 'page_events' AND attname = 'envelope'"), 0);
+}
+
 TEST_F(Migrate, ConcurrentRunnersApplyEachFileOnce) {
   const int files = static_cast<int>(sql_files(projections::sql_dir()).size());
   std::vector<Result<int>> results(4, Result<int>(0));

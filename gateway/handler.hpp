@@ -25,6 +25,7 @@
 
 namespace pw::log {
 class ProjectedPositions;  // events/projected_positions.hpp
+class RecentPages;         // events/recent_pages.hpp
 }
 
 namespace pw::gateway {
@@ -72,6 +73,9 @@ struct GatewayDeps {
   // The commits of projectors in this process (`serve`); absent: reads that
   // wait for a position poll Postgres.
   log::ProjectedPositions* projected = nullptr;
+  // The page rows those projectors just committed (`serve`): a page read
+  // whose position passed here takes its row from there.
+  log::RecentPages* recent_pages = nullptr;
   // The long queries' threads (Route::long_running, a page at a version);
   // absent: they share `blocking`.
   BlockingPool* long_blocking = nullptr;

@@ -21,7 +21,7 @@ std::string etag(int64_t version) { return "\"" + std::to_string(version) + "\""
 void get_page_content(const ExchangePtr& ex) {
   PageId page{ex->param("pageId")};
   if (!site_of(page)) return ex->fail(not_found());
-  auto row = ex->gw.deps().read_model.get_page(ex->principal.tenant, page);
+  auto row = read_page(*ex, page);
   if (!row.ok()) return ex->fail(row.error());
   if (!row->has_value()) return ex->fail(not_found());
   const json& p = **row;

@@ -32,6 +32,9 @@ struct Gateway::Exchange {
   std::optional<RateDecision> rate;  // the rate limit's decision: RateLimit-* headers
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<bool> answered{false};
+  // The position of its X-Pagewright-After passed in this process's
+  // projectors: the page rows they just committed may answer it.
+  bool passed_here = false;
 
   Exchange(Gateway& g, HttpRequest r, Respond out) : gw(g), request(std::move(r)), respond(std::move(out)) {}
 
@@ -124,6 +127,11 @@ void get_page_at(const ExchangePtr& ex);  // GET /v1/pages/{id}?version=|asOf=
 bool asks_for_a_version(const Gateway::Exchange& ex);
 void list_page_versions(const ExchangePtr& ex);
 void page_diff(const ExchangePtr& ex);
+
+// handler_queries.cpp: the page as get_page answers it (nullopt: not the
+// caller's tenant's, or absent). After an X-Pagewright-After that passed here,
+// the row the projector just committed (log::RecentPages), else Postgres.
+Result<std::optional<nlohmann::json>> read_page(const Gateway::Exchange& ex, const PageId& page);
 
 // handler_queries.cpp: the site is the caller's tenant's (the read model says
 // so, or, while it has not caught up with a new site, the site's first event).

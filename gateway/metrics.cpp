@@ -140,6 +140,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                 "wrote them, by topic (each recovery that passes one counts it).")
                           .Register(*registry_);
   for (const char* topic : {"events", "results"}) foreign_records_->Add({{"topic", topic}});
+  page_reads_from_commit_ = &prometheus::BuildCounter()
+                                 .Name("page_reads_from_commit_total")
+                                 .Help("Page reads that waited for their position in serve, by outcome: hit "
+                                       "(answered from the row the projector just committed) or miss (read from "
+                                       "PostgreSQL).")
+                                 .Register(*registry_);
+  for (const char* outcome : {"hit", "miss"}) page_reads_from_commit_->Add({{"outcome", outcome}});
 }
 
 Metrics::~Metrics() = default;
@@ -205,6 +212,10 @@ void Metrics::add_foreign_records(std::string_view topic, std::uint64_t n) {
   if (n == 0) return;
   const char* label = topic == "events" ? "events" : topic == "results" ? "results" : "other";
   foreign_records_->Add({{"topic", label}}).Increment(static_cast<double>(n));
+}
+
+void Metrics::count_page_read_from_commit(bool hit) {
+  page_reads_from_commit_->Add({{"outcome", hit ? "hit" : "miss"}}).Increment();
 }
 
 std::string Metrics::render() const {

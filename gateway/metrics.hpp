@@ -94,6 +94,9 @@ class Metrics {
   // passed over because no processor wrote them. Each recovery that passes
   // over a record counts it: a partition recovered twice counts it twice.
   void add_foreign_records(std::string_view topic, std::uint64_t n);
+  // A page read that waited for its position in `serve`: answered from the
+  // row the projector's commit wrote (hit), or asked of Postgres (miss).
+  void count_page_read_from_commit(bool hit);
 
   // The text exposition format (version 0.0.4) of every family in registry().
   std::string render() const;
@@ -120,6 +123,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* partitions_owned_;
   prometheus::Family<prometheus::Counter>* dead_letter_retries_;
   prometheus::Family<prometheus::Counter>* foreign_records_;
+  prometheus::Family<prometheus::Counter>* page_reads_from_commit_;
 };
 
 }  // namespace pw::gateway

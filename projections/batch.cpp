@@ -139,27 +139,37 @@ void prepare_batch_statements(pqxx::connection& c) {
             "content::text FROM pages WHERE page_id = ANY($1::text[])");
   // Takes pages out of the unique slug index before their new rows go in.
   c.prepare("pw_pages_unindex", "UPDATE pages SET status = 'deleted' WHERE page_id = ANY($1::text[])");
-  c.prepare("pw_pages_upsert",
-            "INSERT INTO pages (tenant_id, page_id, site_id, slug, title, description, seo, status, "
-            "version, published_version, content, updated_at) "
-            "SELECT $1, u.page_id, u.site_id, u.slug, u.title, u.description, u.seo::jsonb, u.status, u.version, "
-            "u.published_version, u.content::jsonb, u.updated_at "
-            "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
-            "$9::bigint[], $10::bigint[], $11::text[], $12::timestamptz[]) AS u(page_id, site_id, slug, title, "
-            "description, seo, status, version, published_version, content, updated_at) "
-            "ON CONFLICT (page_id) DO UPDATE SET slug = EXCLUDED.slug, title = EXCLUDED.title, "
-            "description = EXCLUDED.description, seo = EXCLUDED.seo, status = EXCLUDED.status, "
-            "version = EXCLUDED.version, published_version = EXCLUDED.published_version, "
-            "content = EXCLUDED.content, updated_at = EXCLUDED.updated_at");
+  const std::string upsert =
+      "INSERT INTO pages (tenant_id, page_id, site_id, slug, title, description, seo, status, "
+      "version, published_version, content, updated_at) "
+      "SELECT $1, u.page_id, u.site_id, u.slug, u.title, u.description, u.seo::jsonb, u.status, u.version, "
+      "u.published_version, u.content::jsonb, u.updated_at "
+      "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+      "$9::bigint[], $10::bigint[], $11::text[], $12::timestamptz[]) AS u(page_id, site_id, slug, title, "
+      "description, seo, status, version, published_version, content, updated_at) "
+      "ON CONFLICT (page_id) DO UPDATE SET slug = EXCLUDED.slug, title = EXCLUDED.title, "
+      "description = EXCLUDED.description, seo = EXCLUDED.seo, status = EXCLUDED.status, "
+      "version = EXCLUDED.version, published_version = EXCLUDED.published_version, "
+      "content = EXCLUDED.content, updated_at = EXCLUDED.updated_at";
+  c.prepare("pw_pages_upsert", upsert);
+  // The same, returning each row as page_in_tenant renders it (migration
+  // 0010), for the reads that wait for this commit (log::RecentPages).
+  c.prepare("pw_pages_upsert_returning",
+            upsert +
+                " RETURNING page_id, site_id, slug, title, description, seo::text, status, version, "
+                "published_version, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+                "content::text");
   prepare_deployment_statements(c);
   prepare_template_statements(c);
   prepare_asset_statements(c);
 }
 
 struct ReadModelBatch::State {
-  explicit State(pqxx::work& t) : txn(t) {}
+  State(pqxx::work& t, bool return_pages) : txn(t), return_pages(return_pages) {}
 
   pqxx::work& txn;
+  const bool return_pages;
+  std::vector<log::PageRowText> written_pages;  // as Postgres returned them, when return_pages
   std::string tenant;  // the tenant the transaction is scoped to
   std::unordered_map<std::string, SiteRow> sites;
   std::unordered_map<std::string, PageRow> pages;
@@ -350,8 +360,27 @@ struct ReadModelBatch::State {
     }
     if (!any) return;
     if (moved) txn.exec_prepared("pw_pages_unindex", unindex.str());
-    txn.exec_prepared("pw_pages_upsert", t, page_id.str(), site_id.str(), slug.str(), title.str(), description.str(),
-                      seo.str(), status.str(), version.str(), published.str(), content.str(), updated_at.str());
+    auto rows = txn.exec_prepared(return_pages ? "pw_pages_upsert_returning" : "pw_pages_upsert", t, page_id.str(),
+                                  site_id.str(), slug.str(), title.str(), description.str(), seo.str(), status.str(),
+                                  version.str(), published.str(), content.str(), updated_at.str());
+    for (const auto& row : rows) keep_written(t, row);
+  }
+
+  // Columns in the order of pw_pages_upsert_returning's RETURNING.
+  void keep_written(const std::string& t, const pqxx::row& r) {
+    log::PageRowText& w = written_pages.emplace_back();
+    w.tenant = t;
+    w.page_id = r[0].as<std::string>();
+    w.site_id = r[1].as<std::string>();
+    w.slug = r[2].as<std::string>();
+    w.title = r[3].as<std::string>();
+    w.description = r[4].as<std::string>();
+    w.seo = r[5].as<std::string>();
+    w.status = r[6].as<std::string>();
+    w.version = r[7].as<int64_t>();
+    w.published_version = r[8].as<int64_t>();
+    w.updated_at = r[9].as<std::string>();
+    w.content = r[10].as<std::string>();
   }
 
   void write_sites(const std::string& t) {
@@ -446,7 +475,8 @@ static_assert(!std::is_invocable_v<const Projection&, const NotAnEvent&>,
 
 }  // namespace
 
-ReadModelBatch::ReadModelBatch(pqxx::work& txn) : s_(std::make_unique<State>(txn)) {}
+ReadModelBatch::ReadModelBatch(pqxx::work& txn, bool return_pages)
+    : s_(std::make_unique<State>(txn, return_pages)) {}
 ReadModelBatch::~ReadModelBatch() = default;
 
 void ReadModelBatch::load(const std::vector<DecodedEvent>& events) {
@@ -499,5 +529,7 @@ void ReadModelBatch::write() {
     s_->write_sites(t);
   }
 }
+
+std::vector<log::PageRowText> ReadModelBatch::take_written_pages() { return std::move(s_->written_pages); }
 
 }  // namespace pw::projections

@@ -21,6 +21,7 @@
 #include "events/domain.hpp"
 #include "events/envelope.hpp"
 #include "events/log.hpp"
+#include "events/recent_pages.hpp"
 #include "events/result.hpp"
 
 namespace pw::projections {
@@ -51,7 +52,9 @@ void prepare_batch_statements(pqxx::connection& c);
 
 class ReadModelBatch {
  public:
-  explicit ReadModelBatch(pqxx::work& txn);
+  // return_pages: write() keeps each page row it wrote, as Postgres renders
+  // it, for take_written_pages().
+  explicit ReadModelBatch(pqxx::work& txn, bool return_pages = false);
   ~ReadModelBatch();
   ReadModelBatch(const ReadModelBatch&) = delete;
   ReadModelBatch& operator=(const ReadModelBatch&) = delete;
@@ -65,6 +68,9 @@ class ReadModelBatch {
   bool project(const DecodedEvent& event);
   // Writes every row the batch changed that project() has not written yet.
   void write();
+  // The page rows write() wrote (return_pages), for log::RecentPages once the
+  // transaction has committed.
+  std::vector<log::PageRowText> take_written_pages();
 
   struct State;  // the folded rows (batch.cpp)
 

@@ -97,8 +97,10 @@ Result<std::unique_ptr<Projector>> Projector::create(log::EventLog& log, std::st
         raw->seek_to_stored(ps);
       },
       [raw](const std::vector<log::TopicPartition>& tps) {
-        // Nothing to commit: every batch already stored its offsets.
+        // Nothing to commit: every batch already stored its offsets. Another
+        // projector writes these partitions' pages from now on.
         for (const auto& tp : tps) raw->needs_seek_.erase(tp.partition);
+        raw->forget_recent_pages();
       }};
   auto consumer = log.subscribe(self->config_.group, {kEvents}, std::move(listener));
   if (!consumer.ok()) return consumer.error();
@@ -138,6 +140,9 @@ Result<void> Projector::connect() {
 
 void Projector::seek_to_stored(const std::vector<int32_t>& partitions) {
   if (partitions.empty()) return;
+  // The stored offsets announced below may include records another writer
+  // applied.
+  forget_recent_pages();
   for (int32_t p : partitions) needs_seek_.insert(p);
   if (!db_ && !connect().ok()) return;
   std::map<int32_t, int64_t> offsets;
@@ -160,6 +165,23 @@ void Projector::seek_to_stored(const std::vector<int32_t>& partitions) {
   }
 }
 
+void Projector::forget_recent_pages() const {
+  if (config_.recent_pages) config_.recent_pages->forget_all();
+}
+
+// Before the commit is announced. A record passed over (the stored offset or
+// its site's version was ahead) was applied by another writer: another
+// instance, or the rebuild a `--shadow` switch brought in. The rows held for
+// the pages it touched are then older than the read model, and the
+// announcement would let reads that waited for it take them: everything held
+// goes, and only what this batch wrote, after them under the offsets' lock,
+// is kept.
+void Projector::keep_recent_pages(ReadModelBatch& batch, bool passed_over_records) const {
+  if (!config_.recent_pages) return;
+  if (passed_over_records) config_.recent_pages->forget_all();
+  config_.recent_pages->committed(batch.take_written_pages());
+}
+
 void Projector::announce(int32_t partition, int64_t next) const {
   if (config_.positions) config_.positions->advance(partition, next);
 }
@@ -169,6 +191,7 @@ std::vector<log::TopicPartition> Projector::assignment() const {
 }
 
 void Projector::close() {
+  forget_recent_pages();
   if (consumer_) {
     consumer_->close();
     consumer_.reset();
@@ -317,13 +340,14 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
     auto offsets = lock_offsets(txn, records);
     in_records = true;
     const auto events = decode_unapplied(records, offsets);
-    ReadModelBatch batch(txn);
+    ReadModelBatch batch(txn, config_.recent_pages != nullptr);
     batch.load(events);
     for (const auto& e : events) applied += batch.project(e) ? 1 : 0;
     batch.write();
     in_records = false;
     store_offsets(txn, offsets);
     txn.commit();
+    keep_recent_pages(batch, applied < records.size());
     for (const auto& [p, next] : offsets.next) announce(p, next);
     if (logging::enabled(logging::Level::debug)) log_applied(config_.name, events);
   } catch (...) {
@@ -337,6 +361,9 @@ Result<size_t> Projector::apply_batch(const std::vector<log::Record>& records) {
 
 // Must be called from a catch block: classifies the exception in flight.
 Error Projector::batch_failure(bool in_records) {
+  // A commit in doubt may have replaced rows held there; no failure is
+  // common enough to be worth telling that case apart.
+  forget_recent_pages();
   try {
     throw;
   } catch (const RecordError& e) {

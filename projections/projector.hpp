@@ -33,6 +33,7 @@
 
 #include "events/log.hpp"
 #include "events/projected_positions.hpp"
+#include "events/recent_pages.hpp"
 #include "events/result.hpp"
 
 namespace pqxx {
@@ -52,6 +53,10 @@ struct ProjectorConfig {
   // Told of every committed offset (`serve`: the gateway's reads wait on it
   // instead of polling Postgres). Outlives the projector.
   log::ProjectedPositions* positions = nullptr;
+  // Told of every page row a transaction committed, before its positions are
+  // announced (`serve`: a read that waited for the commit takes the row from
+  // there). Outlives the projector.
+  log::RecentPages* recent_pages = nullptr;
   // Each transaction first waits out a switch of the active read model
   // (hold_off_switch). Off only for the shadow a `rebuild --shadow` fills:
   // the switch waits for it to catch up while holding that lock.
@@ -106,6 +111,8 @@ class Projector {
   std::vector<DecodedEvent> decode_unapplied(const std::vector<log::Record>& records, Offsets& offsets);
   void store_offsets(pqxx::transaction_base& txn, const Offsets& offsets);
   void announce(int32_t partition, int64_t next) const;
+  void forget_recent_pages() const;
+  void keep_recent_pages(ReadModelBatch& batch, bool passed_over_records) const;
   Error batch_failure(bool in_records);
   // Applies the records one per transaction, setting aside those that fail
   // for good; stops at the first error that may pass.

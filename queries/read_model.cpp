@@ -100,6 +100,12 @@ std::string contains_pattern(std::string_view q) {
   return out + "%";
 }
 
+json parse_text(const std::string& text, const char* column) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw pqxx::conversion_error("column " + std::string(column) + " is not JSON");
+  return j;
+}
+
 json parse_column(const pqxx::field& f) {
   json j = json::parse(f.c_str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw pqxx::conversion_error("column " + std::string(f.name()) + " is not JSON");
@@ -155,20 +161,23 @@ json deployment_json(const pqxx::row& r) {
 }
 
 // Columns of kPageColumns, then content at index 10 when `with_content`.
-json page_json(const pqxx::row& r, bool with_content) {
-  json j{{"pageId", r[0].as<std::string>()},
-         {"siteId", r[1].as<std::string>()},
-         {"slug", r[2].as<std::string>()},
-         {"title", r[3].as<std::string>()},
-         {"description", r[4].as<std::string>()},
-         {"seo", parse_column(r[5])},
-         {"status", r[6].as<std::string>()},
-         {"version", r[7].as<int64_t>()},
-         {"publishedVersion", r[8].as<int64_t>()},
-         {"updatedAt", r[9].as<std::string>()}};
-  if (with_content) j["content"] = parse_column(r[10]);
-  return j;
+log::PageRowText page_row(const pqxx::row& r, bool with_content) {
+  log::PageRowText p;
+  p.page_id = r[0].as<std::string>();
+  p.site_id = r[1].as<std::string>();
+  p.slug = r[2].as<std::string>();
+  p.title = r[3].as<std::string>();
+  p.description = r[4].as<std::string>();
+  p.seo = r[5].as<std::string>();
+  p.status = r[6].as<std::string>();
+  p.version = r[7].as<int64_t>();
+  p.published_version = r[8].as<int64_t>();
+  p.updated_at = r[9].as<std::string>();
+  if (with_content) p.content = r[10].as<std::string>();
+  return p;
 }
+
+json page_json_of(const pqxx::row& r, bool with_content) { return queries::page_json(page_row(r, with_content), with_content); }
 
 // Runs `f(lease)` on a pooled connection, turning libpqxx's exceptions into
 // errors. A connection that broke, or whose state is unknown, is not reused.
@@ -414,7 +423,7 @@ Result<PageList> ReadModel::list_pages(const TenantId& tenant, const SiteId& sit
     out.limit = params.limit;
     const auto n = std::min<size_t>(rows.size(), static_cast<size_t>(params.limit));
     for (size_t i = 0; i < n; ++i)
-      out.items.push_back(page_json(rows[static_cast<pqxx::result::size_type>(i)], false));
+      out.items.push_back(page_json_of(rows[static_cast<pqxx::result::size_type>(i)], false));
     if (rows.size() > n) {
       const auto& last = out.items.back();
       out.next_cursor = detail::encode_keyset("pages", {last["updatedAt"].get<std::string>(),
@@ -431,7 +440,7 @@ Result<std::optional<json>> ReadModel::get_page(const TenantId& tenant, const Pa
     pqxx::nontransaction t(lease.conn());
     auto rows = t.exec_prepared("pw_q_page_in_tenant", tenant.value, page.value);
     if (rows.empty()) return std::optional<json>{};
-    return std::optional<json>{page_json(rows[0], true)};
+    return std::optional<json>{page_json_of(rows[0], true)};
   });
 }
 
@@ -882,6 +891,21 @@ Result<PageList> ReadModel::audit(const TenantId& tenant, const AuditFilter& fil
     }
     return out;
   });
+}
+
+json page_json(const log::PageRowText& p, bool with_content) {
+  json j{{"pageId", p.page_id},
+         {"siteId", p.site_id},
+         {"slug", p.slug},
+         {"title", p.title},
+         {"description", p.description},
+         {"seo", parse_text(p.seo, "seo")},
+         {"status", p.status},
+         {"version", p.version},
+         {"publishedVersion", p.published_version},
+         {"updatedAt", p.updated_at}};
+  if (with_content) j["content"] = parse_text(p.content, "content");
+  return j;
 }
 
 }  // namespace pw::queries

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "events/ids.hpp"
+#include "events/recent_pages.hpp"
 #include "events/result.hpp"
 
 namespace pw::queries {
@@ -244,5 +245,11 @@ struct Position {
   int64_t offset = 0;
 };
 std::optional<Position> parse_position(std::string_view position);
+
+// A page row as get_page answers it (with "content" when `with_content`, as
+// list_pages' items without). The columns are Postgres's text, so a row the
+// projector's upsert returned (log::RecentPages) answers byte for byte what
+// reading it back would. Throws std::exception when seo or content is not JSON.
+nlohmann::json page_json(const log::PageRowText& row, bool with_content = true);
 
 }  // namespace pw::queries

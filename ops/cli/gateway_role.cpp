@@ -181,6 +181,7 @@ int run_gateway_role(log::EventLog& log, const GatewayRoleOptions& o, gateway::M
   deps.editor_host = editor->get();
   deps.assets = asset_store.get();
   deps.projected = o.projected;
+  deps.recent_pages = o.recent_pages;
   deps.long_blocking = &long_blocking;
   gateway::Gateway handler(std::move(deps), std::move(options));
 

@@ -22,6 +22,7 @@ class OutcomeRelay;
 }
 namespace pw::log {
 class ProjectedPositions;
+class RecentPages;
 }
 
 namespace pw::cli {
@@ -65,6 +66,8 @@ struct GatewayRoleOptions {
   // Set when this process's projectors announce their commits there (`serve`):
   // reads that wait for a position are woken by the commit.
   log::ProjectedPositions* projected = nullptr;
+  // With projected: the page rows those commits wrote, for the reads woken by them.
+  log::RecentPages* recent_pages = nullptr;
 };
 
 // Registers --http, --http-threads, --query-threads, --pg-reader, --jwt-secret,

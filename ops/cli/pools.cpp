@@ -195,11 +195,12 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
 
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
                            gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
-                           log::ProjectedPositions* positions) {
+                           log::ProjectedPositions* positions, log::RecentPages* recent_pages) {
   for (int i = 0; i < count; ++i) {
-    out.threads.emplace_back([&log, pg, &stop, metrics, &out, on_failure, positions] {
+    out.threads.emplace_back([&log, pg, &stop, metrics, &out, on_failure, positions, recent_pages] {
       projections::ProjectorConfig config;
       config.positions = positions;
+      config.recent_pages = recent_pages;
       auto created = projections::Projector::create(log, pg, config);
       if (!created.ok()) {
         report("projector", created.error());

@@ -17,6 +17,7 @@
 #include "commands/schemas.hpp"
 #include "events/log.hpp"
 #include "events/projected_positions.hpp"
+#include "events/recent_pages.hpp"
 #include "gateway/metrics.hpp"
 
 namespace pw::cli {
@@ -48,7 +49,8 @@ std::shared_ptr<const domain::Schemas> load_schemas(const char* role);
 // `positions` (optional) is told of every commit.
 void start_projection_pool(log::EventLog& log, const std::string& pg, int count, const std::atomic<bool>& stop,
                            gateway::Metrics* metrics, PoolThreads& out, OnWorkerFailure on_failure,
-                           log::ProjectedPositions* positions = nullptr);
+                           log::ProjectedPositions* positions = nullptr,
+                           log::RecentPages* recent_pages = nullptr);
 
 struct BuildPoolOptions {
   std::filesystem::path sites_dir;   // the deploy store

@@ -9,6 +9,7 @@
 #include "events/logging.hpp"
 #include "events/private_files.hpp"
 #include "events/projected_positions.hpp"
+#include "events/recent_pages.hpp"
 #include "gateway/command_bus.hpp"
 #include "ops/cli/cli.hpp"
 #include "ops/cli/gateway_role.hpp"
@@ -99,7 +100,11 @@ int run_serve(ServeOptions o) {
   // Reads that wait for a position are woken by the projectors' commits.
   log::ProjectedPositions projected;
   o.gateway.projected = &projected;
-  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail, &projected);
+  // ...and take the page rows those commits wrote from them.
+  log::RecentPages recent_pages;
+  o.gateway.recent_pages = &recent_pages;
+  start_projection_pool(**log, o.pg, o.projection_threads, workers_stop, &metrics, pools, fail, &projected,
+                        &recent_pages);
   start_lag_reporter(**log, o.pg, workers_stop, metrics, pools);
   o.builds.sites_dir = o.gateway.sites;
   start_build_pool(**log, o.builds, o.build_threads, workers_stop, &metrics, pools, fail);
@@ -108,7 +113,8 @@ int run_serve(ServeOptions o) {
   if (rc != 0) stop.stop();
   workers_stop = true;
   pools.join();
-  logging::info("stopped");
+  const auto recent = recent_pages.stats();
+  logging::info("stopped", {{"recent_page_hits", recent.hits}, {"recent_page_misses", recent.misses}});
   return rc != 0 ? rc : (pools.failed > 0 ? 1 : 0);
 }
 

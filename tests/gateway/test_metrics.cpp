@@ -65,6 +65,7 @@ TEST(Metrics, EveryFamilyIsRegisteredWithHelp) {
       {"rate_limited_total", prometheus::MetricType::Counter},
       {"dead_letter_retries_total", prometheus::MetricType::Counter},
       {"foreign_records_total", prometheus::MetricType::Counter},
+      {"page_reads_from_commit_total", prometheus::MetricType::Counter},
   };
   for (const auto& fam : m.registry()->Collect()) {
     auto it = want.find(fam.name);

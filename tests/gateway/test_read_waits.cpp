@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/projected_positions.hpp"
+#include "events/recent_pages.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/blocking_pool.hpp"
 #include "gateway/command_bus.hpp"
@@ -44,6 +45,7 @@ class ReadWaitTest : public ::pw::test::PgTest {
                             [] {});
     projections::ProjectorConfig pc;
     pc.positions = &board_;
+    pc.recent_pages = &recent_;
     auto projector = projections::Projector::create(*log_, owner_, pc);
     ASSERT_TRUE(projector.ok()) << projector.error().message;
     projector_ = std::move(projector).value();
@@ -63,6 +65,7 @@ class ReadWaitTest : public ::pw::test::PgTest {
   void use_read_wait(std::chrono::milliseconds wait, BlockingPool* long_queries = nullptr) {
     GatewayDeps deps{*log_, *bus_, *read_model_, metrics_, blocking_, nullptr};
     deps.projected = &board_;
+    deps.recent_pages = &recent_;
     deps.long_blocking = long_queries;
     GatewayOptions options{kSecret};
     options.read_wait = wait;
@@ -141,6 +144,7 @@ class ReadWaitTest : public ::pw::test::PgTest {
   Metrics metrics_;
   cli::PoolThreads pools_;
   log::ProjectedPositions board_;
+  log::RecentPages recent_;
   std::unique_ptr<projections::Projector> projector_;
   std::unique_ptr<queries::ReadModel> read_model_;
   std::unique_ptr<CommandBus> bus_;
@@ -233,6 +237,55 @@ TEST_F(ReadWaitTest, LongQueriesWaitForTheirOwnThreadsAndNeverHoldTheOthers) {
   EXPECT_EQ(vr.status, 200) << vr.body;
   EXPECT_TRUE(json::parse(vr.body)["data"].value("ok", false)) << vr.body;
   EXPECT_EQ(answer(at_version).status, 404);
+}
+
+// A page read that waited for its position takes the row the projector's
+// commit wrote (RecentPages) instead of asking Postgres, and answers what
+// Postgres would: the same data as the same read without the header, and a
+// 404 to another tenant (whose read goes to Postgres, under row-level
+// security).
+TEST_F(ReadWaitTest, APageReadThatWaitedIsAnsweredFromTheRowItsCommitWrote) {
+  const auto site = create_site("t-a", "kept").first;
+  auto created = send("POST", "/v1/sites/" + site + "/pages", "t-a", json{{"title", "Home"}}.dump());
+  auto cr = answer(created);
+  ASSERT_EQ(cr.status, 201) << cr.body;
+  const std::string page = json::parse(cr.body)["data"].value("pageId", "");
+  auto edited = send("PATCH", "/v1/pages/" + page, "t-a", json{{"title", "Say \"hi\" — ünïcode"}}.dump());
+  auto er = answer(edited);
+  ASSERT_EQ(er.status, 200) << er.body;
+  const std::string position = json::parse(er.body)["data"].value("position", "");
+  ASSERT_FALSE(position.empty()) << er.body;
+
+  auto waited = send("GET", "/v1/pages/" + page, "t-a", {}, position);
+  project_until([&] { return waited.wait_for(0ms) == std::future_status::ready; });
+  auto wr = answer(waited);
+  ASSERT_EQ(wr.status, 200) << wr.body;
+  EXPECT_EQ(recent_.stats().hits, 1u) << "answered from the commit";
+  const auto from_commit = json::parse(wr.body)["data"];
+  EXPECT_EQ(from_commit.value("title", ""), "Say \"hi\" — ünïcode");
+
+  auto plain = send("GET", "/v1/pages/" + page, "t-a");
+  auto pr = answer(plain);
+  ASSERT_EQ(pr.status, 200) << pr.body;
+  EXPECT_EQ(recent_.stats().hits, 1u) << "a read without a position asks Postgres";
+  EXPECT_EQ(from_commit.dump(), json::parse(pr.body)["data"].dump());
+
+  // The Puck document of the page reads the same row.
+  auto content = send("GET", "/v1/pages/" + page + "/content", "t-a", {}, position);
+  auto cr2 = answer(content);
+  EXPECT_EQ(cr2.status, 200) << cr2.body;
+  EXPECT_EQ(recent_.stats().hits, 2u);
+
+  auto foreign = send("GET", "/v1/pages/" + page, "t-b", {}, position);
+  auto fr = answer(foreign);
+  EXPECT_EQ(fr.status, 404) << fr.body;
+  EXPECT_EQ(json::parse(fr.body)["error"].value("code", ""), "NOT_FOUND");
+  EXPECT_EQ(recent_.stats().hits, 2u);
+  EXPECT_EQ(recent_.stats().misses, 1u);
+  const std::string metrics = metrics_.render();
+  EXPECT_NE(metrics.find("page_reads_from_commit_total{outcome=\"hit\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("page_reads_from_commit_total{outcome=\"miss\"} 1"), std::string::npos) << metrics;
+  expect_visible_to_another_tenant("other-kept");
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 
 #include "commands/deciders.hpp"
 #include "events/envelope.hpp"
+#include "events/recent_pages.hpp"
 #include "projections/projector.hpp"
+#include "queries/read_model.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
 #include "tests/support/schemas.hpp"
@@ -72,6 +74,9 @@ std::vector<d::Command> site_commands(int s, int phase) {
   for (int r = 0; r < kRounds; ++r)
     out.push_back(d::UpdateComponentProps{page(3), cid("t"), json{{"text", "Again " + std::to_string(r)}}});
   out.push_back(d::UpdatePageMetadata{page(4), "Say \"hi\" \\ bye — ünïcode", std::nullopt, std::nullopt});
+  // Keys out of order, and escapes Postgres and the JSON library both rewrite.
+  out.push_back(d::UpdateComponentProps{
+      page(4), cid("h"), json::parse(R"({"text":"\u00e9 😀 \u2028 <b> & \"q\"","level":3,"align":"center"})")});
   out.push_back(d::MoveComponent{page(0), cid("t"), cid("sec"), std::string("children"), 0});
   out.push_back(d::RemoveComponent{page(1), cid("sec")});
   // Pages 0 and 1 swap slugs through a third: no order of writing their
@@ -232,10 +237,14 @@ class ProjectionEquivalenceTest : public PgTest {
 
   // Projects the log into `db` in polls of at most max_batch records until
   // `events` more are applied.
-  void project(const std::string& db, size_t max_batch, int64_t events) {
+  // With `recent`, `while_open` runs before the projector closes (and so
+  // forgets the rows it kept).
+  void project(const std::string& db, size_t max_batch, int64_t events, log::RecentPages* recent = nullptr,
+               const std::function<void()>& while_open = {}) {
     projections::ProjectorConfig config;
     config.group = "equivalence-" + std::to_string(max_batch);
     config.max_batch = max_batch;
+    config.recent_pages = recent;
     auto p = projections::Projector::create(*log_, db, config);
     ASSERT_TRUE(p.ok()) << p.error().message;
     const auto deadline = std::chrono::steady_clock::now() + 300s;
@@ -249,6 +258,7 @@ class ProjectionEquivalenceTest : public PgTest {
     if (max_batch > 1) {
       EXPECT_LT((*p)->stats().batches, events / 10) << "the batches were not big (or one fell back to a record per transaction)";
     }
+    if (while_open) while_open();
     (*p)->close();
   }
 
@@ -278,6 +288,8 @@ class ProjectionEquivalenceTest : public PgTest {
       out += row[0].as<std::string>() + " " + row[1].as<std::string>() + "\n";
     return out;
   }
+
+  void compare_kept(log::RecentPages& recent);
 
   std::string second_db_, second_;
   std::filesystem::path dir_;
@@ -309,6 +321,47 @@ TEST_F(ProjectionEquivalenceTest, OneRecordAtATimeAndBigBatchesWriteTheSameReadM
   EXPECT_NE(one_by_one.find("Say \\\"hi\\\" \\\\ bye"), std::string::npos);
   EXPECT_GT(one_by_one.size(), 10000u);
   EXPECT_EQ(dump(second_), one_by_one);
+}
+
+// The page rows the projector keeps for `serve`'s reads that waited for its
+// commit (log::RecentPages) answer exactly what reading the read model back
+// does, for every page of the workload, and only to the page's tenant.
+TEST_F(ProjectionEquivalenceTest, PageRowsKeptForWaitingReadsAnswerWhatTheReadModelReadsBack) {
+  log::RecentPages::Limits limits;
+  limits.fresh_for = std::chrono::hours(1);
+  log::RecentPages recent(limits);
+  // A first projector keeps the rows it writes and forgets them as it closes;
+  // a second keeps those of the second phase, which edits every page.
+  const int64_t first = process(workload(0));
+  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(project(owner_, 100000, first, &recent));
+  EXPECT_EQ(recent.find(tenant(0), make_page_id(site_id_for_subdomain(subdomain(0)), "p0").value), nullptr)
+      << "a projector that closes forgets what it kept: another may write those pages next";
+  const int64_t events = process(workload(1));
+  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(project(owner_, 100000, events - first, &recent, [&] { compare_kept(recent); }));
+}
+
+void ProjectionEquivalenceTest::compare_kept(log::RecentPages& recent) {
+  auto read_model = queries::ReadModel::connect(reader_, 1);
+  ASSERT_TRUE(read_model.ok()) << read_model.error().message;
+  int compared = 0;
+  for (int s = 0; s < kSites; ++s) {
+    const auto site = site_id_for_subdomain(subdomain(s));
+    for (const std::string name : {"p0", "p1", "p2", "p3", "p4", "late", "copy"}) {
+      const auto page = make_page_id(site, name);
+      auto kept = recent.find(tenant(s), page.value);
+      ASSERT_NE(kept, nullptr) << page.value;
+      auto stored = (*read_model)->get_page(TenantId{tenant(s)}, page);
+      ASSERT_TRUE(stored.ok() && stored->has_value()) << page.value;
+      EXPECT_EQ(queries::page_json(*kept).dump(), (*stored)->dump());
+      EXPECT_EQ(recent.find(tenant(s + 1), page.value), nullptr) << "another tenant's read asks Postgres";
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, kSites * 7);
+  const auto p4 = recent.find(tenant(0), make_page_id(site_id_for_subdomain(subdomain(0)), "p4").value);
+  EXPECT_NE(p4->content.find(R"("align": "center")"), std::string::npos) << "Postgres's rendering: " << p4->content;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "events/envelope.hpp"
 #include "events/hash_chain.hpp"
 #include "projections/lag.hpp"
+#include "events/recent_pages.hpp"
 #include "projections/projector.hpp"
 #include "tests/postgres/pg_test_util.hpp"
 #include "tests/support/command_stream.hpp"
@@ -145,10 +146,12 @@ class ProjectorTest : public PgTest {
     ASSERT_EQ(expected_.size(), 2u);
   }
 
-  std::unique_ptr<projections::Projector> projector(const std::string& group, size_t max_batch) {
+  std::unique_ptr<projections::Projector> projector(const std::string& group, size_t max_batch,
+                                                    log::RecentPages* recent = nullptr) {
     projections::ProjectorConfig config;
     config.group = group;
     config.max_batch = max_batch;
+    config.recent_pages = recent;
     auto p = projections::Projector::create(*log_, owner_, config);
     if (!p.ok()) ADD_FAILURE() << p.error().message;
     return p.ok() ? std::move(p).value() : nullptr;
@@ -512,9 +515,14 @@ TEST_F(ProjectorTest, LostOffsetsAreIdempotentBySiteVersion) {
 }
 
 // Two live instances of one projection (different groups, so both read every
-// partition): the locked offset rows let each event in exactly once.
+// partition): the locked offset rows let each event in exactly once. The
+// page rows `a` keeps for waiting reads are never older than the read model:
+// it lets go of them when `b` wrote records it passes over.
 TEST_F(ProjectorTest, TwoInstancesOfOneProjectionApplyEachEventOnce) {
-  auto a = projector("group-a", 3);
+  log::RecentPages::Limits limits;
+  limits.fresh_for = 1h;
+  log::RecentPages recent(limits);
+  auto a = projector("group-a", 3, &recent);
   auto b = projector("group-b", 2);
   ASSERT_TRUE(a && b);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -528,13 +536,24 @@ TEST_F(ProjectorTest, TwoInstancesOfOneProjectionApplyEachEventOnce) {
   EXPECT_EQ(a->stats().events + b->stats().events, total_);
   EXPECT_GT(a->stats().skipped + b->stats().skipped, 0);
   expect_read_models();
+  int held = 0;
+  for (const auto& [site, state] : expected_)
+    for (const auto& [id, page] : state.pages)
+      if (auto row = recent.find(state.tenant.value, id.value)) {
+        EXPECT_EQ(row->version, page.version) << id.value;
+        ++held;
+      }
+  EXPECT_GT(recent.stats().forgotten, 0u);
+  RecordProperty("held", held);
 }
 
 // A batch whose transaction fails (a trigger refuses page_events rows) leaves
 // rows and offsets as they were; once the fault is gone the same records are
-// re-read and applied, once.
+// re-read and applied, once. The page rows kept for waiting reads are
+// forgotten: a failed commit may or may not have replaced them.
 TEST_F(ProjectorTest, FailedTransactionAppliesNothingAndIsRetried) {
-  auto p = projector("pagewright.projections", 4);
+  log::RecentPages recent;
+  auto p = projector("pagewright.projections", 4, &recent);
   ASSERT_TRUE(p);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (p->stats().batches < 2) {
@@ -566,6 +585,8 @@ TEST_F(ProjectorTest, FailedTransactionAppliesNothingAndIsRetried) {
   EXPECT_EQ(p->stats().failures, failures);
   EXPECT_EQ(p->stats().events, applied_before);
   EXPECT_EQ(dump(), before);
+  EXPECT_EQ(recent.bytes(), 0u);
+  EXPECT_GE(recent.stats().forgotten, 1u);
   {
     pqxx::connection c(owner_);
     pqxx::work t(c);
@@ -576,6 +597,7 @@ TEST_F(ProjectorTest, FailedTransactionAppliesNothingAndIsRetried) {
   EXPECT_EQ(p->stats().events, total_);
   EXPECT_EQ(p->stats().skipped, 0);
   expect_read_models();
+  EXPECT_GT(recent.bytes(), 0u) << "the commits after the fault keep their rows again";
 }
 
 // One poison record among good records of two sites: a well-formed event for

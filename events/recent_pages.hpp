@@ -14,8 +14,9 @@
 //   - the projectors forget everything when they are no longer sure every
 //     change of their pages went through them: a batch passed over records
 //     another writer applied (another instance, the rebuild a `--shadow`
-//     switch brought in), a partition was revoked or re-sought, a commit's
-//     outcome is unknown;
+//     switch brought in), a record was set aside (`deadletter retry` applies
+//     it from another process), a partition was revoked or re-sought, a
+//     commit's outcome is unknown;
 //   - only rows committed within `fresh_for` are answered, so a row that a
 //     writer the projector never heard of replaced (a partition lost without
 //     a callback) is answered for a moment at most, and only to a read whose

@@ -270,6 +270,9 @@ Result<void> Projector::set_aside(const log::Record& r, const std::string& reaso
       store_offsets(txn, offsets);
     }
     txn.commit();
+    // The record's site is quarantined until `pagewright deadletter retry`
+    // applies it from another process; the rows held here are not told.
+    forget_recent_pages();
     announce(r.partition, r.offset + 1);
   } catch (const pqxx::broken_connection& e) {
     db_.reset();

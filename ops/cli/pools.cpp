@@ -89,19 +89,21 @@ class Pacing {
   ErrorLines errors_;
 };
 
-// Adds to dead_letters_total what a worker has set aside since the last call.
-class DeadLetterReport {
+// Adds to one of the process's counters what a worker's running total (in
+// its stats) grew by since the last call.
+class CounterReport {
  public:
-  DeadLetterReport(gateway::Metrics* metrics, const char* pool) : metrics_(metrics), pool_(pool) {}
+  using Add = void (*)(gateway::Metrics&, uint64_t);
+  CounterReport(gateway::Metrics* metrics, Add add) : metrics_(metrics), add_(add) {}
   void update(int64_t total) {
     if (!metrics_ || total == reported_) return;
-    metrics_->add_dead_letters(pool_, static_cast<uint64_t>(total - reported_));
+    add_(*metrics_, static_cast<uint64_t>(total - reported_));
     reported_ = total;
   }
 
  private:
   gateway::Metrics* metrics_;
-  const char* pool_;
+  Add add_;
   int64_t reported_ = 0;
 };
 
@@ -123,13 +125,6 @@ class OwnedPartitions {
   int64_t reported_ = 0;
 };
 
-// Adds to foreign_records_total{topic} what a processor passed over since the
-// last call.
-void report_foreign_records(gateway::Metrics* metrics, const char* topic, int64_t total, int64_t& reported) {
-  if (!metrics || total == reported) return;
-  metrics->add_foreign_records(topic, static_cast<uint64_t>(total - reported));
-  reported = total;
-}
 
 }  // namespace
 
@@ -174,19 +169,20 @@ void start_command_pool(log::EventLog& log, const std::filesystem::path& data, i
         return;
       }
       auto& processor = **created;
-      int64_t events_reported = 0, foreign_events_reported = 0, foreign_results_reported = 0;
+      CounterReport events(metrics, [](gateway::Metrics& m, uint64_t n) { m.add_events_appended(n); });
+      CounterReport foreign_events(metrics,
+                                   [](gateway::Metrics& m, uint64_t n) { m.add_foreign_records("events", n); });
+      CounterReport foreign_results(metrics,
+                                    [](gateway::Metrics& m, uint64_t n) { m.add_foreign_records("results", n); });
       Pacing pacing("command processor");
       OwnedPartitions owned(metrics, "commands");
       while (!stop) {
         auto r = processor.run_once(200ms);
         owned.update(processor.assignment().size());
         pacing.settle(r, stop);
-        if (metrics && processor.stats().events != events_reported) {
-          metrics->add_events_appended(static_cast<uint64_t>(processor.stats().events - events_reported));
-          events_reported = processor.stats().events;
-        }
-        report_foreign_records(metrics, "events", processor.stats().foreign_events, foreign_events_reported);
-        report_foreign_records(metrics, "results", processor.stats().foreign_results, foreign_results_reported);
+        events.update(processor.stats().events);
+        foreign_events.update(processor.stats().foreign_events);
+        foreign_results.update(processor.stats().foreign_results);
       }
       processor.close();
     });
@@ -210,7 +206,8 @@ void start_projection_pool(log::EventLog& log, const std::string& pg, int count,
       }
       auto& projector = **created;
       Pacing pacing("projector");
-      DeadLetterReport dead_letters(metrics, "projections");
+      CounterReport dead_letters(metrics,
+                                 [](gateway::Metrics& m, uint64_t n) { m.add_dead_letters("projections", n); });
       OwnedPartitions owned(metrics, "projections");
       while (!stop) {
         const auto started = std::chrono::steady_clock::now();
@@ -265,7 +262,7 @@ void start_build_pool(log::EventLog& log, const BuildPoolOptions& options, int c
       }
       auto& worker = **created;
       Pacing pacing("build worker");
-      DeadLetterReport dead_letters(metrics, "builds");
+      CounterReport dead_letters(metrics, [](gateway::Metrics& m, uint64_t n) { m.add_dead_letters("builds", n); });
       OwnedPartitions owned(metrics, "builds");
       while (!stop) {
         auto r = worker.run_once(200ms);

@@ -301,8 +301,11 @@ class ProjectorTest : public PgTest {
   // read model has it.
   void expect_held_rows_current(log::RecentPages& recent) {
     for (const auto& [site, state] : expected_)
-      for (const auto& [id, page] : state.pages)
-        if (auto row = recent.find(state.tenant.value, id.value)) EXPECT_EQ(row->version, page.version) << id.value;
+      for (const auto& [id, page] : state.pages) {
+        if (auto row = recent.find(state.tenant.value, id.value)) {
+          EXPECT_EQ(row->version, page.version) << id.value;
+        }
+      }
   }
 
   void expect_read_models() {

@@ -225,6 +225,24 @@ int timeout_ms(std::chrono::milliseconds t) {
   return static_cast<int>(std::clamp<int64_t>(t.count(), 0, INT_MAX));
 }
 
+Result<EventPtr> admin_call(rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout,
+                            std::string_view what, const AdminPrepare& prepare, const AdminSend& send) {
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, op));
+  char errstr[512];
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms(timeout), errstr, sizeof errstr))
+    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+  if (prepare)
+    if (auto prepared = prepare(options.get()); !prepared.ok()) return prepared.error();
+  QueuePtr queue(rd_kafka_queue_new(rk));
+  send(options.get(), queue.get());
+  // The request's own timeout answers first; the slack only covers a client
+  // that never answers at all.
+  EventPtr ev(rd_kafka_queue_poll(queue.get(), timeout_ms(timeout + std::chrono::seconds(5))));
+  if (!ev) return make_error(Errc::unavailable, "kafka: " + std::string(what) + ": no answer in time");
+  if (auto err = rd_kafka_event_error(ev.get())) return kafka_error(what, err, rd_kafka_event_error_string(ev.get()));
+  return ev;
+}
+
 bool is_transient_consumer_error(rd_kafka_resp_err_t err) {
   switch (err) {
     case RD_KAFKA_RESP_ERR__PARTITION_EOF:

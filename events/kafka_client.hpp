@@ -35,6 +35,7 @@ using EventPtr = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_destro
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, Deleter<rd_kafka_queue_destroy>>;
 using GroupMetadataPtr = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
                                          Deleter<rd_kafka_consumer_group_metadata_destroy>>;
+using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_destroy>>;
 
 Errc errc_for(rd_kafka_resp_err_t err);
 Error kafka_error(std::string_view what, rd_kafka_resp_err_t err);
@@ -53,6 +54,15 @@ std::string plain_topic(const Names& names, const char* wire_name);
 std::vector<TopicPartition> from_list(const Names& names, const rd_kafka_topic_partition_list_t* list);
 Record to_record(const Names& names, const rd_kafka_message_t& msg);
 int timeout_ms(std::chrono::milliseconds t);
+
+// One Admin API request on `rk`: options for `op` with `timeout` as the
+// request timeout, adjusted by `prepare` (if given), sent by `send` with a
+// queue of its own; the answer, or why none came (the request's own error,
+// or no answer within `timeout` and 5 s of slack). `what` names it in errors.
+using AdminPrepare = std::function<Result<void>(rd_kafka_AdminOptions_t*)>;
+using AdminSend = std::function<void(const rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>;
+Result<EventPtr> admin_call(rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout,
+                            std::string_view what, const AdminPrepare& prepare, const AdminSend& send);
 
 // Errors a consumer sees while brokers come and go; librdkafka recovers on its own.
 bool is_transient_consumer_error(rd_kafka_resp_err_t err);

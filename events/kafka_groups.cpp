@@ -9,7 +9,6 @@ namespace pw::log {
 namespace {
 
 using namespace kafka;
-using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_destroy>>;
 
 GroupMember to_member(const Names& names, const rd_kafka_MemberDescription_t* m) {
   GroupMember out;
@@ -26,14 +25,6 @@ GroupMember to_member(const Names& names, const rd_kafka_MemberDescription_t* m)
   return out;
 }
 
-Result<AdminOptionsPtr> admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, int ms) {
-  AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, op));
-  char errstr[512];
-  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
-    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
-  return options;
-}
-
 // Whether the cluster answers the group APIs at all, asked by ListGroups: a
 // broker without them (librdkafka 2.0.2's own mock has neither ListGroups nor
 // DescribeGroups) must never be sent DescribeConsumerGroups. That request goes
@@ -42,16 +33,14 @@ Result<AdminOptionsPtr> admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, in
 // rd_kafka_admin_coord_request then rd_kafka_admin_coord_response_parse): the
 // process aborts or hangs at random. ListGroups goes to every broker directly
 // and fails cleanly. Every Kafka broker since 0.9 has both APIs or neither.
-Result<void> check_group_apis(rd_kafka_t* rk, int ms, const std::string& first_group) {
-  auto options = admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, ms);
-  if (!options.ok()) return options.error();
-  QueuePtr queue(rd_kafka_queue_new(rk));
-  rd_kafka_ListConsumerGroups(rk, options->get(), queue.get());
-  EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));
+Result<void> check_group_apis(rd_kafka_t* rk, std::chrono::milliseconds timeout, const std::string& first_group) {
   const std::string what = "describe group " + first_group;
-  if (!ev) return make_error(Errc::unavailable, "kafka: " + what + ": no answer in time to ListGroups");
-  if (auto err = rd_kafka_event_error(ev.get())) return kafka_error(what, err, rd_kafka_event_error_string(ev.get()));
-  const auto* result = rd_kafka_event_ListConsumerGroups_result(ev.get());
+  auto ev = admin_call(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout, what, {},
+                       [rk](const rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                         rd_kafka_ListConsumerGroups(rk, options, queue);
+                       });
+  if (!ev.ok()) return ev.error();
+  const auto* result = rd_kafka_event_ListConsumerGroups_result(ev->get());
   size_t n = 0;
   const auto** errors = result ? rd_kafka_ListConsumerGroups_result_errors(result, &n) : nullptr;
   for (size_t i = 0; i < n; ++i)
@@ -59,20 +48,16 @@ Result<void> check_group_apis(rd_kafka_t* rk, int ms, const std::string& first_g
   return {};
 }
 
-Result<GroupInfo> describe_group(rd_kafka_t* rk, int ms, const Names& names, const std::string& group) {
-  auto options = admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, ms);
-  if (!options.ok()) return options.error();
+Result<GroupInfo> describe_group(rd_kafka_t* rk, std::chrono::milliseconds timeout, const Names& names,
+                                 const std::string& group) {
   const std::string wire = names.wire(group);
-  const char* name = wire.c_str();
-  QueuePtr queue(rd_kafka_queue_new(rk));
-  rd_kafka_DescribeConsumerGroups(rk, &name, 1, options->get(), queue.get());
-  // The request's own timeout answers first; the slack only covers a client
-  // that never answers at all.
-  EventPtr ev(rd_kafka_queue_poll(queue.get(), ms + 5000));
-  if (!ev) return make_error(Errc::unavailable, "kafka: describe group " + group + ": no answer in time");
-  if (auto err = rd_kafka_event_error(ev.get()))
-    return kafka_error("describe group " + group, err, rd_kafka_event_error_string(ev.get()));
-  const auto* result = rd_kafka_event_DescribeConsumerGroups_result(ev.get());
+  auto ev = admin_call(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout, "describe group " + group, {},
+                       [rk, &wire](const rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                         const char* name = wire.c_str();
+                         rd_kafka_DescribeConsumerGroups(rk, &name, 1, options, queue);
+                       });
+  if (!ev.ok()) return ev.error();
+  const auto* result = rd_kafka_event_DescribeConsumerGroups_result(ev->get());
   size_t n = 0;
   const auto** described = result ? rd_kafka_DescribeConsumerGroups_result_groups(result, &n) : nullptr;
   if (n != 1) return make_error(Errc::internal, "kafka: describe group " + group + ": unexpected answer");
@@ -99,15 +84,13 @@ Result<std::vector<GroupInfo>> describe_kafka_groups(const std::string& bootstra
   auto client = make_client(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!client.ok()) return client.error();
   rd_kafka_t* rk = client->get();
-  const int ms = timeout_ms(settings->timeout);
-
-  if (auto usable = check_group_apis(rk, ms, groups.front()); !usable.ok()) return usable.error();
+  if (auto usable = check_group_apis(rk, settings->timeout, groups.front()); !usable.ok()) return usable.error();
   std::vector<GroupInfo> out;
   // One group per request: librdkafka 2.0.2 never completes a request for
   // several groups when one of them fails early (its fan-out waits for the
   // others forever).
   for (const auto& group : groups) {
-    auto info = describe_group(rk, ms, settings->names, group);
+    auto info = describe_group(rk, settings->timeout, settings->names, group);
     if (!info.ok()) return info.error();
     out.push_back(std::move(*info));
   }

@@ -25,8 +25,6 @@ std::optional<Result<void>> create_with_registered(const std::string& bootstrap,
   return it->second(spec);
 }
 
-using AdminOptionsPtr =
-    std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_destroy>>;
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, Deleter<rd_kafka_metadata_destroy>>;
 
 // An event log is the system of record: a broker's default retention (7 days)
@@ -39,9 +37,6 @@ Result<void> keep_forever(rd_kafka_NewTopic_t* topic, const std::string& name) {
     return kafka_error("topic " + name + ": cleanup.policy", err);
   return {};
 }
-
-// Admin results arrive at most this long after the request timeout.
-constexpr auto kAdminSlack = std::chrono::seconds(5);
 
 class KafkaLog final : public EventLog {
  public:
@@ -74,9 +69,7 @@ class KafkaLog final : public EventLog {
   std::shared_ptr<rd_kafka_t> offsets_client();
   void replace_offsets_client(const std::shared_ptr<rd_kafka_t>& failed);
   Result<void> create_missing(const std::vector<TopicSpec>& missing);
-  Result<EventPtr> admin_request(rd_kafka_admin_op_t op, const char* what,
-                                 const std::function<void(const rd_kafka_AdminOptions_t*,
-                                                          rd_kafka_queue_t*)>& send);
+  Result<EventPtr> admin_request(rd_kafka_admin_op_t op, const char* what, const AdminSend& send);
 
   const Settings settings_;
   // Metadata, watermarks and the admin API. A consumer-type client, because
@@ -179,29 +172,20 @@ Result<int32_t> KafkaLog::partition_count(const std::string& topic) {
   return it->second;
 }
 
-Result<EventPtr> KafkaLog::admin_request(
-    rd_kafka_admin_op_t op, const char* what,
-    const std::function<void(const rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send) {
-  AdminOptionsPtr options(rd_kafka_AdminOptions_new(aux_.get(), op));
-  char errstr[512];
-  const int ms = timeout_ms(settings_.timeout);
-  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr))
-    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
-  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS &&
-      rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, errstr, sizeof errstr))
-    return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
-  // Offsets sent with a transaction that is still open are not an answer yet:
-  // the broker says so (UNSTABLE_OFFSET_COMMIT) instead of answering the older ones.
-  if (op == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)
-    if (ErrorPtr err(rd_kafka_AdminOptions_set_require_stable_offsets(options.get(), 1)); err)
-      return kafka_error("require stable offsets", err.get());
-  QueuePtr queue(rd_kafka_queue_new(aux_.get()));
-  send(options.get(), queue.get());
-  EventPtr ev(rd_kafka_queue_poll(queue.get(), timeout_ms(settings_.timeout + kAdminSlack)));
-  if (!ev) return make_error(Errc::unavailable, std::string("kafka: ") + what + ": no answer in time");
-  if (auto err = rd_kafka_event_error(ev.get()))
-    return kafka_error(what, err, rd_kafka_event_error_string(ev.get()));
-  return ev;
+Result<EventPtr> KafkaLog::admin_request(rd_kafka_admin_op_t op, const char* what, const AdminSend& send) {
+  auto prepare = [this, op](rd_kafka_AdminOptions_t* options) -> Result<void> {
+    char errstr[512];
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS &&
+        rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms(settings_.timeout), errstr, sizeof errstr))
+      return make_error(Errc::validation_error, std::string("kafka: ") + errstr);
+    // Offsets sent with a transaction that is still open are not an answer yet:
+    // the broker says so (UNSTABLE_OFFSET_COMMIT) instead of answering the older ones.
+    if (op == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)
+      if (ErrorPtr err(rd_kafka_AdminOptions_set_require_stable_offsets(options, 1)); err)
+        return kafka_error("require stable offsets", err.get());
+    return {};
+  };
+  return admin_call(aux_.get(), op, settings_.timeout, what, prepare, send);
 }
 
 Result<void> KafkaLog::create_topics(const std::vector<TopicSpec>& topics) {

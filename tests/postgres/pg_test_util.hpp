@@ -88,4 +88,14 @@ class PgTest : public ::testing::Test {
   std::string reader_;
 };
 
+// A sites row of `tenant`, named `name` (its subdomain is its id). The
+// transaction must be scoped to that tenant (projections::with_tenant):
+// row-level security binds the owner too.
+inline void insert_site(pqxx::work& t, const std::string& tenant, const std::string& site, const std::string& name) {
+  t.exec_params(
+      "INSERT INTO sites (tenant_id, site_id, subdomain, name, version, created_at, updated_at) "
+      "VALUES ($1, $2, $2, $3, 1, now(), now())",
+      tenant, site, name);
+}
+
 }  // namespace pw::test

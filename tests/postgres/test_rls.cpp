@@ -9,13 +9,6 @@ using projections::with_tenant;
 
 const char* const kTenantTables[] = {"sites", "pages", "page_events"};
 
-void insert_site(pqxx::work& t, const std::string& tenant, const std::string& site) {
-  t.exec_params(
-      "INSERT INTO sites (tenant_id, site_id, subdomain, name, version, created_at, updated_at) "
-      "VALUES ($1, $2, $2, $2, 1, now(), now())",
-      tenant, site);
-}
-
 void insert_page(pqxx::work& t, const std::string& tenant, const std::string& site,
                  const std::string& page, const std::string& slug, const std::string& status = "draft") {
   t.exec_params(
@@ -43,13 +36,13 @@ class Rls : public PgTest {
     pqxx::connection c(owner_);
     pqxx::work t(c);
     with_tenant(t, "a");
-    insert_site(t, "a", "site-a");
+    insert_site(t, "a", "site-a", "site-a");
     insert_page(t, "a", "site-a", "site-a.p1", "about");
     insert_page(t, "a", "site-a", "site-a.p2", "contact");
     insert_event(t, "a", "site-a", "site-a.p1", 1);
     insert_event(t, "a", "site-a", "site-a.p2", 2);
     with_tenant(t, "b");  // one transaction may switch tenants, as the projector does
-    insert_site(t, "b", "site-b");
+    insert_site(t, "b", "site-b", "site-b");
     insert_page(t, "b", "site-b", "site-b.p1", "about");
     insert_event(t, "b", "site-b", "site-b.p1", 1);
     t.exec("INSERT INTO projection_offsets VALUES ('read-models', 'pagewright.events', 0, 3)");

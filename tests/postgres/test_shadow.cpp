@@ -17,14 +17,6 @@ using projections::hold_off_switch;
 using projections::ShadowBuild;
 using projections::with_tenant;
 
-void insert_site(pqxx::work& t, const std::string& tenant, const std::string& site, const std::string& name) {
-  with_tenant(t, tenant);
-  t.exec_params(
-      "INSERT INTO sites (tenant_id, site_id, subdomain, name, version, created_at, updated_at) "
-      "VALUES ($1, $2, $2, $3, 1, now(), now())",
-      tenant, site, name);
-}
-
 void set_offset(pqxx::work& t, int64_t next) {
   t.exec_params(
       "INSERT INTO projection_offsets VALUES ('read-models', 'pagewright.events', 0, $1) "
@@ -52,6 +44,7 @@ class ShadowSwitch : public PgTest {
     ASSERT_TRUE(m.ok()) << m.error().message;
     pqxx::connection c(owner_);
     pqxx::work t(c);
+    with_tenant(t, "a");
     insert_site(t, "a", "s1", "old");
     set_offset(t, 5);
     t.exec("INSERT INTO dead_letter_retries (dl_partition, dl_offset, topic, log_partition, log_offset, outcome) "
@@ -68,6 +61,7 @@ class ShadowSwitch : public PgTest {
     if (!prepared.ok()) return nullptr;
     pqxx::connection c((*build)->shadow_conninfo());
     pqxx::work t(c);
+    with_tenant(t, "a");
     insert_site(t, "a", "s1", "new");
     set_offset(t, shadow_at);
     t.commit();

@@ -56,6 +56,27 @@ struct PageRowText {
   std::string content;  // jsonb text
 };
 
+// A result row with page_in_tenant's columns, in its order (page_id, site_id,
+// slug, title, description, seo, status, version, published_version,
+// updated_at, then content when `with_content`): the read model's page reads
+// and the projector's upsert RETURNING both answer it. `Row` is a pqxx::row.
+template <class Row>
+PageRowText page_row_text(const Row& r, bool with_content) {
+  PageRowText p;
+  p.page_id = r[0].template as<std::string>();
+  p.site_id = r[1].template as<std::string>();
+  p.slug = r[2].template as<std::string>();
+  p.title = r[3].template as<std::string>();
+  p.description = r[4].template as<std::string>();
+  p.seo = r[5].template as<std::string>();
+  p.status = r[6].template as<std::string>();
+  p.version = r[7].template as<int64_t>();
+  p.published_version = r[8].template as<int64_t>();
+  p.updated_at = r[9].template as<std::string>();
+  if (with_content) p.content = r[10].template as<std::string>();
+  return p;
+}
+
 class RecentPages {
  public:
   using Clock = std::chrono::steady_clock;

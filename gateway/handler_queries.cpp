@@ -260,7 +260,7 @@ Result<std::optional<json>> read_page(const Gateway::Exchange& ex, const PageId&
       }
     }
   }
-  return ex.gw.deps().read_model.get_page(ex.principal.tenant, page);
+  return deps.read_model.get_page(ex.principal.tenant, page);
 }
 
 void get_page(const ExchangePtr& ex) {

@@ -363,24 +363,10 @@ struct ReadModelBatch::State {
     auto rows = txn.exec_prepared(return_pages ? "pw_pages_upsert_returning" : "pw_pages_upsert", t, page_id.str(),
                                   site_id.str(), slug.str(), title.str(), description.str(), seo.str(), status.str(),
                                   version.str(), published.str(), content.str(), updated_at.str());
-    for (const auto& row : rows) keep_written(t, row);
-  }
-
-  // Columns in the order of pw_pages_upsert_returning's RETURNING.
-  void keep_written(const std::string& t, const pqxx::row& r) {
-    log::PageRowText& w = written_pages.emplace_back();
-    w.tenant = t;
-    w.page_id = r[0].as<std::string>();
-    w.site_id = r[1].as<std::string>();
-    w.slug = r[2].as<std::string>();
-    w.title = r[3].as<std::string>();
-    w.description = r[4].as<std::string>();
-    w.seo = r[5].as<std::string>();
-    w.status = r[6].as<std::string>();
-    w.version = r[7].as<int64_t>();
-    w.published_version = r[8].as<int64_t>();
-    w.updated_at = r[9].as<std::string>();
-    w.content = r[10].as<std::string>();
+    for (const auto& row : rows) {
+      written_pages.push_back(log::page_row_text(row, true));
+      written_pages.back().tenant = t;
+    }
   }
 
   void write_sites(const std::string& t) {

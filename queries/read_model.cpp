@@ -161,23 +161,9 @@ json deployment_json(const pqxx::row& r) {
 }
 
 // Columns of kPageColumns, then content at index 10 when `with_content`.
-log::PageRowText page_row(const pqxx::row& r, bool with_content) {
-  log::PageRowText p;
-  p.page_id = r[0].as<std::string>();
-  p.site_id = r[1].as<std::string>();
-  p.slug = r[2].as<std::string>();
-  p.title = r[3].as<std::string>();
-  p.description = r[4].as<std::string>();
-  p.seo = r[5].as<std::string>();
-  p.status = r[6].as<std::string>();
-  p.version = r[7].as<int64_t>();
-  p.published_version = r[8].as<int64_t>();
-  p.updated_at = r[9].as<std::string>();
-  if (with_content) p.content = r[10].as<std::string>();
-  return p;
+json page_json_of(const pqxx::row& r, bool with_content) {
+  return queries::page_json(log::page_row_text(r, with_content), with_content);
 }
-
-json page_json_of(const pqxx::row& r, bool with_content) { return queries::page_json(page_row(r, with_content), with_content); }
 
 // Runs `f(lease)` on a pooled connection, turning libpqxx's exceptions into
 // errors. A connection that broke, or whose state is unknown, is not reused.
